@@ -1,0 +1,166 @@
+/**
+ * The parsed, validated configuration (`schemagate.yaml` after `loadConfig`).
+ * Raw YAML is `unknown` until validated; every field here has its default
+ * filled in. Durations are milliseconds; sizes are Kubernetes quantities.
+ */
+
+export const MigrationFormat = {
+  /** Detect from the file names found (default). */
+  auto: 'auto',
+  /** `NNN_description.sql` + `NNN_description.down.sql` / `rollback_NNN.sql`. */
+  schemagate: 'schemagate',
+  /** Flyway: `V1__description.sql`, `V1.2__x.sql`; undo `U1__description.sql`. */
+  flyway: 'flyway',
+} as const;
+export type MigrationFormat = (typeof MigrationFormat)[keyof typeof MigrationFormat];
+
+export const MigrationMode = {
+  /** A migration Job runs `db migrate` before the backend is released (default). */
+  job: 'job',
+  /** The backend's first init container runs `db migrate`; the advisory lock serialises replicas. */
+  initContainer: 'initContainer',
+} as const;
+export type MigrationMode = (typeof MigrationMode)[keyof typeof MigrationMode];
+
+export interface DatabaseConfig {
+  /**
+   * Connection URL. Overridden by `--database-url`, then by the environment
+   * variable named in `urlEnv`. Never printed with its password.
+   * @default undefined (then `urlEnv` must be set in the environment)
+   */
+  url: string | undefined;
+  /** @default "DATABASE_URL" */
+  urlEnv: string;
+  /** `application_name` of every connection; the command is appended. @default "schemagate" */
+  applicationName: string;
+  /** How long to try connecting before giving up (`db wait` has its own --timeout). @default 10000 */
+  connectTimeoutMs: number;
+}
+
+export interface MigrationsConfig {
+  /** @default "migrations" */
+  dir: string;
+  /** @default "auto" */
+  format: MigrationFormat;
+  /** Schema of the history table. @default "public" */
+  schema: string;
+  /** @default "schemagate_migrations" */
+  table: string;
+  /** Schemas `db reset` drops and recreates. @default [schema] */
+  managedSchemas: string[];
+  /** SET LOCAL lock_timeout per migration; 0 disables. @default 5000 */
+  lockTimeoutMs: number;
+  /** Retries of a migration that hit lock_timeout (SQLSTATE 55P03). @default 3 */
+  lockRetries: number;
+  /** SET LOCAL statement_timeout per migration; 0 disables. @default 0 */
+  statementTimeoutMs: number;
+  /** How long to wait for another runner's advisory lock. @default 120000 */
+  lockWaitMs: number;
+  /** Apply pending versions lower than the highest applied one. @default false */
+  outOfOrder: boolean;
+}
+
+export interface SeedsConfig {
+  /** @default "seeds" */
+  dir: string;
+}
+
+export interface RequiredTable {
+  /** `table` or `schema.table`; unqualified names are looked up in `migrations.schema`. */
+  name: string;
+  /** Columns that must exist. @default [] */
+  columns: string[];
+}
+
+export interface VerifyConfig {
+  /** Tables (and columns) the application needs; `db verify` checks them. @default [] */
+  tables: RequiredTable[];
+}
+
+export interface LocalConfig {
+  /** Data directory of the embedded PostgreSQL. @default ".schemagate" */
+  dataDir: string;
+  /** Port of the embedded PostgreSQL. @default 54329 */
+  port: number;
+  /** @default "schemagate" */
+  database: string;
+}
+
+export interface Resources {
+  requests: { cpu?: string; memory?: string };
+  limits: { cpu?: string; memory?: string };
+}
+
+export interface SecretRef {
+  /** Secret name. */
+  name: string;
+  /** Key in the Secret. @default "DATABASE_URL" */
+  key: string;
+}
+
+export interface JobConfig {
+  /** @default 3 (migration), 1 (seed) */
+  backoffLimit: number;
+  /** @default 86400 */
+  ttlSecondsAfterFinished: number;
+  /** @default 600 */
+  activeDeadlineSeconds: number;
+  /** @default requests 100m / 128Mi, limits memory 256Mi */
+  resources: Resources;
+  /** Secret holding the DATABASE_URL the Job connects with. */
+  secret: SecretRef;
+}
+
+export interface BackendConfig {
+  /** Deployment name. @default "backend" */
+  deployment: string;
+  /** Replicas once released. @default 1 */
+  replicas: number;
+  /** Secret holding the application's DATABASE_URL. */
+  secret: SecretRef;
+  /** Container port. @default 8080 */
+  port: number;
+}
+
+export interface PostgresConfig {
+  /** Name of the postgres workload and Service. @default "postgres" */
+  name: string;
+  /** @default 5432 */
+  port: number;
+}
+
+export interface KubernetesConfig {
+  /** @default "schemagate" */
+  namespace: string;
+  /** kubeconfig context; @default undefined (the current context) */
+  context: string | undefined;
+  /** Image the Jobs and init containers run. @default "schemagate:dev" */
+  image: string;
+  /** @default "IfNotPresent" */
+  imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  /** Contexts where `reset` may run, in addition to the built-in local ones. @default [] */
+  allowedContexts: string[];
+  /** Directory of manifests (namespace, postgres, backend). @default "k8s" */
+  manifestsDir: string;
+  /** @default "job" */
+  migrationMode: MigrationMode;
+  migrationJob: JobConfig;
+  seedJob: JobConfig;
+  backend: BackendConfig;
+  postgres: PostgresConfig;
+  /** Overall deadline of a wait (Job, rollout). @default 600000 */
+  timeoutMs: number;
+}
+
+export interface Config {
+  /** The file this was read from, or undefined when no file exists (all defaults). */
+  file: string | undefined;
+  /** Directory paths are relative to (the config file's directory, or the cwd). */
+  root: string;
+  database: DatabaseConfig;
+  migrations: MigrationsConfig;
+  seeds: SeedsConfig;
+  verify: VerifyConfig;
+  local: LocalConfig;
+  kubernetes: KubernetesConfig;
+}

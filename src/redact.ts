@@ -1,0 +1,55 @@
+/**
+ * Secrets never reach output, logs or errors. Everything the tool prints goes
+ * through `redact()`, which removes the password of every connection URL and
+ * every secret value registered with `registerSecret()` (the password of the
+ * DATABASE_URL in use, tokens read from a kubeconfig).
+ */
+const secrets = new Set<string>();
+
+/** Remembers a secret value so that `redact()` removes it wherever it appears. */
+export function registerSecret(value: string | undefined | null): void {
+  // Very short values would redact ordinary words; passwords that short are
+  // still removed from URLs by the pattern below.
+  if (value && value.length >= 4) secrets.add(value);
+}
+
+/** Registers the password (raw and percent-decoded) of a connection URL. */
+export function registerUrlSecrets(url: string | undefined): void {
+  if (!url) return;
+  try {
+    const u = new URL(url);
+    if (u.password) {
+      registerSecret(u.password);
+      registerSecret(decodeURIComponent(u.password));
+    }
+    const pw = u.searchParams.get('password');
+    if (pw) registerSecret(pw);
+  } catch {
+    // Not a URL: the pattern in redact() still handles user:pass@ forms.
+  }
+}
+
+// scheme://user:password@host -> scheme://user:***@host
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):([^@/\s]*)@/gi;
+const QUERY_PASSWORD = /([?&]password=)[^&\s]*/gi;
+const KEYWORD_PASSWORD = /(\bpassword\s*=\s*)('[^']*'|\S+)/gi;
+
+export function redact(text: string): string {
+  let out = text.replace(URL_PASSWORD, '$1:***@').replace(QUERY_PASSWORD, '$1***').replace(KEYWORD_PASSWORD, '$1***');
+  for (const s of secrets) {
+    if (out.includes(s)) out = out.split(s).join('***');
+  }
+  return out;
+}
+
+/** A connection URL fit for display: the password replaced by `***`. */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    if (u.searchParams.has('password')) u.searchParams.set('password', '***');
+    return u.toString();
+  } catch {
+    return redact(url);
+  }
+}
