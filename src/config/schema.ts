@@ -1,0 +1,237 @@
+/**
+ * The key table of `schemagate.yaml` (user-facing names, every default) and
+ * the step from the validated YAML shape to `Config`. docs/configuration.md
+ * documents exactly these keys; a unit test keeps the two in step.
+ */
+import { resolve } from 'node:path';
+import { postgresUrl } from './database-url.js';
+import { cpuQuantity, memoryQuantity, quantityValue, type QuantityKind } from './quantity.js';
+import { field, list, mapping, optional, report, required, section, type Issues, type Spec, type SpecValue } from './spec.js';
+import { wrongType } from './found.js';
+import type { Config, JobConfig, RequiredTable } from './types.js';
+import { MigrationFormat, MigrationMode } from './types.js';
+import {
+  applicationName,
+  boolean,
+  dnsLabel,
+  duration,
+  envVarName,
+  identifier,
+  imageRef,
+  integer,
+  oneOf,
+  secretKey,
+  serviceName,
+  tableName,
+  text,
+} from './validators.js';
+
+const DEFAULT_MIGRATOR_SECRET = 'schemagate-migrator';
+const DEFAULT_APP_SECRET = 'schemagate-app';
+
+const database = mapping({
+  url: optional(postgresUrl()),
+  urlEnv: field(envVarName(), 'DATABASE_URL'),
+  applicationName: field(applicationName(), 'schemagate'),
+  connectTimeout: field(duration({ positive: true }), 10_000, '10s'),
+});
+
+const migrations = mapping({
+  dir: field(text('a directory path'), 'migrations'),
+  format: field(oneOf(Object.values(MigrationFormat)), MigrationFormat.auto),
+  schema: field(identifier('a schema name'), 'public'),
+  table: field(identifier('a table name'), 'schemagate_migrations'),
+  // Its default depends on `schema`: filled in by toConfig.
+  managedSchemas: optional(list(identifier('a schema name'), { unique: (s) => s }), '[schema]'),
+  lockTimeout: field(duration({ postgres: true }), 5_000, '5s'),
+  lockRetries: field(integer(0), 3),
+  statementTimeout: field(duration({ postgres: true }), 0, '0 (none)'),
+  lockWait: field(duration(), 120_000, '2m'),
+  outOfOrder: field(boolean(), false),
+});
+
+const seeds = mapping({
+  dir: field(text('a directory path'), 'seeds'),
+});
+
+const tableMapping = mapping({
+  name: required(tableName(), ''),
+  columns: field(list(identifier('a column name'), { unique: (c) => c }), [] as string[]),
+});
+
+/** A required table: `users`, or `{ name: users, columns: [id, email] }`. */
+const REQUIRED_TABLE = 'a table name or a mapping with name and columns';
+const requiredTable: Spec<RequiredTable> = {
+  type: REQUIRED_TABLE,
+  fields: tableMapping.fields,
+  read(value, at, issues) {
+    if (typeof value === 'string') {
+      const name = tableName().read(value, at, issues);
+      return name === undefined ? undefined : { name, columns: [] };
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      report(issues, at, wrongType(REQUIRED_TABLE, value));
+      return undefined;
+    }
+    return tableMapping.read(value, at, issues);
+  },
+};
+
+const verify = mapping({
+  tables: field(list(requiredTable, { type: 'list of table names or mappings', unique: (t) => t.name }), [] as RequiredTable[]),
+});
+
+const local = mapping({
+  dataDir: field(text('a directory path'), '.schemagate'),
+  port: field(integer(1, 65535), 54329),
+  database: field(identifier('a database name'), 'schemagate'),
+});
+
+const resources = mapping({
+  requests: section(
+    mapping({
+      cpu: field(cpuQuantity(), '100m'),
+      memory: field(memoryQuantity(), '128Mi'),
+    }),
+  ),
+  limits: section(
+    mapping({
+      cpu: optional(cpuQuantity()),
+      memory: field(memoryQuantity(), '256Mi'),
+    }),
+  ),
+});
+
+function secret(defaultName: string) {
+  return mapping({
+    name: field(dnsLabel(), defaultName),
+    key: field(secretKey(), 'DATABASE_URL'),
+  });
+}
+
+function jobFields(backoffLimit: number) {
+  return {
+    backoffLimit: field(integer(0), backoffLimit),
+    ttlSecondsAfterFinished: field(integer(0), 86_400),
+    activeDeadlineSeconds: field(integer(1), 600),
+    resources: section(resources),
+    secret: section(secret(DEFAULT_MIGRATOR_SECRET)),
+  };
+}
+
+const kubernetes = mapping({
+  namespace: field(dnsLabel(), 'schemagate'),
+  context: optional(text('a kubeconfig context name'), 'the current context'),
+  image: field(imageRef(), 'schemagate:dev'),
+  imagePullPolicy: field(oneOf(['Always', 'IfNotPresent', 'Never'] as const), 'IfNotPresent'),
+  allowedContexts: field(list(text('a kubeconfig context name'), { unique: (c) => c }), [] as string[]),
+  manifests: field(text('a directory path'), 'k8s'),
+  timeout: field(duration({ positive: true }), 600_000, '10m'),
+  migration: section(
+    mapping({
+      mode: field(oneOf(Object.values(MigrationMode)), MigrationMode.job),
+      ...jobFields(3),
+    }),
+  ),
+  seed: section(mapping(jobFields(1))),
+  backend: section(
+    mapping({
+      deployment: field(dnsLabel(), 'backend'),
+      replicas: field(integer(0), 1),
+      port: field(integer(1, 65535), 8080),
+      secret: section(secret(DEFAULT_APP_SECRET)),
+    }),
+  ),
+  postgres: section(
+    mapping({
+      name: field(serviceName(), 'postgres'),
+      port: field(integer(1, 65535), 5432),
+    }),
+  ),
+});
+
+/** The whole file. */
+export const configSpec = mapping({
+  database: section(database),
+  migrations: section(migrations),
+  seeds: section(seeds),
+  verify: section(verify),
+  local: section(local),
+  kubernetes: section(kubernetes),
+});
+
+/** The file as validated, with the user-facing key names (STYLE 13: not yet `Config`). */
+export type RawConfig = SpecValue<typeof configSpec>;
+type RawJob = RawConfig['kubernetes']['seed'];
+
+/** Checks that need more than one key: a request above its limit. */
+export function crossCheck(raw: RawConfig, issues: Issues): void {
+  for (const job of ['migration', 'seed'] as const) {
+    const { requests, limits } = raw.kubernetes[job].resources;
+    const at = `kubernetes.${job}.resources`;
+    // A rejected value was replaced by its default: comparing with that would mislead.
+    if (issues.some((i) => i.key.startsWith(at))) continue;
+    for (const kind of ['cpu', 'memory'] as const satisfies readonly QuantityKind[]) {
+      const request = requests[kind];
+      const limit = limits[kind];
+      if (request === undefined || limit === undefined) continue;
+      if (quantityValue(kind, request) > quantityValue(kind, limit)) {
+        report(issues, `${at}.requests.${kind}`, `expected at most the limit ${limit} (${at}.limits.${kind}), found "${request}" (Kubernetes refuses a request above its limit)`);
+      }
+    }
+  }
+}
+
+/** Leaves out unset quantities, so that no `cpu: null` reaches a manifest. */
+function quantities(q: { cpu?: string | undefined; memory?: string | undefined }): { cpu?: string; memory?: string } {
+  return { ...(q.cpu === undefined ? {} : { cpu: q.cpu }), ...(q.memory === undefined ? {} : { memory: q.memory }) };
+}
+
+function job(raw: RawJob): JobConfig {
+  return {
+    backoffLimit: raw.backoffLimit,
+    ttlSecondsAfterFinished: raw.ttlSecondsAfterFinished,
+    activeDeadlineSeconds: raw.activeDeadlineSeconds,
+    resources: { requests: quantities(raw.resources.requests), limits: quantities(raw.resources.limits) },
+    secret: { ...raw.secret },
+  };
+}
+
+/** Maps the validated file onto `Config`: renamed keys, and directories resolved against `root`. */
+export function toConfig(raw: RawConfig, file: string | undefined, root: string): Config {
+  const { database: db, migrations: m, kubernetes: k } = raw;
+  return {
+    file,
+    root,
+    database: { url: db.url, urlEnv: db.urlEnv, applicationName: db.applicationName, connectTimeoutMs: db.connectTimeout },
+    migrations: {
+      dir: resolve(root, m.dir),
+      format: m.format,
+      schema: m.schema,
+      table: m.table,
+      managedSchemas: m.managedSchemas ?? [m.schema],
+      lockTimeoutMs: m.lockTimeout,
+      lockRetries: m.lockRetries,
+      statementTimeoutMs: m.statementTimeout,
+      lockWaitMs: m.lockWait,
+      outOfOrder: m.outOfOrder,
+    },
+    seeds: { dir: resolve(root, raw.seeds.dir) },
+    verify: { tables: raw.verify.tables.map((t) => ({ name: t.name, columns: [...t.columns] })) },
+    local: { dataDir: resolve(root, raw.local.dataDir), port: raw.local.port, database: raw.local.database },
+    kubernetes: {
+      namespace: k.namespace,
+      context: k.context,
+      image: k.image,
+      imagePullPolicy: k.imagePullPolicy,
+      allowedContexts: k.allowedContexts,
+      manifestsDir: resolve(root, k.manifests),
+      migrationMode: k.migration.mode,
+      migrationJob: job(k.migration),
+      seedJob: job(k.seed),
+      backend: { ...k.backend, secret: { ...k.backend.secret } },
+      postgres: { ...k.postgres },
+      timeoutMs: k.timeout,
+    },
+  };
+}
