@@ -7,11 +7,20 @@ import { redact } from '../redact.js';
 
 const MAX_SHOWN = 60;
 
+/**
+ * Hides the credentials of anything URL-shaped, even what `new URL()` and
+ * `redact()` cannot parse (an unencoded `/` or `@` in a password): everything
+ * between `scheme://` and the last `@` of the word goes.
+ */
+export function scrubUrls(text: string): string {
+  return redact(text.replace(/([a-z][a-z0-9+.-]*:\/\/)\S*@/gi, '$1***@'));
+}
+
 /** A value the user wrote, quoted and safe to print: `"My_NS"`, `-1`. */
 export function shown(value: string | number | boolean): string {
   if (typeof value !== 'string') return String(value);
   // Redact before shortening, so that a cut never leaves half a password behind.
-  const safe = redact(value);
+  const safe = scrubUrls(value);
   const short = safe.length > MAX_SHOWN ? `${safe.slice(0, MAX_SHOWN - 1)}…` : safe;
   return JSON.stringify(short);
 }

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { Alias, LineCounter, parseDocument, visit } from 'yaml';
 import { ConfigError, ExitCode, SchemagateError } from '../errors.js';
-import { redact } from '../redact.js';
 import { registerDatabaseUrlSecrets } from './database-url.js';
+import { scrubUrls } from './found.js';
 import { configSpec, crossCheck, toConfig } from './schema.js';
 import type { Issues } from './spec.js';
 import type { Config } from './types.js';
@@ -76,7 +76,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     if (origin === undefined && err.code === 'ENOENT') return defaultConfig(cwd);
     throw readError(display, err, origin);
   }
-  return { ...parse(text, display, dirname(file)), file };
+  return parse(text, display, dirname(file), file);
 }
 
 /** The configuration when there is no file: every default, directories relative to `root`. */
@@ -86,10 +86,11 @@ export function defaultConfig(root: string): Config {
 
 /** Parses and validates the text of a config file; `file` names it in messages, `root` anchors its directories. */
 export function parseConfig(text: string, file: string, root: string): Config {
-  return parse(text, file, root);
+  return parse(text, file, root, file);
 }
 
-function parse(text: string, file: string, root: string, configFile: string | undefined = file): Config {
+/** `file` names the source in messages; `configFile` is what `Config.file` records. */
+function parse(text: string, file: string, root: string, configFile: string | undefined): Config {
   const data = parseYaml(text, file);
   const issues: Issues = [];
   const raw = configSpec.read(data ?? {}, '', issues);
@@ -97,7 +98,7 @@ function parse(text: string, file: string, root: string, configFile: string | un
   if (issues.length > 0 || !raw) {
     throw new ConfigError(
       file,
-      issues.map((i) => ({ key: i.key, message: redact(i.message) })),
+      issues.map((i) => ({ key: scrubUrls(i.key), message: scrubUrls(i.message) })),
       'Fix the keys above; docs/configuration.md lists every key with its type and default.',
     );
   }
@@ -140,8 +141,8 @@ function parseYaml(text: string, file: string): unknown {
 
 function syntaxError(file: string, text: string, line: number, col: number, message: string): SchemagateError {
   const source = text.split(/\r?\n/)[line - 1];
-  const frame = source === undefined ? '' : `\n  ${line} | ${redact(source)}\n  ${' '.repeat(String(line).length)} | ${' '.repeat(Math.max(0, col - 1))}^`;
-  return new SchemagateError('config-yaml', `${file}:${line}:${col}: invalid YAML: ${redact(message)}`, {
+  const frame = source === undefined ? '' : `\n  ${line} | ${scrubUrls(source)}\n  ${' '.repeat(String(line).length)} | ${' '.repeat(Math.max(0, col - 1))}^`;
+  return new SchemagateError('config-yaml', `${file}:${line}:${col}: invalid YAML: ${scrubUrls(message)}`, {
     exitCode: ExitCode.config,
     context: { file },
     hint: `Fix the YAML near line ${line}: check the indentation (spaces, not tabs) and quote values that contain ": " or " #".${frame}`,

@@ -5,7 +5,7 @@
  * caught and the documentation can be checked against it.
  */
 import type { ConfigIssue } from '../errors.js';
-import { didYouMean } from './did-you-mean.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import { wrongType } from './found.js';
 
 export type Issues = ConfigIssue[];

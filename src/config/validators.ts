@@ -2,8 +2,8 @@
  * The scalar types of the configuration: each says what it expected and what
  * it found. Kubernetes quantities are in `quantity.ts`, URLs in `database-url.ts`.
  */
-import { didYouMean } from './did-you-mean.js';
-import { parseDuration } from './duration.js';
+import { didYouMean } from '../util/did-you-mean.js';
+import { parseDuration } from '../engine/sql/duration.js';
 import { wrongType, wrongValue } from './found.js';
 import { leaf, Problem, type Spec } from './spec.js';
 
