@@ -1,0 +1,2 @@
+DROP TABLE user_profiles;
+DROP FUNCTION user_profiles_touch();

@@ -1,0 +1,4 @@
+DROP INDEX users_email_key;
+ALTER TABLE users
+  DROP COLUMN email_verified,
+  DROP COLUMN email;

@@ -1,0 +1,73 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../errors.js';
+import { didYouMean } from '../util/did-you-mean.js';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { description: string; value?: string };
+export type Options = Record<string, OptionSpec>;
+
+/** Flags every `db` command takes. */
+export const dbOptions: Options = {
+  'database-url': { type: 'string', description: 'PostgreSQL URL (default: $DATABASE_URL, then database.url)', value: 'URL' },
+  migrations: { type: 'string', description: 'migrations folder (default: migrations.dir)', value: 'DIR' },
+  seeds: { type: 'string', description: 'seeds folder (default: seeds.dir)', value: 'DIR' },
+  'lock-wait': { type: 'string', description: 'how long to wait for another runner\'s lock (default: migrations.lockWait)', value: 'DURATION' },
+};
+
+/** Flags every command takes. */
+export const commonOptions: Options = {
+  config: { type: 'string', description: 'configuration file (default: schemagate.yaml)', value: 'FILE' },
+  json: { type: 'boolean', description: 'print one JSON document on stdout and nothing else' },
+  quiet: { type: 'boolean', short: 'q', description: 'print only the result and errors' },
+  verbose: { type: 'boolean', short: 'v', description: 'print more detail' },
+  help: { type: 'boolean', short: 'h', description: 'show help for the command' },
+};
+
+export interface Parsed {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+}
+
+/** parseArgs with our errors: unknown flags get a "did you mean", missing values say which flag. */
+export function parse(argv: string[], options: Options, command: string, maxPositionals: number): Parsed {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    if (positionals.length > maxPositionals) {
+      throw new UsageError(`${command}: unexpected argument "${positionals[maxPositionals]}"`, `See \`schemagate ${command} --help\`.`);
+    }
+    return { values: values as Parsed['values'], positionals };
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const msg = (e as Error).message;
+    const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(msg);
+    if (unknown) {
+      const flag = unknown[1]!;
+      const guess = didYouMean(flag.replace(/^-+/, ''), Object.keys(options));
+      throw new UsageError(`${command}: unknown flag ${flag}${guess ? ` (did you mean --${guess}?)` : ''}`, `See \`schemagate ${command} --help\`.`);
+    }
+    const missing = /Option '(-[^']+)' argument missing/.exec(msg) ?? /Option '(-[^']+)'.*argument/.exec(msg);
+    if (missing) throw new UsageError(`${command}: ${missing[1]} needs a value`, `See \`schemagate ${command} --help\`.`);
+    throw new UsageError(`${command}: ${msg}`, `See \`schemagate ${command} --help\`.`);
+  }
+}
+
+export function str(p: Parsed, name: string): string | undefined {
+  const v = p.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function list(p: Parsed, name: string): string[] {
+  const v = p.values[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}
+
+export function flag(p: Parsed, name: string): boolean {
+  return p.values[name] === true;
+}
+
+export function helpText(usage: string, summary: string, options: Options): string {
+  const rows = Object.entries(options).map(([name, o]) => {
+    const left = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.value ? ` ${o.value}` : ''}`;
+    return `  ${left.padEnd(30)} ${o.description}`;
+  });
+  return `Usage: ${usage}\n\n${summary}\n\nOptions:\n${rows.join('\n')}\n`;
+}

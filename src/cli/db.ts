@@ -1,0 +1,192 @@
+import { ExitCode, UsageError } from '../errors.js';
+import { type Options, type Parsed, flag, list, str } from './args.js';
+import { configFrom, durationFlag, engineOptions } from './engine-options.js';
+import type { Output } from './output.js';
+import { printStatus, statusExitCode } from './print-status.js';
+
+/** What a command handler gets: its parsed flags, the output and the cancellation signal. */
+export interface CommandContext {
+  args: Parsed;
+  out: Output;
+  signal: AbortSignal;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface DbCommand {
+  usage: string;
+  summary: string;
+  options: Options;
+  positionals: number;
+  run(c: CommandContext): Promise<ExitCode>;
+}
+
+function opts(c: CommandContext) {
+  return engineOptions(configFrom(c.args, c.env), c.args, c.out, c.signal);
+}
+
+export const dbCommands: Record<string, DbCommand> = {
+  migrate: {
+    usage: 'schemagate db migrate [--to VERSION]',
+    summary: 'Apply pending migrations, each in its own transaction, under the migration lock.',
+    options: { to: { type: 'string', description: 'stop after this version', value: 'VERSION' } },
+    positionals: 0,
+    async run(c) {
+      const { migrate } = await import('../engine/migrate.js');
+      const r = await migrate(opts(c), { ...(str(c.args, 'to') ? { to: str(c.args, 'to')! } : {}) });
+      c.out.data(r);
+      c.out.result(r.applied.length === 0 ? `up to date${r.current ? ` at version ${r.current}` : ''}` : `applied ${r.applied.length} migration${r.applied.length === 1 ? '' : 's'}; now at version ${r.current}`);
+      return ExitCode.ok;
+    },
+  },
+  plan: {
+    usage: 'schemagate db plan [--to VERSION]',
+    summary: 'Print the SQL migrate would run, with its transaction boundaries; runs nothing.',
+    options: { to: { type: 'string', description: 'stop after this version', value: 'VERSION' } },
+    positionals: 0,
+    async run(c) {
+      const { dryRun, renderDryRun } = await import('../engine/dry-run.js');
+      const d = await dryRun(opts(c), { ...(str(c.args, 'to') ? { to: str(c.args, 'to')! } : {}) });
+      c.out.data(d);
+      if (!c.out.json) process.stdout.write(renderDryRun(d));
+      return d.migrations.length > 0 ? ExitCode.pending : ExitCode.ok;
+    },
+  },
+  status: {
+    usage: 'schemagate db status [--json]',
+    summary: 'Applied, pending, changed, missing and failed migrations, and the seeds. Exit 7 when migrations are pending, 4 on drift.',
+    options: {},
+    positionals: 0,
+    async run(c) {
+      const { status } = await import('../engine/status.js');
+      const r = await status(opts(c));
+      c.out.data(r);
+      if (!c.out.json) printStatus(c.out, r);
+      return statusExitCode(r);
+    },
+  },
+  verify: {
+    usage: 'schemagate db verify',
+    summary: 'Check that every migration is applied unchanged, nothing is half-applied, and the required tables exist. Exit 8 if not.',
+    options: {},
+    positionals: 0,
+    async run(c) {
+      const config = configFrom(c.args, c.env);
+      const { verify } = await import('../engine/verify.js');
+      const r = await verify(engineOptions(config, c.args, c.out, c.signal), config.verify.tables);
+      c.out.data(r);
+      if (r.ok) {
+        c.out.result(`schema verified: version ${r.current ?? '(none)'}, ${config.verify.tables.length} required table${config.verify.tables.length === 1 ? '' : 's'} present`);
+        return ExitCode.ok;
+      }
+      const { VerifyError } = await import('../engine/verify.js');
+      if (c.out.json) return ExitCode.verify;
+      throw new VerifyError(r);
+    },
+  },
+  seed: {
+    usage: 'schemagate db seed [--force]',
+    summary: 'Run the seed files that have not run (or, with --force, all of them again).',
+    options: { force: { type: 'boolean', description: 'run every seed again, changed or not' } },
+    positionals: 0,
+    async run(c) {
+      const { seed } = await import('../engine/seed.js');
+      const r = await seed(opts(c), { force: flag(c.args, 'force') });
+      c.out.data(r);
+      c.out.result(`seeded ${r.applied.length} file${r.applied.length === 1 ? '' : 's'}${r.unchanged.length ? `, ${r.unchanged.length} unchanged` : ''}${r.changed.length ? `, ${r.changed.length} changed and skipped (use --force)` : ''}`);
+      return ExitCode.ok;
+    },
+  },
+  down: {
+    usage: 'schemagate db down [--steps N | --to VERSION]',
+    summary: 'Revert applied migrations with their down scripts, newest first (default: the last one).',
+    options: {
+      steps: { type: 'string', description: 'how many migrations to revert (default 1)', value: 'N' },
+      to: { type: 'string', description: 'revert every migration above this version (0: all)', value: 'VERSION' },
+    },
+    positionals: 0,
+    async run(c) {
+      const stepsText = str(c.args, 'steps');
+      const steps = stepsText === undefined ? undefined : /^\d+$/.test(stepsText) ? Number(stepsText) : NaN;
+      if (Number.isNaN(steps)) throw new UsageError(`--steps ${stepsText}: expected a whole number >= 1`);
+      const { down } = await import('../engine/down.js');
+      const to = str(c.args, 'to');
+      const r = await down(opts(c), { ...(to !== undefined ? { to } : {}), ...(steps !== undefined ? { steps } : {}) });
+      c.out.data(r);
+      c.out.result(`reverted ${r.reverted.length} migration${r.reverted.length === 1 ? '' : 's'}; now at version ${r.current ?? '(none)'}`);
+      return ExitCode.ok;
+    },
+  },
+  baseline: {
+    usage: 'schemagate db baseline VERSION',
+    summary: 'Adopt an existing database: record every migration up to VERSION as applied without running it.',
+    options: {},
+    positionals: 1,
+    async run(c) {
+      const v = c.args.positionals[0];
+      if (!v) throw new UsageError('db baseline needs a VERSION', 'Example: schemagate db baseline 3');
+      const { baseline } = await import('../engine/baseline.js');
+      const r = await baseline(opts(c), v);
+      c.out.data(r);
+      c.out.result(`baselined at version ${r.version} (${r.covered} migration file${r.covered === 1 ? '' : 's'} count as applied)`);
+      return ExitCode.ok;
+    },
+  },
+  repair: {
+    usage: 'schemagate db repair [--accept V|all] [--forget V] [--clear-failed V] [--mark-applied V]',
+    summary: 'Repair the history after you have checked what is wrong. Without flags, lists what needs repair.',
+    options: {
+      accept: { type: 'string', multiple: true, description: 'accept the edited file of an applied version ("all": every changed one)', value: 'V' },
+      forget: { type: 'string', multiple: true, description: 'forget an applied version whose file was deleted on purpose', value: 'V' },
+      'clear-failed': { type: 'string', multiple: true, description: 'clear a half-applied run you undid by hand (it runs again from the start)', value: 'V' },
+      'mark-applied': { type: 'string', multiple: true, description: 'record a half-applied run you completed by hand as applied', value: 'V' },
+    },
+    positionals: 0,
+    async run(c) {
+      const { repair } = await import('../engine/repair.js');
+      const r = await repair(opts(c), {
+        accept: list(c.args, 'accept'),
+        forget: list(c.args, 'forget'),
+        clearFailed: list(c.args, 'clear-failed'),
+        markApplied: list(c.args, 'mark-applied'),
+      });
+      c.out.data(r);
+      for (const d of r.done) c.out.result(`${d.action} ${d.version} ${d.file ?? ''}`.trimEnd());
+      for (const x of r.remaining) c.out.result(`${x.state}: version ${x.version} ${x.file ?? ''} -> schemagate db repair ${x.fix}`);
+      if (r.done.length === 0 && r.remaining.length === 0) c.out.result('nothing to repair');
+      return r.remaining.length > 0 ? ExitCode.validation : ExitCode.ok;
+    },
+  },
+  wait: {
+    usage: 'schemagate db wait [--timeout DURATION]',
+    summary: 'Wait until PostgreSQL accepts connections (default deadline 60s).',
+    options: { timeout: { type: 'string', description: 'give up after this long (default 60s)', value: 'DURATION' } },
+    positionals: 0,
+    async run(c) {
+      const o = opts(c);
+      const { waitForDatabase } = await import('../engine/wait.js');
+      const { connectOptions } = await import('../engine/session.js');
+      const timeoutMs = durationFlag(c.args, 'timeout') ?? 60_000;
+      const r = await waitForDatabase(connectOptions(o, 'wait'), {
+        timeoutMs,
+        signal: c.signal,
+        onAttempt: (e, waited) => c.out.progress(`waiting for PostgreSQL (${Math.round(waited / 1000)}s): ${e.message}`),
+      });
+      c.out.data(r);
+      c.out.result(`PostgreSQL is accepting connections (after ${r.attempts} attempt${r.attempts === 1 ? '' : 's'})`);
+      return ExitCode.ok;
+    },
+  },
+  reset: {
+    usage: 'schemagate db reset --yes',
+    summary: 'Drop and recreate the managed schemas and the history. Refuses without --yes.',
+    options: { yes: { type: 'boolean', description: 'confirm that everything in the managed schemas may be deleted' } },
+    positionals: 0,
+    async run(c) {
+      const { reset } = await import('../engine/reset.js');
+      const r = await reset(opts(c), { yes: flag(c.args, 'yes') });
+      c.out.data(r);
+      c.out.result(`reset: dropped and recreated ${r.schemas.join(', ')}`);
+      return ExitCode.ok;
+    },
+  },
+};

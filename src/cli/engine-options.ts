@@ -1,0 +1,53 @@
+import { resolve } from 'node:path';
+import { loadConfig, resolveDatabaseUrl } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { UsageError } from '../errors.js';
+import type { EngineOptions } from '../engine/session.js';
+import { parseDuration } from '../engine/sql/duration.js';
+import { type Parsed, str } from './args.js';
+import type { Output } from './output.js';
+
+/** Loads schemagate.yaml (`--config`), or all defaults when there is none. */
+export function configFrom(p: Parsed, env: NodeJS.ProcessEnv = process.env): Config {
+  const file = str(p, 'config');
+  return loadConfig({ ...(file ? { file } : {}), cwd: process.cwd(), env });
+}
+
+export function durationFlag(p: Parsed, name: string): number | undefined {
+  const text = str(p, name);
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new UsageError(`--${name} ${text}: not a duration (expected e.g. 500ms, 30s, 5m, 1h)`);
+  return ms;
+}
+
+/**
+ * The wrapper layer (STYLE 5): settings from schemagate.yaml, overridden by
+ * flags and the environment, turned into the engine's options.
+ */
+export function engineOptions(
+  config: Config,
+  p: Parsed,
+  out: Output,
+  signal: AbortSignal | undefined,
+  overrides: { url?: string } = {},
+): EngineOptions {
+  const url = overrides.url ?? resolveDatabaseUrl(config, str(p, 'database-url')).url;
+  const m = config.migrations;
+  return {
+    url,
+    applicationName: config.database.applicationName,
+    connectTimeoutMs: config.database.connectTimeoutMs,
+    migrationsDir: resolve(str(p, 'migrations') ?? resolve(config.root, m.dir)),
+    seedsDir: resolve(str(p, 'seeds') ?? resolve(config.root, config.seeds.dir)),
+    format: m.format,
+    schema: m.schema,
+    table: m.table,
+    managedSchemas: m.managedSchemas,
+    settings: { lockTimeoutMs: m.lockTimeoutMs, lockRetries: m.lockRetries, statementTimeoutMs: m.statementTimeoutMs },
+    lockWaitMs: durationFlag(p, 'lock-wait') ?? m.lockWaitMs,
+    outOfOrder: m.outOfOrder,
+    log: (line) => out.progress(line),
+    signal,
+  };
+}

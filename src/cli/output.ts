@@ -1,0 +1,90 @@
+import { isSchemagateError, type SchemagateError } from '../errors.js';
+import { redact } from '../redact.js';
+
+/**
+ * Where a command writes. Results go to stdout; progress and errors to stderr.
+ * With `--json`, stdout carries exactly one JSON document (the result, or the
+ * error) and nothing else. Colour only on a TTY and never with NO_COLOR.
+ */
+export interface Output {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  readonly color: boolean;
+  /** A progress line (stderr); silent with --quiet or --json. */
+  progress(line: string): void;
+  /** A detail line shown with --verbose. */
+  debug(line: string): void;
+  /** A line of the human result (stdout); not printed with --json. */
+  result(line: string): void;
+  /** The machine-readable result (stdout, with --json only). */
+  data(value: unknown): void;
+  warn(line: string): void;
+  error(e: unknown): void;
+  paint(style: Style, text: string): string;
+}
+
+export type Style = 'red' | 'green' | 'yellow' | 'dim' | 'bold' | 'cyan';
+
+const CODES: Record<Style, [number, number]> = {
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  cyan: [36, 39],
+  dim: [2, 22],
+  bold: [1, 22],
+};
+
+export function useColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return stream.isTTY === true && env.TERM !== 'dumb';
+}
+
+export function createOutput(opts: { json: boolean; quiet: boolean; verbose: boolean; env?: NodeJS.ProcessEnv }): Output {
+  const color = !opts.json && useColor(process.stderr, opts.env);
+  const paint = (style: Style, text: string) => (color ? `\x1b[${CODES[style][0]}m${text}\x1b[${CODES[style][1]}m` : text);
+  const err = (line: string) => process.stderr.write(`${redact(line)}\n`);
+  return {
+    json: opts.json,
+    quiet: opts.quiet,
+    verbose: opts.verbose,
+    color,
+    paint,
+    progress: (line) => {
+      if (!opts.quiet && !opts.json) err(line);
+    },
+    debug: (line) => {
+      if (opts.verbose && !opts.json) err(paint('dim', line));
+    },
+    result: (line) => {
+      if (!opts.json) process.stdout.write(`${redact(line)}\n`);
+    },
+    data: (value) => {
+      if (opts.json) process.stdout.write(`${redact(JSON.stringify(value, null, 2))}\n`);
+    },
+    warn: (line) => {
+      if (!opts.json) err(`${paint('yellow', 'warning:')} ${line}`);
+    },
+    error: (e) => {
+      if (opts.json) {
+        const body = isSchemagateError(e) ? e.toJSON() : { error: 'internal', message: String((e as Error)?.message ?? e), exitCode: 1 };
+        process.stdout.write(`${redact(JSON.stringify(body, null, 2))}\n`);
+        return;
+      }
+      err(formatError(e, paint, opts.verbose));
+    },
+  };
+}
+
+export function formatError(e: unknown, paint: (s: Style, t: string) => string = (_s, t) => t, verbose = false): string {
+  if (isSchemagateError(e)) {
+    const se = e as SchemagateError;
+    let text = `${paint('red', 'error:')} ${se.message}`;
+    if (se.hint) text += `\n${paint('bold', 'hint:')} ${se.hint}`;
+    if (verbose && se.cause instanceof Error && se.cause.stack) text += `\n${paint('dim', se.cause.stack)}`;
+    return text;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  return `${paint('red', 'error:')} ${err.message}\n${paint('dim', 'This is a bug in schemagate; please report it with the output of --verbose.')}${verbose && err.stack ? `\n${err.stack}` : ''}`;
+}

@@ -1,0 +1,50 @@
+import { ExitCode } from '../errors.js';
+import type { StatusReport } from '../engine/status.js';
+import type { Output, Style } from './output.js';
+
+const STYLE: Record<string, Style> = {
+  applied: 'green',
+  baselined: 'dim',
+  pending: 'yellow',
+  'out-of-order': 'yellow',
+  changed: 'red',
+  missing: 'red',
+  failed: 'red',
+};
+
+/** `db status` exit code: drift or a half-applied run (4) beats pending (7) beats up to date (0). */
+export function statusExitCode(r: StatusReport): ExitCode {
+  if (r.counts.changed + r.counts.missing + r.counts.failed > 0) return ExitCode.validation;
+  if (r.counts.pending + r.counts['out-of-order'] > 0) return ExitCode.pending;
+  return ExitCode.ok;
+}
+
+export function printStatus(out: Output, r: StatusReport): void {
+  out.result(`database  ${r.database}`);
+  out.result(`history   ${r.historyTable}`);
+  out.result(`current   ${r.current ?? '(none)'}${r.baseline ? `  (baseline ${r.baseline})` : ''}`);
+  out.result('');
+  if (r.migrations.length === 0) out.result('  no migrations');
+  const vw = Math.max(7, ...r.migrations.map((m) => m.version.length));
+  const sw = Math.max(5, ...r.migrations.map((m) => m.state.length));
+  out.result(`  ${'VERSION'.padEnd(vw)}  ${'STATE'.padEnd(sw)}  ${'APPLIED'.padEnd(24)}  FILE`);
+  for (const m of r.migrations) {
+    const applied = m.appliedAt ? `${m.appliedAt.replace('T', ' ').slice(0, 19)} ${m.executionTimeMs ?? 0}ms` : '';
+    let line = `  ${m.version.padEnd(vw)}  ${out.paint(STYLE[m.state] ?? 'bold', m.state.padEnd(sw))}  ${applied.padEnd(24)}  ${m.file ?? ''}`;
+    if (m.state === 'failed') line += `\n  ${''.padEnd(vw)}  ${out.paint('red', `stopped after statement ${m.statementsApplied} of ${m.statementsTotal ?? '?'}`)}: ${(m.error ?? '').split('\n')[0]}`;
+    out.result(line);
+  }
+  if (r.seeds.length > 0) {
+    out.result('');
+    out.result(`  seeds: ${r.seeds.map((s) => `${s.name} ${out.paint(s.state === 'applied' ? 'green' : 'yellow', s.state)}`).join(', ')}`);
+  }
+  out.result('');
+  const c = r.counts;
+  const parts = [`${c.applied} applied`, `${c.pending} pending`];
+  if (c['out-of-order']) parts.push(`${c['out-of-order']} out of order`);
+  if (c.changed) parts.push(`${c.changed} changed`);
+  if (c.missing) parts.push(`${c.missing} missing`);
+  if (c.failed) parts.push(`${c.failed} failed`);
+  if (c.baselined) parts.push(`${c.baselined} below the baseline`);
+  out.result(parts.join(', '));
+}

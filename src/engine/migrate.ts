@@ -1,0 +1,95 @@
+import { UsageError } from '../errors.js';
+import { analyze, type Analysis } from './analyze.js';
+import { applyScript, type Script } from './apply.js';
+import { type EngineContext, logLine } from './context.js';
+import { type MigrationFile, readMigrations } from './files.js';
+import { buildPlan, type Plan, PlanError } from './plan.js';
+import { type EngineOptions, withLockedSession } from './session.js';
+import { formatDuration } from './time.js';
+import { parseVersion, type Version } from './version.js';
+
+export interface AppliedMigration {
+  version: string;
+  description: string;
+  file: string;
+  ms: number;
+  transactional: boolean;
+}
+
+export interface MigrateResult {
+  applied: AppliedMigration[];
+  /** Highest applied version after the run. */
+  current: string | undefined;
+}
+
+export function migrationScript(f: MigrationFile): Script {
+  return { kind: 'migration', version: f.version.text, description: f.description, file: f.file, sql: f.sql, checksum: f.checksum };
+}
+
+/** `--to V` must name a migration that exists. */
+export function resolveTarget(files: readonly MigrationFile[], to: string | undefined): Version | undefined {
+  if (to === undefined) return undefined;
+  const v = parseVersion(to);
+  if (!v) throw new UsageError(`--to ${to}: not a version (expected digits, e.g. --to 3 or --to 1.2)`);
+  if (!files.some((f) => f.version.text === v.text)) {
+    const known = files.map((f) => f.version.text);
+    throw new UsageError(`--to ${to}: there is no migration with version ${v.text}`, `Known versions: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', ...' : ''}.`);
+  }
+  return v;
+}
+
+/** Analyses every script that will run, so a bad file stops the run before the first one runs. */
+export function analyzeAll(files: readonly MigrationFile[]): Map<string, Analysis> {
+  const out = new Map<string, Analysis>();
+  for (const f of files) out.set(f.version.text, analyze({ file: f.file, version: f.version.text, sql: f.sql }));
+  return out;
+}
+
+/** Reads the history and computes the plan; throws PlanError on drift, missing files or out-of-order. */
+export async function planFor(ctx: EngineContext, files: readonly MigrationFile[], opts: EngineOptions, target?: Version): Promise<Plan> {
+  const rows = await ctx.history.list();
+  return buildPlan(files, rows, { outOfOrder: opts.outOfOrder, ...(target ? { target } : {}), dir: opts.migrationsDir });
+}
+
+/**
+ * Applies every pending migration (up to `to`), each in its own transaction
+ * with its history row, under the migration lock. Validation runs first: if
+ * anything is wrong, nothing runs and nothing in the database changes.
+ */
+export async function migrate(opts: EngineOptions, params: { to?: string } = {}): Promise<MigrateResult> {
+  const files = readMigrations(opts.migrationsDir, opts.format);
+  const target = resolveTarget(files, params.to);
+  return withLockedSession(opts, 'migrate', async (ctx) => {
+    const plan = await planFor(ctx, files, opts, target);
+    if (plan.problems.length > 0) throw new PlanError(plan.problems);
+    const analyses = analyzeAll(plan.toRun);
+    const applied: AppliedMigration[] = [];
+    if (plan.toRun.length === 0) {
+      logLine(ctx, `${ctx.history.displayName}: up to date${plan.current ? ` at version ${plan.current}` : ''}`);
+      return { applied, current: plan.current };
+    }
+    await ctx.history.ensure();
+    const rows = new Map(plan.entries.map((e) => [e.version, e.row]));
+    let unflushed = false;
+    try {
+      for (const [i, file] of plan.toRun.entries()) {
+        opts.signal?.throwIfAborted();
+        const last = i === plan.toRun.length - 1;
+        const analysis = analyses.get(file.version.text)!;
+        const r = await applyScript(ctx, migrationScript(file), rows.get(file.version.text), { synchronousCommit: last, analysis });
+        unflushed = !last && r.transactional;
+        applied.push({ version: file.version.text, description: file.description, file: file.file, ms: r.ms, transactional: r.transactional });
+        logLine(ctx, `applied ${file.file} (${formatDuration(r.ms)}${r.transactional ? '' : ', outside a transaction'})`);
+      }
+    } finally {
+      // Commits made with synchronous_commit = off are flushed by the next synchronous commit; make one if the run stopped early.
+      if (unflushed) await flush(ctx).catch(() => undefined);
+    }
+    return { applied, current: applied.at(-1)?.version ?? plan.current };
+  });
+}
+
+/** A synchronous commit of a transaction with an xid flushes the WAL of every earlier asynchronous commit. */
+async function flush(ctx: EngineContext): Promise<void> {
+  await ctx.client.query('BEGIN; SELECT txid_current(); COMMIT;');
+}

@@ -1,0 +1,92 @@
+import { ExitCode, SchemagateError, UsageError } from '../errors.js';
+import { logLine } from './context.js';
+import { readMigrations } from './files.js';
+import { buildPlan, type EntryState, type PlanEntry } from './plan.js';
+import { type EngineOptions, withLockedSession } from './session.js';
+import { parseVersion } from './version.js';
+
+export interface RepairParams {
+  /** Versions whose changed checksum the user accepts (`all` for every changed one). */
+  accept?: string[];
+  /** Applied versions whose file was deleted on purpose: their rows are removed. */
+  forget?: string[];
+  /** Half-applied non-transactional runs the user undid by hand: the next migrate starts them from the first statement. */
+  clearFailed?: string[];
+  /** Half-applied runs the user completed by hand: recorded as applied without running. */
+  markApplied?: string[];
+}
+
+export interface RepairAction {
+  action: 'accept' | 'forget' | 'clear-failed' | 'mark-applied';
+  version: string;
+  file: string | undefined;
+}
+
+export interface RepairResult {
+  /** What was done. */
+  done: RepairAction[];
+  /** What is still wrong, with the flag that repairs it. */
+  remaining: { version: string; state: EntryState; file: string | undefined; fix: string }[];
+}
+
+const FIX: Partial<Record<EntryState, (v: string) => string>> = {
+  changed: (v) => `--accept ${v}`,
+  missing: (v) => `--forget ${v}`,
+  failed: (v) => `--clear-failed ${v} (you undid its applied statements) or --mark-applied ${v} (you completed it by hand)`,
+};
+
+function pick(entries: PlanEntry[], requested: string[] | undefined, state: EntryState, flag: string): PlanEntry[] {
+  if (!requested || requested.length === 0) return [];
+  if (requested.length === 1 && requested[0] === 'all') return entries.filter((e) => e.state === state);
+  return requested.map((text) => {
+    const v = parseVersion(text);
+    if (!v) throw new UsageError(`${flag} ${text}: not a version`);
+    const e = entries.find((x) => x.version === v.text);
+    if (!e || e.state !== state) {
+      throw new SchemagateError('repair.state', `${flag} ${text}: version ${v.text} is ${e ? e.state : 'not in the history or the files'}, not ${state}`, {
+        exitCode: ExitCode.usage,
+        hint: 'See `schemagate db status` for the state of each version. Nothing was changed.',
+      });
+    }
+    return e;
+  });
+}
+
+/**
+ * Repairs the history after the user has looked at what is wrong: accepts
+ * edited checksums, forgets deleted files, clears or completes half-applied
+ * runs. Each repair names its versions explicitly; with none it only reports.
+ */
+export async function repair(opts: EngineOptions, params: RepairParams): Promise<RepairResult> {
+  const files = readMigrations(opts.migrationsDir, opts.format);
+  return withLockedSession(opts, 'repair', async (ctx) => {
+    const plan = buildPlan(files, await ctx.history.list(), { outOfOrder: true, dir: opts.migrationsDir });
+    const accept = pick(plan.entries, params.accept, 'changed', '--accept');
+    const forget = pick(plan.entries, params.forget, 'missing', '--forget');
+    const clear = pick(plan.entries, params.clearFailed, 'failed', '--clear-failed');
+    const mark = pick(plan.entries, params.markApplied, 'failed', '--mark-applied');
+    const done: RepairAction[] = [];
+    for (const e of accept) {
+      await ctx.history.setChecksum('migration', e.version, e.file!.checksum, e.file!.file);
+      done.push({ action: 'accept', version: e.version, file: e.file?.file });
+      logLine(ctx, `accepted the edited ${e.file!.file} (version ${e.version})`);
+    }
+    for (const e of [...forget, ...clear]) {
+      await ctx.history.delete('migration', e.version);
+      const action = forget.includes(e) ? 'forget' : 'clear-failed';
+      done.push({ action, version: e.version, file: e.file?.file ?? e.row?.script });
+      logLine(ctx, action === 'forget' ? `forgot version ${e.version} (${e.row?.script})` : `cleared the failed run of ${e.file?.file ?? e.version}: the next migrate runs it from its first statement`);
+    }
+    for (const e of mark) {
+      if (!e.file) throw new UsageError(`--mark-applied ${e.version}: its file is missing`);
+      await ctx.history.insert({ kind: 'migration', version: e.version, description: e.file.description, script: e.file.file, checksum: e.file.checksum });
+      done.push({ action: 'mark-applied', version: e.version, file: e.file.file });
+      logLine(ctx, `recorded ${e.file.file} as applied`);
+    }
+    const touched = new Set(done.map((d) => d.version));
+    const remaining = plan.entries
+      .filter((e) => !touched.has(e.version) && FIX[e.state])
+      .map((e) => ({ version: e.version, state: e.state, file: e.file?.file ?? e.row?.script, fix: FIX[e.state]!(e.version) }));
+    return { done, remaining };
+  });
+}

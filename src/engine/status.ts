@@ -1,0 +1,97 @@
+import { displayUrl } from '../redact.js';
+import { readMigrations, readSeeds } from './files.js';
+import { HistoryTable, type HistoryRow } from './history.js';
+import { buildPlan, type EntryState } from './plan.js';
+import { type EngineOptions, withSession } from './session.js';
+import { existsSync } from 'node:fs';
+
+export interface StatusEntry {
+  version: string;
+  description: string;
+  state: EntryState;
+  file: string | undefined;
+  appliedAt: string | undefined;
+  executionTimeMs: number | undefined;
+  /** Non-transactional progress of a failed run. */
+  statementsApplied?: number | undefined;
+  statementsTotal?: number | undefined;
+  error?: string | undefined;
+}
+
+export interface SeedStatus {
+  name: string;
+  file: string;
+  state: 'applied' | 'pending' | 'changed';
+  appliedAt: string | undefined;
+}
+
+export interface StatusReport {
+  database: string;
+  historyTable: string;
+  /** Highest applied version (or the baseline). */
+  current: string | undefined;
+  baseline: string | undefined;
+  migrations: StatusEntry[];
+  seeds: SeedStatus[];
+  counts: Record<EntryState, number>;
+}
+
+function entryFromRow(row: HistoryRow | undefined) {
+  return {
+    appliedAt: row?.success ? row.appliedAt.toISOString() : undefined,
+    executionTimeMs: row?.success ? row.executionTimeMs : undefined,
+  };
+}
+
+/** Applied, pending, changed, missing and failed migrations, and the seeds' state. Read-only: takes no lock. */
+export async function status(opts: EngineOptions): Promise<StatusReport> {
+  const files = readMigrations(opts.migrationsDir, opts.format);
+  const seeds = existsSync(opts.seedsDir) ? readSeeds(opts.seedsDir) : [];
+  return withSession(opts, 'status', async (ctx) => {
+    const rows = await ctx.history.list();
+    return buildStatus(opts, ctx.history, files, seeds, rows);
+  });
+}
+
+export function buildStatus(
+  opts: EngineOptions,
+  history: HistoryTable,
+  files: ReturnType<typeof readMigrations>,
+  seeds: ReturnType<typeof readSeeds>,
+  rows: HistoryRow[],
+): StatusReport {
+  const plan = buildPlan(files, rows, { outOfOrder: opts.outOfOrder, dir: opts.migrationsDir });
+  const counts = { applied: 0, pending: 0, changed: 0, missing: 0, failed: 0, baselined: 0, 'out-of-order': 0 } as Record<EntryState, number>;
+  const migrations: StatusEntry[] = plan.entries.map((e) => {
+    counts[e.state]++;
+    return {
+      version: e.version,
+      description: e.description,
+      state: e.state,
+      file: e.file?.file ?? e.row?.script,
+      ...entryFromRow(e.row),
+      ...(e.state === 'failed'
+        ? { statementsApplied: e.row?.statementsApplied ?? 0, statementsTotal: e.row?.statementsTotal ?? undefined, error: e.row?.error ?? undefined }
+        : {}),
+    };
+  });
+  const seedRows = new Map(rows.filter((r) => r.kind === 'seed').map((r) => [r.version, r]));
+  const seedStatus: SeedStatus[] = seeds.map((s) => {
+    const row = seedRows.get(s.name);
+    return {
+      name: s.name,
+      file: s.file,
+      state: !row ? 'pending' : row.checksum === s.checksum ? 'applied' : 'changed',
+      appliedAt: row?.appliedAt.toISOString(),
+    };
+  });
+  return {
+    database: displayUrl(opts.url),
+    historyTable: history.displayName,
+    current: plan.current,
+    baseline: plan.baseline,
+    migrations,
+    seeds: seedStatus,
+    counts,
+  };
+}

@@ -1,0 +1,86 @@
+import type { RequiredTable } from '../config/types.js';
+import { ExitCode, SchemagateError } from '../errors.js';
+import type { Client } from './connect.js';
+import { readMigrations } from './files.js';
+import { buildPlan } from './plan.js';
+import { type EngineOptions, withSession } from './session.js';
+
+export interface VerifyProblem {
+  kind: 'pending' | 'changed' | 'missing-file' | 'failed' | 'missing-table' | 'missing-column' | 'out-of-order';
+  /** The version, table or `table.column` concerned. */
+  subject: string;
+  message: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  current: string | undefined;
+  problems: VerifyProblem[];
+}
+
+export class VerifyError extends SchemagateError {
+  override readonly name = 'VerifyError';
+  readonly report: VerifyReport;
+  constructor(report: VerifyReport) {
+    super('verify', `the database schema is not what the application needs (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}):\n${report.problems.map((p) => `  - ${p.message}`).join('\n')}`, {
+      exitCode: ExitCode.verify,
+      hint: 'Run `schemagate db migrate` (or `schemagate migrate` in a cluster) to apply pending migrations; see `schemagate db status` for details.',
+    });
+    this.report = report;
+  }
+}
+
+/** Which of the required tables and columns are missing. */
+export async function missingTables(client: Client, defaultSchema: string, tables: readonly RequiredTable[]): Promise<VerifyProblem[]> {
+  if (tables.length === 0) return [];
+  const wanted = tables.map((t) => {
+    const [schema, name] = t.name.includes('.') ? (t.name.split('.', 2) as [string, string]) : [defaultSchema, t.name];
+    return { schema, name, columns: t.columns, shown: t.name };
+  });
+  const { rows } = await client.query<{ table_schema: string; table_name: string; column_name: string }>(
+    `SELECT table_schema, table_name, column_name FROM information_schema.columns
+      WHERE (table_schema, table_name) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    [wanted.map((w) => w.schema), wanted.map((w) => w.name)],
+  );
+  const found = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const k = `${r.table_schema}.${r.table_name}`;
+    if (!found.has(k)) found.set(k, new Set());
+    found.get(k)!.add(r.column_name);
+  }
+  const problems: VerifyProblem[] = [];
+  for (const w of wanted) {
+    const cols = found.get(`${w.schema}.${w.name}`);
+    if (!cols) {
+      problems.push({ kind: 'missing-table', subject: `${w.schema}.${w.name}`, message: `table ${w.schema}.${w.name} does not exist` });
+      continue;
+    }
+    for (const c of w.columns) {
+      if (!cols.has(c)) problems.push({ kind: 'missing-column', subject: `${w.schema}.${w.name}.${c}`, message: `column ${w.schema}.${w.name}.${c} does not exist` });
+    }
+  }
+  return problems;
+}
+
+/**
+ * Is the database ready for the application? Every migration file applied with
+ * a matching checksum, nothing half-applied, and the required tables and
+ * columns present. Read-only; what the backend's init container and /health run.
+ */
+export async function verify(opts: EngineOptions, tables: readonly RequiredTable[]): Promise<VerifyReport> {
+  const files = readMigrations(opts.migrationsDir, opts.format);
+  return withSession(opts, 'verify', async (ctx) => {
+    const plan = buildPlan(files, await ctx.history.list(), { outOfOrder: opts.outOfOrder, dir: opts.migrationsDir });
+    const problems: VerifyProblem[] = [];
+    for (const e of plan.entries) {
+      const f = e.file?.file ?? e.row?.script ?? e.version;
+      if (e.state === 'pending' || e.state === 'out-of-order') problems.push({ kind: 'pending', subject: e.version, message: `migration ${f} (version ${e.version}) is not applied` });
+      else if (e.state === 'changed') problems.push({ kind: 'changed', subject: e.version, message: `migration ${f} (version ${e.version}) was changed after it was applied` });
+      else if (e.state === 'missing') problems.push({ kind: 'missing-file', subject: e.version, message: `version ${e.version} is applied but its file ${f} is not in this image or folder` });
+      else if (e.state === 'failed')
+        problems.push({ kind: 'failed', subject: e.version, message: `migration ${f} (version ${e.version}) is half-applied: ${e.row?.statementsApplied ?? 0} of ${e.row?.statementsTotal ?? '?'} statements ran before it failed` });
+    }
+    problems.push(...(await missingTables(ctx.client, opts.schema, tables)));
+    return { ok: problems.length === 0, current: plan.current, problems };
+  });
+}

@@ -1,0 +1,113 @@
+import { resolve } from 'node:path';
+import { Listr, type ListrTaskWrapper } from 'listr2';
+import type { Config } from '../config/types.js';
+import type { Output } from '../cli/output.js';
+import type { EmbeddedServer } from '../engine/embedded.js';
+import type { EngineOptions } from '../engine/session.js';
+import type { StatusReport } from '../engine/status.js';
+import { formatDuration } from '../engine/time.js';
+import { rendererFor } from './renderer.js';
+
+/** What a local pipeline step may do; the steps call engine functions and nothing else (STYLE 5). */
+export type LocalStep = 'migrate' | 'seed' | 'verify' | 'reset' | 'status';
+
+export interface LocalContext {
+  server?: EmbeddedServer;
+  engine?: EngineOptions;
+  summary: string[];
+  status?: StatusReport;
+}
+
+export interface LocalRun {
+  config: Config;
+  out: Output;
+  signal: AbortSignal;
+  fresh: boolean;
+  force: boolean;
+  steps: LocalStep[];
+  /** Engine options with the embedded server's URL filled in. */
+  engineFor(url: string, log: (line: string) => void): EngineOptions;
+}
+
+type Task = ListrTaskWrapper<LocalContext, any, any>;
+
+/**
+ * The `--local` pipeline: start (or reuse) the embedded PostgreSQL, run the
+ * steps against it, stop it again. Data stays under `local.dataDir`.
+ */
+export async function runLocal(run: LocalRun): Promise<LocalContext> {
+  const log = (task: Task) => (line: string) => {
+    task.output = line;
+  };
+  const engine = (ctx: LocalContext, task: Task) => run.engineFor(ctx.server!.url, log(task));
+  const steps: Record<LocalStep, { title: string; task: (ctx: LocalContext, task: Task) => Promise<void> }> = {
+    reset: {
+      title: 'Reset the schema',
+      task: async (ctx, task) => {
+        const { reset } = await import('../engine/reset.js');
+        const r = await reset(engine(ctx, task), { yes: true });
+        ctx.summary.push(`reset ${r.schemas.join(', ')}`);
+      },
+    },
+    migrate: {
+      title: 'Apply migrations',
+      task: async (ctx, task) => {
+        const { migrate } = await import('../engine/migrate.js');
+        const r = await migrate(engine(ctx, task));
+        const ms = r.applied.reduce((a, m) => a + m.ms, 0);
+        task.title = r.applied.length ? `Applied ${r.applied.length} migration${r.applied.length === 1 ? '' : 's'} (${formatDuration(ms)})` : `Migrations up to date (version ${r.current ?? 'none'})`;
+        ctx.summary.push(task.title);
+      },
+    },
+    seed: {
+      title: 'Seed development data',
+      task: async (ctx, task) => {
+        const { seed } = await import('../engine/seed.js');
+        const r = await seed(engine(ctx, task), { force: run.force });
+        task.title = `Seeds: ${r.applied.length} run, ${r.unchanged.length} unchanged${r.changed.length ? `, ${r.changed.length} changed and skipped (--force runs them)` : ''}`;
+        ctx.summary.push(task.title);
+      },
+    },
+    verify: {
+      title: 'Verify the schema',
+      task: async (ctx, task) => {
+        const { verify, VerifyError } = await import('../engine/verify.js');
+        const r = await verify(engine(ctx, task), run.config.verify.tables);
+        if (!r.ok) throw new VerifyError(r);
+        task.title = `Schema verified (version ${r.current ?? 'none'}, ${run.config.verify.tables.length} required tables)`;
+        ctx.summary.push(task.title);
+      },
+    },
+    status: {
+      title: 'Read the status',
+      task: async (ctx, task) => {
+        const { status } = await import('../engine/status.js');
+        ctx.status = await status(engine(ctx, task));
+      },
+    },
+  };
+  const dir = resolve(run.config.root, run.config.local.dataDir);
+  const list = new Listr<LocalContext, any, any>(
+    [
+      {
+        title: 'Start the embedded PostgreSQL',
+        task: async (ctx, task) => {
+          const { startEmbedded } = await import('../engine/embedded.js');
+          ctx.server = await startEmbedded({ dir, port: run.config.local.port, database: run.config.local.database, fresh: run.fresh, log: log(task) });
+          task.title = ctx.server.started
+            ? `Embedded PostgreSQL ${ctx.server.initialised ? 'created' : 'started'} on port ${run.config.local.port} (data in ${run.config.local.dataDir})`
+            : `Embedded PostgreSQL already running on port ${run.config.local.port}`;
+        },
+      },
+      ...run.steps.map((s) => ({ title: steps[s].title, task: steps[s].task })),
+    ],
+    { renderer: rendererFor(run.out), exitOnError: true, rendererOptions: { collapseErrors: false } as never },
+  );
+  const ctx: LocalContext = { summary: [] };
+  try {
+    await list.run(ctx);
+  } finally {
+    await ctx.server?.stop().catch(() => undefined);
+  }
+  return ctx;
+}
