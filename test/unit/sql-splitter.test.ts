@@ -136,6 +136,10 @@ CREATE TRIGGER t AFTER INSERT ON x FOR EACH ROW EXECUTE FUNCTION audit();`;
     expect(texts(sql)).toEqual(['CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2))', 'SELECT 1']);
   });
 
+  it('does not let a stray closing parenthesis stop later semicolons from splitting', () => {
+    expect(texts('SELECT 1);SELECT (2);SELECT 3')).toEqual(['SELECT 1)', 'SELECT (2)', 'SELECT 3']);
+  });
+
   it('keeps a BEGIN ATOMIC ... END function body as one statement', () => {
     const sql = `CREATE FUNCTION add_one(i int) RETURNS int
 LANGUAGE sql

@@ -1,7 +1,7 @@
 import { lineColumnAt } from './position.js';
 import { SplitError } from './split-error.js';
 
-/**
+/*
  * A lexer for PostgreSQL SQL text that knows just enough to find where
  * strings, identifiers, comments and words are: it follows the rules of the
  * server's own scanner (src/backend/parser/scan.l) for everything that can
@@ -10,6 +10,8 @@ import { SplitError } from './split-error.js';
  * standard_conforming_strings = on (the default since PostgreSQL 9.1):
  * a backslash escapes nothing outside E'...' strings.
  */
+
+/** What a {@link Token} is. */
 export type TokenKind =
   /** Identifier, keyword or number: `create`, `my_table`, `x$1`, `42`. */
   | 'word'

@@ -22,8 +22,6 @@ export interface Statement {
   column: number;
 }
 
-const WORD_CREATE = 'create';
-
 /**
  * Splits a SQL text into statements the way psql does, so each can be sent
  * as its own query. Semicolons end a statement except inside strings,
@@ -87,9 +85,7 @@ export function splitStatements(sql: string): Statement[] {
       if (headWords < 4) {
         headWords++;
         head += head ? ` ${word}` : word;
-        if (head.startsWith(WORD_CREATE)) {
-          routine ||= /^create (or replace )?(function|procedure)$/.test(head);
-        }
+        routine ||= /^create (or replace )?(function|procedure)$/.test(head);
       }
       // After `.` or AS a keyword is a column name or label (t.end, 1 AS case).
       const isLabel =
