@@ -135,8 +135,10 @@ export function mapping<F extends Record<string, Field<unknown>>>(fields: F, typ
           continue;
         }
         // `key:` with nothing after it (null) counts as not set: a commented-out value.
-        const read = v === null ? undefined : f.spec.read(v, at2, issues);
-        out[key] = read === undefined ? f.missing(at2, issues) : read;
+        if (v === null) continue;
+        const read = f.spec.read(v, at2, issues);
+        // A rejected value is already reported: its stand-in must not be reported again as missing.
+        out[key] = read === undefined ? f.missing(at2, []) : read;
       }
       for (const [key, f] of Object.entries(fields)) {
         if (!Object.hasOwn(out, key)) out[key] = f.missing(childKey(at, key), issues);

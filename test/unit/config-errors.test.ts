@@ -151,6 +151,11 @@ const cases: Array<[string, string, string]> = [
     'verify.tables[0].name: expected a table name (table or schema.table, each at most 63 bytes), found nothing',
   ],
   [
+    'a table name of the wrong type is reported once, not also as missing',
+    'verify: { tables: [{ name: 5 }] }',
+    'verify.tables[0].name: expected a table name (table or schema.table, each at most 63 bytes), found a number (5)',
+  ],
+  [
     'a table listed twice is refused',
     'verify: { tables: [users, { name: users, columns: [id] }] }',
     'verify.tables[1]: "users" is listed twice (also at verify.tables[0])',
