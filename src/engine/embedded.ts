@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, SchemagateError } from '../errors.js';
@@ -83,6 +83,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     rmSync(opts.dir, { recursive: true, force: true });
   }
   mkdirSync(opts.dir, { recursive: true });
+  // As root the server runs as the `postgres` system user, which must be able to reach its data folder.
+  if (userInfo().uid === 0) chmodSync(opts.dir, 0o755);
   const password = readOrCreatePassword(opts.dir);
   registerSecret(password);
   const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/${encodeURIComponent(opts.database)}`;
