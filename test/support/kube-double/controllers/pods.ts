@@ -1,0 +1,89 @@
+/**
+ * What the workload controllers share about their pods: which pods a
+ * controller owns, creating a pod from a template with a controller
+ * ownerReference, and pod readiness.
+ * https://kubernetes.io/docs/concepts/overview/working-with-objects/owners-dependents/
+ */
+import type { Api } from '../api.js';
+import type { EventRecorder } from '../events.js';
+import { mustFind } from '../resources.js';
+import { fromSelectorObject, matchesLabels } from '../selectors.js';
+import type { Condition, KubeObject, PodTemplateSpec } from '../types.js';
+
+export function controllerRef(owner: KubeObject): { apiVersion: string; kind: string; name: string; uid: string; controller: true; blockOwnerDeletion: true } {
+  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true };
+}
+
+/** Pods selected by the owner's selector and controlled by it (ownerReference with controller: true). */
+export function ownedPods(api: Api, owner: KubeObject): KubeObject[] {
+  const selector = fromSelectorObject(owner['spec']?.selector);
+  return api
+    .list(mustFind('pods'), owner.metadata.namespace)
+    .filter(
+      (p) =>
+        matchesLabels(selector, p.metadata.labels) &&
+        (p.metadata.ownerReferences ?? []).some((r) => r.controller === true && r.uid === owner.metadata.uid),
+    );
+}
+
+export function isTerminal(pod: KubeObject): boolean {
+  const phase = pod['status']?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+/** Not finished and not being deleted. */
+export function isActive(pod: KubeObject): boolean {
+  return !isTerminal(pod) && !pod.metadata.deletionTimestamp;
+}
+
+export function isReady(pod: KubeObject): boolean {
+  return ((pod['status']?.conditions ?? []) as Condition[]).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+export function createPodFromTemplate(
+  api: Api,
+  events: EventRecorder,
+  owner: KubeObject,
+  template: PodTemplateSpec,
+  component: string,
+): KubeObject {
+  const meta = template.metadata ?? {};
+  const pod = api.create(mustFind('pods'), owner.metadata.namespace, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: `${owner.metadata.name}-`,
+      labels: { ...(meta.labels ?? {}) },
+      ...(meta.annotations ? { annotations: { ...meta.annotations } } : {}),
+      ownerReferences: [controllerRef(owner)],
+    } as KubeObject['metadata'],
+    spec: structuredClone(template.spec),
+  });
+  events.record(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, component);
+  return pod;
+}
+
+export function deletePod(api: Api, events: EventRecorder, owner: KubeObject, pod: KubeObject, component: string): void {
+  try {
+    api.delete(mustFind('pods'), pod.metadata.namespace, pod.metadata.name, { preconditions: { uid: pod.metadata.uid } });
+    events.record(owner, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`, component);
+  } catch {
+    // Already gone.
+  }
+}
+
+export function setCondition(conditions: Condition[], next: Condition): Condition[] {
+  const i = conditions.findIndex((c) => c.type === next.type);
+  if (i < 0) return [...conditions, next];
+  const before = conditions[i]!;
+  if (before.status === next.status && before.reason === next.reason && before.message === next.message) return conditions;
+  const merged = { ...next };
+  if (before.status === next.status && before.lastTransitionTime) merged.lastTransitionTime = before.lastTransitionTime;
+  const out = [...conditions];
+  out[i] = merged;
+  return out;
+}
+
+export function hasCondition(obj: KubeObject, type: string): boolean {
+  return ((obj['status']?.conditions ?? []) as Condition[]).some((c) => c.type === type && c.status === 'True');
+}

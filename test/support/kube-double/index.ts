@@ -1,0 +1,156 @@
+/**
+ * A Kubernetes API double for end-to-end tests: an HTTP API server that the
+ * real @kubernetes/client-node talks to, with the Job, Deployment,
+ * ReplicaSet, namespace, TTL and garbage-collection controllers and a kubelet
+ * that runs containers as local processes. See test/support/README.md.
+ *
+ * Never import @kubernetes/client-node here: this is the server.
+ */
+import type { AddressInfo } from 'node:net';
+import { Api } from './api.js';
+import { Clock } from './clock.js';
+import { DeploymentController } from './controllers/deployment.js';
+import { JobController } from './controllers/job.js';
+import { NamespaceController } from './controllers/namespace.js';
+import { ReplicaSetController } from './controllers/replicaset.js';
+import { TtlAfterFinishedController } from './controllers/ttl.js';
+import { EventRecorder } from './events.js';
+import { GarbageCollector } from './gc.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import { ImageRegistry } from './kubelet/images.js';
+import { Kubelet } from './kubelet/kubelet.js';
+import { LogStore } from './kubelet/logs.js';
+import { resourceKey, resourceTypes } from './resources.js';
+import { createApiServer } from './server/http.js';
+import { Store } from './store.js';
+import type { KubeObject } from './types.js';
+import { WatchHub } from './watch.js';
+
+export type { KubeObject } from './types.js';
+
+export interface KubeDoubleOptions {
+  /** Multiplies Kubernetes' delays (backoff, TTL, grace periods, probe periods, bookmarks). @default 1 */
+  timeScale?: number;
+  /** Image globs (`*` matches anything) that cannot be pulled. @default [] */
+  absentImages?: string[];
+  /** When given, only images matching these globs can be pulled. @default every image */
+  presentImages?: string[];
+  /** Directory for the generated kubeconfig. @default a new temporary directory */
+  kubeconfigDir?: string;
+  /** Context, cluster and user name in the kubeconfig. @default "kind-schemagate-double" */
+  contextName?: string;
+  /** Changes kept for watches; older resourceVersions get 410 Gone. @default 1000 */
+  retainedEvents?: number;
+  /** TCP port on 127.0.0.1. @default 0 (a random free port) */
+  port?: number;
+}
+
+/** A resource's plural name, e.g. "pods", "jobs", "deployments". */
+export type ResourceName = (typeof resourceTypes)[number]['plural'];
+
+export interface KubeDouble {
+  readonly kubeconfigPath: string;
+  /** e.g. "http://127.0.0.1:40123" */
+  readonly server: string;
+  readonly contextName: string;
+  readonly timeScale: number;
+  /** Stops serving, kills every container process, cancels every timer. */
+  close(): Promise<void>;
+  /** Ends every open watch stream (clients should resume from their last resourceVersion). */
+  dropWatches(): void;
+  /** Forgets all history: watches and continue tokens from older resourceVersions get 410 Gone. */
+  compact(): void;
+  /** Makes an image pullable (or not) from now on. */
+  setImagePresent(image: string, present: boolean): void;
+  /** A stored object, as the API would return it, or undefined. */
+  get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined;
+  /** Stored objects of a resource, optionally in one namespace. */
+  list(resource: string, namespace?: string): KubeObject[];
+  /** The current resourceVersion of the store. */
+  readonly resourceVersion: number;
+  /** Open watch streams. */
+  readonly openWatches: number;
+  /** Container processes the kubelet is running. */
+  readonly runningProcesses: number;
+  /** Internal errors of controllers and the kubelet (should stay empty). */
+  readonly errors: readonly string[];
+}
+
+function typeFor(resource: string): string {
+  const t = resourceTypes.find((r) => r.plural === resource);
+  if (!t) throw new Error(`unknown resource "${resource}"; one of ${resourceTypes.map((r) => r.plural).join(', ')}`);
+  return resourceKey(t);
+}
+
+export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<KubeDouble> {
+  const timeScale = options.timeScale ?? 1;
+  const contextName = options.contextName ?? 'kind-schemagate-double';
+  const clock = new Clock(timeScale);
+  const store = new Store(options.retainedEvents ?? 1000);
+  const api = new Api(store, () => clock.timestamp());
+  const errors: string[] = [];
+  const onError = (err: unknown, where: string): void => {
+    const text = `${where}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+    errors.push(text);
+    if (process.env['KUBE_DOUBLE_DEBUG']) process.stderr.write(`kube-double: ${text}\n`);
+  };
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    api.create(resourceTypes[0]!, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } as KubeObject['metadata'] });
+  }
+  const events = new EventRecorder(api, () => clock.timestamp());
+  const logs = new LogStore();
+  const images = new ImageRegistry(options.presentImages, options.absentImages ?? []);
+  const watches = new WatchHub(store, clock);
+  const parts = [
+    new GarbageCollector(api, onError),
+    new NamespaceController(api, clock, onError),
+    new JobController(api, clock, events, onError),
+    new TtlAfterFinishedController(api, clock, onError),
+    new ReplicaSetController(api, clock, events, onError),
+    new DeploymentController(api, clock, events, onError),
+  ];
+  const kubelet = new Kubelet({ api, clock, logs, images, events, onError, nodeName: `${contextName.replace(/^kind-/, '')}-control-plane` });
+
+  let server = '';
+  const http = createApiServer({ api, watches, logs }, () => server.replace(/^http:\/\//, ''));
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  server = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const kubeconfigPath = await writeKubeconfig(server, contextName, options.kubeconfigDir);
+
+  let closed: Promise<void> | undefined;
+  return {
+    kubeconfigPath,
+    server,
+    contextName,
+    timeScale,
+    close() {
+      closed ??= (async () => {
+        watches.dropAll();
+        for (const p of parts) p.stop();
+        await kubelet.stop();
+        clock.close();
+        http.closeAllConnections();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+      })();
+      return closed;
+    },
+    dropWatches: () => watches.dropAll(),
+    compact: () => store.compact(),
+    setImagePresent: (image, present) => images.setPresent(image, present),
+    get: (resource, namespace, name) => store.get(typeFor(resource), namespace, name),
+    list: (resource, namespace) => store.list(typeFor(resource), namespace),
+    get resourceVersion() {
+      return store.currentRevision;
+    },
+    get openWatches() {
+      return watches.openCount;
+    },
+    get runningProcesses() {
+      return kubelet.runningProcesses;
+    },
+    errors,
+  };
+}

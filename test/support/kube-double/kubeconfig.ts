@@ -1,0 +1,28 @@
+/**
+ * Writes a kubeconfig for the double, named like a kind cluster
+ * (`kind-<name>`), so tools see a local development context.
+ * https://kubernetes.io/docs/concepts/configuration/organize-cluster-access-kubeconfig/
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+export async function writeKubeconfig(server: string, contextName: string, dir?: string): Promise<string> {
+  const target = dir ?? (await mkdtemp(join(tmpdir(), 'kube-double-')));
+  const path = join(target, `${contextName}.kubeconfig`);
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    preferences: {},
+    'current-context': contextName,
+    clusters: [
+      // Plain HTTP: client-node requires insecure-skip-tls-verify for an http:// server.
+      { name: contextName, cluster: { server, 'insecure-skip-tls-verify': true } },
+    ],
+    users: [{ name: contextName, user: { token: 'kube-double' } }],
+    contexts: [{ name: contextName, context: { cluster: contextName, user: contextName, namespace: 'default' } }],
+  };
+  await writeFile(path, stringify(config), { mode: 0o600 });
+  return path;
+}

@@ -1,0 +1,242 @@
+/**
+ * One pod's life on the node: init containers in order, then the containers,
+ * restarts with back-off by restartPolicy, readiness, status reports, and
+ * graceful termination (SIGTERM, then SIGKILL after the grace period).
+ * https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/
+ * https://kubernetes.io/docs/concepts/workloads/pods/init-containers/
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mustFind } from '../resources.js';
+import type { Container, ContainerStatus, KubeObject } from '../types.js';
+import { prepareContainer, type KubeletDeps } from './prepare.js';
+import { startProcess, type RunningProcess } from './process.js';
+import { startReadinessProbe } from './probes.js';
+import { podConditions, podPhase, type Phase } from './status.js';
+
+type Outcome = 'succeeded' | 'failed' | 'stopped';
+
+/** CrashLoopBackOff: the first restart is immediate, then 10 s doubling, capped at 5 min. */
+export function crashBackoffSeconds(crashes: number): number {
+  return crashes === 0 ? 0 : Math.min(10 * 2 ** (crashes - 1), 300);
+}
+
+function newStatus(c: Container, reason: string): ContainerStatus {
+  const image = c.image ?? '';
+  return {
+    name: c.name,
+    state: { waiting: { reason } },
+    lastState: {},
+    ready: false,
+    started: false,
+    restartCount: 0,
+    image,
+    imageID: '',
+  };
+}
+
+export class PodWorker {
+  private readonly inits: ContainerStatus[];
+  private readonly mains: ContainerStatus[];
+  private initDone: boolean;
+  private initFailed = false;
+  private terminating = false;
+  private gone = false;
+  private readonly procs = new Map<string, RunningProcess>();
+  private readonly sleepers = new Set<() => void>();
+  private readonly startTime: string;
+  private killTimer: (() => void) | undefined;
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly deps: KubeletDeps,
+    private readonly pod: KubeObject,
+  ) {
+    const spec = pod['spec'];
+    const hasInit = (spec.initContainers ?? []).length > 0;
+    this.inits = (spec.initContainers ?? []).map((c: Container) => newStatus(c, 'PodInitializing'));
+    this.mains = spec.containers.map((c: Container) => newStatus(c, hasInit ? 'PodInitializing' : 'ContainerCreating'));
+    this.initDone = !hasInit;
+    this.startTime = deps.clock.timestamp();
+    this.done = this.run().catch((err: unknown) => deps.onError(err, `kubelet pod ${this.label}`));
+  }
+
+  get uid(): string {
+    return this.pod.metadata.uid;
+  }
+
+  get label(): string {
+    return `${this.pod.metadata.namespace}/${this.pod.metadata.name}`;
+  }
+
+  get processCount(): number {
+    return this.procs.size;
+  }
+
+  /** The pod got a deletionTimestamp (or vanished): stop containers within the grace period. */
+  terminate(graceSeconds: number, objectGone = false): void {
+    if (objectGone) this.gone = true;
+    if (this.terminating) return;
+    this.terminating = true;
+    for (const wake of [...this.sleepers]) wake();
+    for (const [name, proc] of this.procs) {
+      this.deps.events.record(this.pod, 'Normal', 'Killing', `Stopping container ${name}`, 'kubelet');
+      proc.kill('SIGTERM');
+    }
+    this.killTimer = this.deps.clock.after(graceSeconds, () => this.killAll());
+  }
+
+  killAll(): void {
+    for (const proc of this.procs.values()) proc.kill('SIGKILL');
+  }
+
+  private async run(): Promise<void> {
+    this.writeStatus();
+    for (const [i, c] of ((this.pod['spec'].initContainers ?? []) as Container[]).entries()) {
+      const outcome = await this.runContainer(c, this.inits[i]!, true);
+      if (outcome === 'stopped') return this.finishTermination();
+      if (outcome === 'failed') {
+        this.initFailed = true;
+        this.writeStatus();
+        return;
+      }
+      const next = this.inits[i + 1];
+      if (next) next.state = { waiting: { reason: 'PodInitializing' } };
+    }
+    if (!this.initDone) {
+      this.initDone = true;
+      for (const s of this.mains) s.state = { waiting: { reason: 'ContainerCreating' } };
+      this.writeStatus();
+    }
+    const containers = this.pod['spec'].containers as Container[];
+    await Promise.all(containers.map((c, i) => this.runContainer(c, this.mains[i]!, false)));
+    if (this.terminating) this.finishTermination();
+  }
+
+  private sleep(seconds: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        this.sleepers.delete(wake);
+        cancel();
+        resolve();
+      };
+      const cancel = this.deps.clock.after(seconds, wake);
+      this.sleepers.add(wake);
+    });
+  }
+
+  private async runContainer(c: Container, status: ContainerStatus, isInit: boolean): Promise<Outcome> {
+    const policy = this.pod['spec'].restartPolicy ?? 'Always';
+    for (let run = 0; ; run++) {
+      if (this.terminating) return 'stopped';
+      const cfg = await prepareContainer(this.deps, this.pod, c, (reason, message) => {
+        status.state = { waiting: message ? { reason, message } : { reason } };
+        this.writeStatus();
+      }, (s) => this.sleep(s), () => this.terminating);
+      if (cfg === 'stopped') return 'stopped';
+      const log = this.deps.logs.newRun(this.pod.metadata.uid, c.name);
+      const proc = startProcess(cfg.argv, cfg.cwd, cfg.env, log);
+      this.procs.set(c.name, proc);
+      const containerID = `containerd://${randomBytes(32).toString('hex')}`;
+      const startedAt = this.deps.clock.timestamp();
+      if (run > 0) status.restartCount++;
+      status.state = { running: { startedAt } };
+      status.started = true;
+      status.containerID = containerID;
+      status.imageID = `${cfg.qualifiedImage.replace(/:[^:/]*$/, '')}@sha256:${createHash('sha256').update(c.image ?? '').digest('hex')}`;
+      status.image = cfg.qualifiedImage;
+      const probe = !isInit ? c.readinessProbe : undefined;
+      let stopProbe = (): void => undefined;
+      if (!isInit) {
+        if (probe) {
+          stopProbe = startReadinessProbe(this.deps.clock, probe, c, cfg.env, cfg.cwd, (ready) => {
+            if (this.procs.get(c.name) !== proc) return;
+            status.ready = ready;
+            this.writeStatus();
+          });
+        } else status.ready = true;
+      }
+      this.deps.events.record(this.pod, 'Normal', 'Started', `Started container ${c.name}`, 'kubelet');
+      this.writeStatus();
+      const exit = await proc.exited;
+      stopProbe();
+      this.procs.delete(c.name);
+      status.ready = false;
+      status.started = false;
+      const terminated = {
+        exitCode: exit.exitCode,
+        ...(exit.kind === 'exited' && exit.signal !== undefined ? { signal: exit.signal } : {}),
+        reason: exit.kind === 'startError' ? 'StartError' : exit.exitCode === 0 ? 'Completed' : 'Error',
+        ...(exit.kind === 'startError' ? { message: exit.message } : {}),
+        startedAt: exit.kind === 'startError' ? '1970-01-01T00:00:00Z' : startedAt,
+        finishedAt: this.deps.clock.timestamp(),
+        containerID,
+      };
+      status.state = { terminated };
+      if (this.terminating) return 'stopped';
+      const ok = exit.exitCode === 0;
+      const restart = isInit ? !ok && policy !== 'Never' : policy === 'Always' || (policy === 'OnFailure' && !ok);
+      if (!restart) {
+        this.writeStatus();
+        return ok ? 'succeeded' : 'failed';
+      }
+      status.lastState = { terminated };
+      const delay = crashBackoffSeconds(run);
+      if (delay > 0) {
+        const pod = this.pod.metadata;
+        const message = `back-off ${delay}s restarting failed container=${c.name} pod=${pod.name}_${pod.namespace}(${pod.uid})`;
+        status.state = { waiting: { reason: 'CrashLoopBackOff', message } };
+        this.deps.events.record(this.pod, 'Warning', 'BackOff', 'Back-off restarting failed container', 'kubelet');
+        this.writeStatus();
+        await this.sleep(delay);
+      } else this.writeStatus();
+    }
+  }
+
+  private finishTermination(): void {
+    this.killTimer?.();
+    if (this.gone) return;
+    const all = [...this.inits, ...this.mains];
+    const failed = all.some((s) => 'terminated' in s.state && s.state.terminated.exitCode !== 0);
+    const ranAll = this.mains.every((s) => 'terminated' in s.state);
+    // Since Kubernetes 1.27 the kubelet puts a deleted pod in a terminal phase before removing it.
+    this.writeStatus(failed || !ranAll ? 'Failed' : 'Succeeded');
+    const t = mustFind('pods');
+    const m = this.pod.metadata;
+    try {
+      this.deps.api.delete(t, m.namespace, m.name, { gracePeriodSeconds: 0, preconditions: { uid: m.uid } });
+    } catch {
+      // Already gone.
+    }
+  }
+
+  private writeStatus(forcePhase?: Phase): void {
+    if (this.gone) return;
+    const t = mustFind('pods');
+    const m = this.pod.metadata;
+    const current = this.deps.api.tryGet(t, m.namespace, m.name);
+    if (!current || current.metadata.uid !== m.uid) {
+      this.gone = true;
+      return;
+    }
+    const previous = current['status'] ?? {};
+    const terminalBefore = previous.phase === 'Succeeded' || previous.phase === 'Failed';
+    const phase: Phase = terminalBefore
+      ? previous.phase
+      : (forcePhase ??
+        podPhase({ restartPolicy: current['spec'].restartPolicy ?? 'Always', initDone: this.initDone, initFailed: this.initFailed, containers: this.mains }));
+    const now = this.deps.clock.timestamp();
+    const status: Record<string, unknown> = {
+      phase,
+      conditions: podConditions({ phase, initStatuses: this.inits, initDone: this.initDone, containers: this.mains, previous: previous.conditions ?? [], now }),
+      hostIP: '127.0.0.1',
+      hostIPs: [{ ip: '127.0.0.1' }],
+      podIP: '127.0.0.1',
+      podIPs: [{ ip: '127.0.0.1' }],
+      startTime: this.startTime,
+      containerStatuses: structuredClone(this.mains),
+      qosClass: previous.qosClass ?? 'BestEffort',
+    };
+    if (this.inits.length > 0) status['initContainerStatuses'] = structuredClone(this.inits);
+    this.deps.api.update(t, m.namespace, m.name, { ...current, status }, { subresource: 'status' });
+  }
+}

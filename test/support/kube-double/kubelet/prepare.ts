@@ -1,0 +1,107 @@
+/**
+ * Getting a container ready to start: pull its image (ErrImagePull,
+ * ImagePullBackOff, InvalidImageName, ErrImageNeverPull), resolve its
+ * environment (CreateContainerConfigError), and build the argv.
+ * https://kubernetes.io/docs/concepts/containers/images/#imagepullbackoff
+ * https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/
+ */
+import type { Api } from '../api.js';
+import type { Clock } from '../clock.js';
+import type { EventRecorder } from '../events.js';
+import type { Container, KubeObject } from '../types.js';
+import { ContainerConfigError, expand, resolveEnv } from './env.js';
+import { qualifiedImage, type ImageRegistry } from './images.js';
+import type { LogStore } from './logs.js';
+
+export interface KubeletDeps {
+  api: Api;
+  clock: Clock;
+  logs: LogStore;
+  images: ImageRegistry;
+  events: EventRecorder;
+  onError: (err: unknown, where: string) => void;
+  nodeName: string;
+}
+
+export interface ContainerConfig {
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  qualifiedImage: string;
+}
+
+/** Image pull back-off: 10 s doubling, capped at 5 min (the kubelet's MaxContainerBackOff). */
+export function pullBackoffSeconds(failures: number): number {
+  return Math.min(10 * 2 ** failures, 300);
+}
+
+/** How long ErrImagePull shows before the kubelet reports ImagePullBackOff. */
+const errImagePullSeconds = 1;
+/** How often a container with a configuration error is retried (the pod worker's resync). */
+const configRetrySeconds = 10;
+
+export async function prepareContainer(
+  deps: KubeletDeps,
+  pod: KubeObject,
+  c: Container,
+  setWaiting: (reason: string, message?: string) => void,
+  sleep: (seconds: number) => Promise<void>,
+  terminating: () => boolean,
+): Promise<ContainerConfig | 'stopped'> {
+  const image = c.image ?? '';
+  const pullPolicy = (c as Container & { imagePullPolicy?: string }).imagePullPolicy ?? 'IfNotPresent';
+  let pullFailures = 0;
+  let lastConfigError = '';
+  while (!terminating()) {
+    const invalid = deps.images.invalidReason(image);
+    if (invalid) {
+      setWaiting('InvalidImageName', invalid);
+      deps.events.record(pod, 'Warning', 'InspectFailed', invalid, 'kubelet');
+      while (!terminating()) await sleep(300);
+      return 'stopped';
+    }
+    if (!deps.images.isPresent(image)) {
+      if (pullPolicy === 'Never') {
+        const message = `Container image "${image}" is not present with pull policy of Never`;
+        setWaiting('ErrImageNeverPull', message);
+        deps.events.record(pod, 'Warning', 'ErrImageNeverPull', message, 'kubelet');
+        await sleep(configRetrySeconds);
+        continue;
+      }
+      const message = deps.images.pullError(image);
+      setWaiting('ErrImagePull', message);
+      deps.events.record(pod, 'Warning', 'Failed', message, 'kubelet');
+      await sleep(errImagePullSeconds);
+      if (terminating()) break;
+      setWaiting('ImagePullBackOff', `Back-off pulling image "${image}"`);
+      deps.events.record(pod, 'Normal', 'BackOff', `Back-off pulling image "${image}"`, 'kubelet');
+      await sleep(pullBackoffSeconds(pullFailures++));
+      continue;
+    }
+    let vars: Record<string, string>;
+    try {
+      vars = resolveEnv(deps.api, pod, c);
+    } catch (err) {
+      if (!(err instanceof ContainerConfigError)) throw err;
+      if (err.message !== lastConfigError) {
+        setWaiting('CreateContainerConfigError', err.message);
+        deps.events.record(pod, 'Warning', 'Failed', `Error: ${err.message}`, 'kubelet');
+        lastConfigError = err.message;
+      }
+      await sleep(configRetrySeconds);
+      continue;
+    }
+    // The container's environment: the pod spec's variables over PATH and HOME of the test process.
+    const env: Record<string, string> = {};
+    for (const key of ['PATH', 'HOME']) {
+      const v = process.env[key];
+      if (v !== undefined) env[key] = v;
+    }
+    env['HOSTNAME'] = pod.metadata.name;
+    Object.assign(env, vars);
+    // command/args are an argv (no shell); $(VAR) refers to the container's variables.
+    const argv = [...(c.command ?? []), ...(c.args ?? [])].map((a) => expand(a, vars));
+    return { argv, env, cwd: c.workingDir ?? process.cwd(), qualifiedImage: qualifiedImage(image) };
+  }
+  return 'stopped';
+}

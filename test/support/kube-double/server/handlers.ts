@@ -1,0 +1,201 @@
+/**
+ * Verbs on a resource URL: list/watch, create, get, update, patch, delete,
+ * deletecollection, and the status, scale and log subresources.
+ * https://kubernetes.io/docs/reference/using-api/api-concepts/#api-verbs
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Api, DeleteOptions, PropagationPolicy } from '../api.js';
+import { badRequest, gone, methodNotAllowed } from '../errors.js';
+import type { LogStore } from '../kubelet/logs.js';
+import { apiVersionOf, type ResourceType } from '../resources.js';
+import { parseFieldSelector, parseLabelSelector } from '../selectors.js';
+import type { KubeObject } from '../types.js';
+import type { WatchHub } from '../watch.js';
+import { sendJson } from './http.js';
+import { serveLog } from './logs.js';
+import { toScale, writeScale } from './scale.js';
+
+export interface HandlerContext {
+  api: Api;
+  watches: WatchHub;
+  logs: LogStore;
+}
+
+export interface ResourceRequest {
+  type: ResourceType;
+  namespace: string | undefined;
+  name: string | undefined;
+  subresource: string | undefined;
+  method: string;
+  query: URLSearchParams;
+  body: string;
+  contentType: string;
+}
+
+function flag(q: URLSearchParams, key: string): boolean {
+  const v = q.get(key);
+  return v === 'true' || v === '1';
+}
+
+function intParam(q: URLSearchParams, key: string): number | undefined {
+  const v = q.get(key);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw badRequest(`invalid ${key}: ${v}`);
+  return n;
+}
+
+function dryRun(q: URLSearchParams): boolean {
+  const values = q.getAll('dryRun');
+  for (const v of values) if (v !== 'All') throw badRequest(`Invalid dry run value: ${v}`);
+  return values.length > 0;
+}
+
+function parseJson(body: string): KubeObject {
+  try {
+    return JSON.parse(body) as KubeObject;
+  } catch (e) {
+    throw badRequest(`the body of the request could not be decoded: ${(e as Error).message}`);
+  }
+}
+
+/** DeleteOptions may come in the body, the query, or both (the body wins). */
+function deleteOptions(q: URLSearchParams, body: string): DeleteOptions {
+  const fromBody: Record<string, unknown> = body.trim() ? (parseJson(body) as unknown as Record<string, unknown>) : {};
+  const opts: DeleteOptions = { dryRun: dryRun(q) || (Array.isArray(fromBody['dryRun']) && fromBody['dryRun'].includes('All')) };
+  const policy = (fromBody['propagationPolicy'] as string | undefined) ?? q.get('propagationPolicy') ?? undefined;
+  if (policy !== undefined) {
+    if (!['Background', 'Foreground', 'Orphan'].includes(policy)) throw badRequest(`propagationPolicy: Unsupported value: "${policy}"`);
+    opts.propagationPolicy = policy as PropagationPolicy;
+  }
+  const grace = (fromBody['gracePeriodSeconds'] as number | undefined) ?? intParam(q, 'gracePeriodSeconds');
+  if (grace !== undefined) opts.gracePeriodSeconds = grace;
+  const orphan = fromBody['orphanDependents'] ?? (q.has('orphanDependents') ? flag(q, 'orphanDependents') : undefined);
+  if (typeof orphan === 'boolean') opts.orphanDependents = orphan;
+  const pre = fromBody['preconditions'] as DeleteOptions['preconditions'] | undefined;
+  if (pre) opts.preconditions = pre;
+  return opts;
+}
+
+function listKind(t: ResourceType): string {
+  return `${t.kind}List`;
+}
+
+function handleCollection(ctx: HandlerContext, r: ResourceRequest, res: ServerResponse): void {
+  const { api } = ctx;
+  const q = r.query;
+  if (r.method === 'GET') {
+    if (flag(q, 'watch')) {
+      return ctx.watches.serve(
+        {
+          type: r.type,
+          namespace: r.namespace,
+          labels: parseLabelSelector(q.get('labelSelector') ?? undefined),
+          fields: parseFieldSelector(q.get('fieldSelector') ?? undefined, r.type.plural, r.type.kind),
+          resourceVersion: q.get('resourceVersion') ?? undefined,
+          allowBookmarks: flag(q, 'allowWatchBookmarks'),
+          timeoutSeconds: intParam(q, 'timeoutSeconds'),
+        },
+        res,
+      );
+    }
+    const rv = q.get('resourceVersion');
+    // https://kubernetes.io/docs/reference/using-api/api-concepts/#the-resourceversion-parameter
+    if (q.get('resourceVersionMatch') === 'Exact' && rv && Number(rv) < api.store.oldestWatchable) {
+      throw gone(Number(rv), api.store.oldestWatchable);
+    }
+    const revision = String(api.store.currentRevision);
+    let items = api.list(r.type, r.namespace, {
+      labelSelector: q.get('labelSelector') ?? undefined,
+      fieldSelector: q.get('fieldSelector') ?? undefined,
+    });
+    const limit = intParam(q, 'limit');
+    const token = q.get('continue');
+    let next: string | undefined;
+    if (token) {
+      const after = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { rv: number; start: string };
+      if (after.rv < api.store.oldestWatchable) throw gone(after.rv, api.store.oldestWatchable);
+      items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` > after.start);
+    }
+    if (limit !== undefined && limit > 0 && items.length > limit) {
+      items = items.slice(0, limit);
+      const last = items[items.length - 1];
+      const start = `${last?.metadata.namespace ?? ''}/${last?.metadata.name ?? ''}`;
+      next = Buffer.from(JSON.stringify({ rv: api.store.currentRevision, start })).toString('base64');
+    }
+    // Items in a list carry no apiVersion/kind, like the API server's JSON lists.
+    const stripped = items.map(({ apiVersion: _a, kind: _k, ...rest }) => rest);
+    return sendJson(res, 200, {
+      kind: listKind(r.type),
+      apiVersion: apiVersionOf(r.type),
+      metadata: { resourceVersion: revision, ...(next ? { continue: next } : {}) },
+      items: stripped,
+    });
+  }
+  if (r.method === 'POST') {
+    const created = api.create(r.type, r.namespace, parseJson(r.body), { dryRun: dryRun(q) });
+    return sendJson(res, 201, created);
+  }
+  if (r.method === 'DELETE') {
+    const opts = deleteOptions(q, r.body);
+    const items = api.list(r.type, r.namespace, {
+      labelSelector: q.get('labelSelector') ?? undefined,
+      fieldSelector: q.get('fieldSelector') ?? undefined,
+    });
+    const deleted = items.map((o) => api.delete(r.type, o.metadata.namespace, o.metadata.name, opts));
+    return sendJson(res, 200, { kind: listKind(r.type), apiVersion: apiVersionOf(r.type), metadata: {}, items: deleted });
+  }
+  throw methodNotAllowed();
+}
+
+export async function handleResource(ctx: HandlerContext, r: ResourceRequest, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (r.name === undefined) return handleCollection(ctx, r, res);
+  const { api } = ctx;
+  const { type: t, namespace: ns, name, query: q } = r;
+  const sub = r.subresource;
+  if (sub !== undefined && !t.subresources.includes(sub)) throw methodNotAllowed(`the server could not find the requested resource`);
+  if (sub === 'log') {
+    if (r.method !== 'GET') throw methodNotAllowed();
+    return serveLog(
+      api,
+      ctx.logs,
+      ns ?? 'default',
+      name,
+      {
+        container: q.get('container'),
+        previous: flag(q, 'previous'),
+        follow: flag(q, 'follow'),
+        tailLines: intParam(q, 'tailLines'),
+        limitBytes: intParam(q, 'limitBytes'),
+        sinceSeconds: intParam(q, 'sinceSeconds'),
+        timestamps: flag(q, 'timestamps'),
+      },
+      res,
+    );
+  }
+  if (sub === 'scale') {
+    if (r.method === 'GET') return sendJson(res, 200, toScale(api.get(t, ns, name)));
+    if (r.method === 'PUT' || r.method === 'PATCH') {
+      return sendJson(res, 200, writeScale(api, t, ns, name, r.method, r.contentType, r.body, dryRun(q)));
+    }
+    throw methodNotAllowed();
+  }
+  const subresource = sub === 'status' ? 'status' : '';
+  switch (r.method) {
+    case 'GET':
+      return sendJson(res, 200, api.get(t, ns, name));
+    case 'PUT':
+      return sendJson(res, 200, api.update(t, ns, name, parseJson(r.body), { dryRun: dryRun(q), subresource }));
+    case 'PATCH': {
+      const opts: { dryRun: boolean; subresource: '' | 'status'; fieldManager?: string } = { dryRun: dryRun(q), subresource };
+      const fm = q.get('fieldManager');
+      if (fm) opts.fieldManager = fm;
+      const { object, created } = api.patch(t, ns, name, r.contentType, r.body, opts);
+      return sendJson(res, created ? 201 : 200, object);
+    }
+    case 'DELETE':
+      if (sub) throw methodNotAllowed();
+      return sendJson(res, 200, api.delete(t, ns, name, deleteOptions(q, r.body)));
+  }
+  throw methodNotAllowed();
+}

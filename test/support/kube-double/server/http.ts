@@ -1,0 +1,73 @@
+/**
+ * The HTTP front of the API server: reads requests, routes them, writes JSON
+ * and Status errors. Plain HTTP on 127.0.0.1; no authentication.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ApiError, notFoundPath } from '../errors.js';
+import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
+import { handleResource, type HandlerContext } from './handlers.js';
+import { route } from './routes.js';
+
+export function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+async function handle(ctx: HandlerContext, serverAddress: () => string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const r = route(url.pathname);
+  const method = req.method ?? 'GET';
+  const body = method === 'GET' ? '' : await readBody(req);
+  switch (r.kind) {
+    case 'version':
+      return sendJson(res, 200, versionInfo());
+    case 'health':
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end('ok');
+      return;
+    case 'coreVersions':
+      return sendJson(res, 200, coreVersions(serverAddress()));
+    case 'groupList':
+      return sendJson(res, 200, groupList());
+    case 'group': {
+      const g = apiGroup(r.group);
+      if (!g) throw notFoundPath();
+      return sendJson(res, 200, g);
+    }
+    case 'resourceList': {
+      const list = resourceList(r.group, r.version);
+      if (!list) throw notFoundPath();
+      return sendJson(res, 200, list);
+    }
+    case 'resource':
+      return handleResource(ctx, { ...r, method, query: url.searchParams, body, contentType: req.headers['content-type'] ?? '' }, req, res);
+    case 'unknown':
+      throw notFoundPath();
+  }
+}
+
+export function createApiServer(ctx: HandlerContext, serverAddress: () => string): Server {
+  const server = createServer((req, res) => {
+    handle(ctx, serverAddress, req, res).catch((err: unknown) => {
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      if (err instanceof ApiError) return sendJson(res, err.code, err.status);
+      const message = err instanceof Error ? err.message : String(err);
+      sendJson(res, 500, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'InternalError', code: 500 });
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  return server;
+}

@@ -1,0 +1,102 @@
+/**
+ * The validation the double enforces: names, required fields of the
+ * workloads it runs, and immutable fields on update.
+ * https://kubernetes.io/docs/concepts/overview/working-with-objects/names/
+ * https://kubernetes.io/docs/concepts/workloads/controllers/job/ (immutable template)
+ */
+import { invalid, type StatusCause } from './errors.js';
+import type { ResourceType } from './resources.js';
+import { fromSelectorObject, matchesLabels } from './selectors.js';
+import type { KubeObject, PodSpec } from './types.js';
+
+const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function cause(field: string, message: string, reason = 'FieldValueInvalid'): StatusCause {
+  return { reason, message, field };
+}
+
+function goValue(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v ?? null);
+}
+
+function nameCauses(t: ResourceType, name: string): StatusCause[] {
+  if (t.plural === 'namespaces' || t.plural === 'services') {
+    if (name.length > 63 || !label.test(name)) {
+      return [
+        cause(
+          'metadata.name',
+          `Invalid value: ${goValue(name)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
+        ),
+      ];
+    }
+    return [];
+  }
+  if (name.length > 253 || !subdomain.test(name)) {
+    return [
+      cause(
+        'metadata.name',
+        `Invalid value: ${goValue(name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`,
+      ),
+    ];
+  }
+  return [];
+}
+
+function podSpecCauses(spec: PodSpec | undefined, path: string): StatusCause[] {
+  if (!spec || !Array.isArray(spec.containers) || spec.containers.length === 0) {
+    return [cause(`${path}.containers`, 'Required value', 'FieldValueRequired')];
+  }
+  const out: StatusCause[] = [];
+  const lists: [string, { name?: string; image?: string }[]][] = [
+    ['initContainers', spec.initContainers ?? []],
+    ['containers', spec.containers],
+  ];
+  for (const [field, list] of lists) {
+    list.forEach((c, i) => {
+      if (!c.name) out.push(cause(`${path}.${field}[${i}].name`, 'Required value', 'FieldValueRequired'));
+      if (!c.image) out.push(cause(`${path}.${field}[${i}].image`, 'Required value', 'FieldValueRequired'));
+    });
+  }
+  return out;
+}
+
+/** Validates an object about to be created or updated (`old` set on update). Throws 422. */
+export function validate(t: ResourceType, obj: KubeObject, old?: KubeObject): void {
+  const name = obj.metadata.name;
+  const causes: StatusCause[] = old ? [] : nameCauses(t, name);
+  const spec = obj['spec'];
+  if (t.plural === 'pods') causes.push(...podSpecCauses(spec, 'spec'));
+  if (t.plural === 'jobs') {
+    causes.push(...podSpecCauses(spec?.template?.spec, 'spec.template.spec'));
+    const rp = spec?.template?.spec?.restartPolicy;
+    // https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-template
+    if (rp === undefined) {
+      causes.push(cause('spec.template.spec.restartPolicy', 'Required value: valid values: "OnFailure", "Never"', 'FieldValueRequired'));
+    } else if (rp !== 'Never' && rp !== 'OnFailure') {
+      causes.push(cause('spec.template.spec.restartPolicy', `Unsupported value: ${goValue(rp)}: supported values: "OnFailure", "Never"`, 'FieldValueNotSupported'));
+    }
+    if (old) {
+      const before = old['spec'] ?? {};
+      // https://kubernetes.io/docs/concepts/workloads/controllers/job/#updating-a-job (template is immutable)
+      for (const field of ['template', 'selector', 'completionMode', 'completions'] as const) {
+        if (JSON.stringify(spec?.[field]) !== JSON.stringify(before[field])) {
+          causes.push(cause(`spec.${field}`, `Invalid value: ${goValue(spec?.[field])}: field is immutable`));
+        }
+      }
+    }
+  }
+  if (t.plural === 'deployments' || t.plural === 'replicasets' || t.plural === 'statefulsets') {
+    causes.push(...podSpecCauses(spec?.template?.spec, 'spec.template.spec'));
+    if (!spec?.selector) causes.push(cause('spec.selector', 'Required value', 'FieldValueRequired'));
+    else if (!matchesLabels(fromSelectorObject(spec.selector), spec.template?.metadata?.labels)) {
+      causes.push(
+        cause('spec.template.metadata.labels', `Invalid value: ${goValue(spec.template?.metadata?.labels ?? {})}: \`selector\` does not match template \`labels\``),
+      );
+    }
+    if (old && JSON.stringify(spec?.selector) !== JSON.stringify(old['spec']?.selector)) {
+      causes.push(cause('spec.selector', `Invalid value: ${goValue(spec?.selector)}: field is immutable`));
+    }
+  }
+  if (causes.length > 0) throw invalid(t, name, causes);
+}
