@@ -1,0 +1,87 @@
+/**
+ * The cluster an end-to-end test runs against: the Kubernetes API double by
+ * default, or a real cluster when SCHEMAGATE_E2E_REAL=1 (then KUBECONFIG, or
+ * ~/.kube/config, and its current context, or SCHEMAGATE_E2E_CONTEXT).
+ * Either way the test gets a fresh namespace, removed again by close().
+ *
+ * A real cluster is opt-in on purpose: a developer's shell usually has
+ * KUBECONFIG set, and tests must never land on it by accident.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { parse } from 'yaml';
+import { startKubeDouble, type KubeDouble } from './kube-double/index.js';
+
+export interface TestClusterOptions {
+  /** Prefix of the namespace created for the test file. @default "e2e" */
+  namespacePrefix?: string;
+  /** The double's time scale (ignored on a real cluster). @default 0.01 */
+  timeScale?: number;
+  /** Images the double cannot pull (ignored on a real cluster). */
+  absentImages?: string[];
+  /** Images the double can pull, all others absent (ignored on a real cluster). */
+  presentImages?: string[];
+}
+
+export interface TestCluster {
+  kubeconfigPath: string;
+  context: string;
+  namespace: string;
+  isDouble: boolean;
+  /** Set when running against the double: inspect objects, drop watches, compact. */
+  double?: KubeDouble;
+  /** Deletes the namespace (real cluster) or stops the double. */
+  close(): Promise<void>;
+}
+
+function namespaceName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCluster> {
+  const namespace = namespaceName(opts.namespacePrefix ?? 'e2e');
+  if (process.env['SCHEMAGATE_E2E_REAL'] === '1') return realCluster(namespace);
+  const double = await startKubeDouble({
+    timeScale: opts.timeScale ?? 0.01,
+    ...(opts.absentImages ? { absentImages: opts.absentImages } : {}),
+    ...(opts.presentImages ? { presentImages: opts.presentImages } : {}),
+  });
+  const created = await fetch(`${double.server}/api/v1/namespaces`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }),
+  });
+  if (created.status !== 201) throw new Error(`creating namespace ${namespace} on the double: HTTP ${created.status} ${await created.text()}`);
+  return {
+    kubeconfigPath: double.kubeconfigPath,
+    context: double.contextName,
+    namespace,
+    isDouble: true,
+    double,
+    close: () => double.close(),
+  };
+}
+
+async function realCluster(namespace: string): Promise<TestCluster> {
+  const kubeconfigPath = (process.env['KUBECONFIG'] ?? '').split(delimiter).find((p) => p !== '') ?? join(homedir(), '.kube', 'config');
+  const file = parse(readFileSync(kubeconfigPath, 'utf8')) as { 'current-context'?: string };
+  const context = process.env['SCHEMAGATE_E2E_CONTEXT'] ?? file['current-context'] ?? '';
+  if (!context) throw new Error(`SCHEMAGATE_E2E_REAL=1 but ${kubeconfigPath} has no current-context; set SCHEMAGATE_E2E_CONTEXT`);
+  // Loaded only for a real cluster: the double must stay free of client-node.
+  const k8s = await import('@kubernetes/client-node');
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  kc.setCurrentContext(context);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: namespace, labels: { 'app.kubernetes.io/created-by': 'schemagate-e2e' } } } });
+  return {
+    kubeconfigPath,
+    context,
+    namespace,
+    isDouble: false,
+    async close() {
+      await core.deleteNamespace({ name: namespace, body: { propagationPolicy: 'Background' } });
+    },
+  };
+}
