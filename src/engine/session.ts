@@ -87,7 +87,7 @@ export async function withLockedSession<T>(opts: EngineOptions, command: string,
       signal: opts.signal,
       onWait: (holder, waited) =>
         opts.log(
-          `waiting for the migration lock on ${ctx.history.displayName}${waited > 0 ? ` (${formatDuration(waited)} so far)` : ''}: held by ${holder ? describeHolder(holder) : 'a session that just ended'}`,
+          `waiting for the migration lock on ${ctx.history.displayName}${waited >= 1000 ? ` (${formatDuration(waited)} so far)` : ''}: held by ${holder ? describeHolder(holder) : 'a session that just ended'}`,
         ),
     });
     let released = false;
