@@ -14,6 +14,8 @@ import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } 
 import type { Store } from './store.js';
 import type { KubeObject } from './types.js';
 import { validate } from './validation.js';
+import { withoutUndefined } from './json.js';
+import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 
 export interface WriteOptions {
@@ -45,14 +47,18 @@ export function randomSuffix(length = 5): string {
   return out;
 }
 
-function withoutVolatile(obj: KubeObject): string {
-  const { resourceVersion: _rv, ...meta } = obj.metadata;
-  return JSON.stringify({ ...obj, metadata: meta });
+/** Same object apart from resourceVersion (key order does not matter). */
+function sameObject(a: KubeObject, b: KubeObject): boolean {
+  const { resourceVersion: _a, ...ma } = a.metadata;
+  const { resourceVersion: _b, ...mb } = b.metadata;
+  return isDeepStrictEqual(withoutUndefined({ ...a, metadata: ma }), withoutUndefined({ ...b, metadata: mb }));
 }
 
-function specOf(obj: KubeObject): string {
-  const { metadata: _m, status: _s, ...rest } = obj;
-  return JSON.stringify(rest);
+/** Same spec (everything but metadata and status): a change bumps metadata.generation. */
+function sameSpec(a: KubeObject, b: KubeObject): boolean {
+  const { metadata: _ma, status: _sa, ...ra } = a;
+  const { metadata: _mb, status: _sb, ...rb } = b;
+  return isDeepStrictEqual(withoutUndefined(ra), withoutUndefined(rb));
 }
 
 export class Api {
@@ -145,9 +151,9 @@ export class Api {
       }
       applyDefaults(t.plural, next, false);
       validate(t, next, existing);
-      if (t.hasGeneration && specOf(next) !== specOf(existing)) next.metadata.generation = (m.generation ?? 1) + 1;
+      if (t.hasGeneration && !sameSpec(next, existing)) next.metadata.generation = (m.generation ?? 1) + 1;
     }
-    if (withoutVolatile(next) === withoutVolatile(existing)) return existing;
+    if (sameObject(next, existing)) return existing;
     if (opts.dryRun) return next;
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !(next.metadata.deletionGracePeriodSeconds ?? 0)) {
       return this.store.remove(resourceKey(t), next.metadata.namespace, name) ?? next;

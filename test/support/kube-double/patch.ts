@@ -5,6 +5,7 @@
  * keys of the fields schemagate's manifests use (listed below), by field name
  * rather than by full schema path: README says so.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { badRequest, ApiError } from './errors.js';
 
 type Value = unknown;
@@ -192,7 +193,7 @@ export function jsonPatch(target: Value, ops: Value): Value {
         doc = addAt(doc, raw.path, getAt(doc, raw.from ?? ''), false);
         break;
       case 'test':
-        if (JSON.stringify(getAt(doc, raw.path)) !== JSON.stringify(raw.value)) {
+        if (!isDeepStrictEqual(getAt(doc, raw.path), raw.value)) {
           throw invalidPatch(`testing value ${raw.path} failed: test failed`);
         }
         break;

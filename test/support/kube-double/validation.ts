@@ -4,7 +4,9 @@
  * https://kubernetes.io/docs/concepts/overview/working-with-objects/names/
  * https://kubernetes.io/docs/concepts/workloads/controllers/job/ (immutable template)
  */
+import { isDeepStrictEqual } from 'node:util';
 import { invalid, type StatusCause } from './errors.js';
+import { withoutUndefined } from './json.js';
 import type { ResourceType } from './resources.js';
 import { fromSelectorObject, matchesLabels } from './selectors.js';
 import type { KubeObject, PodSpec } from './types.js';
@@ -80,7 +82,7 @@ export function validate(t: ResourceType, obj: KubeObject, old?: KubeObject): vo
       const before = old['spec'] ?? {};
       // https://kubernetes.io/docs/concepts/workloads/controllers/job/#updating-a-job (template is immutable)
       for (const field of ['template', 'selector', 'completionMode', 'completions'] as const) {
-        if (JSON.stringify(spec?.[field]) !== JSON.stringify(before[field])) {
+        if (!isDeepStrictEqual(withoutUndefined(spec?.[field]), withoutUndefined(before[field]))) {
           causes.push(cause(`spec.${field}`, `Invalid value: ${goValue(spec?.[field])}: field is immutable`));
         }
       }
@@ -94,7 +96,7 @@ export function validate(t: ResourceType, obj: KubeObject, old?: KubeObject): vo
         cause('spec.template.metadata.labels', `Invalid value: ${goValue(spec.template?.metadata?.labels ?? {})}: \`selector\` does not match template \`labels\``),
       );
     }
-    if (old && JSON.stringify(spec?.selector) !== JSON.stringify(old['spec']?.selector)) {
+    if (old && !isDeepStrictEqual(withoutUndefined(spec?.selector), withoutUndefined(old['spec']?.selector))) {
       causes.push(cause('spec.selector', `Invalid value: ${goValue(spec?.selector)}: field is immutable`));
     }
   }

@@ -5,7 +5,9 @@
  * replica counts, and the Available and Progressing conditions.
  * https://kubernetes.io/docs/concepts/workloads/controllers/deployment/
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Api } from '../api.js';
+import { withoutUndefined } from '../json.js';
 import type { Clock } from '../clock.js';
 import type { EventRecorder } from '../events.js';
 import { mustFind, resourceKey } from '../resources.js';
@@ -70,8 +72,8 @@ export class DeploymentController {
     let all = this.api
       .list(rsType, namespace)
       .filter((rs) => (rs.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === d.metadata.uid));
-    const wanted = JSON.stringify(templateWithoutHash(spec.template));
-    let newRs = all.find((rs) => JSON.stringify(templateWithoutHash(rs['spec'].template)) === wanted);
+    const wanted = withoutUndefined(templateWithoutHash(spec.template));
+    let newRs = all.find((rs) => isDeepStrictEqual(withoutUndefined(templateWithoutHash(rs['spec'].template)), wanted));
     const conds = new ConditionSet(d['status']?.conditions ?? [], this.clock.timestamp());
     const { maxSurge, maxUnavailable } = surgeAndUnavailable(d);
     const old = (): KubeObject[] => all.filter((rs) => rs !== newRs);

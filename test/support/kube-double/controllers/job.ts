@@ -164,7 +164,8 @@ export class JobController {
 
   private writeStatus(job: KubeObject, status: Record<string, unknown>, conditions: Condition[], active: number, terminating: number, activePods: KubeObject[] = []): void {
     const next: Record<string, unknown> = { ...status, active, ready: activePods.filter(isReady).length, terminating, uncountedTerminatedPods: {} };
-    if (active === 0) delete next['active'];
+    // active, succeeded and failed are omitempty in JobStatus; ready and terminating are pointers, shown as 0.
+    for (const f of ['active', 'succeeded', 'failed']) if (!next[f]) delete next[f];
     if (conditions.length > 0) next['conditions'] = conditions;
     const t = mustFind('jobs');
     this.api.update(t, job.metadata.namespace, job.metadata.name, { ...job, status: next }, { subresource: 'status' });

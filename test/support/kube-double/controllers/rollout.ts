@@ -3,6 +3,7 @@
  * maxUnavailable, and the status it reports.
  * https://kubernetes.io/docs/concepts/workloads/controllers/deployment/
  */
+import { canonicalJson } from '../json.js';
 import type { KubeObject } from '../types.js';
 
 const safeAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
@@ -10,7 +11,7 @@ const safeAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
 /** FNV-1a 32-bit over the template's JSON, encoded like rand.SafeEncodeString. */
 export function podTemplateHash(template: unknown): string {
   let h = 0x811c9dc5;
-  for (const byte of Buffer.from(JSON.stringify(template ?? {}), 'utf8')) {
+  for (const byte of Buffer.from(canonicalJson(template ?? {}), 'utf8')) {
     h ^= byte;
     h = Math.imul(h, 0x01000193) >>> 0;
   }
