@@ -104,7 +104,11 @@ describe('client-node against the double', () => {
     const ns = await h.namespace('informer');
     const path = `/api/v1/namespaces/${ns}/configmaps`;
     await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'pre' } } });
-    const informer = makeInformer(h.kc, path, () => h.core.listNamespacedConfigMap({ namespace: ns }));
+    let lists = 0;
+    const informer = makeInformer(h.kc, path, () => {
+      lists++;
+      return h.core.listNamespacedConfigMap({ namespace: ns });
+    });
     const log: string[] = [];
     informer.on('add', (o) => log.push(`add ${o.metadata?.name}`));
     informer.on('update', (o) => log.push(`update ${o.metadata?.name}`));
@@ -118,10 +122,13 @@ describe('client-node against the double', () => {
     await h.core.patchNamespacedConfigMap({ namespace: ns, name: 'c', body: [{ op: 'add', path: '/data/v', value: '2' }] });
     await waitFor('update c after a dropped watch', () => log.includes('update c'));
     await waitFor('the watch to be re-established', () => h.double.openWatches > 0);
+    // A change elsewhere moves the store past the informer's resourceVersion; compacting then makes it too old.
+    await h.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { generateName: 'elsewhere-' } } });
     h.double.compact();
     h.double.dropWatches();
     await h.core.deleteNamespacedConfigMap({ namespace: ns, name: 'pre' });
     await waitFor('delete pre after a 410', () => log.includes('delete pre'));
+    expect(lists).toBe(2);
     expect(informer.list(ns).map((o) => o.metadata?.name)).toEqual(['c']);
     // Checked before stop(): stopping aborts the request, which client-node reports as an error.
     expect(log.filter((l) => l.startsWith('error'))).toEqual([]);
