@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { scrubUrls } from '../config/found.js';
 import { UsageError } from '../errors.js';
 import { didYouMean } from '../util/did-you-mean.js';
 
@@ -31,8 +32,14 @@ export interface Parsed {
 export function parse(argv: string[], options: Options, command: string, maxPositionals: number): Parsed {
   try {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    if (positionals.length > maxPositionals) {
-      throw new UsageError(`${command}: unexpected argument "${positionals[maxPositionals]}"`, `See \`schemagate ${command} --help\`.`);
+    const extra = positionals[maxPositionals];
+    if (extra !== undefined) {
+      // A database URL given without its flag must not be echoed with its password.
+      const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(extra);
+      throw new UsageError(
+        `${command}: unexpected argument "${scrubUrls(extra)}"`,
+        isUrl ? 'Give the database URL with --database-url URL, or set DATABASE_URL.' : `See \`schemagate ${command} --help\`.`,
+      );
     }
     return { values: values as Parsed['values'], positionals };
   } catch (e) {
@@ -44,9 +51,15 @@ export function parse(argv: string[], options: Options, command: string, maxPosi
       const guess = didYouMean(flag.replace(/^-+/, ''), Object.keys(options));
       throw new UsageError(`${command}: unknown flag ${flag}${guess ? ` (did you mean --${guess}?)` : ''}`, `See \`schemagate ${command} --help\`.`);
     }
-    const missing = /Option '(-[^']+)' argument missing/.exec(msg) ?? /Option '(-[^']+)'.*argument/.exec(msg);
-    if (missing) throw new UsageError(`${command}: ${missing[1]} needs a value`, `See \`schemagate ${command} --help\`.`);
-    throw new UsageError(`${command}: ${msg}`, `See \`schemagate ${command} --help\`.`);
+    // Node names the flag as '-t, --to <value>': keep only the long name.
+    const missing = /Option '(?:-\w, )?(--?[^' ]+)[^']*' argument (?:missing|is ambiguous)/.exec(msg);
+    if (missing) {
+      const f = missing[1]!;
+      throw new UsageError(`${command}: ${f} needs a value`, `Write ${f} VALUE (or ${f}=VALUE when the value starts with "-"); see \`schemagate ${command} --help\`.`);
+    }
+    const noValue = /Option '(?:-\w, )?(--?[^' ]+)[^']*' does not take an argument/.exec(msg);
+    if (noValue) throw new UsageError(`${command}: ${noValue[1]} does not take a value`, `Write ${noValue[1]} alone; see \`schemagate ${command} --help\`.`);
+    throw new UsageError(`${command}: ${scrubUrls(msg)}`, `See \`schemagate ${command} --help\`.`);
   }
 }
 

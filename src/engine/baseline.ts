@@ -2,7 +2,7 @@ import { ExitCode, SchemagateError, UsageError } from '../errors.js';
 import { logLine } from './context.js';
 import { readMigrations } from './files.js';
 import { type EngineOptions, withLockedSession } from './session.js';
-import { compareVersions, parseVersion } from './version.js';
+import { compareVersions, compareVersionTexts, parseVersion } from './version.js';
 
 /**
  * Adopts an existing database: records that everything up to `version` is
@@ -17,7 +17,7 @@ export async function baseline(opts: EngineOptions, versionText: string): Promis
     const rows = await ctx.history.list();
     const existing = rows.filter((r) => r.kind === 'migration' || r.kind === 'baseline');
     if (existing.length > 0) {
-      throw new SchemagateError('baseline.not-empty', `cannot baseline ${ctx.history.displayName}: it already records ${existing.length} migration${existing.length === 1 ? '' : 's'} (latest ${existing.map((r) => r.version).sort().at(-1)})`, {
+      throw new SchemagateError('baseline.not-empty', `cannot baseline ${ctx.history.displayName}: it already records ${existing.length} migration${existing.length === 1 ? '' : 's'} (latest ${existing.map((r) => r.version).sort(compareVersionTexts).at(-1)})`, {
         exitCode: ExitCode.validation,
         hint: 'A baseline starts a history on a database that was built without schemagate. This one already has a history: use `schemagate db migrate`.',
       });

@@ -32,6 +32,9 @@ function target(url: string): { host: string; port: string; database: string; us
   }
 }
 
+/** Said after a refused connection; `db wait` leaves it out (it is the one waiting). */
+export const WAIT_ADVICE = ' If it is starting, `schemagate db wait` waits for it.';
+
 /** Turns a failure to connect into an error that says where, why and what to check. */
 export function connectError(e: unknown, url: string, timeoutMs: number): SchemagateError {
   const t = target(url);
@@ -44,7 +47,7 @@ export function connectError(e: unknown, url: string, timeoutMs: number): Schema
   if (err.code === 'ECONNREFUSED') {
     return opts(
       `could not connect to PostgreSQL at ${where}: connection refused`,
-      `Is PostgreSQL running and listening there? Check the host and port of the database URL (${shown}); \`schemagate db wait\` waits for a server that is starting.`,
+      `Is PostgreSQL running and listening there? Check the host and port of the database URL (${shown}).${WAIT_ADVICE}`,
       'connect.refused',
     );
   }

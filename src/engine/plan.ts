@@ -1,5 +1,5 @@
 import { ExitCode, SchemagateError } from '../errors.js';
-import type { MigrationFile } from './files.js';
+import { displayPath, type MigrationFile } from './files.js';
 import type { HistoryRow } from './history.js';
 import { compareVersions, compareVersionTexts, parseVersion, type Version } from './version.js';
 
@@ -77,7 +77,8 @@ export class PlanError extends SchemagateError {
 }
 
 export function buildPlan(files: readonly MigrationFile[], rows: readonly HistoryRow[], opts: PlanOptions = {}): Plan {
-  const dir = opts.dir ?? 'migrations';
+  // Callers pass the resolved folder; messages show it relative to the working directory.
+  const dir = displayPath(opts.dir ?? 'migrations').replace(/\/+$/, '');
   const applied = new Map<string, HistoryRow>();
   let baseline: string | undefined;
   for (const r of rows) {

@@ -35,6 +35,13 @@ const FIX: Partial<Record<EntryState, (v: string) => string>> = {
   failed: (v) => `--clear-failed ${v} (you undid its applied statements) or --mark-applied ${v} (you completed it by hand)`,
 };
 
+/** What each repair flag applies to, for the message when it names a version in another state. */
+const WHAT: Partial<Record<EntryState, string>> = {
+  changed: 'only an applied migration whose file was edited since (state changed)',
+  missing: 'only an applied version whose file is gone (state missing)',
+  failed: 'only a half-applied run (state failed)',
+};
+
 function pick(entries: PlanEntry[], requested: string[] | undefined, state: EntryState, flag: string): PlanEntry[] {
   if (!requested || requested.length === 0) return [];
   if (requested.length === 1 && requested[0] === 'all') return entries.filter((e) => e.state === state);
@@ -43,9 +50,11 @@ function pick(entries: PlanEntry[], requested: string[] | undefined, state: Entr
     if (!v) throw new UsageError(`${flag} ${text}: not a version`);
     const e = entries.find((x) => x.version === v.text);
     if (!e || e.state !== state) {
-      throw new SchemagateError('repair.state', `${flag} ${text}: version ${v.text} is ${e ? e.state : 'not in the history or the files'}, not ${state}`, {
+      const candidates = entries.filter((x) => x.state === state).map((x) => x.version);
+      const which = candidates.length > 0 ? `Versions that are ${state}: ${candidates.join(', ')}.` : `No version is ${state}.`;
+      throw new SchemagateError('repair.state', `${flag} ${text}: version ${v.text} is ${e ? e.state : 'not in the history or the files'}; ${flag} repairs ${WHAT[state]}`, {
         exitCode: ExitCode.usage,
-        hint: 'See `schemagate db status` for the state of each version. Nothing was changed.',
+        hint: `${which} See \`schemagate db status\` for the state of each version. Nothing was changed.`,
       });
     }
     return e;

@@ -12,7 +12,7 @@ import { type EngineOptions, withLockedSession } from './session.js';
 export async function reset(opts: EngineOptions, params: { yes: boolean }): Promise<{ schemas: string[] }> {
   const schemas = [...new Set([...opts.managedSchemas, opts.schema])];
   if (!params.yes) {
-    throw new SchemagateError('reset.unconfirmed', `db reset drops the schemas ${schemas.join(', ')} with everything in them, and the migration history; refusing without --yes`, {
+    throw new SchemagateError('reset.unconfirmed', `db reset drops the schema${schemas.length === 1 ? '' : 's'} ${schemas.join(', ')} with everything in ${schemas.length === 1 ? 'it' : 'them'}, and the migration history; refusing without --yes`, {
       exitCode: ExitCode.refused,
       hint: 'Run it again with --yes if that is what you want.',
     });

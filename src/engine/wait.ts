@@ -1,5 +1,5 @@
 import { ExitCode, SchemagateError } from '../errors.js';
-import { connect, connectError, type ConnectOptions, sqlState } from './connect.js';
+import { connect, connectError, type ConnectOptions, sqlState, WAIT_ADVICE } from './connect.js';
 import { type Clock, formatDuration, sleep as realSleep, systemClock } from './time.js';
 
 export interface WaitOptions {
@@ -45,7 +45,7 @@ export async function waitForDatabase(conn: ConnectOptions, opts: WaitOptions): 
     if (waited >= opts.timeoutMs) {
       throw new SchemagateError('wait.timeout', `PostgreSQL did not accept connections within ${formatDuration(opts.timeoutMs)} (${attempt} attempts); last error: ${last.message}`, {
         exitCode: ExitCode.connection,
-        hint: last.hint ?? 'Check that the database is running and reachable from here.',
+        hint: `${(last.hint ?? 'Check that the database is running and reachable from here.').replace(WAIT_ADVICE, '')} If it is still starting, wait longer with --timeout.`,
         cause: last,
       });
     }
