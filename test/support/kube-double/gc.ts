@@ -94,12 +94,13 @@ export class GarbageCollector {
       }
     }
     for (const { type, object } of all) {
-      const refs = object.metadata.ownerReferences ?? [];
-      if (refs.length === 0 || object.metadata.deletionTimestamp) continue;
-      if (!refs.every((r) => findByKind(r.apiVersion, r.kind))) continue;
-      const live = refs.filter((r) => this.ownerOf(object, r));
+      // Re-read: the orphan step above may have just removed references.
       const current = this.api.tryGet(type, object.metadata.namespace, object.metadata.name);
       if (!current || current.metadata.uid !== object.metadata.uid) continue;
+      const refs = current.metadata.ownerReferences ?? [];
+      if (refs.length === 0 || current.metadata.deletionTimestamp) continue;
+      if (!refs.every((r) => findByKind(r.apiVersion, r.kind))) continue;
+      const live = refs.filter((r) => this.ownerOf(current, r));
       if (live.length === 0) {
         this.api.delete(type, object.metadata.namespace, object.metadata.name, { propagationPolicy: 'Background' });
       } else if (live.length < refs.length) {
