@@ -103,7 +103,9 @@ async function run(argv: string[]): Promise<number> {
     }
     const out = createOutput({ json: parsed.values.json === true, quiet: parsed.values.quiet === true, verbose: parsed.values.verbose === true });
     try {
-      return await cmd.run({ args: parsed, out, signal: controller.signal, env: process.env });
+      const cc = { args: parsed, out, signal: controller.signal, env: process.env };
+      if (first === 'db') await (await import('./cli/db.js')).waitIfAsked(cc);
+      return await cmd.run(cc);
     } catch (e) {
       const err = controller.signal.aborted && !(e instanceof SchemagateError && e.exitCode === ExitCode.interrupted) ? controller.signal.reason : e;
       out.error(err);

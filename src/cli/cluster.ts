@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
-import { ExitCode, UsageError } from '../errors.js';
-import { type Options, flag } from './args.js';
+import { ExitCode } from '../errors.js';
+import { type Options, flag, str } from './args.js';
 import type { CommandContext, DbCommand } from './db.js';
-import { configFrom, engineOptions } from './engine-options.js';
+import { configFrom, durationFlag, engineOptions } from './engine-options.js';
 import { printStatus, statusExitCode } from './print-status.js';
 import type { LocalStep } from '../tasks/local.js';
 
@@ -41,8 +41,45 @@ async function runLocal(c: CommandContext, steps: LocalStep[], extra: { fresh?: 
   return ExitCode.ok;
 }
 
-function notLocal(command: string): never {
-  throw new UsageError(`${command}: cluster mode is not available in this build; run it with --local (the embedded PostgreSQL)`);
+function clusterRun(c: CommandContext): import('../tasks/cluster.js').ClusterRun {
+  const config = configFrom(c.args, c.env);
+  const k = config.kubernetes;
+  return {
+    config,
+    out: c.out,
+    signal: c.signal,
+    namespace: str(c.args, 'namespace') ?? k.namespace,
+    context: str(c.args, 'context') ?? k.context,
+    image: str(c.args, 'image') ?? k.image,
+    timeoutMs: durationFlag(c.args, 'timeout') ?? k.timeoutMs,
+    allowContext: str(c.args, 'allow-context'),
+    env: c.env,
+  };
+}
+
+/** The end of a cluster pipeline: the summary (or, with --json, the whole context as data). */
+function finish(c: CommandContext, ctx: import('../tasks/cluster.js').ClusterContext, started: number): ExitCode {
+  const seconds = (performance.now() - started) / 1000;
+  const { cluster, ...rest } = ctx;
+  c.out.data({ ...rest, context: cluster?.context, namespace: cluster?.namespace, seconds });
+  if (!c.out.json) {
+    c.out.result('');
+    for (const line of ctx.summary) c.out.result(`  ${line}`);
+    if (ctx.backend) {
+      c.out.result(`  backend: kubectl -n ${cluster?.namespace} port-forward deployment/${ctx.backend.name} 8080${ctx.backend.service ? ` (service/${ctx.backend.service})` : ''}`);
+    }
+    c.out.result(`done in ${seconds.toFixed(1)}s`);
+  }
+  return ExitCode.ok;
+}
+
+async function cluster(c: CommandContext, step: 'up' | 'migrate' | 'seed' | 'reset'): Promise<ExitCode> {
+  const run = clusterRun(c);
+  const tasks = await import('../tasks/cluster.js');
+  const started = performance.now();
+  const ctx =
+    step === 'up' ? await tasks.up(run) : step === 'migrate' ? await tasks.migrate(run, { rerun: flag(c.args, 'rerun') }) : step === 'seed' ? await tasks.seed(run) : await tasks.reset(run);
+  return finish(c, ctx, started);
 }
 
 function cmd(usage: string, summary: string, options: Options, run: (c: CommandContext) => Promise<ExitCode>): DbCommand {
@@ -54,19 +91,39 @@ export const clusterCommands: Record<string, DbCommand> = {
     'schemagate up [--local [--fresh]]',
     'Bring the schema up: migrate, seed, verify. In a cluster: migration Job, seed Job (suspended), backend release and rollout.',
     { fresh: { type: 'boolean', description: 'with --local: delete the embedded data and start over' } },
-    async (c) => (flag(c.args, 'local') ? runLocal(c, ['migrate', 'seed', 'verify', 'status'], { fresh: flag(c.args, 'fresh') }) : notLocal('up')),
+    async (c) => (flag(c.args, 'local') ? runLocal(c, ['migrate', 'seed', 'verify', 'status'], { fresh: flag(c.args, 'fresh') }) : cluster(c, 'up')),
   ),
-  migrate: cmd('schemagate migrate [--local]', 'Apply pending migrations (in a cluster: through the migration Job).', {}, async (c) =>
-    flag(c.args, 'local') ? runLocal(c, ['migrate']) : notLocal('migrate'),
+  migrate: cmd(
+    'schemagate migrate [--local] [--rerun]',
+    'Apply pending migrations (in a cluster: run, or re-attach to, the migration Job and wait for it).',
+    { rerun: { type: 'boolean', description: 'run the migration Job again even if a Job of the same content completed (after the database was recreated)' } },
+    async (c) => (flag(c.args, 'local') ? runLocal(c, ['migrate']) : cluster(c, 'migrate')),
   ),
-  seed: cmd('schemagate seed [--local] [--force]', 'Run the seeds (in a cluster: resume the suspended seed Job).', { force: { type: 'boolean', description: 'run every seed again' } }, async (c) =>
-    flag(c.args, 'local') ? runLocal(c, ['seed'], { force: flag(c.args, 'force') }) : notLocal('seed'),
+  seed: cmd('schemagate seed [--local] [--force]', 'Run the seeds (in a cluster: resume the suspended seed Job, recreating it if it already ran).', { force: { type: 'boolean', description: 'with --local: run every seed again' } }, async (c) =>
+    flag(c.args, 'local') ? runLocal(c, ['seed'], { force: flag(c.args, 'force') }) : cluster(c, 'seed'),
   ),
-  reset: cmd('schemagate reset [--local]', 'Drop and recreate the schema, then migrate (in a cluster: only on allowed local contexts).', {}, async (c) =>
-    flag(c.args, 'local') ? runLocal(c, ['reset', 'migrate']) : notLocal('reset'),
+  reset: cmd(
+    'schemagate reset [--local] [--allow-context NAME]',
+    'Drop and recreate the schema, then migrate. In a cluster only on local contexts (kind-*, docker-desktop, k3d-*, minikube, rancher-desktop, orbstack, kubernetes.allowedContexts).',
+    { 'allow-context': { type: 'string', description: 'allow this one non-local context (refused when CI is set)', value: 'NAME' } },
+    async (c) => (flag(c.args, 'local') ? runLocal(c, ['reset', 'migrate']) : cluster(c, 'reset')),
   ),
-  status: cmd('schemagate status [--local] [--json]', 'Migrations and seeds (in a cluster: also the Jobs and the rollout).', {}, async (c) =>
-    flag(c.args, 'local') ? runLocal(c, ['status']) : notLocal('status'),
-  ),
-  render: cmd('schemagate render', 'Print every manifest that would be submitted, as YAML.', {}, async () => notLocal('render')),
+  status: cmd('schemagate status [--local] [--json]', 'Migration and seed Jobs, the backend rollout, and the database\'s applied and pending migrations.', {}, async (c) => {
+    if (flag(c.args, 'local')) return runLocal(c, ['status']);
+    const { clusterStatus } = await import('../tasks/cluster-status.js');
+    const { printClusterStatus } = await import('./print-cluster-status.js');
+    const s = await clusterStatus(clusterRun(c));
+    c.out.data(s);
+    if (!c.out.json) printClusterStatus(c.out, s);
+    return 'error' in s.database ? ExitCode.cluster : statusExitCode(s.database);
+  }),
+  render: cmd('schemagate render [--image IMAGE] [--namespace NS]', 'Print every manifest that would be submitted, as YAML (no cluster needed).', {}, async (c) => {
+    const run = clusterRun(c);
+    const { renderAll, toYaml } = await import('../kube/render/index.js');
+    const { renderInputs } = await import('../tasks/render-inputs.js');
+    const objects = renderAll(run.config, { image: run.image, namespace: run.namespace, ...renderInputs(run.config) });
+    c.out.data(objects);
+    if (!c.out.json) process.stdout.write(toYaml(objects));
+    return ExitCode.ok;
+  }),
 };

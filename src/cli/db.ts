@@ -24,6 +24,20 @@ function opts(c: CommandContext) {
   return engineOptions(configFrom(c.args, c.env), c.args, c.out, c.signal);
 }
 
+/** `--wait-for-db`: a Job may start before PostgreSQL accepts connections; wait for it rather than fail the attempt. */
+export async function waitIfAsked(c: CommandContext): Promise<void> {
+  const timeoutMs = durationFlag(c.args, 'wait-for-db');
+  if (timeoutMs === undefined) return;
+  const o = opts(c);
+  const { waitForDatabase } = await import('../engine/wait.js');
+  const { connectOptions } = await import('../engine/session.js');
+  await waitForDatabase(connectOptions(o, 'wait'), {
+    timeoutMs,
+    signal: c.signal,
+    onAttempt: (e, waited) => c.out.progress(`waiting for PostgreSQL (${Math.round(waited / 1000)}s): ${e.message}`),
+  });
+}
+
 export const dbCommands: Record<string, DbCommand> = {
   migrate: {
     usage: 'schemagate db migrate [--to VERSION]',
