@@ -16,7 +16,6 @@ import type { KubeObject } from './types.js';
 import { validate } from './validation.js';
 import { withoutUndefined } from './json.js';
 import { isDeepStrictEqual } from 'node:util';
-import { parse as parseYaml } from 'yaml';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -59,6 +58,21 @@ function sameSpec(a: KubeObject, b: KubeObject): boolean {
   const { metadata: _ma, status: _sa, ...ra } = a;
   const { metadata: _mb, status: _sb, ...rb } = b;
   return isDeepStrictEqual(withoutUndefined(ra), withoutUndefined(rb));
+}
+
+/** JSON, or for apply requests YAML (loaded only then: it costs start-up time). */
+async function decodePatch(type: string, rawBody: string): Promise<unknown> {
+  try {
+    return JSON.parse(rawBody);
+  } catch (e) {
+    if (type !== 'application/apply-patch+yaml') throw badRequest(`error decoding patch: ${(e as Error).message}`);
+  }
+  try {
+    const { parse } = await import('yaml');
+    return parse(rawBody) as unknown;
+  } catch (e) {
+    throw badRequest(`error decoding YAML: ${(e as Error).message}`);
+  }
 }
 
 export class Api {
@@ -162,21 +176,16 @@ export class Api {
   }
 
   /** PATCH with any of the four content types; apply creates a missing object. */
-  patch(
+  async patch(
     t: ResourceType,
     namespace: string | undefined,
     name: string,
     contentType: string,
     rawBody: string,
     opts: WriteOptions & { fieldManager?: string } = {},
-  ): { object: KubeObject; created: boolean } {
+  ): Promise<{ object: KubeObject; created: boolean }> {
     const type = contentType.split(';')[0]?.trim() ?? '';
-    let patchBody: unknown;
-    try {
-      patchBody = type === 'application/apply-patch+yaml' ? parseYaml(rawBody) : JSON.parse(rawBody);
-    } catch (e) {
-      throw badRequest(`error decoding patch: ${(e as Error).message}`);
-    }
+    const patchBody = await decodePatch(type, rawBody);
     if (type === 'application/apply-patch+yaml') {
       // https://kubernetes.io/docs/reference/using-api/server-side-apply/
       if (!opts.fieldManager) throw badRequest('PATCH, application/apply-patch+yaml: fieldManager is required for apply requests');

@@ -6,7 +6,6 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 
 export async function writeKubeconfig(server: string, contextName: string, dir?: string): Promise<string> {
   const target = dir ?? (await mkdtemp(join(tmpdir(), 'kube-double-')));
@@ -23,6 +22,7 @@ export async function writeKubeconfig(server: string, contextName: string, dir?:
     users: [{ name: contextName, user: { token: 'kube-double' } }],
     contexts: [{ name: contextName, context: { cluster: contextName, user: contextName, namespace: 'default' } }],
   };
-  await writeFile(path, stringify(config), { mode: 0o600 });
+  // JSON is YAML: every kubeconfig reader accepts it, and the double need not load a YAML library.
+  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   return path;
 }

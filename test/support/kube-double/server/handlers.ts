@@ -190,7 +190,7 @@ export async function handleResource(ctx: HandlerContext, r: ResourceRequest, _r
       const opts: { dryRun: boolean; subresource: '' | 'status'; fieldManager?: string } = { dryRun: dryRun(q), subresource };
       const fm = q.get('fieldManager');
       if (fm) opts.fieldManager = fm;
-      const { object, created } = api.patch(t, ns, name, r.contentType, r.body, opts);
+      const { object, created } = await api.patch(t, ns, name, r.contentType, r.body, opts);
       return sendJson(res, created ? 201 : 200, object);
     }
     case 'DELETE':
