@@ -1,0 +1,86 @@
+/**
+ * The backend: the Deployment (and whatever else) in `backend.yaml`, with
+ * schemagate's image, the configured name, port, replicas and Secret, and in
+ * `initContainer` migration mode a first init container that migrates.
+ */
+import type { KubernetesObject, V1Container, V1Deployment, V1Service } from '@kubernetes/client-node';
+import type { Config, MigrationMode } from '../../config/types.js';
+import { DATABASE_URL, MANIFEST_IMAGE, databaseUrlFrom, resourcesFrom, restrictedContainer, setEnv, useImage } from './container.js';
+import { ManifestFile, invalidManifest, readManifestSet, single, type Manifest } from './manifests.js';
+
+export interface BackendInputs {
+  /** Replaces the image `schemagate:dev` wherever backend.yaml names it. @default config.kubernetes.image */
+  image?: string;
+  /** @default config.kubernetes.namespace */
+  namespace?: string;
+  /**
+   * Replicas of the rendered Deployment. 0 until the runner releases it (it
+   * scales to `kubernetes.backend.replicas` once the schema is ready). @default 0
+   */
+  replicas?: number;
+  /** @default config.kubernetes.migrationMode */
+  mode?: MigrationMode;
+}
+
+export interface RenderedBackend {
+  /** The backend Deployment (also in `objects`). */
+  deployment: V1Deployment;
+  /** Every object of backend.yaml in file order (the Deployment, its Service, ...). */
+  objects: KubernetesObject[];
+}
+
+/** The name of the init container that migrates in `initContainer` mode. */
+export const MIGRATE_INIT_CONTAINER = 'migrate';
+
+/** The port name backend.yaml's probes and Service refer to. */
+const HTTP_PORT = 'http';
+
+function migrateInitContainer(config: Config, image: string): V1Container {
+  const k = config.kubernetes;
+  const c: V1Container = { name: MIGRATE_INIT_CONTAINER, args: ['db', 'migrate'] };
+  useImage(c, image, k);
+  c.env = [databaseUrlFrom(k.migrationJob.secret)];
+  c.resources = resourcesFrom(k.migrationJob.resources);
+  c.securityContext = restrictedContainer();
+  return c;
+}
+
+function configureContainers(config: Config, deployment: Manifest & V1Deployment, image: string): void {
+  const k = config.kubernetes;
+  const pod = deployment.spec?.template?.spec;
+  if (!pod || !Array.isArray(pod.containers) || pod.containers.length === 0) {
+    throw invalidManifest(deployment, 'expected a Deployment with spec.template.spec.containers');
+  }
+  for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+    if (c.image === MANIFEST_IMAGE) useImage(c, image, k);
+    // The application's role for every container that reads DATABASE_URL from a Secret.
+    if (c.env?.some((e) => e.name === DATABASE_URL && e.valueFrom?.secretKeyRef)) setEnv(c, databaseUrlFrom(k.backend.secret));
+  }
+  const main = pod.containers.find((c) => c.ports?.some((p) => p.name === HTTP_PORT)) ?? pod.containers[0]!;
+  for (const p of main.ports ?? []) if (p.name === HTTP_PORT) p.containerPort = k.backend.port;
+  if (main.env?.some((e) => e.name === 'PORT')) setEnv(main, { name: 'PORT', value: String(k.backend.port) });
+}
+
+/** Renders backend.yaml. See `BackendInputs` for what is taken from where. */
+export function renderBackend(config: Config, inputs: BackendInputs = {}): RenderedBackend {
+  const k = config.kubernetes;
+  const image = inputs.image ?? k.image;
+  const set = readManifestSet(config, ManifestFile.backend, inputs.namespace ?? k.namespace, true);
+  const { objects } = set;
+  const deployment = single(set, 'Deployment') as Manifest & V1Deployment;
+
+  deployment.metadata.name = k.backend.deployment;
+  deployment.spec!.replicas = inputs.replicas ?? 0;
+  configureContainers(config, deployment, image);
+
+  const pod = deployment.spec!.template.spec!;
+  if ((inputs.mode ?? k.migrationMode) === 'initContainer') {
+    // First, so that wait/verify run against the migrated schema.
+    pod.initContainers = [migrateInitContainer(config, image), ...(pod.initContainers ?? []).filter((c) => c.name !== MIGRATE_INIT_CONTAINER)];
+  }
+
+  for (const service of objects.filter((o) => o.kind === 'Service') as (Manifest & V1Service)[]) {
+    for (const p of service.spec?.ports ?? []) if (p.targetPort === HTTP_PORT) p.port = k.backend.port;
+  }
+  return { deployment, objects };
+}

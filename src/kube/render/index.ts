@@ -1,0 +1,21 @@
+/**
+ * Pure rendering: config (and the manifests under `kubernetes.manifests`) to
+ * plain Kubernetes objects. Nothing here talks to a cluster, and only types
+ * are imported from `@kubernetes/client-node` (loading it costs ~0.6 s).
+ */
+export { renderAll, type RenderAllInputs } from './all.js';
+export { MIGRATE_INIT_CONTAINER, renderBackend, type BackendInputs, type RenderedBackend } from './backend.js';
+export { DATABASE_URL, MANIFEST_IMAGE } from './container.js';
+export { canonicalJson, contentHash } from './hash.js';
+export {
+  renderMigrationJob,
+  renderResetJob,
+  renderSeedJob,
+  type JobInputs,
+  type MigrationJobInputs,
+  type ResetJobInputs,
+  type SeedJobInputs,
+} from './job.js';
+export { Annotation, JobKind, Label, jobLabels, jobName, jobSelector } from './labels.js';
+export { ManifestFile, builtInManifestsDir, manifestPath, parseManifests, readManifestSet, readManifests, type Manifest, type ManifestSet } from './manifests.js';
+export { toYaml } from './yaml.js';

@@ -1,0 +1,145 @@
+/**
+ * The migration, seed and reset Jobs: a template from `k8s/jobs/` filled in
+ * from the config, named by a hash of its content.
+ */
+import type { V1Container, V1Job, V1PodFailurePolicy } from '@kubernetes/client-node';
+import { ExitCode } from '../../errors.js';
+import type { Config, JobConfig } from '../../config/types.js';
+import { databaseUrlFrom, resourcesFrom, setEnv, useImage } from './container.js';
+import { canonicalJson, contentHash } from './hash.js';
+import { Annotation, JobKind, Label, jobLabels, jobName } from './labels.js';
+import { ManifestFile, invalidManifest, readManifestSet, single, type Manifest } from './manifests.js';
+
+export interface JobInputs {
+  /** The image to run. @default config.kubernetes.image */
+  image?: string;
+  /** @default config.kubernetes.namespace */
+  namespace?: string;
+}
+
+export interface MigrationJobInputs extends JobInputs {
+  /** Checksums of every migration file, in order: part of the Job's name. */
+  migrationChecksums: readonly string[];
+  /** Their versions, for the `schemagate.dev/versions` annotation. @default not annotated */
+  migrationVersions?: readonly string[];
+}
+
+export interface SeedJobInputs extends JobInputs {
+  /** Checksums of every seed file, in order: part of the Job's name. */
+  seedChecksums: readonly string[];
+  /** @default not annotated */
+  seedVersions?: readonly string[];
+}
+
+export interface ResetJobInputs extends JobInputs {
+  /**
+   * Makes each reset a new Job (a reset is an action, not content): the
+   * caller's choice, e.g. a random string. No clock is read here.
+   */
+  nonce: string;
+}
+
+/**
+ * Exit codes after which another attempt cannot succeed (bad flags, config,
+ * files, SQL; a refusal): the Job fails at once instead of retrying with
+ * backoff. Ascending, as the API requires.
+ */
+const NON_RETRYABLE = [ExitCode.usage, ExitCode.config, ExitCode.validation, ExitCode.migration, ExitCode.refused].sort((a, b) => a - b);
+
+function podFailurePolicy(containerName: string): V1PodFailurePolicy {
+  return {
+    rules: [
+      // An evicted or preempted pod does not use up an attempt.
+      { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+      { action: 'FailJob', onExitCodes: { containerName, operator: 'In', values: [...NON_RETRYABLE] } },
+    ],
+  };
+}
+
+const args: Record<JobKind, string[]> = {
+  migrate: ['db', 'migrate'],
+  seed: ['db', 'seed'],
+  reset: ['db', 'reset', '--yes'],
+};
+
+const templateFile: Record<JobKind, ManifestFile> = {
+  migrate: ManifestFile.migrateJob,
+  seed: ManifestFile.seedJob,
+  reset: ManifestFile.resetJob,
+};
+
+function containerOf(job: Manifest & V1Job, kind: JobKind): V1Container {
+  const containers = job.spec?.template?.spec?.containers;
+  if (!Array.isArray(containers)) throw invalidManifest(job, 'expected a Job with spec.template.spec.containers');
+  const found = containers.find((c) => c.name === kind);
+  if (!found) {
+    throw invalidManifest(job, `expected a container named "${kind}" (the one schemagate runs), found ${containers.map((c) => JSON.stringify(c.name)).join(', ') || 'none'}`);
+  }
+  return found;
+}
+
+/** Fills in a Job template; the name and hash label come last, from a hash of everything else. */
+function renderJob(config: Config, kind: JobKind, jc: JobConfig, inputs: JobInputs, hashParts: readonly string[], annotations: Record<string, string>): V1Job {
+  const k = config.kubernetes;
+  const namespace = inputs.namespace ?? k.namespace;
+  const image = inputs.image ?? k.image;
+  const job = single(readManifestSet(config, templateFile[kind], namespace, true), 'Job') as Manifest & V1Job;
+
+  const container = containerOf(job, kind);
+  useImage(container, image, k);
+  container.args = [...args[kind]];
+  container.resources = resourcesFrom(jc.resources);
+  setEnv(container, databaseUrlFrom(jc.secret));
+
+  // containerOf checked that spec.template.spec exists.
+  const spec = job.spec!;
+  const pod = spec.template.spec!;
+  pod.restartPolicy = 'Never';
+  spec.backoffLimit = jc.backoffLimit;
+  spec.ttlSecondsAfterFinished = jc.ttlSecondsAfterFinished;
+  spec.activeDeadlineSeconds = jc.activeDeadlineSeconds;
+  spec.podFailurePolicy = podFailurePolicy(kind);
+  if (kind === JobKind.seed) spec.suspend = true;
+  else delete spec.suspend;
+
+  const labels = jobLabels(kind);
+  job.metadata.labels = { ...job.metadata.labels, ...labels };
+  job.metadata.annotations = { ...job.metadata.annotations, ...annotations };
+  spec.template.metadata = { ...spec.template.metadata, labels: { ...spec.template.metadata?.labels, ...labels } };
+
+  const { name: _placeholder, ...metadata } = job.metadata;
+  const hash = contentHash([image, ...hashParts, canonicalJson({ ...job, metadata })]);
+  job.metadata.name = jobName(kind, hash);
+  job.metadata.labels[Label.hash] = hash;
+  spec.template.metadata.labels![Label.hash] = hash;
+  return job;
+}
+
+function fileAnnotations(checksums: readonly string[], versions: readonly string[] | undefined): Record<string, string> {
+  return {
+    [Annotation.fileCount]: String(checksums.length),
+    ...(versions ? { [Annotation.versions]: versions.join(',') } : {}),
+  };
+}
+
+/** The migration Job (`db migrate`, the migration role's Secret), named `schemagate-migrate-<hash>`. */
+export function renderMigrationJob(config: Config, inputs: MigrationJobInputs): V1Job {
+  const jc = config.kubernetes.migrationJob;
+  return renderJob(config, JobKind.migrate, jc, inputs, inputs.migrationChecksums, fileAnnotations(inputs.migrationChecksums, inputs.migrationVersions));
+}
+
+/** The seed Job (`db seed`), created suspended, named `schemagate-seed-<hash>`. */
+export function renderSeedJob(config: Config, inputs: SeedJobInputs): V1Job {
+  const jc = config.kubernetes.seedJob;
+  return renderJob(config, JobKind.seed, jc, inputs, inputs.seedChecksums, fileAnnotations(inputs.seedChecksums, inputs.seedVersions));
+}
+
+/**
+ * The reset Job (`db reset --yes`) with the migration Job's settings and
+ * Secret, named `schemagate-reset-<hash>` where the hash covers the image, the
+ * nonce and the spec.
+ */
+export function renderResetJob(config: Config, inputs: ResetJobInputs): V1Job {
+  const jc = config.kubernetes.migrationJob;
+  return renderJob(config, JobKind.reset, jc, inputs, [inputs.nonce], { [Annotation.nonce]: inputs.nonce });
+}

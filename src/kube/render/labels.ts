@@ -1,0 +1,55 @@
+/**
+ * Labels and annotations schemagate puts on what it renders. `status` and the
+ * runner find Jobs by these labels, so they are part of the contract.
+ */
+
+/** The Jobs schemagate renders, by the value of their `schemagate.dev/job` label. */
+export const JobKind = {
+  migrate: 'migrate',
+  seed: 'seed',
+  reset: 'reset',
+} as const;
+export type JobKind = (typeof JobKind)[keyof typeof JobKind];
+
+export const Label = {
+  name: 'app.kubernetes.io/name',
+  component: 'app.kubernetes.io/component',
+  managedBy: 'app.kubernetes.io/managed-by',
+  /** `migrate`, `seed` or `reset`. */
+  job: 'schemagate.dev/job',
+  /** The content hash that is also the Job name's suffix. */
+  hash: 'schemagate.dev/hash',
+} as const;
+
+export const Annotation = {
+  /** How many migration (or seed) files the Job was rendered for. */
+  fileCount: 'schemagate.dev/file-count',
+  /** Their versions, comma-separated, when the caller gave them. */
+  versions: 'schemagate.dev/versions',
+  /** The caller's nonce of a reset Job. */
+  nonce: 'schemagate.dev/nonce',
+} as const;
+
+/** `app.kubernetes.io/component` of each Job kind. */
+const component: Record<JobKind, string> = { migrate: 'migration', seed: 'seed', reset: 'reset' };
+
+/** The labels of a Job and its pod template (the hash label once the hash is known). */
+export function jobLabels(kind: JobKind, hash?: string): Record<string, string> {
+  return {
+    [Label.name]: 'schemagate',
+    [Label.component]: component[kind],
+    [Label.managedBy]: 'schemagate',
+    [Label.job]: kind,
+    ...(hash === undefined ? {} : { [Label.hash]: hash }),
+  };
+}
+
+/** A label selector (`a=b,c=d`) matching every Job of a kind, whatever its hash. */
+export function jobSelector(kind: JobKind): string {
+  return `${Label.name}=schemagate,${Label.job}=${kind}`;
+}
+
+/** `schemagate-migrate-<hash>`: at most 29 characters, well under the 63 a Job name may have. */
+export function jobName(kind: JobKind, hash: string): string {
+  return `schemagate-${kind}-${hash}`;
+}
