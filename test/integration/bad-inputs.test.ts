@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, type ExpectStatic, it } from 'vitest';
 import { lockKey } from '../../src/engine/lock.js';
 import { cli, type CliResult, project } from '../support/cli.js';
 import { admin, adminUrl, freshDatabase, urlFor } from '../support/pg.js';
-import { type DatabaseSnapshot, snapshot } from '../support/snapshot.js';
+import { snapshot } from '../support/snapshot.js';
 
 /**
  * The bad-input suite: every case runs the built CLI as a process in a temp
@@ -126,7 +126,7 @@ interface Case {
   env?: (p: Project) => Record<string, string | undefined>;
   exitCode: number;
   /** The whole of stderr, normalised. */
-  stderr: string | ((p: Project) => string);
+  stderr: string;
   /** The whole of stdout (default: nothing). */
   stdout?: string;
   /** Progress lines on stderr before the error: each must match, at least one is expected; the rest is pinned. */
@@ -148,7 +148,7 @@ async function bad(expect: ExpectStatic, c: Case): Promise<{ p: Project; r: CliR
     for (const l of all.slice(0, first)) expect(l).toMatch(c.progress);
     stderr = all.slice(first).join('\n');
   }
-  expect(stderr).toBe(typeof c.stderr === 'function' ? c.stderr(p) : c.stderr);
+  expect(stderr).toBe(c.stderr);
   expect(normalise(r.stdout, p)).toBe(c.stdout ?? '');
   expect(r.exitCode).toBe(c.exitCode);
   expectNoPassword(expect, r);
