@@ -142,7 +142,7 @@ describe('renderMigrationJob', () => {
     expect(job.spec).toMatchObject({ backoffLimit: 3, ttlSecondsAfterFinished: 86400, activeDeadlineSeconds: 600 });
     expect(job.spec!.suspend).toBeUndefined();
     expect(job.spec!.template.spec!.restartPolicy).toBe('Never');
-    expect(c).toMatchObject({ name: 'migrate', image: 'schemagate:dev', imagePullPolicy: 'IfNotPresent', args: ['db', 'migrate'] });
+    expect(c).toMatchObject({ name: 'migrate', image: 'schemagate:dev', imagePullPolicy: 'IfNotPresent', args: ['db', 'migrate', '--wait-for-db', '120s'] });
     expect(c.command).toBeUndefined();
     expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } });
     expect(c.env).toEqual([{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'schemagate-migrator', key: 'DATABASE_URL' } } }]);
@@ -167,7 +167,7 @@ describe('renderMigrationJob', () => {
     expect(migrate().spec!.podFailurePolicy).toEqual({
       rules: [
         { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
-        { action: 'FailJob', onExitCodes: { containerName: 'migrate', operator: 'In', values: [2, 3, 4, 6, 11] } },
+        { action: 'FailJob', onExitCodes: { containerName: 'migrate', operator: 'In', values: [2, 3, 4, 11] } },
       ],
     });
   });
@@ -190,14 +190,14 @@ describe('renderSeedJob and renderResetJob', () => {
   it('create the seed Job suspended, running db seed with the seed settings', () => {
     const job = renderSeedJob(config, { seedChecksums: seeds });
     expect(job.spec).toMatchObject({ suspend: true, backoffLimit: 1 });
-    expect(containerOf(job)).toMatchObject({ name: 'seed', args: ['db', 'seed'] });
+    expect(containerOf(job)).toMatchObject({ name: 'seed', args: ['db', 'seed', '--wait-for-db', '120s'] });
     expect(job.metadata!.labels).toMatchObject({ 'schemagate.dev/job': 'seed', 'app.kubernetes.io/component': 'seed' });
     expect(job.spec!.podFailurePolicy!.rules[1]!.onExitCodes!.containerName).toBe('seed');
   });
 
   it('run db reset --yes with the migration role, labelled reset', () => {
     const job = renderResetJob(config, { nonce: 'n1' });
-    expect(containerOf(job)).toMatchObject({ name: 'reset', args: ['db', 'reset', '--yes'] });
+    expect(containerOf(job)).toMatchObject({ name: 'reset', args: ['db', 'reset', '--yes', '--wait-for-db', '120s'] });
     expect(containerOf(job).env![0]!.valueFrom!.secretKeyRef!.name).toBe('schemagate-migrator');
     expect(job.spec!.suspend).toBeUndefined();
     expect(job.metadata!.labels!['schemagate.dev/job']).toBe('reset');

@@ -44,7 +44,8 @@ export interface ResetJobInputs extends JobInputs {
  * files, SQL; a refusal): the Job fails at once instead of retrying with
  * backoff. Ascending, as the API requires.
  */
-const NON_RETRYABLE = [ExitCode.usage, ExitCode.config, ExitCode.validation, ExitCode.migration, ExitCode.refused].sort((a, b) => a - b);
+// Not ExitCode.migration: it also means a lock timeout, which another attempt may get past.
+const NON_RETRYABLE = [ExitCode.usage, ExitCode.config, ExitCode.validation, ExitCode.refused].sort((a, b) => a - b);
 
 function podFailurePolicy(containerName: string): V1PodFailurePolicy {
   return {
@@ -56,10 +57,12 @@ function podFailurePolicy(containerName: string): V1PodFailurePolicy {
   };
 }
 
+// A Job can start before PostgreSQL accepts connections (up applies both at once): wait, rather than spend an attempt.
+const WAIT = ['--wait-for-db', '120s'];
 const args: Record<JobKind, string[]> = {
-  migrate: ['db', 'migrate'],
-  seed: ['db', 'seed'],
-  reset: ['db', 'reset', '--yes'],
+  migrate: ['db', 'migrate', ...WAIT],
+  seed: ['db', 'seed', ...WAIT],
+  reset: ['db', 'reset', '--yes', ...WAIT],
 };
 
 const templateFile: Record<JobKind, ManifestFile> = {
