@@ -177,7 +177,11 @@ describe('Job controller', () => {
   test('suspending a running Job deletes its pod without counting a failure (job/#suspending-a-job)', async () => {
     const ns = await h.namespace('job-suspend-running');
     const job = await h.batch.createNamespacedJob({ namespace: ns, body: jobManifest('long', 'setInterval(() => {}, 1000)') });
-    await waitFor('the pod to run', async () => (await jobPods(ns, job)).some((p) => p.status?.phase === 'Running'));
+    // A running pod without a readiness probe is ready: status.active and status.ready count it (job/#job-status).
+    await waitFor('the Job to count an active, ready pod', async () => {
+      const s = (await readJob(ns, 'long')).status;
+      return s?.active === 1 && s.ready === 1 && s.startTime !== undefined;
+    });
     await h.batch.patchNamespacedJob({ namespace: ns, name: 'long', body: { spec: { suspend: true } } }, setMergePatch());
     const suspended = await untilCondition(ns, 'long', 'Suspended');
     await waitFor('the pod to be deleted', async () => (await jobPods(ns, job)).length === 0);
@@ -220,6 +224,11 @@ describe('Job controller', () => {
     expect(status.reason).toBe('Invalid');
     expect(status.message).toMatch(/^Job\.batch "imm" is invalid: spec\.template: Invalid value: .*: field is immutable$/);
     expect(status.details.causes[0]).toMatchObject({ reason: 'FieldValueInvalid', field: 'spec.template' });
+    const selector = await h.batch
+      .patchNamespacedJob({ namespace: ns, name: 'imm', body: { spec: { selector: { matchLabels: { other: 'x' } } } } }, setMergePatch())
+      .catch((e: unknown) => e);
+    expect(selector).toMatchObject({ code: 422 });
+    expect(JSON.parse((selector as { body: string }).body).details.causes.map((c: { field: string }) => c.field)).toContain('spec.selector');
     const ok = await h.batch.patchNamespacedJob({ namespace: ns, name: 'imm', body: { spec: { backoffLimit: 1, ttlSecondsAfterFinished: 5 } } }, setMergePatch());
     expect(ok.spec?.backoffLimit).toBe(1);
   });

@@ -179,14 +179,16 @@ describe('kubelet', () => {
     expect(await log(ns, 'p')).toBe('ran\n');
   });
 
-  test('absentImages globs make matching images unpullable (concepts/containers/images/#imagepullbackoff)', async () => {
-    const d = await startKubeDouble({ timeScale: 0.001, absentImages: ['ghcr.io/acme/*'] });
+  test('absentImages globs make matching images unpullable; with presentImages, only matching images pull (concepts/containers/images/#imagepullbackoff)', async () => {
+    const d = await startKubeDouble({ timeScale: 0.001, absentImages: ['ghcr.io/acme/*'], presentImages: ['ghcr.io/*'] });
     try {
       const post = (body: object) => fetch(`${d.server}/api/v1/namespaces/default/pods`, { method: 'POST', body: JSON.stringify(body) });
       const pod = (name: string, image: string) => ({ metadata: { name }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image, command: nodeCommand('') }] } });
       await post(pod('absent', 'ghcr.io/acme/app:1'));
       await post(pod('present', 'ghcr.io/other/app:1'));
+      await post(pod('unlisted', 'node:20'));
       await waitFor('absent to back off', () => d.get('pods', 'default', 'absent')?.['status']?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff');
+      await waitFor('unlisted to back off', () => d.get('pods', 'default', 'unlisted')?.['status']?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff');
       await waitFor('present to succeed', () => d.get('pods', 'default', 'present')?.['status']?.phase === 'Succeeded');
     } finally {
       await d.close();

@@ -8,14 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import { applyDefaults, generateJobSelector, initialStatus } from './defaults.js';
 import { alreadyExists, badRequest, conflict, forbidden, notFound, successStatus, unsupportedMediaType, type Status } from './errors.js';
-import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
+import { decodePatch, jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { apiVersionOf, mustFind, resourceKey, type ResourceType } from './resources.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import type { Store } from './store.js';
 import type { KubeObject } from './types.js';
 import { validate } from './validation.js';
-import { withoutUndefined } from './json.js';
-import { isDeepStrictEqual } from 'node:util';
+import { randomSuffix, sameObject, sameSpec } from './objects.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -36,43 +35,6 @@ export interface DeleteOptions {
 export interface ListOptions {
   labelSelector?: string;
   fieldSelector?: string;
-}
-
-const generatedNameAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
-
-export function randomSuffix(length = 5): string {
-  let out = '';
-  for (let i = 0; i < length; i++) out += generatedNameAlphabet[Math.floor(Math.random() * generatedNameAlphabet.length)];
-  return out;
-}
-
-/** Same object apart from resourceVersion (key order does not matter). */
-function sameObject(a: KubeObject, b: KubeObject): boolean {
-  const { resourceVersion: _a, ...ma } = a.metadata;
-  const { resourceVersion: _b, ...mb } = b.metadata;
-  return isDeepStrictEqual(withoutUndefined({ ...a, metadata: ma }), withoutUndefined({ ...b, metadata: mb }));
-}
-
-/** Same spec (everything but metadata and status): a change bumps metadata.generation. */
-function sameSpec(a: KubeObject, b: KubeObject): boolean {
-  const { metadata: _ma, status: _sa, ...ra } = a;
-  const { metadata: _mb, status: _sb, ...rb } = b;
-  return isDeepStrictEqual(withoutUndefined(ra), withoutUndefined(rb));
-}
-
-/** JSON, or for apply requests YAML (loaded only then: it costs start-up time). */
-async function decodePatch(type: string, rawBody: string): Promise<unknown> {
-  try {
-    return JSON.parse(rawBody);
-  } catch (e) {
-    if (type !== 'application/apply-patch+yaml') throw badRequest(`error decoding patch: ${(e as Error).message}`);
-  }
-  try {
-    const { parse } = await import('yaml');
-    return parse(rawBody) as unknown;
-  } catch (e) {
-    throw badRequest(`error decoding YAML: ${(e as Error).message}`);
-  }
 }
 
 export class Api {

@@ -203,3 +203,18 @@ export function jsonPatch(target: Value, ops: Value): Value {
   }
   return doc;
 }
+
+/** JSON, or for apply requests YAML (loaded only then: it costs start-up time). */
+export async function decodePatch(type: string, rawBody: string): Promise<unknown> {
+  try {
+    return JSON.parse(rawBody);
+  } catch (e) {
+    if (type !== 'application/apply-patch+yaml') throw badRequest(`error decoding patch: ${(e as Error).message}`);
+  }
+  try {
+    const { parse } = await import('yaml');
+    return parse(rawBody) as unknown;
+  } catch (e) {
+    throw badRequest(`error decoding YAML: ${(e as Error).message}`);
+  }
+}

@@ -6,7 +6,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { invalid, type StatusCause } from './errors.js';
-import { withoutUndefined } from './json.js';
+import { withoutUndefined } from './objects.js';
 import type { ResourceType } from './resources.js';
 import { fromSelectorObject, matchesLabels } from './selectors.js';
 import type { KubeObject, PodSpec } from './types.js';

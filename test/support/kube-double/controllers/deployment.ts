@@ -7,7 +7,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Api } from '../api.js';
-import { withoutUndefined } from '../json.js';
+import { withoutUndefined } from '../objects.js';
 import type { Clock } from '../clock.js';
 import type { EventRecorder } from '../events.js';
 import { mustFind, resourceKey } from '../resources.js';

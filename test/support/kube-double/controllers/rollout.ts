@@ -3,7 +3,7 @@
  * maxUnavailable, and the status it reports.
  * https://kubernetes.io/docs/concepts/workloads/controllers/deployment/
  */
-import { canonicalJson } from '../json.js';
+import { canonicalJson } from '../objects.js';
 import type { KubeObject } from '../types.js';
 
 const safeAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
