@@ -13,7 +13,7 @@ import type { EventRecorder } from '../events.js';
 import { mustFind, resourceKey } from '../resources.js';
 import { objectKey } from '../store.js';
 import type { Condition, KubeObject } from '../types.js';
-import { controllerRef, setCondition } from './pods.js';
+import { controllerRef, isTerminal, setCondition } from './pods.js';
 import { WorkQueue } from './queue.js';
 import { podTemplateHash, rolloutCounts, specReplicas, statusField, surgeAndUnavailable, templateWithoutHash } from './rollout.js';
 
@@ -34,10 +34,17 @@ export class DeploymentController {
     this.queue = new WorkQueue('deployment-controller', clock, (key) => this.sync(key), onError);
     const dKey = resourceKey(mustFind('deployments'));
     const rsKey = resourceKey(mustFind('replicasets'));
+    const podsKey = resourceKey(mustFind('pods'));
     this.unsubscribe = api.store.subscribe((e) => {
       if (e.resource === dKey) this.queue.add(objectKey(e.object.metadata.namespace, e.object.metadata.name));
       else if (e.resource === rsKey) {
         const ref = (e.object.metadata.ownerReferences ?? []).find((r) => r.controller && r.kind === 'Deployment');
+        if (ref) this.queue.add(objectKey(e.object.metadata.namespace, ref.name));
+      } else if (e.resource === podsKey && e.type === 'DELETED') {
+        // A Recreate rollout waits for old pods to be gone: a pod's removal may unblock its Deployment.
+        const rsRef = (e.object.metadata.ownerReferences ?? []).find((r) => r.controller && r.kind === 'ReplicaSet');
+        const rs = rsRef ? api.store.get(rsKey, e.object.metadata.namespace, rsRef.name) : undefined;
+        const ref = (rs?.metadata.ownerReferences ?? []).find((r) => r.controller && r.kind === 'Deployment');
         if (ref) this.queue.add(objectKey(e.object.metadata.namespace, ref.name));
       }
     });
@@ -109,8 +116,12 @@ export class DeploymentController {
 
     if (spec.strategy?.type === 'Recreate') {
       for (const rs of old()) this.scale(rs, 0, d);
-      const oldPods = old().reduce((n, rs) => n + statusField(rs, 'replicas'), 0);
-      if (oldPods === 0) newRs = this.scale(current, replicas, d);
+      // Recreate waits until no pod of an old ReplicaSet runs, terminating ones included.
+      const oldUids = new Set(old().map((rs) => rs.metadata.uid));
+      const oldRunning = this.api
+        .list(mustFind('pods'), namespace)
+        .some((p) => !isTerminal(p) && (p.metadata.ownerReferences ?? []).some((r) => r.controller && oldUids.has(r.uid)));
+      if (!oldRunning) newRs = this.scale(current, replicas, d);
     } else if (old().every((rs) => specReplicas(rs) === 0)) {
       newRs = this.scale(current, replicas, d);
     } else {
