@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { commonOptions, dbOptions, helpText, parse } from './cli/args.js';
 import type { CommandContext } from './cli/db.js';
-import { createOutput, formatError } from './cli/output.js';
+import { createOutput } from './cli/output.js';
 import { ExitCode, SchemagateError, UsageError } from './errors.js';
 import { didYouMean } from './util/did-you-mean.js';
 
@@ -112,8 +112,8 @@ async function run(argv: string[]): Promise<number> {
       return err instanceof SchemagateError ? err.exitCode : ExitCode.failure;
     }
   } catch (e) {
-    if (wantsJson) out0.error(e);
-    else process.stderr.write(`${formatError(e)}\n`);
+    // Through the output, which redacts: a mistyped command line may hold a database URL.
+    out0.error(e);
     return e instanceof SchemagateError ? e.exitCode : ExitCode.failure;
   } finally {
     process.off('SIGTERM', onSignal);

@@ -29,10 +29,11 @@ export function registerUrlSecrets(url: string | undefined): void {
   }
 }
 
-// scheme://user:password@host -> scheme://user:***@host
-const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):([^@/\s]*)@/gi;
+// scheme://user:password@host -> scheme://user:***@host. The password runs to the
+// last `@` of the word: an unencoded `/` or `@` in it must not leave a piece behind.
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):(\S*)@/gi;
 const QUERY_PASSWORD = /([?&]password=)[^&\s]*/gi;
-const KEYWORD_PASSWORD = /(\bpassword\s*=\s*)('[^']*'|\S+)/gi;
+const KEYWORD_PASSWORD = /(\bpassword\s*=\s*)('[^']*'|[^\s&]+)/gi;
 
 export function redact(text: string): string {
   let out = text.replace(URL_PASSWORD, '$1:***@').replace(QUERY_PASSWORD, '$1***').replace(KEYWORD_PASSWORD, '$1***');

@@ -12,6 +12,7 @@ export const dbOptions: Options = {
   migrations: { type: 'string', description: 'migrations folder (default: migrations.dir)', value: 'DIR' },
   seeds: { type: 'string', description: 'seeds folder (default: seeds.dir)', value: 'DIR' },
   'lock-wait': { type: 'string', description: 'how long to wait for another runner\'s lock (default: migrations.lockWait)', value: 'DURATION' },
+  'wait-for-db': { type: 'string', description: 'first wait up to this long for PostgreSQL to accept connections (what Jobs do)', value: 'DURATION' },
 };
 
 /** Flags every command takes. */

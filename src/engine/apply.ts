@@ -109,10 +109,11 @@ function timeoutSql(ms: number): string {
  * without waiting for the WAL flush; the last one's synchronous commit flushes
  * them all, so the run is durable at its end like one transaction.
  */
-export async function applyInTransaction(ctx: EngineContext, script: Script, a: Analysis, opts: { synchronousCommit: boolean }): Promise<number> {
+export async function applyInTransaction(ctx: EngineContext, script: Script, a: Analysis, opts: { synchronousCommit: boolean; setupSql?: string }): Promise<number> {
   const s = settingsFor(ctx, a);
   const prefix =
     'BEGIN;\n' +
+    (opts.setupSql ?? '') +
     `SET LOCAL lock_timeout = ${timeoutSql(s.lockTimeoutMs)};\n` +
     `SET LOCAL statement_timeout = ${timeoutSql(s.statementTimeoutMs)};\n` +
     (opts.synchronousCommit ? '' : 'SET LOCAL synchronous_commit = off;\n');
@@ -132,9 +133,45 @@ export async function applyInTransaction(ctx: EngineContext, script: Script, a: 
       }
     });
   } catch (e) {
-    throw sqlFailure(ctx, script, adjustPrefix(e, prefix.length), script.sql, 0, blockersOf(e), 'Its transaction was rolled back: nothing of it was applied.');
+    const tail = 'Its transaction was rolled back: nothing of it was applied.';
+    const adjusted = adjustPrefix(e, prefix.length);
+    const st = await locateFailedStatement(ctx, a, s, adjusted);
+    if (st) throw sqlFailure(ctx, script, adjusted, st.text, st.start, blockersOf(e), tail);
+    throw sqlFailure(ctx, script, adjusted, script.sql, 0, blockersOf(e), tail);
   }
   return ctx.clock.now() - started;
+}
+
+/**
+ * PostgreSQL gives no position for many errors (a unique violation, a failed
+ * foreign key, RAISE). The migration went as one query, so which statement
+ * failed is not known; replay it statement by statement in a transaction that
+ * is rolled back, and the first one that fails is the one to point at.
+ */
+async function locateFailedStatement(
+  ctx: EngineContext,
+  a: Analysis,
+  s: { lockTimeoutMs: number; statementTimeoutMs: number },
+  e: unknown,
+): Promise<Statement | undefined> {
+  const code = sqlState(e);
+  if (!code || (e as { position?: string }).position || a.statements.length < 2 || ctx.signal?.aborted) return undefined;
+  if (code === LOCK_NOT_AVAILABLE || code === QUERY_CANCELED || code.startsWith('08') || code.startsWith('57')) return undefined;
+  try {
+    await ctx.client.query(`BEGIN; SET LOCAL lock_timeout = ${timeoutSql(s.lockTimeoutMs)}; SET LOCAL statement_timeout = ${timeoutSql(s.statementTimeoutMs)}`);
+    for (const st of a.statements) {
+      try {
+        await query(ctx, st.text);
+      } catch (replayed) {
+        return sqlState(replayed) === code ? st : undefined;
+      }
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await ctx.client.query('ROLLBACK').catch(() => undefined);
+  }
 }
 
 /** PostgreSQL's position counts from the start of the text sent; the file starts after our prefix. */
@@ -232,9 +269,10 @@ export async function applyScript(
   ctx: EngineContext,
   script: Script,
   row: HistoryRow | undefined,
-  opts: { synchronousCommit: boolean; analysis?: Analysis },
+  opts: { synchronousCommit: boolean; analysis?: Analysis; setupSql?: string },
 ): Promise<{ ms: number; transactional: boolean }> {
   const a = opts.analysis ?? analyze(script);
   if (a.transactional) return { ms: await applyInTransaction(ctx, script, a, opts), transactional: true };
+  if (opts.setupSql) await ctx.client.query(opts.setupSql);
   return { ms: await applyWithoutTransaction(ctx, script, a, row), transactional: false };
 }

@@ -59,8 +59,17 @@ export class HistoryTable implements HistoryReader {
   /** Creates the schema and the table. Call only with the migration lock held (a concurrent IF NOT EXISTS can still collide). */
   async ensure(): Promise<void> {
     if (await this.exists()) return;
-    await this.client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(this.schema)}`);
-    await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.qualified} (
+    await this.client.query(this.createSql());
+  }
+
+  /**
+   * The statements that create the schema and the table, to run in the first
+   * migration's own transaction: if that migration fails, no empty history
+   * table is left behind.
+   */
+  createSql(): string {
+    return `CREATE SCHEMA IF NOT EXISTS ${ident(this.schema)};
+CREATE TABLE IF NOT EXISTS ${this.qualified} (
       kind text NOT NULL CHECK (kind IN ('migration', 'seed', 'baseline')),
       version text NOT NULL,
       description text NOT NULL,
@@ -75,8 +84,9 @@ export class HistoryTable implements HistoryReader {
       statement_checksums text[],
       error text,
       PRIMARY KEY (kind, version)
-    )`);
-    await this.client.query(`COMMENT ON TABLE ${this.qualified} IS 'schemagate migration history (format 1)'`);
+    );
+COMMENT ON TABLE ${this.qualified} IS 'schemagate migration history (format 1)';
+`;
   }
 
   async list(): Promise<HistoryRow[]> {

@@ -68,7 +68,8 @@ export async function migrate(opts: EngineOptions, params: { to?: string } = {})
       logLine(ctx, `${ctx.history.displayName}: up to date${plan.current ? ` at version ${plan.current}` : ''}`);
       return { applied, current: plan.current };
     }
-    await ctx.history.ensure();
+    // A new history table is created in the first migration's transaction, so a failure leaves none behind.
+    let setupSql = (await ctx.history.exists()) ? undefined : ctx.history.createSql();
     const rows = new Map(plan.entries.map((e) => [e.version, e.row]));
     let unflushed = false;
     try {
@@ -76,7 +77,8 @@ export async function migrate(opts: EngineOptions, params: { to?: string } = {})
         opts.signal?.throwIfAborted();
         const last = i === plan.toRun.length - 1;
         const analysis = analyses.get(file.version.text)!;
-        const r = await applyScript(ctx, migrationScript(file), rows.get(file.version.text), { synchronousCommit: last, analysis });
+        const r = await applyScript(ctx, migrationScript(file), rows.get(file.version.text), { synchronousCommit: last, analysis, ...(setupSql ? { setupSql } : {}) });
+        setupSql = undefined;
         unflushed = !last && r.transactional;
         applied.push({ version: file.version.text, description: file.description, file: file.file, ms: r.ms, transactional: r.transactional });
         logLine(ctx, `applied ${file.file} (${formatDuration(r.ms)}${r.transactional ? '' : ', outside a transaction'})`);

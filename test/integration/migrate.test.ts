@@ -134,4 +134,23 @@ describe('db migrate', () => {
     expect(await rows(url, 'SELECT lt, st FROM t2')).toEqual([{ lt: '30s', st: '2min' }]);
     // SET LOCAL: nothing leaks into the session afterwards.
   });
+
+  it('points at the statement that failed when PostgreSQL gives no position (a unique violation on line 3)', async () => {
+    const url = await freshDatabase();
+    const dir = migrationsDir({
+      '1_users.sql': USERS,
+      '2_data.sql': `INSERT INTO users VALUES (1, 'ada');\n\nINSERT INTO users VALUES (1, 'grace');\nINSERT INTO users VALUES (3, 'linus');\n`,
+    });
+    const err = await migrate(engineOpts(url, dir)).catch((e: unknown) => e as Error);
+    expect(err.message).toMatch(/2_data\.sql:3:1: duplicate key value violates unique constraint "users_pkey" \(SQLSTATE 23505\)/);
+    expect(err.message).toContain('> 3 | INSERT INTO users VALUES (1, \'grace\');');
+    expect(await rows(url, 'SELECT count(*)::int AS n FROM users')).toEqual([{ n: 0 }]);
+  });
+
+  it('leaves no history table behind when the very first migration fails', async () => {
+    const url = await freshDatabase();
+    const dir = migrationsDir({ '1_broken.sql': 'CREATE TABLE a (id int);\nSELECT * FROM nope;\n' });
+    await expect(migrate(engineOpts(url, dir))).rejects.toThrow(/relation "nope" does not exist/);
+    expect(await tables(url)).toEqual([]);
+  });
 });
