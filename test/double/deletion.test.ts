@@ -51,6 +51,18 @@ describe('deletion and garbage collection', () => {
     await waitFor('the pod to be gone', () => h.double.get('pods', ns, pod.metadata?.name ?? '') === undefined);
   });
 
+  test('a DELETE with a body ignores the query: body {} plus ?propagationPolicy=Background still orphans a Job\'s pods (kubernetes-client/javascript#2698; architecture/garbage-collection/#cascading-deletion)', async () => {
+    const ns = await h.namespace('del-body-wins');
+    const { pod } = await runningJob(ns, 'j');
+    await h.batch.deleteNamespacedJob({ namespace: ns, name: 'j', propagationPolicy: 'Background', body: {} });
+    await waitFor('the Job to be gone', () => h.double.get('jobs', ns, 'j') === undefined);
+    const kept = await waitFor('the pod to be orphaned', () => {
+      const p = h.double.get('pods', ns, pod.metadata?.name ?? '');
+      return p && !p.metadata.ownerReferences ? p : undefined;
+    });
+    expect(kept.metadata.deletionTimestamp).toBeUndefined();
+  });
+
   test('propagationPolicy Foreground keeps the Job, with a deletionTimestamp and the foregroundDeletion finalizer, until its pods are gone (architecture/garbage-collection/#foreground-deletion)', async () => {
     const ns = await h.namespace('del-foreground');
     const { pod } = await runningJob(ns, 'j');

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Api, DeleteOptions, PropagationPolicy } from '../api.js';
-import { badRequest, gone, methodNotAllowed } from '../errors.js';
+import { badRequest, gone, methodNotAllowed, notFoundPath } from '../errors.js';
 import type { LogStore } from '../kubelet/logs.js';
 import { apiVersionOf, type ResourceType } from '../resources.js';
 import { parseFieldSelector, parseLabelSelector } from '../selectors.js';
@@ -59,9 +59,14 @@ function parseJson(body: string): KubeObject {
   }
 }
 
-/** DeleteOptions may come in the body, the query, or both (the body wins). */
+/**
+ * DeleteOptions come from the body when there is one, else from the query: like the
+ * API server, a body (even `{}`) makes it ignore the query's propagationPolicy.
+ */
 function deleteOptions(q: URLSearchParams, body: string): DeleteOptions {
-  const fromBody: Record<string, unknown> = body.trim() ? (parseJson(body) as unknown as Record<string, unknown>) : {};
+  const hasBody = body.trim() !== '';
+  const fromBody: Record<string, unknown> = hasBody ? (parseJson(body) as unknown as Record<string, unknown>) : {};
+  if (hasBody) q = new URLSearchParams();
   const opts: DeleteOptions = { dryRun: dryRun(q) || (Array.isArray(fromBody['dryRun']) && fromBody['dryRun'].includes('All')) };
   const policy = (fromBody['propagationPolicy'] as string | undefined) ?? q.get('propagationPolicy') ?? undefined;
   if (policy !== undefined) {
@@ -153,7 +158,7 @@ export async function handleResource(ctx: HandlerContext, r: ResourceRequest, _r
   const { api } = ctx;
   const { type: t, namespace: ns, name, query: q } = r;
   const sub = r.subresource;
-  if (sub !== undefined && !t.subresources.includes(sub)) throw methodNotAllowed(`the server could not find the requested resource`);
+  if (sub !== undefined && !t.subresources.includes(sub)) throw notFoundPath();
   if (sub === 'log') {
     if (r.method !== 'GET') throw methodNotAllowed();
     return serveLog(
