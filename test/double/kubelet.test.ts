@@ -221,6 +221,21 @@ describe('kubelet', () => {
     expect(await log(ns, 'sh')).toBe('home=shell\n');
   });
 
+  test('without command the image ENTRYPOINT runs with args (or else CMD), in the image WORKDIR; a command replaces both (tasks/inject-data-application/define-command-argument-container/#notes)', async () => {
+    const ns = await h.namespace('entrypoint');
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'workdir-')));
+    const print = 'console.log(JSON.stringify([process.cwd(), ...process.argv.slice(1)]))';
+    h.double.setImageConfig('tool:*', { entrypoint: [process.execPath, '-e', print, '--'], cmd: ['from-cmd'], workingDir: dir });
+    await createPod(ns, 'args', { containers: [{ name: 'app', image: 'tool:1', args: ['given'] }] });
+    await createPod(ns, 'cmd', { containers: [{ name: 'app', image: 'tool:1' }] });
+    await createPod(ns, 'command', { containers: [{ name: 'app', image: 'tool:1', command: [process.execPath, '-e', 'console.log(process.argv.length)'] }] });
+    for (const n of ['args', 'cmd', 'command']) await until(ns, n, 'Succeeded', phaseIs('Succeeded'));
+    expect(JSON.parse(await log(ns, 'args'))).toEqual([dir, 'given']);
+    expect(JSON.parse(await log(ns, 'cmd'))).toEqual([dir, 'from-cmd']);
+    // A command given without args runs without the image's CMD.
+    expect(await log(ns, 'command')).toBe('1\n');
+  });
+
   test('workingDir is the process cwd; without it, the cwd of the test process (reference/kubernetes-api/workload-resources/pod-v1/#entrypoint)', async () => {
     const ns = await h.namespace('cwd');
     const dir = realpathSync(mkdtempSync(join(tmpdir(), 'cwd-')));

@@ -9,9 +9,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { parse } from 'yaml';
-import { startKubeDouble, type KubeDouble } from './kube-double/index.js';
+import { fileURLToPath } from 'node:url';
+import { startKubeDouble, type ImageConfig, type KubeDouble } from './kube-double/index.js';
 
 export interface TestClusterOptions {
   /** Prefix of the namespace created for the test file. @default "e2e" */
@@ -22,6 +23,17 @@ export interface TestClusterOptions {
   absentImages?: string[];
   /** Images the double can pull, all others absent (ignored on a real cluster). */
   presentImages?: string[];
+  /** ENTRYPOINT/CMD/WORKDIR of the double's images (ignored on a real cluster). @default schemagate's images run the built CLI */
+  images?: Record<string, ImageConfig>;
+}
+
+/**
+ * On the double, schemagate's image (`schemagate:*`) runs the CLI built in
+ * this checkout, as the real image's ENTRYPOINT runs the CLI in /app.
+ */
+export function schemagateImage(workingDir?: string): ImageConfig {
+  const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'src', 'cli.js');
+  return { entrypoint: [process.execPath, cli], ...(workingDir ? { workingDir } : {}) };
 }
 
 export interface TestCluster {
@@ -46,6 +58,7 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
     timeScale: opts.timeScale ?? 0.01,
     ...(opts.absentImages ? { absentImages: opts.absentImages } : {}),
     ...(opts.presentImages ? { presentImages: opts.presentImages } : {}),
+    images: opts.images ?? { 'schemagate:*': schemagateImage() },
   });
   const created = await fetch(`${double.server}/api/v1/namespaces`, {
     method: 'POST',

@@ -17,7 +17,8 @@ import { TtlAfterFinishedController } from './controllers/ttl.js';
 import { EventRecorder } from './events.js';
 import { GarbageCollector } from './gc.js';
 import { writeKubeconfig } from './kubeconfig.js';
-import { ImageRegistry } from './kubelet/images.js';
+import { ImageRegistry, type ImageConfig } from './kubelet/images.js';
+export type { ImageConfig } from './kubelet/images.js';
 import { Kubelet } from './kubelet/kubelet.js';
 import { LogStore } from './kubelet/logs.js';
 import { resourceKey, resourceTypes } from './resources.js';
@@ -43,6 +44,8 @@ export interface KubeDoubleOptions {
   retainedEvents?: number;
   /** TCP port on 127.0.0.1. @default 0 (a random free port) */
   port?: number;
+  /** ENTRYPOINT, CMD and WORKDIR of images, by glob: what runs when a container gives only `args`. @default none */
+  images?: Record<string, ImageConfig>;
 }
 
 /** A resource's plural name, e.g. "pods", "jobs", "deployments". */
@@ -62,6 +65,8 @@ export interface KubeDouble {
   compact(): void;
   /** Makes an image pullable (or not) from now on. */
   setImagePresent(image: string, present: boolean): void;
+  /** Sets the ENTRYPOINT/CMD/WORKDIR of the images matching `glob`, from now on. */
+  setImageConfig(glob: string, config: ImageConfig): void;
   /** A stored object, as the API would return it, or undefined. */
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined;
   /** Stored objects of a resource, optionally in one namespace. */
@@ -99,7 +104,7 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
   }
   const events = new EventRecorder(api, () => clock.timestamp());
   const logs = new LogStore();
-  const images = new ImageRegistry(options.presentImages, options.absentImages ?? []);
+  const images = new ImageRegistry(options.presentImages, options.absentImages ?? [], options.images ?? {});
   const watches = new WatchHub(store, clock);
   const parts = [
     new GarbageCollector(api, onError),
@@ -140,6 +145,7 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
     dropWatches: () => watches.dropAll(),
     compact: () => store.compact(),
     setImagePresent: (image, present) => images.setPresent(image, present),
+    setImageConfig: (glob, config) => images.setConfig(glob, config),
     get: (resource, namespace, name) => store.get(typeFor(resource), namespace, name),
     list: (resource, namespace) => store.list(typeFor(resource), namespace),
     get resourceVersion() {

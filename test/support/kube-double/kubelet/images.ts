@@ -26,14 +26,37 @@ export function qualifiedImage(image: string): string {
   return name;
 }
 
+/**
+ * What an image's config says: ENTRYPOINT, CMD and WORKDIR. The kubelet runs
+ * `command` or else the ENTRYPOINT, with `args` or else the CMD.
+ * https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/#notes
+ */
+export interface ImageConfig {
+  entrypoint?: string[];
+  cmd?: string[];
+  workingDir?: string;
+}
+
 export class ImageRegistry {
   private readonly overrides = new Map<string, boolean>();
   private readonly present: RegExp[] | undefined;
   private readonly absent: RegExp[];
+  private readonly configs: [RegExp, ImageConfig][];
 
-  constructor(presentGlobs: string[] | undefined, absentGlobs: string[]) {
+  constructor(presentGlobs: string[] | undefined, absentGlobs: string[], configs: Record<string, ImageConfig> = {}) {
     this.present = presentGlobs?.map(globToRegExp);
     this.absent = absentGlobs.map(globToRegExp);
+    this.configs = Object.entries(configs).map(([glob, config]) => [globToRegExp(glob), config]);
+  }
+
+  /** Registers (ahead of the others) the config of the images matching `glob`. */
+  setConfig(glob: string, config: ImageConfig): void {
+    this.configs.unshift([globToRegExp(glob), config]);
+  }
+
+  /** The image's config (first matching glob), or an empty one: an image with no ENTRYPOINT. */
+  config(image: string): ImageConfig {
+    return this.configs.find(([re]) => re.test(image))?.[1] ?? {};
   }
 
   setPresent(image: string, present: boolean): void {

@@ -100,8 +100,12 @@ export async function prepareContainer(
     env['HOSTNAME'] = pod.metadata.name;
     Object.assign(env, vars);
     // command/args are an argv (no shell); $(VAR) refers to the container's variables.
-    const argv = [...(c.command ?? []), ...(c.args ?? [])].map((a) => expand(a, vars));
-    return { argv, env, cwd: c.workingDir ?? process.cwd(), qualifiedImage: qualifiedImage(image) };
+    // Without a command the image's ENTRYPOINT runs; without args, its CMD (unless a command was given).
+    const img = deps.images.config(image);
+    const command = c.command ?? img.entrypoint ?? [];
+    const args = c.args ?? (c.command ? [] : (img.cmd ?? []));
+    const argv = [...command, ...args].map((a) => expand(a, vars));
+    return { argv, env, cwd: c.workingDir ?? img.workingDir ?? process.cwd(), qualifiedImage: qualifiedImage(image) };
   }
   return 'stopped';
 }
