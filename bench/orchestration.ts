@@ -1,0 +1,102 @@
+/**
+ * Orchestration benchmark, on the Kubernetes API double: how long `schemagate
+ * up` spends beyond the migration SQL itself, and how soon after the
+ * migration Job's Complete condition the backend is released (watching, not
+ * polling, should make that a few milliseconds).
+ *
+ *   npm run build && node dist/bench/orchestration.js [--runs 5]
+ *
+ * Each run: a fresh database and namespace, `schemagate up --json` as a whole
+ * process; the CLI reports `releaseLatencyMs` (from the watch event carrying
+ * Complete to the release request's answer) and the total time; the
+ * migration SQL time is the sum of execution_time_ms in the history table.
+ */
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { startKubeDouble } from '../test/support/kube-double/index.js';
+import { embeddedServer } from './server.js';
+import { markdownTable, summarize } from './stats.js';
+import { timed } from './timed.js';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = join(repo, 'dist', 'src', 'cli.js');
+const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 5) || 5;
+
+function project(namespace: string, url: string, image: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'schemagate-bench-up-'));
+  cpSync(join(repo, 'migrations'), join(dir, 'migrations'), { recursive: true });
+  cpSync(join(repo, 'seeds'), join(dir, 'seeds'), { recursive: true });
+  mkdirSync(join(dir, 'k8s'));
+  const secret = (name: string) => `apiVersion: v1\nkind: Secret\nmetadata: { name: ${name} }\nstringData: { DATABASE_URL: "${url}" }\n`;
+  writeFileSync(join(dir, 'k8s/namespace.yaml'), `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${namespace} }\n`);
+  writeFileSync(join(dir, 'k8s/secrets.yaml'), `${secret('schemagate-migrator')}---\n${secret('schemagate-app')}`);
+  writeFileSync(
+    join(dir, 'k8s/backend.yaml'),
+    `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: backend }
+spec:
+  replicas: 0
+  selector: { matchLabels: { app: backend } }
+  template:
+    metadata: { labels: { app: backend } }
+    spec:
+      initContainers:
+        - { name: verify-schema, image: schemagate:dev, args: ["db", "verify"], env: [{ name: DATABASE_URL, valueFrom: { secretKeyRef: { name: schemagate-app, key: DATABASE_URL } } }] }
+      containers:
+        - { name: app, image: node:22-alpine, command: ["node", "-e", "setInterval(() => {}, 1 << 30)"] }
+`,
+  );
+  writeFileSync(join(dir, 'schemagate.yaml'), `kubernetes:\n  namespace: ${namespace}\n  image: ${image}\n  manifests: k8s\n  timeout: 60s\n`);
+  return dir;
+}
+
+async function main(): Promise<void> {
+  const server = await embeddedServer(() => undefined);
+  const double = await startKubeDouble({ timeScale: 0.01 });
+  const rows: { total: number; sql: number; release: number; job: number }[] = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      const db = `bench_up_${i}`;
+      await server.createDatabase(db);
+      const url = server.urlFor(db);
+      const ns = `bench-${i}`;
+      const image = `schemagate:bench-${i}`;
+      const dir = project(ns, url, image);
+      double.setImageConfig(image, { entrypoint: [process.execPath, cli], workingDir: dir });
+      const r = await timed(`up #${i + 1}`, process.execPath, [cli, 'up', '--json'], { cwd: dir, env: { ...process.env, KUBECONFIG: double.kubeconfigPath, CI: '1' }, timeoutMs: 120_000 });
+      const report = JSON.parse(r.output.slice(r.output.indexOf('{'))) as { releaseLatencyMs?: number; migrationMs?: number };
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      const sql = Number((await c.query(`SELECT sum(execution_time_ms) AS ms FROM schemagate_migrations`)).rows[0].ms);
+      await c.end();
+      rows.push({ total: r.ms, sql, release: report.releaseLatencyMs ?? NaN, job: report.migrationMs ?? NaN });
+      await server.dropDatabase(db);
+    }
+  } finally {
+    await double.close();
+    await server.stop();
+  }
+  const t = summarize(rows.map((x) => x.total));
+  const overhead = summarize(rows.map((x) => x.total - x.sql));
+  const release = summarize(rows.map((x) => x.release));
+  const job = summarize(rows.map((x) => x.job));
+  const ms = (n: number) => `${Math.round(n)} ms`;
+  const fmt = (s: { median: number; min: number; max: number }) => [ms(s.median), `${ms(s.min)} – ${ms(s.max)}`];
+  process.stdout.write(
+    markdownTable(
+      ['measure', 'median', 'min – max'],
+      [
+        ['whole `up` (process start to exit)', ...fmt(t)],
+        ['`up` minus the migration SQL', ...fmt(overhead)],
+        ['migration Job (created to Complete seen)', ...fmt(job)],
+        ['Complete seen → backend release answered', ...fmt(release)],
+      ],
+    ) + `\n${runs} runs, sample app (4 migrations), time scale 0.01, node ${process.version}\n`,
+  );
+}
+
+await main();
