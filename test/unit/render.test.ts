@@ -231,7 +231,7 @@ describe('renderBackend', () => {
     const { deployment } = renderBackend(withConfig('kubernetes: { migration: { mode: initContainer } }'), { image: 'schemagate:x' });
     const init = pod(deployment).initContainers!;
     expect(init.map((c) => c.name)).toEqual(['migrate', 'wait-for-db', 'verify-schema']);
-    expect(init[0]).toMatchObject({ image: 'schemagate:x', args: ['db', 'migrate'] });
+    expect(init[0]).toMatchObject({ image: 'schemagate:x', args: ['db', 'migrate', '--wait-for-db', '120s'] });
     expect(init[0]!.command).toBeUndefined();
     expect(init[0]!.env).toEqual([{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'schemagate-migrator', key: 'DATABASE_URL' } } }]);
     expect(init[0]!.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } });

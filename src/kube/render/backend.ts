@@ -37,7 +37,8 @@ const HTTP_PORT = 'http';
 
 function migrateInitContainer(config: Config, image: string): V1Container {
   const k = config.kubernetes;
-  const c: V1Container = { name: MIGRATE_INIT_CONTAINER, args: ['db', 'migrate'] };
+  // It runs before wait-for-db: it must wait for PostgreSQL itself.
+  const c: V1Container = { name: MIGRATE_INIT_CONTAINER, args: ['db', 'migrate', '--wait-for-db', '120s'] };
   useImage(c, image, k);
   c.env = [databaseUrlFrom(k.migrationJob.secret)];
   c.resources = resourcesFrom(k.migrationJob.resources);
