@@ -22,6 +22,8 @@ const top: Record<string, TopCommand> = {
   reset: { summary: 'drop and recreate the schema, then migrate (local contexts only)', load: async () => (await import('./cli/cluster.js')).clusterCommands.reset! },
   status: { summary: 'Jobs, rollout and the database\'s migrations on one screen', load: async () => (await import('./cli/cluster.js')).clusterCommands.status! },
   render: { summary: 'print every manifest that would be submitted', load: async () => (await import('./cli/cluster.js')).clusterCommands.render! },
+  check: { summary: 'check a setup: config, migrations, seeds, manifests (--cluster: against the cluster too)', load: async () => (await import('./cli/cluster.js')).clusterCommands.check! },
+  backend: { summary: 'run the sample backend (/health, /api/users) on $PORT', load: async () => (await import('./cli/backend.js')).backendCommand },
 };
 
 const VERSION = '0.1.0';

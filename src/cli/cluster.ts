@@ -117,6 +117,33 @@ export const clusterCommands: Record<string, DbCommand> = {
     if (!c.out.json) printClusterStatus(c.out, s);
     return 'error' in s.database ? ExitCode.cluster : statusExitCode(s.database);
   }),
+  check: cmd(
+    'schemagate check [--cluster] [--json]',
+    'Check a setup without changing anything: configuration, migrations and seeds parse and validate, manifests render; with --cluster, the API server accepts them (dry run) and the database is current.',
+    { cluster: { type: 'boolean', description: 'also check against the cluster of the kubeconfig' } },
+    async (c) => {
+      const { offlineChecks, manifestChecks } = await import('../tasks/check.js');
+      let checks: import('../tasks/check.js').Check[];
+      try {
+        const run = clusterRun(c);
+        checks = offlineChecks(run.config);
+        checks.push(...(await manifestChecks(run, flag(c.args, 'cluster'))));
+      } catch (e) {
+        checks = [{ name: 'configuration', ok: false, detail: (e as Error).message, hint: (e as { hint?: string }).hint }];
+      }
+      c.out.data({ ok: checks.every((x) => x.ok), checks });
+      for (const x of checks) {
+        const [first, ...rest] = x.detail.split('\n');
+        c.out.result(`${x.ok ? c.out.paint('green', 'ok  ') : c.out.paint('red', 'FAIL')}  ${x.name}: ${first}`);
+        for (const line of rest) c.out.result(`        ${line}`);
+        if (!x.ok && x.hint) c.out.result(`        hint: ${x.hint}`);
+      }
+      const bad = checks.filter((x) => !x.ok);
+      c.out.result(bad.length ? `${bad.length} of ${checks.length} checks failed` : `all ${checks.length} checks passed`);
+      if (bad.length === 0) return ExitCode.ok;
+      return bad.some((x) => ['configuration', 'migrations', 'seeds', 'manifests'].includes(x.name)) ? ExitCode.validation : ExitCode.cluster;
+    },
+  ),
   render: cmd('schemagate render [--image IMAGE] [--namespace NS]', 'Print every manifest that would be submitted, as YAML (no cluster needed).', {}, async (c) => {
     const run = clusterRun(c);
     const { renderAll, toYaml } = await import('../kube/render/index.js');

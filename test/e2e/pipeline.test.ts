@@ -230,3 +230,23 @@ describe('migration.mode: initContainer', () => {
     void E2E_IMAGE;
   });
 });
+
+describe('schemagate check --cluster', () => {
+  it('passes on a set-up namespace, and fails on the database check while a migration is pending', async () => {
+    const url = await freshDatabase();
+    const ns = await freshNamespace(cluster);
+    const p = e2eProject(ns, url);
+    expect((await p.run(['up'])).exitCode).toBe(0);
+    const ok = await p.run(['check', '--cluster']);
+    expect(ok.exitCode, ok.all).toBe(0);
+    expect(ok.stdout).toMatch(/ok {4}manifests \(server dry run\): the API server accepts all \d+ objects/);
+    expect(ok.stdout).toMatch(/ok {4}database: postgres answers; 4 applied, 0 pending/);
+
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(p.dir, 'migrations/005_more.sql'), 'CREATE TABLE more (id int);');
+    const pending = await p.run(['check', '--cluster', '--json']);
+    expect(pending.exitCode).toBe(10);
+    const report = JSON.parse(pending.stdout);
+    expect(report.checks.find((c: { name: string }) => c.name === 'database')).toMatchObject({ ok: false, detail: 'postgres answers; 4 applied, 1 pending' });
+  });
+});

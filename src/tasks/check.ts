@@ -1,0 +1,110 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Config } from '../config/types.js';
+import { analyze } from '../engine/analyze.js';
+import { readMigrations, readSeeds } from '../engine/files.js';
+import { existsSync } from 'node:fs';
+import { isSchemagateError } from '../errors.js';
+import type { ClusterRun } from './cluster.js';
+import { renderInputs } from './render-inputs.js';
+
+/** One line of `schemagate check`: what was checked, and what was found. */
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  hint?: string | undefined;
+}
+
+function failed(name: string, e: unknown): Check {
+  return { name, ok: false, detail: (e as Error).message, hint: isSchemagateError(e) ? e.hint : undefined };
+}
+
+/** Checks that need no cluster and no database: files, their SQL, the manifests. */
+export function offlineChecks(config: Config): Check[] {
+  const checks: Check[] = [{ name: 'configuration', ok: true, detail: config.file ? `${config.file} is valid` : 'no schemagate.yaml: every key takes its default' }];
+  try {
+    const files = readMigrations(config.migrations.dir, config.migrations.format);
+    let nonTx = 0;
+    const problems: string[] = [];
+    for (const f of files) {
+      try {
+        if (!analyze({ file: f.file, version: f.version.text, sql: f.sql }).transactional) nonTx++;
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
+    }
+    const withDown = files.filter((f) => f.down).length;
+    checks.push(
+      problems.length
+        ? { name: 'migrations', ok: false, detail: problems.join('\n') }
+        : { name: 'migrations', ok: true, detail: `${files.length} files parse and validate (${nonTx} outside a transaction, ${withDown} with a down script)` },
+    );
+  } catch (e) {
+    checks.push(failed('migrations', e));
+  }
+  try {
+    const seeds = existsSync(config.seeds.dir) ? readSeeds(config.seeds.dir) : [];
+    for (const s of seeds) analyze({ file: s.file, version: s.name, sql: s.sql });
+    checks.push({ name: 'seeds', ok: true, detail: `${seeds.length} files parse` });
+  } catch (e) {
+    checks.push(failed('seeds', e));
+  }
+  return checks;
+}
+
+/** Renders the manifests; with a cluster, the API server validates them too (server-side dry run). */
+export async function manifestChecks(run: ClusterRun, withCluster: boolean): Promise<Check[]> {
+  let objects: KubernetesObject[];
+  try {
+    const { renderAll } = await import('../kube/render/index.js');
+    objects = renderAll(run.config, { image: run.image, namespace: run.namespace, ...renderInputs(run.config) });
+  } catch (e) {
+    return [failed('manifests', e)];
+  }
+  const checks: Check[] = [{ name: 'manifests', ok: true, detail: `${objects.length} objects render (${[...new Set(objects.map((o) => o.kind))].join(', ')})` }];
+  if (!withCluster) return checks;
+  const { connectCluster } = await import('../kube/client.js');
+  let cluster;
+  try {
+    cluster = await connectCluster({ context: run.context, namespace: run.namespace });
+    const version = await cluster.kc.makeApiClient(cluster.k8s.VersionApi).getCode();
+    checks.push({ name: 'cluster', ok: true, detail: `context ${cluster.context}, Kubernetes ${version.gitVersion}` });
+  } catch (e) {
+    checks.push(failed('cluster', e));
+    return checks;
+  }
+  const api = cluster.k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
+  const rejected: string[] = [];
+  for (const o of objects) {
+    try {
+      await api.patch(o, undefined, 'All', 'schemagate', true, cluster.k8s.PatchStrategy.ServerSideApply);
+    } catch (e) {
+      const body = (e as { body?: unknown }).body;
+      rejected.push(`${o.kind}/${o.metadata?.name}: ${typeof body === 'string' ? (JSON.parse(body) as { message?: string }).message : (e as Error).message}`);
+    }
+  }
+  checks.push(
+    rejected.length
+      ? { name: 'manifests (server dry run)', ok: false, detail: rejected.join('\n') }
+      : { name: 'manifests (server dry run)', ok: true, detail: `the API server accepts all ${objects.length} objects` },
+  );
+  try {
+    const { clusterStatus } = await import('./cluster-status.js');
+    const s = await clusterStatus(run);
+    if ('error' in s.database) checks.push({ name: 'database', ok: false, detail: s.database.error, hint: 'Is postgres running and the Secret right? `schemagate status` shows the Jobs.' });
+    else {
+      const c = s.database.counts;
+      const pending = c.pending + c['out-of-order'];
+      const bad = c.changed + c.missing + c.failed;
+      checks.push({
+        name: 'database',
+        ok: pending === 0 && bad === 0,
+        detail: `postgres answers; ${c.applied} applied, ${pending} pending${bad ? `, ${bad} changed/missing/failed` : ''}`,
+        ...(pending || bad ? { hint: 'Run `schemagate migrate` (or `tilt trigger db-migrate`).' } : {}),
+      });
+    }
+  } catch (e) {
+    checks.push(failed('database', e));
+  }
+  return checks;
+}
