@@ -1,0 +1,49 @@
+import type { VerifyReport } from '../engine/verify.js';
+import { redact } from '../redact.js';
+
+/** What /health answers: 200 with the applied version, or 503 with what is wrong. */
+export interface Health {
+  ok: boolean;
+  /** The applied migration version (null before the first one). */
+  version: string | null;
+  problems: Array<{ kind: string; subject?: string; message: string }>;
+  checkedAt: string;
+}
+
+export interface HealthCheckOptions {
+  /** `db verify` against the database: `verify(engineOptions, config.verify.tables)`. */
+  verify: () => Promise<VerifyReport>;
+  /** How long a result is reused. @default 2000 */
+  ttlMs?: number;
+  now?: () => number;
+}
+
+/**
+ * `db verify`, reused for `ttlMs` and shared by concurrent requests, so probes
+ * and curious users never open more than one verify session at a time.
+ */
+export function healthCheck(opts: HealthCheckOptions): () => Promise<Health> {
+  const ttl = opts.ttlMs ?? 2000;
+  const now = opts.now ?? Date.now;
+  let cached: { at: number; health: Health } | undefined;
+  let running: Promise<Health> | undefined;
+  const run = async (): Promise<Health> => {
+    const checkedAt = new Date(now()).toISOString();
+    try {
+      const r = await opts.verify();
+      return { ok: r.ok, version: r.current ?? null, problems: r.problems.map((p) => ({ kind: p.kind, subject: p.subject, message: p.message })), checkedAt };
+    } catch (e) {
+      // Cannot reach the database, or cannot read the migrations: not healthy either.
+      return { ok: false, version: null, problems: [{ kind: 'database', message: redact(e instanceof Error ? e.message : String(e)) }], checkedAt };
+    }
+  };
+  return async () => {
+    if (cached && now() - cached.at < ttl) return cached.health;
+    running ??= run().then((health) => {
+      cached = { at: now(), health };
+      running = undefined;
+      return health;
+    });
+    return running;
+  };
+}

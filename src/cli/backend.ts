@@ -1,0 +1,66 @@
+import { hostname } from 'node:os';
+import pg from 'pg';
+import { healthCheck } from '../backend/health.js';
+import { startBackend } from '../backend/server.js';
+import { verify } from '../engine/verify.js';
+import { ExitCode, SchemagateError } from '../errors.js';
+import { registerUrlSecrets } from '../redact.js';
+import { dbOptions } from './args.js';
+import type { CommandContext, DbCommand } from './db.js';
+import { configFrom, engineOptions } from './engine-options.js';
+
+/** How long in-flight requests get after SIGTERM; below the pod's default 30 s grace period. */
+const GRACE_MS = 10_000;
+
+function portFrom(env: NodeJS.ProcessEnv): number {
+  const text = env['PORT'];
+  if (text === undefined || text.trim() === '') return 8080;
+  if (!/^\d+$/.test(text.trim()) || Number(text) > 65535) {
+    throw new SchemagateError('backend.port', `PORT=${text}: expected a port number from 0 to 65535 (0: any free port)`, {
+      exitCode: ExitCode.config,
+      hint: 'Set PORT to the port the backend should listen on, e.g. PORT=8080, or leave it unset for 8080.',
+    });
+  }
+  return Number(text);
+}
+
+async function run(c: CommandContext): Promise<ExitCode> {
+  const config = configFrom(c.args, c.env);
+  const port = portFrom(c.env);
+  const engine = engineOptions(config, c.args, c.out, c.signal);
+  registerUrlSecrets(engine.url);
+  const pool = new pg.Pool({
+    connectionString: engine.url,
+    application_name: `${config.database.applicationName} backend @${hostname()}`.slice(0, 63),
+    connectionTimeoutMillis: config.database.connectTimeoutMs,
+    max: 10,
+  });
+  // A server-side disconnect of an idle client must not crash the process; the next query reconnects.
+  pool.on('error', (e) => c.out.warn(`database connection lost: ${e.message}`));
+  const health = healthCheck({ verify: () => verify({ ...engine, signal: undefined }, config.verify.tables), ttlMs: 2000 });
+  const backend = await startBackend({ pool, health, port, log: (line) => c.out.progress(line) }).catch(async (e: unknown) => {
+    await pool.end().catch(() => undefined);
+    const code = (e as { code?: string }).code;
+    throw new SchemagateError('backend.listen', `cannot listen on port ${port}: ${code === 'EADDRINUSE' ? 'the port is already in use' : (e as Error).message}`, {
+      exitCode: ExitCode.config,
+      hint: 'Set PORT to a free port (PORT=0 picks one and prints it).',
+      cause: e,
+    });
+  });
+  c.out.data({ listening: `http://127.0.0.1:${backend.port}` });
+  c.out.result(`listening on http://127.0.0.1:${backend.port}`);
+  // The CLI turns SIGTERM and SIGINT into this signal (a second one exits at once).
+  await new Promise<void>((resolve) => (c.signal.aborted ? resolve() : c.signal.addEventListener('abort', () => resolve(), { once: true })));
+  c.out.progress(`shutting down: no new connections, waiting up to ${GRACE_MS / 1000}s for requests in flight`);
+  await backend.shutdown(GRACE_MS);
+  c.out.progress('stopped');
+  return ExitCode.ok;
+}
+
+export const backendCommand: DbCommand = {
+  usage: 'schemagate backend',
+  summary: 'Run the sample backend: GET /health (db verify), GET and POST /api/users. Listens on $PORT (default 8080; 0: any free port).',
+  options: { 'database-url': dbOptions['database-url']!, migrations: dbOptions['migrations']! },
+  positionals: 0,
+  run,
+};
