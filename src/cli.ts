@@ -55,7 +55,7 @@ async function run(argv: string[]): Promise<number> {
     signals++;
     // A second signal means "now": leave without waiting for the cleanup.
     if (signals > 1) process.exit(ExitCode.interrupted);
-    out0.progress(`received ${sig}: cancelling the running statement and rolling back`);
+    out0.progress(`received ${sig}: stopping (a running statement is cancelled and its transaction rolled back)`);
     controller.abort(new SchemagateError('interrupted', `interrupted by ${sig}`, { exitCode: ExitCode.interrupted, hint: 'Run the command again to continue; applied migrations are recorded.' }));
   };
   process.on('SIGTERM', onSignal);

@@ -35,7 +35,7 @@ describe('SIGTERM (what Kubernetes sends a pod)', () => {
     const r = await child;
     expect(r.exitCode).toBe(130);
     expect(Date.now() - sent).toBeLessThan(10_000);
-    expect(String(r.stderr)).toMatch(/received SIGTERM: cancelling the running statement and rolling back/);
+    expect(String(r.stderr)).toMatch(/received SIGTERM: stopping \(a running statement is cancelled and its transaction rolled back\)/);
     expect(String(r.stderr)).toMatch(/interrupted/);
     expect(await tables(url)).toEqual(['fast', 'schemagate_migrations']);
     expect(await rows(url, `SELECT version FROM schemagate_migrations`)).toEqual([{ version: '1' }]);

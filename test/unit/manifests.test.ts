@@ -213,7 +213,7 @@ describe('the manifests under k8s/', () => {
     expect(main.livenessProbe?.httpGet).toEqual({ path: '/health', port: 'http' });
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
     const svc = one<V1Service>(ManifestFile.backend, 'Service', 'backend');
-    expect(svc.spec?.ports).toEqual([{ name: 'http', port: 8080, targetPort: 'http' }]);
+    expect(svc.spec?.ports).toEqual([{ name: 'http', port: 8080, targetPort: 'http', nodePort: 30080 }]);
     expect(svc.spec?.selector).toEqual(d.spec!.selector.matchLabels);
   });
 

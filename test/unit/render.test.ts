@@ -246,7 +246,7 @@ describe('renderBackend', () => {
     expect(main.env).toContainEqual({ name: 'PORT', value: '3000' });
     expect(main.env).toContainEqual({ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'api-db', key: 'URL' } } });
     expect(objects.map((o) => `${o.kind}/${o.metadata!.name}`)).toEqual(['Deployment/api', 'Service/backend']);
-    expect((objects[1] as { spec: { ports: unknown[] } }).spec.ports).toEqual([{ name: 'http', port: 3000, targetPort: 'http' }]);
+    expect((objects[1] as { spec: { ports: unknown[] } }).spec.ports).toEqual([{ name: 'http', port: 3000, targetPort: 'http', nodePort: 30080 }]);
     expect(objects[1]!.metadata!.namespace).toBe('team-a');
   });
 });
