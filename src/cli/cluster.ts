@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ExitCode } from '../errors.js';
+import { ExitCode, SchemagateError, UsageError } from '../errors.js';
 import { type Options, flag, str } from './args.js';
 import type { CommandContext, DbCommand } from './db.js';
 import { configFrom, durationFlag, engineOptions } from './engine-options.js';
@@ -9,14 +9,25 @@ import type { LocalStep } from '../tasks/local.js';
 /** Flags of the cluster commands (the `--local` ones run the same steps on the embedded PostgreSQL). */
 export const clusterOptions: Options = {
   local: { type: 'boolean', description: 'run against the embedded PostgreSQL instead of a cluster' },
+  'data-dir': { type: 'string', description: 'with --local: the embedded PostgreSQL\'s folder (default: local.dataDir)', value: 'DIR' },
+  port: { type: 'string', description: 'with --local: its port (default: local.port)', value: 'PORT' },
   namespace: { type: 'string', short: 'n', description: 'Kubernetes namespace (default: kubernetes.namespace)', value: 'NS' },
   context: { type: 'string', description: 'kubeconfig context (default: kubernetes.context, then the current one)', value: 'NAME' },
   timeout: { type: 'string', description: 'deadline of each wait (default: kubernetes.timeout)', value: 'DURATION' },
   image: { type: 'string', description: 'image the Jobs run (Tilt passes the one it built)', value: 'IMAGE' },
 };
 
-async function runLocal(c: CommandContext, steps: LocalStep[], extra: { fresh?: boolean; force?: boolean } = {}): Promise<ExitCode> {
+function localConfig(c: CommandContext) {
   const config = configFrom(c.args, c.env);
+  const dir = str(c.args, 'data-dir');
+  const portText = str(c.args, 'port');
+  const port = portText === undefined ? config.local.port : Number(portText);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port ${portText}: expected a port number (1-65535)`);
+  return { ...config, local: { ...config.local, port, ...(dir ? { dataDir: resolve(dir) } : {}) } };
+}
+
+async function runLocal(c: CommandContext, steps: LocalStep[], extra: { fresh?: boolean; force?: boolean } = {}): Promise<ExitCode> {
+  const config = localConfig(c);
   const { runLocal: run } = await import('../tasks/local.js');
   const started = Date.now();
   const ctx = await run({
@@ -78,7 +89,13 @@ async function cluster(c: CommandContext, step: 'up' | 'migrate' | 'seed' | 'res
   const tasks = await import('../tasks/cluster.js');
   const started = performance.now();
   const ctx =
-    step === 'up' ? await tasks.up(run) : step === 'migrate' ? await tasks.migrate(run, { rerun: flag(c.args, 'rerun') }) : step === 'seed' ? await tasks.seed(run) : await tasks.reset(run);
+    step === 'up'
+      ? await tasks.up(run)
+      : step === 'migrate'
+        ? await tasks.migrate(run, { rerun: flag(c.args, 'rerun'), cleanup: flag(c.args, 'cleanup') })
+        : step === 'seed'
+          ? await tasks.seed(run)
+          : await tasks.reset(run);
   return finish(c, ctx, started);
 }
 
@@ -96,7 +113,10 @@ export const clusterCommands: Record<string, DbCommand> = {
   migrate: cmd(
     'schemagate migrate [--local] [--rerun]',
     'Apply pending migrations (in a cluster: run, or re-attach to, the migration Job and wait for it).',
-    { rerun: { type: 'boolean', description: 'run the migration Job again even if a Job of the same content completed (after the database was recreated)' } },
+    {
+      rerun: { type: 'boolean', description: 'run the migration Job again even if a Job of the same content completed (after the database was recreated)' },
+      cleanup: { type: 'boolean', description: 'delete the migration Job (and its pods) once it completed' },
+    },
     async (c) => (flag(c.args, 'local') ? runLocal(c, ['migrate']) : cluster(c, 'migrate')),
   ),
   seed: cmd('schemagate seed [--local] [--force]', 'Run the seeds (in a cluster: resume the suspended seed Job, recreating it if it already ran).', { force: { type: 'boolean', description: 'with --local: run every seed again' } }, async (c) =>
@@ -117,6 +137,31 @@ export const clusterCommands: Record<string, DbCommand> = {
     if (!c.out.json) printClusterStatus(c.out, s);
     return 'error' in s.database ? ExitCode.cluster : statusExitCode(s.database);
   }),
+  verify: cmd(
+    'schemagate verify [--local] [--json]',
+    'Check that the database is what the application needs (db verify, in a one-off Job; --local: on the embedded PostgreSQL). Exit 8 if not.',
+    {},
+    async (c) => {
+      if (flag(c.args, 'local')) return runLocal(c, ['verify']);
+      const run = clusterRun(c);
+      const { connectCluster } = await import('../kube/client.js');
+      const { runDbJob } = await import('../tasks/cluster-status.js');
+      const cluster = await connectCluster({ context: run.context, namespace: run.namespace });
+      const r = await runDbJob<import('../engine/verify.js').VerifyReport>(run, cluster, 'verify', ['verify']);
+      c.out.data(r);
+      if ('error' in r) {
+        if (c.out.json) return ExitCode.cluster;
+        throw new SchemagateError('verify.job', `the verify Job could not check the database: ${r.error}`, { exitCode: ExitCode.cluster });
+      }
+      if (r.ok) {
+        c.out.result(`schema verified: version ${r.current ?? '(none)'}, ${run.config.verify.tables.length} required tables present`);
+        return ExitCode.ok;
+      }
+      const { VerifyError } = await import('../engine/verify.js');
+      if (c.out.json) return ExitCode.verify;
+      throw new VerifyError(r);
+    },
+  ),
   check: cmd(
     'schemagate check [--cluster] [--json]',
     'Check a setup without changing anything: configuration, migrations and seeds parse and validate, manifests render; with --cluster, the API server accepts them (dry run) and the database is current.',

@@ -49,13 +49,17 @@ async function jobsOf(cluster: Cluster, kind: 'migrate' | 'seed'): Promise<JobSu
   }
 }
 
-/** Runs `db status --json` in a Job with the migration role and reads its output. */
-async function databaseStatus(run: ClusterRun, cluster: Cluster): Promise<StatusReport | { error: string }> {
+/**
+ * Runs a one-off `schemagate db ... --json` in a Job with the migration role,
+ * reads the JSON it printed, and deletes the Job. The runner itself never
+ * connects to the database.
+ */
+export async function runDbJob<T>(run: ClusterRun, cluster: Cluster, kind: string, dbArgs: string[]): Promise<T | { error: string }> {
   const base = renderMigrationJob(run.config, { image: run.image, namespace: run.namespace, migrationChecksums: [] });
-  const name = `schemagate-status-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const name = `schemagate-${kind}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const job: V1Job = {
     ...base,
-    metadata: { ...base.metadata, name, labels: { ...base.metadata?.labels, 'schemagate.dev/job': 'status' } },
+    metadata: { ...base.metadata, name, labels: { ...base.metadata?.labels, 'schemagate.dev/job': kind } },
     spec: {
       ...base.spec!,
       backoffLimit: 0,
@@ -63,10 +67,10 @@ async function databaseStatus(run: ClusterRun, cluster: Cluster): Promise<Status
       podFailurePolicy: undefined,
       template: {
         ...base.spec!.template,
-        metadata: { ...base.spec!.template.metadata, labels: { ...base.spec!.template.metadata?.labels, 'schemagate.dev/job': 'status' } },
+        metadata: { ...base.spec!.template.metadata, labels: { ...base.spec!.template.metadata?.labels, 'schemagate.dev/job': kind } },
         spec: {
           ...base.spec!.template.spec!,
-          containers: base.spec!.template.spec!.containers.map((c, i) => (i === 0 ? { ...c, args: ['db', 'status', '--json'] } : c)),
+          containers: base.spec!.template.spec!.containers.map((c, i) => (i === 0 ? { ...c, args: ['db', ...dbArgs, '--json'] } : c)),
         },
       },
     },
@@ -75,7 +79,7 @@ async function databaseStatus(run: ClusterRun, cluster: Cluster): Promise<Status
   try {
     await waitForJob(cluster, { name, timeoutMs: Math.min(run.timeoutMs, 120_000), signal: run.signal });
   } catch (e) {
-    // Exit 7 (pending) and 4 (drift) fail the pod, and still print the report.
+    // Exit 7 (pending), 4 (drift) and 8 (verify) fail the pod, and still print the report.
     if (!(e instanceof JobFailedError)) throw e;
   }
   try {
@@ -83,9 +87,12 @@ async function databaseStatus(run: ClusterRun, cluster: Cluster): Promise<Status
     const pod = pods.items[0]?.metadata?.name;
     const text = pod ? String(await cluster.core.readNamespacedPodLog({ name: pod, namespace: cluster.namespace })) : '';
     const start = text.indexOf('{');
-    return start >= 0 ? (JSON.parse(text.slice(start)) as StatusReport) : { error: 'the status Job printed nothing' };
+    if (start < 0) return { error: `job/${name} printed nothing` };
+    const parsed = JSON.parse(text.slice(start)) as T & { error?: unknown; message?: string };
+    // A failed command prints {"error": code, "message": ...}: report its message.
+    return typeof parsed.error === 'string' ? { error: parsed.message ?? parsed.error } : parsed;
   } catch (e) {
-    return { error: `could not read the status Job's output: ${(e as Error).message}` };
+    return { error: `could not read the output of job/${name}: ${(e as Error).message}` };
   } finally {
     await deleteJob(cluster, name, run.signal).catch(() => undefined);
   }
@@ -108,6 +115,6 @@ export async function clusterStatus(run: ClusterRun): Promise<ClusterStatus> {
   } catch {
     backend = null;
   }
-  const database = await databaseStatus(run, cluster);
+  const database = await runDbJob<StatusReport>(run, cluster, 'status', ['status']);
   return { context: cluster.context, namespace: run.namespace, jobs: [...migrations, ...seeds], backend, database };
 }

@@ -4,7 +4,7 @@ import type { Output } from '../cli/output.js';
 import type { Config } from '../config/types.js';
 import { formatDuration } from '../engine/time.js';
 import { ExitCode, SchemagateError } from '../errors.js';
-import { applyObject, ensureJob, jobState, resumeJob } from '../kube/apply.js';
+import { applyObject, deleteJob, ensureJob, jobState, resumeJob } from '../kube/apply.js';
 import { type Cluster, connectCluster } from '../kube/client.js';
 import { checkContext } from '../kube/guard.js';
 import { renderAll, renderBackend, renderResetJob, renderSeedJob } from '../kube/render/index.js';
@@ -165,7 +165,7 @@ export async function up(run: ClusterRun): Promise<ClusterContext> {
 }
 
 /** `migrate`: run (or re-attach to) the migration Job and wait for it. */
-export async function migrate(run: ClusterRun, opts: { rerun?: boolean } = {}): Promise<ClusterContext> {
+export async function migrate(run: ClusterRun, opts: { rerun?: boolean; cleanup?: boolean } = {}): Promise<ClusterContext> {
   const plan = renderPlan(run);
   if (!plan.migrationJob) {
     throw new SchemagateError('migrate.init-mode', 'kubernetes.migration.mode is initContainer: there is no migration Job; the backend\'s init container migrates', {
@@ -177,6 +177,18 @@ export async function migrate(run: ClusterRun, opts: { rerun?: boolean } = {}): 
   await listr(run, [
     { title: 'Connect to the cluster', task: (c, t) => connect(run, c, t) },
     { title: 'Run the migration Job', task: (c, t) => runMigrationJob(run, c, t, plan.migrationJob!, opts.rerun ?? false) },
+    ...(opts.cleanup
+      ? [
+          {
+            title: 'Delete the migration Job',
+            task: async (c: ClusterContext, t: Task) => {
+              await deleteJob(c.cluster!, plan.migrationJob!.metadata!.name!, run.signal);
+              t.title = `Deleted job/${plan.migrationJob!.metadata!.name} and its pods`;
+              c.summary.push(t.title);
+            },
+          },
+        ]
+      : []),
   ]).run(ctx);
   return ctx;
 }

@@ -51,4 +51,13 @@ describe('schemagate up --local (the main job on a machine with nothing but Node
     expect(fresh.all).toMatch(/Embedded PostgreSQL created/);
     expect(fresh.all).toMatch(/Applied 4 migrations/);
   }, 180_000);
+
+  it('exits with the failure\'s code when a migration fails on the embedded PostgreSQL', async () => {
+    const port = await freePort();
+    const dir = project({ 'schemagate.yaml': `local:\n  port: ${port}\n`, 'migrations/001_bad.sql': 'CREATE TABLEE x (id int);\n' });
+    chmodSync(dir, 0o755);
+    const r = await cli(['migrate', '--local'], { cwd: dir, timeout: 90_000 });
+    expect(r.exitCode).toBe(6);
+    expect(r.stderr).toMatch(/migrations\/001_bad\.sql:1:8: syntax error at or near "TABLEE"/);
+  }, 120_000);
 });

@@ -1,0 +1,127 @@
+import { execa } from 'execa';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../support/cli.js';
+import { testCluster, type TestCluster } from '../support/cluster.js';
+import { e2eProject } from '../support/e2e-project.js';
+import { applyFile, freshNamespace, kube } from '../support/kube.js';
+import { freshDatabase, tables } from '../support/pg.js';
+
+/** The two verification scripts, run as a user runs them, against the double and with --local. */
+let cluster: TestCluster;
+beforeAll(async () => {
+  cluster = await testCluster({ namespacePrefix: 'e2e-scripts' });
+});
+afterAll(async () => {
+  await cluster?.close();
+});
+
+/** A PATH holding Node.js, the basic shell tools, and stand-ins for the dev-loop tools that print a version. */
+function toolPath(tools: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'schemagate-tools-'));
+  for (const t of tools) {
+    const file = join(dir, t);
+    writeFileSync(file, `#!/bin/sh\necho "${t} stand-in 1.0"\n`);
+    chmodSync(file, 0o755);
+  }
+  return [dir, dirname(process.execPath), '/usr/bin', '/bin'].join(':');
+}
+
+async function script(name: string, args: string[], cwd: string, env: Record<string, string>) {
+  const r = await execa('bash', [join(repoRoot, 'scripts', name), ...args], { cwd, env: { NO_COLOR: '1', CI: '1', ...env }, reject: false, all: true, timeout: 120_000 });
+  return { exitCode: r.exitCode ?? -1, all: String(r.all) };
+}
+
+describe('scripts/verify-migration-setup.sh', () => {
+  it('passes every check on a set-up project and cluster, one line per check', async () => {
+    const url = await freshDatabase();
+    const ns = await freshNamespace(cluster);
+    const p = e2eProject(ns, url);
+    expect((await p.run(['up'])).exitCode).toBe(0);
+    const r = await script('verify-migration-setup.sh', [], p.dir, { PATH: toolPath(['docker', 'kind', 'kubectl', 'tilt']), KUBECONFIG: ns.kubeconfigPath, HOME: p.dir });
+    expect(r.exitCode, r.all).toBe(0);
+    for (const name of ['node', 'docker', 'kind', 'kubectl', 'tilt']) expect(r.all).toMatch(new RegExp(`^ok {4}${name} `, 'm'));
+    expect(r.all).toMatch(/^ok {4}manifests \(server dry run\): /m);
+    expect(r.all).toMatch(/^ok {4}database: postgres answers; 4 applied, 0 pending$/m);
+    expect(r.all).toMatch(/^all 12 checks passed$/m);
+  });
+
+  it('fails, naming the missing tool and how to install it', async () => {
+    const url = await freshDatabase();
+    const p = e2eProject(cluster, url);
+    const r = await script('verify-migration-setup.sh', ['--no-cluster'], p.dir, { PATH: toolPath(['docker', 'kind', 'kubectl']), HOME: p.dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toMatch(/^FAIL {2}tilt {9}not found on PATH\n {19}install: https:\/\/docs\.tilt\.dev\/install\.html/m);
+    expect(r.all).toMatch(/^1 of \d+ checks failed$/m);
+  });
+
+  it('fails on a migration that does not parse, naming the file and line', async () => {
+    const url = await freshDatabase();
+    const p = e2eProject(cluster, url, { migrations: { '005_broken.sql': "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1;\n" } });
+    const r = await script('verify-migration-setup.sh', ['--local'], p.dir, { PATH: toolPath([]), HOME: p.dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toMatch(/^FAIL {2}migrations: migrations\/005_broken\.sql:1:\d+: unterminated dollar-quoted string/m);
+  });
+
+  it('fails on the database check while a migration is pending', async () => {
+    const url = await freshDatabase();
+    const ns = await freshNamespace(cluster);
+    const p = e2eProject(ns, url);
+    expect((await p.run(['up'])).exitCode).toBe(0);
+    writeFileSync(join(p.dir, 'migrations/005_more.sql'), 'CREATE TABLE more (id int);');
+    const r = await script('verify-migration-setup.sh', [], p.dir, { PATH: toolPath(['docker', 'kind', 'kubectl', 'tilt']), KUBECONFIG: ns.kubeconfigPath, HOME: p.dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toMatch(/^FAIL {2}database: postgres answers; 4 applied, 1 pending$/m);
+    expect(r.all).toMatch(/hint: Run `schemagate migrate`/);
+  });
+
+  it('reports a docker client without a running engine', async () => {
+    const url = await freshDatabase();
+    const p = e2eProject(cluster, url);
+    const path = toolPath(['kind', 'kubectl', 'tilt']);
+    const stubs = path.split(':')[0]!;
+    writeFileSync(join(stubs, 'docker'), '#!/bin/sh\nif [ "$1" = info ]; then echo "Cannot connect to the Docker daemon" >&2; exit 1; fi\necho "Docker version 28"\n');
+    chmodSync(join(stubs, 'docker'), 0o755);
+    const r = await script('verify-migration-setup.sh', ['--no-cluster'], p.dir, { PATH: path, HOME: p.dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toMatch(/^FAIL {2}docker-engine the docker client cannot reach an engine/m);
+  });
+});
+
+describe('scripts/test-migration-job.sh', () => {
+  it('runs the migration Job, verifies the tables, and leaves no Job behind', async () => {
+    const url = await freshDatabase();
+    const ns = await freshNamespace(cluster);
+    const p = e2eProject(ns, url);
+    await applyFile(ns, join(p.dir, 'k8s/secrets.yaml'));
+    const r = await script('test-migration-job.sh', [], p.dir, { PATH: process.env['PATH']!, KUBECONFIG: ns.kubeconfigPath });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.all).toMatch(/schema verified: version 4, 2 required tables present/);
+    expect(r.all).toMatch(/== migration Job test passed/);
+    expect(await tables(url)).toEqual(['schemagate_migrations', 'user_profiles', 'users']);
+    expect(await kube(ns).jobs()).toEqual([]);
+  });
+
+  it('fails with the migration\'s file, line and column when a migration is broken', async () => {
+    const url = await freshDatabase();
+    const ns = await freshNamespace(cluster);
+    const p = e2eProject(ns, url, { kubernetes: '  migration:\n    backoffLimit: 0', migrations: { '005_broken.sql': 'SELECT 1;\nSELEC 2;\n' } });
+    await applyFile(ns, join(p.dir, 'k8s/secrets.yaml'));
+    const r = await script('test-migration-job.sh', [], p.dir, { PATH: process.env['PATH']!, KUBECONFIG: ns.kubeconfigPath });
+    expect(r.exitCode).toBe(10);
+    expect(r.all).toMatch(/migrations\/005_broken\.sql:2:1: syntax error at or near "SELEC"/);
+    expect(r.all).not.toMatch(/migration Job test passed/);
+  });
+
+  it('with --local: migrates and verifies a throwaway embedded PostgreSQL', async () => {
+    const url = await freshDatabase();
+    const p = e2eProject(cluster, url);
+    const r = await script('test-migration-job.sh', ['--local'], p.dir, { PATH: process.env['PATH']! });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.all).toMatch(/Applied 4 migrations/);
+    expect(r.all).toMatch(/Schema verified \(version 4, 2 required tables\)/);
+    expect(r.all).toMatch(/== migration test passed \(embedded PostgreSQL removed\)/);
+  });
+});
