@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { Alias, LineCounter, parseDocument, visit } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { ConfigError, ExitCode, SchemagateError } from '../errors.js';
 import { registerDatabaseUrlSecrets } from './database-url.js';
 import { scrubUrls } from './found.js';
@@ -17,6 +18,14 @@ export { resolveDatabaseUrl, type DatabaseUrlSource } from './database-url.js';
 
 /** The file read when no --config is given. */
 export const DEFAULT_CONFIG_FILE = 'schemagate.yaml';
+
+// `yaml` costs ~40 ms to import: loaded only when there is a file to parse
+// (a pod's `db migrate` with no schemagate.yaml never pays for it).
+let yamlModule: typeof Yaml | undefined;
+function yaml(): typeof Yaml {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yamlModule;
+}
 
 export interface LoadOptions {
   /** An explicit config file (`--config`): it must exist. Relative to `cwd`. */
@@ -109,21 +118,21 @@ function parse(text: string, file: string, root: string, configFile: string | un
 function parseYaml(text: string, file: string): unknown {
   // Register the URL's password before anything can quote the line it is on.
   for (const m of text.matchAll(/^\s*url\s*:\s*['"]?([^'"\s#]+)/gm)) if (m[1]) registerDatabaseUrlSecrets(m[1]);
-  const lineCounter = new LineCounter();
+  const lineCounter = new (yaml().LineCounter)();
   // prettyErrors off: its code frame would quote the source line, password and all.
-  const doc = parseDocument(text, { prettyErrors: false, lineCounter, uniqueKeys: true });
+  const doc = yaml().parseDocument(text, { prettyErrors: false, lineCounter, uniqueKeys: true });
   const first = doc.errors[0] ?? doc.warnings[0];
   if (first) {
     const { line, col } = lineCounter.linePos(first.pos[0]);
     throw syntaxError(file, text, line, col, first.message);
   }
   // yaml reports an alias to a missing anchor only by throwing from toJS(): find it first.
-  let unresolved: Alias | undefined;
-  visit(doc, {
+  let unresolved: Yaml.Alias | undefined;
+  yaml().visit(doc, {
     Alias(_, node) {
       if (node.resolve(doc) === undefined) {
         unresolved = node;
-        return visit.BREAK;
+        return yaml().visit.BREAK;
       }
       return undefined;
     },
