@@ -1,7 +1,7 @@
 import { execa } from 'execa';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/cli.js';
 import { testCluster, type TestCluster } from '../support/cluster.js';
@@ -18,15 +18,28 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-/** A PATH holding Node.js, the basic shell tools, and stand-ins for the dev-loop tools that print a version. */
+/**
+ * A PATH of its own: Node.js and the few shell tools the scripts use (linked
+ * from the system, which may have kubectl or docker next to them), plus
+ * stand-ins for the dev-loop tools that print a version.
+ */
 function toolPath(tools: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'schemagate-tools-'));
+  const base = join(dir, 'base');
+  const stubs = join(dir, 'stubs');
+  mkdirSync(base);
+  mkdirSync(stubs);
+  symlinkSync(process.execPath, join(base, 'node'));
+  for (const t of ['bash', 'sh', 'dirname', 'head', 'grep', 'sed', 'cat', 'env', 'find', 'rm', 'mkdir', 'mktemp', 'mv', 'sleep', 'tr']) {
+    const found = ['/usr/bin', '/bin'].map((d) => join(d, t)).find((f) => existsSync(f));
+    if (found) symlinkSync(found, join(base, t));
+  }
   for (const t of tools) {
-    const file = join(dir, t);
+    const file = join(stubs, t);
     writeFileSync(file, `#!/bin/sh\necho "${t} stand-in 1.0"\n`);
     chmodSync(file, 0o755);
   }
-  return [dir, dirname(process.execPath), '/usr/bin', '/bin'].join(':');
+  return [stubs, base].join(':');
 }
 
 async function script(name: string, args: string[], cwd: string, env: Record<string, string>) {
@@ -123,5 +136,79 @@ describe('scripts/test-migration-job.sh', () => {
     expect(r.all).toMatch(/Applied 4 migrations/);
     expect(r.all).toMatch(/Schema verified \(version 4, 2 required tables\)/);
     expect(r.all).toMatch(/== migration test passed \(embedded PostgreSQL removed\)/);
+  });
+});
+
+describe('scripts/verify-migration-setup.sh shows each failing check failing', () => {
+  const allTools = ['docker', 'kind', 'kubectl', 'tilt'];
+
+  it.each(allTools)('%s missing', async (tool) => {
+    const p = e2eProject(cluster, await freshDatabase());
+    const r = await script('verify-migration-setup.sh', ['--no-cluster'], p.dir, { PATH: toolPath(allTools.filter((t) => t !== tool)), HOME: p.dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toMatch(new RegExp(`^FAIL {2}${tool} +not found on PATH\\n +install: https://`, 'm'));
+  });
+
+  it('node older than 20', async () => {
+    const p = e2eProject(cluster, await freshDatabase());
+    const path = toolPath(allTools);
+    const stubs = path.split(':')[0]!;
+    writeFileSync(join(stubs, 'node'), '#!/bin/sh\nif [ "$1" = -p ]; then echo 18; else echo v18.19.0; fi\n');
+    chmodSync(join(stubs, 'node'), 0o755);
+    const r = await script('verify-migration-setup.sh', ['--no-cluster'], p.dir, { PATH: path, HOME: p.dir, SCHEMAGATE: `${process.execPath} ${join(repoRoot, 'dist/src/cli.js')}` });
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toMatch(/^FAIL {2}node {9}v18\.19\.0 is too old\n +schemagate needs Node\.js 20 or newer/m);
+  });
+
+  it('an invalid schemagate.yaml', async () => {
+    const p = e2eProject(cluster, await freshDatabase());
+    writeFileSync(join(p.dir, 'schemagate.yaml'), 'migrations:\n  lockTimout: 5s\n');
+    const r = await script('verify-migration-setup.sh', ['--local'], p.dir, { PATH: toolPath([]), HOME: p.dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toMatch(/^FAIL {2}configuration: schemagate\.yaml: 1 problem in the configuration:\n {10}- migrations\.lockTimout: unknown key \(did you mean "lockTimeout"\?\)/m);
+  });
+
+  it('a seed that does not parse', async () => {
+    const p = e2eProject(cluster, await freshDatabase());
+    writeFileSync(join(p.dir, 'seeds/003_broken.sql'), "INSERT INTO users (username) VALUES ('unterminated);\n");
+    const r = await script('verify-migration-setup.sh', ['--local'], p.dir, { PATH: toolPath([]), HOME: p.dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toMatch(/^FAIL {2}seeds: seeds\/003_broken\.sql:1:\d+: unterminated quoted string/m);
+  });
+
+  it('a manifest that does not render', async () => {
+    const p = e2eProject(cluster, await freshDatabase());
+    writeFileSync(join(p.dir, 'k8s/backend.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: not-a-deployment }\n');
+    const r = await script('verify-migration-setup.sh', ['--local'], p.dir, { PATH: toolPath([]), HOME: p.dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toMatch(/^FAIL {2}manifests: .*backend\.yaml.*Deployment/m);
+  });
+
+  it('a cluster that cannot be reached', async () => {
+    const p = e2eProject(cluster, await freshDatabase());
+    const kubeconfig = join(p.dir, 'unreachable.kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'kind-gone',
+        clusters: [{ name: 'kind-gone', cluster: { server: 'http://127.0.0.1:1' } }],
+        users: [{ name: 'kind-gone', user: { token: 'x' } }],
+        contexts: [{ name: 'kind-gone', context: { cluster: 'kind-gone', user: 'kind-gone' } }],
+      }),
+    );
+    const r = await script('verify-migration-setup.sh', [], p.dir, { PATH: toolPath(allTools), KUBECONFIG: kubeconfig, HOME: p.dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toMatch(/^FAIL {2}cluster: /m);
+  });
+
+  it('a manifest the API server rejects (server-side dry run)', async () => {
+    const ns = await freshNamespace(cluster);
+    const p = e2eProject(ns, await freshDatabase());
+    writeFileSync(join(p.dir, 'k8s/namespace.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: Not_A_DNS_Name }\ndata: { a: b }\n`);
+    const r = await script('verify-migration-setup.sh', [], p.dir, { PATH: toolPath(allTools), KUBECONFIG: ns.kubeconfigPath, HOME: p.dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toMatch(/^FAIL {2}manifests \(server dry run\): ConfigMap\/Not_A_DNS_Name: /m);
   });
 });
