@@ -1,7 +1,6 @@
 import { execa } from 'execa';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { repoRoot } from '../support/cli.js';
 import { schemagateImage, testCluster, type TestCluster } from '../support/cluster.js';
 import { applyFile, kube } from '../support/kube.js';
 import { freshDatabase, rows } from '../support/pg.js';
+import { freePort } from '../support/net.js';
 
 /**
  * Every command the Tiltfile's resources run, taken from the Tiltfile itself
@@ -30,15 +30,6 @@ const cmdOf = (name: string) => {
 };
 const button = (name: string) => calls.find((c) => c.fn === 'cmd_button' && c.kwargs['name'] === name)?.kwargs['argv'] as string[];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 let cluster: TestCluster;
 let url: string;

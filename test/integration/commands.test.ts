@@ -10,7 +10,7 @@ import { seed } from '../../src/engine/seed.js';
 import { verify } from '../../src/engine/verify.js';
 import { waitForDatabase } from '../../src/engine/wait.js';
 import { cli } from '../support/cli.js';
-import { engineOpts, migrationsDir, write } from '../support/engine.js';
+import { engineOpts, migrationsDir, write, failure } from '../support/engine.js';
 import { freshDatabase, rows, tables } from '../support/pg.js';
 
 const M = {
@@ -181,7 +181,7 @@ describe('db wait', () => {
 
   it('gives up at the deadline on a closed port, saying what it waited for', async () => {
     const started = Date.now();
-    const err = await waitForDatabase({ url: 'postgres://u:pw-xyz@127.0.0.1:1/db', applicationName: 'test' }, { timeoutMs: 700 }).catch((e: unknown) => e as Error);
+    const err = await failure(waitForDatabase({ url: 'postgres://u:pw-xyz@127.0.0.1:1/db', applicationName: 'test' }, { timeoutMs: 700 }));
     expect(err.message).toMatch(/^PostgreSQL did not accept connections within 700ms \(\d+ attempts\); last error: could not connect to PostgreSQL at 127\.0\.0\.1:1: connection refused$/);
     expect(Date.now() - started).toBeLessThan(5000);
   });

@@ -1,18 +1,9 @@
 import { chmodSync, cpSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, project, repoRoot } from '../support/cli.js';
+import { freePort } from '../support/net.js';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 describe('schemagate up --local (the main job on a machine with nothing but Node.js)', () => {
   it('starts an embedded PostgreSQL, migrates, seeds, verifies and prints the status; a second run reuses the data and does nothing', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/engine/migrate.js';
 import { LockTimeoutError, lockKey } from '../../src/engine/lock.js';
-import { engineOpts, migrationsDir } from '../support/engine.js';
+import { engineOpts, migrationsDir, failure } from '../support/engine.js';
 import { freshDatabase, rows, tables, withDb } from '../support/pg.js';
 import pg from 'pg';
 
@@ -21,7 +21,7 @@ describe('the migration lock', () => {
       await holder.query('SELECT pg_advisory_lock($1)', [lockKey('public', 'schemagate_migrations').toString()]);
       const waits: string[] = [];
       const dir = migrationsDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
-      const err = await migrate(engineOpts(url, dir, { lockWaitMs: 400, log: (l) => waits.push(l) })).catch((e: unknown) => e);
+      const err = await failure(migrate(engineOpts(url, dir, { lockWaitMs: 400, log: (l) => waits.push(l) })));
       expect(err).toBeInstanceOf(LockTimeoutError);
       expect((err as Error).message).toMatch(new RegExp(`gave up waiting 0s for the migration lock on public\\.schemagate_migrations; it is held by pid ${pid}, application_name "other-deploy-tool"`));
       expect((err as LockTimeoutError).hint).toContain(`SELECT pg_terminate_backend(${pid})`);
@@ -79,7 +79,7 @@ describe('lock_timeout', () => {
       const { write } = await import('../support/engine.js');
       write(dir, 'migrations/2_alter.sql', '-- needs ACCESS EXCLUSIVE on users\nALTER TABLE users ADD COLUMN name text;\n');
       const started = Date.now();
-      const err = await migrate(engineOpts(url, dir, { settings: { lockTimeoutMs: 300, lockRetries: 1, statementTimeoutMs: 0 } })).catch((e: unknown) => e as Error);
+      const err = await failure(migrate(engineOpts(url, dir, { settings: { lockTimeoutMs: 300, lockRetries: 1, statementTimeoutMs: 0 } })));
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(err.message).toMatch(/2_alter\.sql:2:1: canceling statement due to lock timeout \(SQLSTATE 55P03\)/);
       expect(err.message).toMatch(new RegExp(`blocked by: pid ${pid}, application_name "long-report", idle in transaction`));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/engine/migrate.js';
 import { status } from '../../src/engine/status.js';
-import { engineOpts, migrationsDir, write } from '../support/engine.js';
+import { engineOpts, migrationsDir, write, failure } from '../support/engine.js';
 import { freshDatabase, rows, tables } from '../support/pg.js';
 
 const USERS = 'CREATE TABLE users (id int PRIMARY KEY, name text);\n';
@@ -141,7 +141,7 @@ describe('db migrate', () => {
       '1_users.sql': USERS,
       '2_data.sql': `INSERT INTO users VALUES (1, 'ada');\n\nINSERT INTO users VALUES (1, 'grace');\nINSERT INTO users VALUES (3, 'linus');\n`,
     });
-    const err = await migrate(engineOpts(url, dir)).catch((e: unknown) => e as Error);
+    const err = await failure(migrate(engineOpts(url, dir)));
     expect(err.message).toMatch(/2_data\.sql:3:1: duplicate key value violates unique constraint "users_pkey" \(SQLSTATE 23505\)/);
     expect(err.message).toContain('> 3 | INSERT INTO users VALUES (1, \'grace\');');
     expect(await rows(url, 'SELECT count(*)::int AS n FROM users')).toEqual([{ n: 0 }]);

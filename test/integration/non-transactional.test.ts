@@ -3,7 +3,7 @@ import { dryRun, renderDryRun } from '../../src/engine/dry-run.js';
 import { migrate } from '../../src/engine/migrate.js';
 import { repair } from '../../src/engine/repair.js';
 import { status } from '../../src/engine/status.js';
-import { engineOpts, migrationsDir, write } from '../support/engine.js';
+import { engineOpts, migrationsDir, write, failure } from '../support/engine.js';
 import { freshDatabase, rows } from '../support/pg.js';
 
 const BASE = 'CREATE TABLE items (id int PRIMARY KEY, name text, price int);\nINSERT INTO items SELECT g, md5(g::text), g FROM generate_series(1, 1000) g;\n';
@@ -27,7 +27,7 @@ describe('non-transactional migrations', () => {
   it('resume at the failed statement after the file is fixed, without re-running the statements that succeeded', async () => {
     const url = await freshDatabase();
     const dir = migrationsDir({ '1_items.sql': BASE, '2_indexes.sql': BROKEN });
-    const err = await migrate(engineOpts(url, dir)).catch((e: unknown) => e as Error & { hint?: string });
+    const err = await failure(migrate(engineOpts(url, dir)));
     expect(err.message).toMatch(/2_indexes\.sql:6:1: column "no_such_column" does not exist \(SQLSTATE 42703\)/);
     expect(err.hint).toMatch(/statements 1-2 of 4 were applied and are recorded\. Fix the file and run again: it resumes at statement 3 \(line 6\)/);
     expect(await indexes(url)).toEqual(['items_name_idx', 'items_price_idx']);
@@ -50,7 +50,7 @@ describe('non-transactional migrations', () => {
     const dir = migrationsDir({ '1_items.sql': BASE, '2_indexes.sql': BROKEN });
     await migrate(engineOpts(url, dir)).catch(() => undefined);
     write(dir, 'migrations/2_indexes.sql', BROKEN.replace('ON items (price)', 'ON items (price DESC)').replace('no_such_column', 'id'));
-    const err = await migrate(engineOpts(url, dir)).catch((e: unknown) => e as Error & { hint?: string });
+    const err = await failure(migrate(engineOpts(url, dir)));
     expect(err.message).toMatch(/2_indexes\.sql:4:1: statement 2 was already applied by an earlier run, and has been edited since/);
     expect(err.hint).toMatch(/db repair --clear-failed 2/);
     expect(await indexes(url)).toEqual(['items_name_idx', 'items_price_idx']);

@@ -1,15 +1,15 @@
 import { execa, type ResultPromise } from 'execa';
 import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/engine/migrate.js';
 import { PgBouncerError } from '../../src/engine/session.js';
-import { engineOpts, migrationsDir } from '../support/engine.js';
+import { engineOpts, migrationsDir, failure } from '../support/engine.js';
 import { adminUrl, freshDatabase } from '../support/pg.js';
+import { freePort } from '../support/net.js';
 
 // .ci/run installs Debian's pgbouncer; on a machine without it this test cannot run.
 const binary = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer', '/opt/homebrew/bin/pgbouncer'].find((p) => {
@@ -20,15 +20,6 @@ const binary = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer', '/opt/homebrew/bin/
   }
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 let bouncer: ResultPromise | undefined;
 afterAll(() => {
@@ -91,7 +82,7 @@ describe.skipIf(!binary && !process.env.CI)('through PgBouncer in transaction po
       }),
     );
     const dir = migrationsDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
-    const err = await migrate(engineOpts(viaBouncer.toString(), dir, { lockWaitMs: 2000 })).catch((e: unknown) => e as Error & { hint?: string });
+    const err = await failure(migrate(engineOpts(viaBouncer.toString(), dir, { lockWaitMs: 2000 })));
     expect(err).toBeInstanceOf(PgBouncerError);
     expect(err.message).toMatch(/the migration lock did not stay on this connection's server session .*PgBouncer pool_mode = transaction/);
     expect(err.hint).toMatch(/Connect the migration directly to PostgreSQL/);

@@ -36,3 +36,13 @@ export function migrationsDir(files: Record<string, string>, seeds: Record<strin
 export function write(dir: string, rel: string, text: string): void {
   writeFileSync(join(dir, rel), text);
 }
+
+/** The error `p` rejects with; fails the test if it resolves instead. */
+export async function failure(p: Promise<unknown>): Promise<Error & { hint?: string; exitCode?: number }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error & { hint?: string; exitCode?: number };
+  }
+  throw new Error('expected it to fail, but it succeeded');
+}
