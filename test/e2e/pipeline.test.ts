@@ -250,3 +250,48 @@ describe('schemagate check --cluster', () => {
     expect(report.checks.find((c: { name: string }) => c.name === 'database')).toMatchObject({ ok: false, detail: 'postgres answers; 4 applied, 1 pending' });
   });
 });
+
+describe('failures a Job cannot report by itself, and deadlines', () => {
+  it('names DeadlineExceeded when the Job runs past activeDeadlineSeconds', async () => {
+    const url = await freshDatabase();
+    const ns = await freshNamespace(cluster);
+    // 100 s of Kubernetes time is 1 s on the double (time scale 0.01); the migration sleeps 30 s.
+    const p = e2eProject(ns, url, { kubernetes: '  migration:\n    activeDeadlineSeconds: 100', migrations: { '005_slow.sql': 'SELECT pg_sleep(30);' } });
+    await applyFile(ns, join(p.dir, 'k8s/secrets.yaml'));
+    const r = await p.run(['migrate']);
+    expect(r.exitCode).toBe(10);
+    expect(r.stderr).toMatch(/job\/schemagate-migrate-[0-9a-f]{10} failed \(DeadlineExceeded\): it ran longer than activeDeadlineSeconds \(100s\)/);
+    expect(r.stderr).toMatch(/Raise activeDeadlineSeconds in schemagate\.yaml/);
+  });
+
+  it('says what it waited for when --timeout runs out', async () => {
+    const url = await freshDatabase();
+    const ns = await freshNamespace(cluster);
+    const p = e2eProject(ns, url, { migrations: { '005_slow.sql': 'SELECT pg_sleep(30);' } });
+    await applyFile(ns, join(p.dir, 'k8s/secrets.yaml'));
+    const r = await p.run(['migrate', '--timeout', '2s']);
+    expect(r.exitCode).toBe(10);
+    expect(r.stderr).toMatch(/timed out after 2\.0s waiting for job\/schemagate-migrate-[0-9a-f]{10} to finish \(active 1, succeeded 0, failed 0; schemagate-migrate-[0-9a-f]{10}-\w+: Running\)/);
+    expect(r.stderr).toMatch(/raise the deadline with --timeout or kubernetes\.timeout/);
+  });
+
+  it('replaces a failed Job of the same content when the command runs again (the fix was outside the files)', async () => {
+    const url = await freshDatabase();
+    const ns = await freshNamespace(cluster);
+    // Needs a table the team creates by hand: fails until it exists.
+    const p = e2eProject(ns, url, { kubernetes: '  migration:\n    backoffLimit: 0', migrations: { '005_uses_extension_table.sql': 'INSERT INTO manual_prereq VALUES (1);' } });
+    await applyFile(ns, join(p.dir, 'k8s/secrets.yaml'));
+    const failed = await p.run(['migrate']);
+    expect(failed.exitCode).toBe(10);
+    const k = kube(ns);
+    const [first] = await k.jobs('schemagate.dev/job=migrate');
+    await rows(url, 'CREATE TABLE manual_prereq (id int)');
+    const again = await p.run(['migrate']);
+    expect(again.exitCode, again.all).toBe(0);
+    const [second] = await k.jobs('schemagate.dev/job=migrate');
+    expect(second!.metadata!.name).toBe(first!.metadata!.name);
+    expect(second!.metadata!.uid).not.toBe(first!.metadata!.uid);
+    // The old attempt's pods went with it (deleted with propagationPolicy Background).
+    expect(await k.pods(`batch.kubernetes.io/controller-uid=${first!.metadata!.uid}`)).toHaveLength(0);
+  });
+});
