@@ -31,7 +31,8 @@ export function registerUrlSecrets(url: string | undefined): void {
 
 // scheme://user:password@host -> scheme://user:***@host. The password runs to the
 // last `@` of the word: an unencoded `/` or `@` in it must not leave a piece behind.
-const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):(\S*)@/gi;
+// `<password>` is the placeholder of examples in hints, not a secret.
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):(?!<password>@)(\S*)@/gi;
 const QUERY_PASSWORD = /([?&]password=)[^&\s]*/gi;
 const KEYWORD_PASSWORD = /(\bpassword\s*=\s*)('[^']*'|[^\s&]+)/gi;
 

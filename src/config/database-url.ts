@@ -90,7 +90,7 @@ export function resolveDatabaseUrl(
     if (problem) {
       throw new SchemagateError('database-url-invalid', `The database URL from ${c.where} is not valid: expected ${EXPECTED_URL}, ${problem}.`, {
         exitCode: ExitCode.config,
-        hint: 'Use the form postgres://user:password@host:5432/database, with special characters in the password percent-encoded.',
+        hint: 'Use the form postgres://<user>:<password>@<host>:5432/<database>, with special characters in the password percent-encoded.',
         context: c.key ? { key: c.key, ...(config.file ? { file: configName(config) } : {}) } : {},
       });
     }
@@ -101,7 +101,7 @@ export function resolveDatabaseUrl(
     `No database URL: none was given with --database-url, the environment variable ${envName} is not set, and database.url is not set in ${configName(config)}.`,
     {
       exitCode: ExitCode.config,
-      hint: `Set one, e.g. export ${envName}=postgres://user:password@localhost:5432/app`,
+      hint: `Set one, e.g. export ${envName}=postgres://<user>:<password>@localhost:5432/app`,
       context: { key: 'database.url', ...(config.file ? { file: configName(config) } : {}) },
     },
   );

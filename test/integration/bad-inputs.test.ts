@@ -612,7 +612,7 @@ describe.concurrent('bad configuration is refused before connecting (exit 3)', (
       exitCode: 3,
       stderr: lines(
         'error: No database URL: none was given with --database-url, the environment variable DATABASE_URL is not set, and database.url is not set in schemagate.yaml.',
-        'hint: Set one, e.g. export DATABASE_URL=postgres://user:***@localhost:5432/app',
+        'hint: Set one, e.g. export DATABASE_URL=postgres://<user>:<password>@localhost:5432/app',
       ),
     });
   });
@@ -626,7 +626,7 @@ describe.concurrent('bad configuration is refused before connecting (exit 3)', (
       exitCode: 3,
       stderr: lines(
         'error: The database URL from the environment variable DATABASE_URL is not valid: expected a postgres:// or postgresql:// URL, found a string that is not a URL (percent-encode @ : / ? # in the user name and password).',
-        'hint: Use the form postgres://user:***@host:5432/database, with special characters in the password percent-encoded.',
+        'hint: Use the form postgres://<user>:<password>@<host>:5432/<database>, with special characters in the password percent-encoded.',
       ),
     });
   });
@@ -913,7 +913,7 @@ describe.concurrent('--json prints one JSON document on stdout for an error, and
       error: 'database-url-invalid',
       message:
         'The database URL from the environment variable DATABASE_URL is not valid: expected a postgres:// or postgresql:// URL, found a string that is not a URL (percent-encode @ : / ? # in the user name and password).',
-      hint: 'Use the form postgres://user:***@host:5432/database, with special characters in the password percent-encoded.',
+      hint: 'Use the form postgres://<user>:<password>@<host>:5432/<database>, with special characters in the password percent-encoded.',
       exitCode: 3,
     });
     expect(await snapshot(p.db.adminUrl)).toEqual(before);

@@ -52,7 +52,7 @@ describe('resolveDatabaseUrl', () => {
     expect(e.message).toBe(
       'No database URL: none was given with --database-url, the environment variable APP_DB is not set, and database.url is not set in schemagate.yaml.',
     );
-    expect(e.hint).toBe('Set one, e.g. export APP_DB=postgres://user:password@localhost:5432/app');
+    expect(e.hint).toBe('Set one, e.g. export APP_DB=postgres://<user>:<password>@localhost:5432/app');
   });
 
   it('refuses a URL of another scheme, naming where it came from, without its password', () => {
