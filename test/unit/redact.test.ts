@@ -90,3 +90,11 @@ describe('displayUrl', () => {
     expect(displayUrl('postgres://app:fallback-pw@db:notaport/app')).toBe('postgres://app:***@db:notaport/app');
   });
 });
+
+describe('redact: examples in hints', () => {
+  it('leaves the <password> placeholder of an example URL, and still removes a real password', () => {
+    expect(redact('e.g. postgres://<user>:<password>@<host>:5432/<db>')).toBe('e.g. postgres://<user>:<password>@<host>:5432/<db>');
+    expect(redact('postgres://app:<password>x@db/app')).toBe('postgres://app:***@db/app');
+    expect(redact('postgres://app:p@ss/w@db/app and more')).toBe('postgres://app:***@db/app and more');
+  });
+});
