@@ -16,7 +16,30 @@ export interface MigrationFile {
   readonly sql: string;
   readonly checksum: string;
   /** The down script, if there is one (read when needed). */
-  readonly down: { readonly file: string; readonly path: string } | undefined;
+  readonly down: DownScript | undefined;
+}
+
+/** A down script: its own file, or (dbmate) the `-- migrate:down` section of the migration's file. */
+export interface DownScript {
+  readonly file: string;
+  readonly path: string;
+  /** dbmate: the 0-based line of the `-- migrate:down` marker; the section is what follows it. */
+  readonly markerLine?: number;
+}
+
+const DBMATE_DOWN = /^--\s*migrate:down\b.*$/m;
+const DBMATE_UP = /^--\s*migrate:up\b/m;
+
+/**
+ * dbmate keeps up and down in one file (`-- migrate:up`, then `-- migrate:down`).
+ * The up part is the text before the down marker, so its line numbers are the
+ * file's; running the whole file would run the down part too.
+ */
+export function splitDbmate(sql: string): { up: string; markerLine: number | undefined } {
+  if (!DBMATE_UP.test(sql)) return { up: sql, markerLine: undefined };
+  const m = DBMATE_DOWN.exec(sql);
+  if (!m) return { up: sql, markerLine: undefined };
+  return { up: sql.slice(0, m.index), markerLine: sql.slice(0, m.index).split('\n').length - 1 };
 }
 
 export interface FileProblem {
@@ -162,12 +185,16 @@ export function readMigrations(dir: string, format: MigrationFormat = 'auto'): M
   for (const { version, description, name } of ups.values()) {
     const path = join(dir, name);
     const shown = join(shownDir, name);
-    const sql = normalizeSql(readFileSync(path, 'utf8'));
+    const { up: sql, markerLine } = splitDbmate(normalizeSql(readFileSync(path, 'utf8')));
     if (!/\S/.test(stripComments(sql))) {
       problems.push({ file: shown, message: 'the migration is empty (only whitespace or comments): write its SQL, or delete the file' });
       continue;
     }
     const downName = downs.get(version.text)?.[0];
+    if (downName && markerLine !== undefined) {
+      problems.push({ file: shown, message: `has a -- migrate:down section and a down script ${join(shownDir, downName)}: keep one` });
+      continue;
+    }
     files.push({
       version,
       description,
@@ -175,7 +202,11 @@ export function readMigrations(dir: string, format: MigrationFormat = 'auto'): M
       path,
       sql,
       checksum: checksum(sql),
-      down: downName ? { file: join(shownDir, downName), path: join(dir, downName) } : undefined,
+      down: downName
+        ? { file: join(shownDir, downName), path: join(dir, downName) }
+        : markerLine !== undefined
+          ? { file: shown, path, markerLine }
+          : undefined,
     });
   }
   if (problems.length > 0) throw new FilesError(problems);
@@ -202,8 +233,12 @@ export function readSeeds(dir: string): SeedFile[] {
   });
 }
 
-export function readDownScript(down: { file: string; path: string }): string {
-  return normalizeSql(readFileSync(down.path, 'utf8'));
+export function readDownScript(down: DownScript): string {
+  const text = normalizeSql(readFileSync(down.path, 'utf8'));
+  if (down.markerLine === undefined) return text;
+  // The section after the marker, with the lines above it blanked: error lines stay the file's.
+  const lines = text.split('\n');
+  return '\n'.repeat(down.markerLine + 1) + lines.slice(down.markerLine + 1).join('\n');
 }
 
 /** Removes `--` and `/* *\/` comments (quotes are not a concern for an emptiness test). */

@@ -57,6 +57,11 @@ export function parseDirectives(sql: string): { directives: Directives; problems
         directives.noTransaction = true;
         continue;
       }
+      // dbmate's section marker: `-- migrate:up transaction:false` runs the section without a transaction.
+      if (header && /^migrate:up\b/i.test(body)) {
+        if (/\btransaction:false\b/i.test(body)) directives.noTransaction = true;
+        continue;
+      }
       if (!body.toLowerCase().startsWith(PREFIX)) continue;
       const [rawName = '', ...values] = body.slice(PREFIX.length).trim().split(/\s+/);
       const name = rawName.toLowerCase();
