@@ -203,4 +203,38 @@ export const dbCommands: Record<string, DbCommand> = {
       return ExitCode.ok;
     },
   },
+  check: {
+    usage: 'schemagate db check [--database-url URL] [--json]',
+    summary:
+      'Test the migrations on a throwaway database: apply all, verify, revert all, compare with an empty schema, apply all again, compare with the first pass. Exit 4 when a down script is missing or wrong, 6 when a script fails.',
+    options: {},
+    positionals: 0,
+    async run(c) {
+      const config = configFrom(c.args, c.env);
+      const { roundTrip } = await import('../engine/roundtrip.js');
+      const { withScratchDatabase, withThrowawayServer } = await import('../engine/scratch.js');
+      const { formatDuration } = await import('../engine/time.js');
+      // Only an explicit --database-url names a server: DATABASE_URL is the application's database, not a place for scratch work.
+      const serverUrl = str(c.args, 'database-url');
+      const progress = (line: string) => c.out.progress(line);
+      const started = Date.now();
+      const run = (url: string, database: string) =>
+        roundTrip({ ...engineOptions(config, c.args, c.out, c.signal, { url }), log: (line) => c.out.debug(line) }, {
+          tables: config.verify.tables,
+          onStep: (s) => {
+            const [first, ...rest] = s.detail.split('\n');
+            c.out.result(`${s.ok ? c.out.paint('green', 'ok  ') : c.out.paint('red', 'FAIL')}  ${s.name}: ${first} (${formatDuration(s.ms)})`);
+            for (const line of rest) c.out.result(`        ${line}`);
+          },
+        }).then((r) => ({ ...r, database }));
+      const r = serverUrl
+        ? await withScratchDatabase({ url: serverUrl, applicationName: `${config.database.applicationName} check`, connectTimeoutMs: config.database.connectTimeoutMs }, progress, run)
+        : await withThrowawayServer(progress, run);
+      const seconds = (Date.now() - started) / 1000;
+      c.out.data({ ...r, server: serverUrl ? 'database-url' : 'embedded', seconds });
+      for (const p of r.problems) c.out.result(`\n${p}`);
+      c.out.result(r.ok ? `\nround trip clean: every migration applied, reverted and applied again (${seconds.toFixed(1)}s)` : `\nround trip failed: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} (${seconds.toFixed(1)}s)`);
+      return r.exitCode;
+    },
+  },
 };
