@@ -155,7 +155,13 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
       cause: e,
     });
   }
-  await ensureDatabase(opts.database, password, opts.port);
+  try {
+    await ensureDatabase(opts.database, password, opts.port);
+  } catch (e) {
+    // Started but unusable: do not leave the server running behind the error.
+    await server.stop().catch(() => undefined);
+    throw e;
+  }
   return {
     url,
     started: true,
