@@ -1,5 +1,4 @@
 import type { KubernetesObject, V1Deployment, V1Job } from '@kubernetes/client-node';
-import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { Output } from '../cli/output.js';
 import type { Config } from '../config/types.js';
 import { formatDuration } from '../engine/time.js';
@@ -11,7 +10,7 @@ import { renderAll, renderBackend, renderResetJob, renderSeedJob } from '../kube
 import { waitForRollout } from '../kube/rollout.js';
 import { waitForJob } from '../kube/wait-job.js';
 import { renderInputs } from './render-inputs.js';
-import { rendererFor } from './renderer.js';
+import { runSteps, type Step, type Task as TaskOf } from './listr.js';
 
 /** What every cluster pipeline needs, from flags and schemagate.yaml. */
 export interface ClusterRun {
@@ -37,7 +36,7 @@ export interface ClusterContext {
   backend?: { name: string; replicas: number; service: string | undefined };
 }
 
-type Task = ListrTaskWrapper<ClusterContext, any, any>;
+type Task = TaskOf<ClusterContext>;
 
 
 /** Everything rendered, split by the step that submits it. */
@@ -120,12 +119,8 @@ async function ensureBackendParked(run: ClusterRun, ctx: ClusterContext, task: T
   }
 }
 
-function listr(run: ClusterRun, tasks: { title: string; task: (ctx: ClusterContext, task: Task) => Promise<void> }[]) {
-  return new Listr<ClusterContext, any, any>(tasks, {
-    renderer: rendererFor(run.out),
-    exitOnError: true,
-    rendererOptions: { collapseErrors: false, outputBar: 5 } as never,
-  });
+function listr(run: ClusterRun, tasks: Step<ClusterContext>[]) {
+  return { run: (ctx: ClusterContext) => runSteps(run.out, tasks, ctx) };
 }
 
 /** `up`: base objects, migration Job, seed Job (suspended), then release the backend and await its rollout. */

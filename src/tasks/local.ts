@@ -1,12 +1,11 @@
 import { resolve } from 'node:path';
-import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { Config } from '../config/types.js';
 import type { Output } from '../cli/output.js';
 import type { EmbeddedServer } from '../engine/embedded.js';
 import type { EngineOptions } from '../engine/session.js';
 import type { StatusReport } from '../engine/status.js';
 import { formatDuration } from '../engine/time.js';
-import { rendererFor } from './renderer.js';
+import { runSteps, type Step, type Task as TaskOf } from './listr.js';
 
 /** What a local pipeline step may do; the steps call engine functions and nothing else (STYLE 5). */
 export type LocalStep = 'migrate' | 'seed' | 'verify' | 'reset' | 'status';
@@ -29,7 +28,7 @@ export interface LocalRun {
   engineFor(url: string, log: (line: string) => void): EngineOptions;
 }
 
-type Task = ListrTaskWrapper<LocalContext, any, any>;
+type Task = TaskOf<LocalContext>;
 
 /**
  * The `--local` pipeline: start (or reuse) the embedded PostgreSQL, run the
@@ -87,25 +86,22 @@ export async function runLocal(run: LocalRun): Promise<LocalContext> {
     },
   };
   const dir = resolve(run.config.root, run.config.local.dataDir);
-  const list = new Listr<LocalContext, any, any>(
-    [
-      {
-        title: 'Start the embedded PostgreSQL',
-        task: async (ctx, task) => {
-          const { startEmbedded } = await import('../engine/embedded.js');
-          ctx.server = await startEmbedded({ dir, port: run.config.local.port, database: run.config.local.database, fresh: run.fresh, log: log(task) });
-          task.title = ctx.server.started
-            ? `Embedded PostgreSQL ${ctx.server.initialised ? 'created' : 'started'} on port ${run.config.local.port} (data in ${run.config.local.dataDir})`
-            : `Embedded PostgreSQL already running on port ${run.config.local.port}`;
-        },
+  const list: Step<LocalContext>[] = [
+    {
+      title: 'Start the embedded PostgreSQL',
+      task: async (ctx, task) => {
+        const { startEmbedded } = await import('../engine/embedded.js');
+        ctx.server = await startEmbedded({ dir, port: run.config.local.port, database: run.config.local.database, fresh: run.fresh, log: log(task) });
+        task.title = ctx.server.started
+          ? `Embedded PostgreSQL ${ctx.server.initialised ? 'created' : 'started'} on port ${run.config.local.port} (data in ${run.config.local.dataDir})`
+          : `Embedded PostgreSQL already running on port ${run.config.local.port}`;
       },
-      ...run.steps.map((s) => ({ title: steps[s].title, task: steps[s].task })),
-    ],
-    { renderer: rendererFor(run.out), exitOnError: true, rendererOptions: { collapseErrors: false } as never },
-  );
+    },
+    ...run.steps.map((s) => ({ title: steps[s].title, task: steps[s].task })),
+  ];
   const ctx: LocalContext = { summary: [] };
   try {
-    await list.run(ctx);
+    await runSteps(run.out, list, ctx);
   } finally {
     await ctx.server?.stop().catch(() => undefined);
   }

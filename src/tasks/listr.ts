@@ -1,0 +1,38 @@
+import { Listr, type ListrTaskWrapper } from 'listr2';
+import type { Output } from '../cli/output.js';
+import { rendererFor } from './renderer.js';
+
+export type Task<C> = ListrTaskWrapper<C, any, any>;
+export interface Step<C> {
+  title: string;
+  task: (ctx: C, task: Task<C>) => Promise<void>;
+}
+
+/**
+ * Runs the steps as a listr2 list. A failed step's line shows the first line
+ * of its error only; the whole error (file:line:column, code frame, pod log,
+ * hint) is thrown once, for the CLI to print after the list.
+ */
+export async function runSteps<C extends object>(out: Output, steps: Step<C>[], ctx: C): Promise<C> {
+  let failure: unknown;
+  const list = new Listr<C, any, any>(
+    steps.map((s) => ({
+      title: s.title,
+      task: async (c: C, t: Task<C>) => {
+        try {
+          await s.task(c, t);
+        } catch (e) {
+          failure = e;
+          throw new Error(String((e as Error)?.message ?? e).split('\n')[0]);
+        }
+      },
+    })),
+    { renderer: rendererFor(out), exitOnError: true, rendererOptions: { collapseErrors: false, outputBar: 5 } as never },
+  );
+  try {
+    await list.run(ctx);
+  } catch (e) {
+    throw failure ?? e;
+  }
+  return ctx;
+}
