@@ -2,9 +2,19 @@
  * Starts the double by hand:
  *   npm run cluster:double -- [--time-scale F] [--absent-image GLOB]... [--present-image GLOB]... [--port N] [--kubeconfig-dir DIR]
  * Prints `KUBECONFIG=<path>` once it serves; runs until SIGTERM or SIGINT.
+ * schemagate's image (`schemagate:*`) runs the CLI built in this checkout, in
+ * the folder the double was started from (as the real image runs it in /app),
+ * so `schemagate up` can be tried against it.
  */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from './cli-args.js';
 import { startKubeDouble, type KubeDoubleOptions } from './index.js';
+
+// Built: dist/test/support/kube-double/main.js -> dist/src/cli.js; from source: dist/src/cli.js of the checkout.
+const above = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const cli = [join(above, 'src', 'cli.js'), join(above, 'dist', 'src', 'cli.js')].find((f) => existsSync(f)) ?? join(above, 'src', 'cli.js');
 
 async function main(): Promise<void> {
   let opts: KubeDoubleOptions;
@@ -15,7 +25,7 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const double = await startKubeDouble(opts);
+  const double = await startKubeDouble({ images: { 'schemagate:*': { entrypoint: [process.execPath, cli], workingDir: process.cwd() } }, ...opts });
   process.stdout.write(`KUBECONFIG=${double.kubeconfigPath}\n`);
   process.stderr.write(`kube-double serving ${double.server} (context ${double.contextName}, time scale ${double.timeScale})\n`);
   const keepAlive = setInterval(() => undefined, 1 << 30);
