@@ -189,13 +189,28 @@ export const clusterCommands: Record<string, DbCommand> = {
       return bad.some((x) => ['configuration', 'migrations', 'seeds', 'manifests'].includes(x.name)) ? ExitCode.validation : ExitCode.cluster;
     },
   ),
-  render: cmd('schemagate render [--image IMAGE] [--namespace NS]', 'Print every manifest that would be submitted, as YAML (no cluster needed).', {}, async (c) => {
-    const run = clusterRun(c);
-    const { renderAll, toYaml } = await import('../kube/render/index.js');
-    const { renderInputs } = await import('../tasks/render-inputs.js');
-    const objects = renderAll(run.config, { image: run.image, namespace: run.namespace, ...renderInputs(run.config) });
-    c.out.data(objects);
-    if (!c.out.json) process.stdout.write(toYaml(objects));
-    return ExitCode.ok;
-  }),
+  render: cmd(
+    'schemagate render [--image IMAGE] [--namespace NS] [--show-secrets]',
+    'Print every manifest that would be submitted, as YAML (no cluster needed). Secret values are hidden unless --show-secrets.',
+    { 'show-secrets': { type: 'boolean', description: 'print the Secrets\' values (e.g. to pipe into kubectl apply -f -)' } },
+    async (c) => {
+      const run = clusterRun(c);
+      const { renderAll, toYaml } = await import('../kube/render/index.js');
+      const { renderInputs } = await import('../tasks/render-inputs.js');
+      const objects = renderAll(run.config, { image: run.image, namespace: run.namespace, ...renderInputs(run.config) });
+      const shown = flag(c.args, 'show-secrets') ? objects : objects.map(hideSecretValues);
+      if (c.out.json) c.out.data(shown);
+      // Written as is: with --show-secrets the output is meant for kubectl, passwords included.
+      else process.stdout.write(toYaml(shown));
+      return ExitCode.ok;
+    },
+  ),
 };
+
+/** A Secret with every value replaced by `<hidden>`: output never shows a password unless asked to. */
+function hideSecretValues<T extends { kind?: string }>(o: T): T {
+  if (o.kind !== 'Secret') return o;
+  const s = o as T & { data?: Record<string, string>; stringData?: Record<string, string> };
+  const hide = (m: Record<string, string> | undefined) => (m ? Object.fromEntries(Object.keys(m).map((k) => [k, '<hidden: schemagate render --show-secrets>'])) : undefined);
+  return { ...s, ...(s.data ? { data: hide(s.data) } : {}), ...(s.stringData ? { stringData: hide(s.stringData) } : {}) };
+}
