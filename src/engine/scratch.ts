@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, SchemagateError } from '../errors.js';
 import { displayUrl } from '../redact.js';
 import { type ConnectOptions, ident, sqlState, withClient } from './connect.js';
+import { freePort } from '../util/net.js';
 
 /**
  * Throwaway databases for `db check`: a scratch database on a given server,
@@ -13,19 +13,6 @@ import { type ConnectOptions, ident, sqlState, withClient } from './connect.js';
  * `finally`, also when the work in them fails.
  */
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Creates `schemagate_check_<random>` on the server of `serverUrl`, runs `fn`
