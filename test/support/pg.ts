@@ -23,14 +23,7 @@ export function urlFor(database: string, user?: { name: string; password: string
 }
 
 export async function admin<T>(fn: (c: pg.Client) => Promise<T>, database = 'postgres'): Promise<T> {
-  const c = new pg.Client({ connectionString: urlFor(database) });
-  c.on('error', () => undefined);
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
+  return withDb(urlFor(database), fn);
 }
 
 /** Creates an empty database and returns its URL. */
