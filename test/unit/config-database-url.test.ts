@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ExitCode, SchemagateError } from '../../src/errors.js';
+import { ExitCode } from '../../src/errors.js';
 import { parseConfig, resolveDatabaseUrl } from '../../src/config/load.js';
 import { redact } from '../../src/redact.js';
+import { thrown } from '../support/thrown.js';
 
 const config = (yaml = '') => parseConfig(yaml, 'schemagate.yaml', '/app');
 
-function thrown(fn: () => unknown): SchemagateError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SchemagateError) return e;
-    throw e;
-  }
-  throw new Error('expected an error');
-}
 
 describe('resolveDatabaseUrl', () => {
   const fromConfig = config('database: { url: "postgres://cfg@db/app" }');

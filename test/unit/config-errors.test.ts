@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ExitCode, SchemagateError } from '../../src/errors.js';
 import { parseConfig } from '../../src/config/load.js';
+import { thrown } from '../support/thrown.js';
 
 /** The message of the error that `yaml` is rejected with. */
 function rejection(yaml: string): SchemagateError {
-  try {
-    parseConfig(yaml, 'schemagate.yaml', '/app');
-  } catch (e) {
-    if (e instanceof SchemagateError) return e;
-    throw e;
-  }
-  throw new Error('expected the configuration to be rejected');
+  return thrown(() => parseConfig(yaml, 'schemagate.yaml', '/app'));
 }
 
 /** The problem lines of a ConfigError (without the `file: N problems` header). */

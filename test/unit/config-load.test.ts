@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ExitCode, SchemagateError } from '../../src/errors.js';
+import { ExitCode } from '../../src/errors.js';
 import { defaultConfig, loadConfig, parseConfig } from '../../src/config/load.js';
+import { thrown } from '../support/thrown.js';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -12,15 +13,6 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'schemagate-config-'));
 }
 
-function thrown(fn: () => unknown): SchemagateError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SchemagateError) return e;
-    throw e;
-  }
-  throw new Error('expected an error');
-}
 
 describe('loadConfig', () => {
   it('uses every default when there is no schemagate.yaml', () => {

@@ -2,9 +2,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExitCode, SchemagateError } from '../../src/errors.js';
+import { ExitCode } from '../../src/errors.js';
 import { checksum } from '../../src/engine/checksum.js';
 import { FilesError, parseMigrationName, readMigrations, readSeeds } from '../../src/engine/files.js';
+import { thrown as rejection } from '../support/thrown.js';
 
 const NOT_A_NAME =
   "not a migration file name: expected NNN_description.sql (e.g. 001_create_users.sql), NNN_description.down.sql, rollback_NNN.sql or Flyway's V1__description.sql. Rename it, or move it out of this folder";
@@ -20,15 +21,6 @@ function folder(files: Record<string, string>): string {
   return dir;
 }
 
-function rejection(fn: () => unknown): SchemagateError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SchemagateError) return e;
-    throw e;
-  }
-  throw new Error('expected an error');
-}
 
 describe('parseMigrationName: plain names (NNN_description.sql)', () => {
   it.each([

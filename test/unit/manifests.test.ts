@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { V1Container, V1Deployment, V1Job, V1Secret, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import { defaultConfig } from '../../src/config/load.js';
-import { ExitCode, SchemagateError } from '../../src/errors.js';
+import { ExitCode } from '../../src/errors.js';
 import { ManifestFile, parseManifests, type Manifest } from '../../src/kube/render/index.js';
 import { schemaProblems } from './k8s-schema.js';
+import { thrown } from '../support/thrown.js';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const k8sDir = join(repo, 'k8s');
@@ -29,15 +30,6 @@ function one<T>(file: string, kind: string, name?: string): T {
   return found[0] as unknown as T;
 }
 
-function thrown(fn: () => unknown): SchemagateError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SchemagateError) return e;
-    throw e;
-  }
-  throw new Error('expected an error');
-}
 
 const secretRef = (c: V1Container, name: string) => c.env?.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
 

@@ -7,7 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import type { KubernetesObject, V1Container, V1Deployment, V1Job } from '@kubernetes/client-node';
 import { defaultConfig, parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
-import { ExitCode, SchemagateError } from '../../src/errors.js';
+import { ExitCode } from '../../src/errors.js';
 import {
   Label,
   contentHash,
@@ -20,6 +20,7 @@ import {
   toYaml,
 } from '../../src/kube/render/index.js';
 import { schemaProblems } from './k8s-schema.js';
+import { thrown } from '../support/thrown.js';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const config = defaultConfig(repo);
@@ -30,15 +31,6 @@ function withConfig(yaml: string, root = repo): Config {
   return parseConfig(yaml, 'test.yaml', root);
 }
 
-function thrown(fn: () => unknown): SchemagateError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SchemagateError) return e;
-    throw e;
-  }
-  throw new Error('expected an error');
-}
 
 const containerOf = (job: V1Job): V1Container => job.spec!.template.spec!.containers[0]!;
 const migrate = (c: Config = config, extra: Partial<Parameters<typeof renderMigrationJob>[1]> = {}) =>
