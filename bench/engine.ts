@@ -56,7 +56,8 @@ function fail(message: string): never {
 
 function list(text: string, what: string): number[] {
   const xs = text.split(',').map((s) => Number(s.trim()));
-  if (xs.some((x) => !Number.isInteger(x) || x < 1)) fail(`bench: --${what} ${text}: expected positive integers separated by commas (e.g. --${what} 100,1000)`);
+  if (xs.some((x) => !Number.isInteger(x) || x < 1))
+    fail(`bench: --${what} ${text}: expected positive integers separated by commas (e.g. --${what} 100,1000)`);
   return xs;
 }
 
@@ -86,7 +87,8 @@ function options() {
   if (values.cli) cli = resolve(values.cli);
   const ns = list(values.n, 'n');
   const runsList = values.runs ? list(values.runs, 'runs') : ns.map((n) => (n <= 200 ? 7 : 3));
-  if (runsList.length !== 1 && runsList.length !== ns.length) fail(`bench: --runs ${values.runs}: give one number, or one per --n (${ns.length})`);
+  if (runsList.length !== 1 && runsList.length !== ns.length)
+    fail(`bench: --runs ${values.runs}: give one number, or one per --n (${ns.length})`);
   const tools = values.only.split(',').map((s) => s.trim()) as Tool[];
   const unknown = tools.filter((t) => !TOOLS.includes(t));
   if (unknown.length) fail(`bench: --only: unknown tool ${unknown.join(', ')}; expected some of ${TOOLS.join(', ')}`);
@@ -130,7 +132,9 @@ function machine(server: BenchServer, psqlVersion: string) {
     }
   };
   const dirty = git(['status', '--porcelain', '--', ':(top)src']) ? ' (src/ has uncommitted changes)' : '';
-  const drizzle = (JSON.parse(readFileSync(join(repo, 'node_modules', 'drizzle-orm', 'package.json'), 'utf8')) as { version: string }).version;
+  const drizzle = (
+    JSON.parse(readFileSync(join(repo, 'node_modules', 'drizzle-orm', 'package.json'), 'utf8')) as { version: string }
+  ).version;
   return {
     nproc: availableParallelism(),
     cpu: cpus()[0]?.model ?? '?',
@@ -192,13 +196,29 @@ async function benchN(
   const migrations = generateMigrations(n);
   const paths = writeSchemagateDir(files, migrations);
   writeDrizzleDir(drizzleDir, migrations);
-  const m: Measurements = { fresh: new Map(), noop: new Map(), ratios: new Map(), noisy: 0, waitedMs: 0, clientCpu: new Map(), serverCpu: new Map() };
+  const m: Measurements = {
+    fresh: new Map(),
+    noop: new Map(),
+    ratios: new Map(),
+    noisy: 0,
+    waitedMs: 0,
+    clientCpu: new Map(),
+    serverCpu: new Map(),
+  };
   const quiet = async () => {
-    const q = await waitQuiet({ threshold: cfg.quietShare, windowMs: 300, deadlineMs: cfg.quietDeadlineMs, now: () => performance.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
+    const q = await waitQuiet({
+      threshold: cfg.quietShare,
+      windowMs: 300,
+      deadlineMs: cfg.quietDeadlineMs,
+      now: () => performance.now(),
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    });
     m.waitedMs += q.waitedMs;
     if (!q.quiet) {
       m.noisy++;
-      log(`  (the machine stayed busy for ${secs(q.waitedMs)} s, ${Math.round((q.busy ?? 0) * 100)}% of the CPUs: measuring anyway)`);
+      log(
+        `  (the machine stayed busy for ${secs(q.waitedMs)} s, ${Math.round((q.busy ?? 0) * 100)}% of the CPUs: measuring anyway)`,
+      );
     }
   };
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
@@ -206,11 +226,40 @@ async function benchN(
   for (const k of Object.keys(env)) if (k.startsWith('PG') || k === 'DATABASE_URL') delete env[k];
   const t = { cwd: work, env, timeoutMs: cfg.timeoutMs };
   const applies: Partial<Record<Tool, (url: string) => Promise<number>>> = {
-    psql: async (url) => (await timed('psql --single-transaction', 'psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', url, ...paths.flatMap((p) => ['-f', p])], t)).ms,
+    psql: async (url) =>
+      (
+        await timed(
+          'psql --single-transaction',
+          'psql',
+          ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', url, ...paths.flatMap((p) => ['-f', p])],
+          t,
+        )
+      ).ms,
     'psql-loop': async (url) =>
-      (await timed('a psql-per-file shell loop', 'sh', ['-c', 'for f in "$0"/*.sql; do psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d "$1" -f "$f" || exit 1; done', files, url], t)).ms,
-    schemagate: async (url) => (await timed('schemagate db migrate', process.execPath, [cli, 'db', 'migrate', '--database-url', url, '--migrations', files], t)).ms,
-    drizzle: async (url) => (await timed("drizzle-orm's migrator", process.execPath, [drizzleScript, url, drizzleDir], t)).ms,
+      (
+        await timed(
+          'a psql-per-file shell loop',
+          'sh',
+          [
+            '-c',
+            'for f in "$0"/*.sql; do psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d "$1" -f "$f" || exit 1; done',
+            files,
+            url,
+          ],
+          t,
+        )
+      ).ms,
+    schemagate: async (url) =>
+      (
+        await timed(
+          'schemagate db migrate',
+          process.execPath,
+          [cli, 'db', 'migrate', '--database-url', url, '--migrations', files],
+          t,
+        )
+      ).ms,
+    drizzle: async (url) =>
+      (await timed("drizzle-orm's migrator", process.execPath, [drizzleScript, url, drizzleDir], t)).ms,
   };
   let expected: string | undefined;
   try {
@@ -222,7 +271,8 @@ async function benchN(
       for (const tool of order) {
         if (tool === 'node') {
           await quiet();
-          for (let k = 0; k < cfg.noopRepeats; k++) push(m.noop, 'node', (await timed('node -e 0', process.execPath, ['-e', '0'], t)).ms);
+          for (let k = 0; k < cfg.noopRepeats; k++)
+            push(m.noop, 'node', (await timed('node -e 0', process.execPath, ['-e', '0'], t)).ms);
           continue;
         }
         const db = `bench_${tool.replace('-', '_')}_${n}`;
@@ -241,7 +291,10 @@ async function benchN(
           if (tool === 'psql') psqlThisRun.ms = ms;
           const f = await fingerprint(url);
           expected ??= f;
-          if (f !== expected) throw new Error(`bench: ${tool} left ${f} in the database, another tool left ${expected}: one of them did not apply every migration`);
+          if (f !== expected)
+            throw new Error(
+              `bench: ${tool} left ${f} in the database, another tool left ${expected}: one of them did not apply every migration`,
+            );
           let noopLine = '';
           if (tool === 'schemagate' || tool === 'drizzle') {
             await server.checkpoint();
@@ -274,16 +327,33 @@ function medianPhases(all: readonly Phase[][]): Phase[] {
  * schemagate's fresh apply and no-op run, phase by phase (probe timestamps),
  * and a CPU profile of one no-op run.
  */
-async function schemagatePhases(server: BenchServer, n: number, repeats: { fresh: number; noop: number }, cfg: ReturnType<typeof options>, log: (line: string) => void) {
+async function schemagatePhases(
+  server: BenchServer,
+  n: number,
+  repeats: { fresh: number; noop: number },
+  cfg: ReturnType<typeof options>,
+  log: (line: string) => void,
+) {
   const work = mkdtempSync(join(tmpdir(), `schemagate-bench-phases-${n}-`));
   const files = join(work, 'migrations');
   writeSchemagateDir(files, generateMigrations(n));
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  const quiet = () => waitQuiet({ threshold: cfg.quietShare, windowMs: 300, deadlineMs: cfg.quietDeadlineMs, now: () => performance.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
+  const quiet = () =>
+    waitQuiet({
+      threshold: cfg.quietShare,
+      windowMs: 300,
+      deadlineMs: cfg.quietDeadlineMs,
+      now: () => performance.now(),
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    });
   const probed = async (url: string, k: string) => {
     const out = join(work, `probe-${k}.json`);
     const args = ['--import', probe, cli, 'db', 'migrate', '--database-url', url, '--migrations', files];
-    const run = await timed('schemagate db migrate (probed)', process.execPath, args, { cwd: work, env: { ...env, SCHEMAGATE_BENCH_PROBE_OUT: out }, timeoutMs: cfg.timeoutMs });
+    const run = await timed('schemagate db migrate (probed)', process.execPath, args, {
+      cwd: work,
+      env: { ...env, SCHEMAGATE_BENCH_PROBE_OUT: out },
+      timeoutMs: cfg.timeoutMs,
+    });
     return { phases: phasesOf(JSON.parse(readFileSync(out, 'utf8')) as ProbeReport, run, files), ms: run.ms };
   };
   const db = `bench_phases_${n}`;
@@ -308,22 +378,60 @@ async function schemagatePhases(server: BenchServer, n: number, repeats: { fresh
     }
     const profDir = join(work, 'prof');
     await quiet();
-    await timed('schemagate db migrate (--cpu-prof)', process.execPath, ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', profDir, cli, 'db', 'migrate', '--database-url', server.urlFor(db), '--migrations', files], {
-      cwd: work,
-      env,
-      timeoutMs: cfg.timeoutMs,
-    });
+    await timed(
+      'schemagate db migrate (--cpu-prof)',
+      process.execPath,
+      [
+        '--cpu-prof',
+        '--cpu-prof-interval',
+        '100',
+        '--cpu-prof-dir',
+        profDir,
+        cli,
+        'db',
+        'migrate',
+        '--database-url',
+        server.urlFor(db),
+        '--migrations',
+        files,
+      ],
+      {
+        cwd: work,
+        env,
+        timeoutMs: cfg.timeoutMs,
+      },
+    );
     const profFile = join(profDir, readdirSync(profDir)[0]!);
-    const profile = summarizeProfile(profFile, repo, ['readMigrations', 'normalizeSql', 'checksum', 'loadConfig', 'connect', 'planFor', 'buildPlan']);
+    const profile = summarizeProfile(profFile, repo, [
+      'readMigrations',
+      'normalizeSql',
+      'checksum',
+      'loadConfig',
+      'connect',
+      'planFor',
+      'buildPlan',
+    ]);
     log(`  phases measured: ${repeats.fresh} probed fresh applies, ${repeats.noop} probed no-op runs, one profile`);
-    return { n, fresh: medianPhases(fresh), freshTotal: median(freshTotals), noop: medianPhases(noop), noopTotal: median(noopTotals), profile };
+    return {
+      n,
+      fresh: medianPhases(fresh),
+      freshTotal: median(freshTotals),
+      noop: medianPhases(noop),
+      noopTotal: median(noopTotals),
+      profile,
+    };
   } finally {
     await server.dropDatabase(db);
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-function report(results: Map<number, Measurements>, info: ReturnType<typeof machine>, tools: readonly Tool[], phases: Awaited<ReturnType<typeof schemagatePhases>> | undefined): string {
+function report(
+  results: Map<number, Measurements>,
+  info: ReturnType<typeof machine>,
+  tools: readonly Tool[],
+  phases: Awaited<ReturnType<typeof schemagatePhases>> | undefined,
+): string {
   const out: string[] = [];
   const freshTools = tools.filter((t) => t !== 'node');
   for (const [n, m] of results) {
@@ -331,7 +439,11 @@ function report(results: Map<number, Measurements>, info: ReturnType<typeof mach
     const rows = freshTools.map((tool) => {
       const s = summarize(m.fresh.get(tool) ?? []);
       return [
-        tool === 'psql' ? 'psql --single-transaction (floor)' : tool === 'psql-loop' ? 'psql per file (shell loop)' : tool,
+        tool === 'psql'
+          ? 'psql --single-transaction (floor)'
+          : tool === 'psql-loop'
+            ? 'psql per file (shell loop)'
+            : tool,
         secs(s.median),
         secs(s.min),
         secs(s.max),
@@ -343,15 +455,45 @@ function report(results: Map<number, Measurements>, info: ReturnType<typeof mach
       ];
     });
     const noise = `${m.noisy} timed run(s) started with the CPUs busier than the quiet threshold; ${secs(m.waitedMs)} s spent waiting for quiet.`;
-    out.push(`### Fresh apply, N = ${n}\n`, noise, '', markdownTable(['tool', 'median s', 'min s', 'max s', 'runs', 'x psql (median of per-run ratios)', 'x psql (ratio of medians)', 'client CPU s', 'server CPU s'], rows), '');
+    out.push(
+      `### Fresh apply, N = ${n}\n`,
+      noise,
+      '',
+      markdownTable(
+        [
+          'tool',
+          'median s',
+          'min s',
+          'max s',
+          'runs',
+          'x psql (median of per-run ratios)',
+          'x psql (ratio of medians)',
+          'client CPU s',
+          'server CPU s',
+        ],
+        rows,
+      ),
+      '',
+    );
     const nodeMedian = median(m.noop.get('node') ?? []);
     const noopRows = (['node', 'schemagate', 'drizzle'] as const)
       .filter((tool) => m.noop.has(tool))
       .map((tool) => {
         const s = summarize(m.noop.get(tool)!);
-        return [tool === 'node' ? 'node -e 0 (start-up floor)' : `${tool} no-op rerun`, secs(s.median), secs(s.min), secs(s.max), String(s.count), tool === 'node' ? '-' : `+${secs(s.median - nodeMedian)}`];
+        return [
+          tool === 'node' ? 'node -e 0 (start-up floor)' : `${tool} no-op rerun`,
+          secs(s.median),
+          secs(s.min),
+          secs(s.max),
+          String(s.count),
+          tool === 'node' ? '-' : `+${secs(s.median - nodeMedian)}`,
+        ];
       });
-    out.push(`### No-op rerun on an up-to-date database, N = ${n}\n`, markdownTable(['run', 'median s', 'min s', 'max s', 'samples', 'over node -e 0, s'], noopRows), '');
+    out.push(
+      `### No-op rerun on an up-to-date database, N = ${n}\n`,
+      markdownTable(['run', 'median s', 'min s', 'max s', 'samples', 'over node -e 0, s'], noopRows),
+      '',
+    );
   }
   const big = Math.max(...results.keys());
   const m = results.get(big);
@@ -375,16 +517,28 @@ function report(results: Map<number, Measurements>, info: ReturnType<typeof mach
   if (phases) {
     out.push(
       `### Phases of schemagate's fresh apply, N = ${phases.n} (medians of probed runs; whole process ${secs(phases.freshTotal)} s)\n`,
-      markdownTable(['phase', 'ms'], phases.fresh.map((p) => [p.name, p.ms.toFixed(1)])),
+      markdownTable(
+        ['phase', 'ms'],
+        phases.fresh.map((p) => [p.name, p.ms.toFixed(1)]),
+      ),
       '',
       `### Phases of schemagate's no-op run, N = ${phases.n} (medians of probed runs; whole process ${secs(phases.noopTotal)} s)\n`,
-      markdownTable(['phase', 'ms'], phases.noop.map((p) => [p.name, p.ms.toFixed(1)])),
+      markdownTable(
+        ['phase', 'ms'],
+        phases.noop.map((p) => [p.name, p.ms.toFixed(1)]),
+      ),
       '',
       `CPU profile of one no-op run (--cpu-prof, 0.1 ms sampling; ${phases.profile.total.toFixed(0)} ms profiled), self time by package or file, top 15:\n`,
-      markdownTable(['where', 'ms'], phases.profile.groups.slice(0, 15).map((g) => [g.name, g.ms.toFixed(1)])),
+      markdownTable(
+        ['where', 'ms'],
+        phases.profile.groups.slice(0, 15).map((g) => [g.name, g.ms.toFixed(1)]),
+      ),
       '',
       'Inclusive CPU time of named functions in that profile:\n',
-      markdownTable(['function', 'ms'], phases.profile.inclusive.map((g) => [g.name, g.ms.toFixed(1)])),
+      markdownTable(
+        ['function', 'ms'],
+        phases.profile.inclusive.map((g) => [g.name, g.ms.toFixed(1)]),
+      ),
       '',
     );
   }
@@ -392,7 +546,9 @@ function report(results: Map<number, Measurements>, info: ReturnType<typeof mach
     '### Machine\n',
     `- CPUs (nproc): ${info.nproc} (${info.cpu})`,
     `- PostgreSQL: ${info.postgres}`,
-    `- server settings: ${Object.entries(info.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    `- server settings: ${Object.entries(info.settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
     `- psql: ${info.psql}`,
     `- Node.js: ${info.node}`,
     `- drizzle-orm: ${info.drizzle}`,
@@ -418,24 +574,40 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stopOnSignal);
   try {
     const info = machine(server, psql);
-    log(`bench: ${info.postgres}; fsync=${info.settings.fsync}, synchronous_commit=${info.settings.synchronous_commit}`);
+    log(
+      `bench: ${info.postgres}; fsync=${info.settings.fsync}, synchronous_commit=${info.settings.synchronous_commit}`,
+    );
     const results = new Map<number, Measurements>();
     for (const [i, n] of cfg.ns.entries()) {
       log(`bench: N=${n}, ${cfg.runs(i)} runs of ${cfg.tools.join(', ')}`);
       results.set(n, await benchN(server, n, cfg.runs(i), cfg, log));
     }
     const big = Math.max(...cfg.ns);
-    const phases = cfg.phases && cfg.tools.includes('schemagate') ? await schemagatePhases(server, big, { fresh: 3, noop: 7 }, cfg, log) : undefined;
+    const phases =
+      cfg.phases && cfg.tools.includes('schemagate')
+        ? await schemagatePhases(server, big, { fresh: 3, noop: 7 }, cfg, log)
+        : undefined;
     const text = report(results, info, cfg.tools, phases);
     process.stdout.write(`${text}\n`);
     if (cfg.json) {
       const plain = Object.fromEntries(
         [...results].map(([n, m]) => [
           n,
-          { fresh: Object.fromEntries(m.fresh), noop: Object.fromEntries(m.noop), ratios: Object.fromEntries(m.ratios), clientCpu: Object.fromEntries(m.clientCpu), serverCpu: Object.fromEntries(m.serverCpu), noisy: m.noisy, waitedMs: m.waitedMs },
+          {
+            fresh: Object.fromEntries(m.fresh),
+            noop: Object.fromEntries(m.noop),
+            ratios: Object.fromEntries(m.ratios),
+            clientCpu: Object.fromEntries(m.clientCpu),
+            serverCpu: Object.fromEntries(m.serverCpu),
+            noisy: m.noisy,
+            waitedMs: m.waitedMs,
+          },
         ]),
       );
-      writeFileSync(cfg.json, JSON.stringify({ machine: info, args: process.argv.slice(2), results: plain, phases }, null, 2));
+      writeFileSync(
+        cfg.json,
+        JSON.stringify({ machine: info, args: process.argv.slice(2), results: plain, phases }, null, 2),
+      );
     }
   } finally {
     await server.stop();

@@ -23,7 +23,24 @@ interface Table {
   hasUpdatedAt: boolean;
 }
 
-const NOUNS = ['accounts', 'customers', 'orders', 'invoices', 'products', 'shipments', 'payments', 'addresses', 'tickets', 'events', 'projects', 'tasks', 'comments', 'teams', 'devices', 'sessions'];
+const NOUNS = [
+  'accounts',
+  'customers',
+  'orders',
+  'invoices',
+  'products',
+  'shipments',
+  'payments',
+  'addresses',
+  'tickets',
+  'events',
+  'projects',
+  'tasks',
+  'comments',
+  'teams',
+  'devices',
+  'sessions',
+];
 const STATUSES = ['new', 'active', 'paused', 'closed'];
 
 /** mulberry32: a small seeded PRNG, so every run generates the same files. */
@@ -42,15 +59,19 @@ export function generateMigrations(n: number, seed = 20240601): GeneratedMigrati
   const rand = prng(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
   // Recent tables are referenced more often, as in a real history.
-  const pick = (tables: Table[]) => tables[Math.max(0, tables.length - 1 - Math.floor(Math.pow(rand(), 2) * tables.length))]!;
+  const pick = (tables: Table[]) =>
+    tables[Math.max(0, tables.length - 1 - Math.floor(Math.pow(rand(), 2) * tables.length))]!;
   const tables: Table[] = [];
   const out: GeneratedMigration[] = [];
 
   const createTable = (i: number): { desc: string; statements: string[] } => {
     const name = `${NOUNS[i % NOUNS.length]}_${i}`;
-    const parents = tables.length === 0 ? [] : tables.length === 1 || rand() < 0.7 ? [pick(tables)] : [pick(tables), pick(tables)];
+    const parents =
+      tables.length === 0 ? [] : tables.length === 1 || rand() < 0.7 ? [pick(tables)] : [pick(tables), pick(tables)];
     const uniqueParents = [...new Map(parents.map((p) => [p.name, p])).values()];
-    const fkCols = uniqueParents.map((p) => `  ${p.name}_id bigint NOT NULL REFERENCES ${p.name} (id) ON DELETE CASCADE,`);
+    const fkCols = uniqueParents.map(
+      (p) => `  ${p.name}_id bigint NOT NULL REFERENCES ${p.name} (id) ON DELETE CASCADE,`,
+    );
     const rows = int(10, 120);
     const statements = [
       `CREATE TABLE ${name} (\n  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n${fkCols.join('\n')}${fkCols.length ? '\n' : ''}  name text NOT NULL,\n  status text NOT NULL DEFAULT 'new' CHECK (status IN (${STATUSES.map((s) => `'${s}'`).join(', ')})),\n  amount numeric(12, 2) NOT NULL DEFAULT 0,\n  payload jsonb NOT NULL DEFAULT '{}'::jsonb,\n  created_at timestamptz NOT NULL DEFAULT now()\n)`,
@@ -93,7 +114,9 @@ export function generateMigrations(n: number, seed = 20240601): GeneratedMigrati
     const cols = [...t.fkCols, 'name', 'status', 'amount', 'payload'];
     // Copies get ids above `rows`, so deleting some of them never breaks a later child's foreign key.
     const statements = t.fkCols.length
-      ? [`INSERT INTO ${t.name} (${cols.join(', ')})\nSELECT ${[...t.fkCols, `name || ' #${i}'`, `'new'`, 'amount + 1', `payload || '{"copy": true}'`].join(', ')}\nFROM ${t.name} WHERE id % 10 = 1`]
+      ? [
+          `INSERT INTO ${t.name} (${cols.join(', ')})\nSELECT ${[...t.fkCols, `name || ' #${i}'`, `'new'`, 'amount + 1', `payload || '{"copy": true}'`].join(', ')}\nFROM ${t.name} WHERE id % 10 = 1`,
+        ]
       : [
           `INSERT INTO ${t.name} (name, status, amount) VALUES\n  ${Array.from({ length: 5 }, (_, k) => `('extra ${i}.${k + 1}', '${STATUSES[k % STATUSES.length]}', ${(k + 1) * 10}.50)`).join(',\n  ')}`,
         ];
@@ -132,7 +155,15 @@ export function generateMigrations(n: number, seed = 20240601): GeneratedMigrati
   for (let i = 1; i <= n; i++) {
     const r = rand();
     const m =
-      tables.length < 3 || r < 0.55 ? createTable(i) : r < 0.75 ? alterTable() : r < 0.85 ? insertRows(i) : r < 0.93 ? functionAndTrigger(i) : view(i);
+      tables.length < 3 || r < 0.55
+        ? createTable(i)
+        : r < 0.75
+          ? alterTable()
+          : r < 0.85
+            ? insertRows(i)
+            : r < 0.93
+              ? functionAndTrigger(i)
+              : view(i);
     out.push({ name: `${String(i).padStart(4, '0')}_${m.desc}`, statements: m.statements });
   }
   return out;
@@ -162,9 +193,21 @@ export function writeDrizzleDir(dir: string, migrations: readonly GeneratedMigra
   mkdirSync(join(dir, 'meta'), { recursive: true });
   // drizzle orders by `when` (folderMillis) and applies those newer than the last applied one.
   const base = Date.UTC(2024, 0, 1);
-  const entries = migrations.map((m, idx) => ({ idx, version: '7', when: base + idx * 1000, tag: m.name, breakpoints: true }));
-  writeFileSync(join(dir, 'meta', '_journal.json'), JSON.stringify({ version: '7', dialect: 'postgresql', entries }, null, 2));
+  const entries = migrations.map((m, idx) => ({
+    idx,
+    version: '7',
+    when: base + idx * 1000,
+    tag: m.name,
+    breakpoints: true,
+  }));
+  writeFileSync(
+    join(dir, 'meta', '_journal.json'),
+    JSON.stringify({ version: '7', dialect: 'postgresql', entries }, null, 2),
+  );
   for (const m of migrations) {
-    writeFileSync(join(dir, `${m.name}.sql`), m.statements.map((s) => `${s};`).join('\n--> statement-breakpoint\n') + '\n');
+    writeFileSync(
+      join(dir, `${m.name}.sql`),
+      m.statements.map((s) => `${s};`).join('\n--> statement-breakpoint\n') + '\n',
+    );
   }
 }

@@ -30,7 +30,8 @@ function project(namespace: string, url: string, image: string): string {
   cpSync(join(repo, 'migrations'), join(dir, 'migrations'), { recursive: true });
   cpSync(join(repo, 'seeds'), join(dir, 'seeds'), { recursive: true });
   mkdirSync(join(dir, 'k8s'));
-  const secret = (name: string) => `apiVersion: v1\nkind: Secret\nmetadata: { name: ${name} }\nstringData: { DATABASE_URL: "${url}" }\n`;
+  const secret = (name: string) =>
+    `apiVersion: v1\nkind: Secret\nmetadata: { name: ${name} }\nstringData: { DATABASE_URL: "${url}" }\n`;
   writeFileSync(join(dir, 'k8s/namespace.yaml'), `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${namespace} }\n`);
   writeFileSync(join(dir, 'k8s/secrets.yaml'), `${secret('schemagate-migrator')}---\n${secret('schemagate-app')}`);
   writeFileSync(
@@ -50,7 +51,10 @@ spec:
         - { name: app, image: node:22-alpine, command: ["node", "-e", "setInterval(() => {}, 1 << 30)"] }
 `,
   );
-  writeFileSync(join(dir, 'schemagate.yaml'), `kubernetes:\n  namespace: ${namespace}\n  image: ${image}\n  manifests: k8s\n  timeout: 60s\n`);
+  writeFileSync(
+    join(dir, 'schemagate.yaml'),
+    `kubernetes:\n  namespace: ${namespace}\n  image: ${image}\n  manifests: k8s\n  timeout: 60s\n`,
+  );
   return dir;
 }
 
@@ -67,8 +71,15 @@ async function main(): Promise<void> {
       const image = `schemagate:bench-${i}`;
       const dir = project(ns, url, image);
       double.setImageConfig(image, { entrypoint: [process.execPath, cli], workingDir: dir });
-      const r = await timed(`up #${i + 1}`, process.execPath, [cli, 'up', '--json'], { cwd: dir, env: { ...process.env, KUBECONFIG: double.kubeconfigPath, CI: '1' }, timeoutMs: 120_000 });
-      const report = JSON.parse(r.output.slice(r.output.indexOf('{'))) as { releaseLatencyMs?: number; migrationMs?: number };
+      const r = await timed(`up #${i + 1}`, process.execPath, [cli, 'up', '--json'], {
+        cwd: dir,
+        env: { ...process.env, KUBECONFIG: double.kubeconfigPath, CI: '1' },
+        timeoutMs: 120_000,
+      });
+      const report = JSON.parse(r.output.slice(r.output.indexOf('{'))) as {
+        releaseLatencyMs?: number;
+        migrationMs?: number;
+      };
       const c = new pg.Client({ connectionString: url });
       await c.connect();
       const sql = Number((await c.query(`SELECT sum(execution_time_ms) AS ms FROM schemagate_migrations`)).rows[0].ms);

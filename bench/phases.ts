@@ -85,7 +85,11 @@ function groupOf(node: ProfileNode, root: string): string {
  * Self time of a `--cpu-prof` profile by package or schemagate file, and the
  * inclusive time of a few named functions (how long their calls took on CPU).
  */
-export function summarizeProfile(path: string, root: string, functions: readonly string[]): { total: number; groups: Phase[]; inclusive: Phase[] } {
+export function summarizeProfile(
+  path: string,
+  root: string,
+  functions: readonly string[],
+): { total: number; groups: Phase[]; inclusive: Phase[] } {
   const p = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();

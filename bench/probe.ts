@@ -75,8 +75,16 @@ for (const method of ['connect', 'query', 'end'] as const) {
   const original = proto[method]!;
   proto[method] = function (this: unknown, ...args: unknown[]) {
     const first = args[0];
-    const text = typeof first === 'string' ? first : typeof first === 'object' && first && 'text' in first ? String((first as { text: unknown }).text) : '';
-    const event: ProbeEvent = { at: epoch(), what: method === 'query' ? `query ${text.replace(/\s+/g, ' ').trim().slice(0, 70)}` : method };
+    const text =
+      typeof first === 'string'
+        ? first
+        : typeof first === 'object' && first && 'text' in first
+          ? String((first as { text: unknown }).text)
+          : '';
+    const event: ProbeEvent = {
+      at: epoch(),
+      what: method === 'query' ? `query ${text.replace(/\s+/g, ' ').trim().slice(0, 70)}` : method,
+    };
     events.push(event);
     const r = original.apply(this, args);
     if (r && typeof (r as Promise<unknown>).then === 'function') {

@@ -34,7 +34,13 @@ export interface QuietResult {
   quiet: boolean;
 }
 
-export async function waitQuiet(opts: { threshold: number; windowMs: number; deadlineMs: number; now: () => number; sleep: (ms: number) => Promise<void> }): Promise<QuietResult> {
+export async function waitQuiet(opts: {
+  threshold: number;
+  windowMs: number;
+  deadlineMs: number;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}): Promise<QuietResult> {
   const started = opts.now();
   for (;;) {
     const busy = await busyShare(opts.windowMs, opts.sleep);

@@ -25,14 +25,22 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-
 function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${encodeURIComponent(database)}`;
   return u.toString();
 }
 
-const REPORTED = ['server_version', 'fsync', 'synchronous_commit', 'full_page_writes', 'wal_level', 'shared_buffers', 'max_wal_size', 'checkpoint_timeout'];
+const REPORTED = [
+  'server_version',
+  'fsync',
+  'synchronous_commit',
+  'full_page_writes',
+  'wal_level',
+  'shared_buffers',
+  'max_wal_size',
+  'checkpoint_timeout',
+];
 
 async function connectAdmin(adminUrl: string, stopOnError: () => Promise<void>): Promise<BenchServer> {
   const admin = new pg.Client({ connectionString: adminUrl, application_name: 'schemagate bench admin' });
@@ -42,12 +50,22 @@ async function connectAdmin(adminUrl: string, stopOnError: () => Promise<void>):
     await stopOnError();
     throw new Error(`bench: could not connect to PostgreSQL at ${new URL(adminUrl).host}: ${(e as Error).message}`);
   }
-  const { rows } = await admin.query<{ name: string; setting: string; unit: string | null }>('SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)', [REPORTED]);
-  const settings = Object.fromEntries(rows.map((r) => [r.name, r.unit && r.unit !== 'ms' && r.unit !== 's' ? `${r.setting} (${r.unit})` : `${r.setting}${r.unit ?? ''}`]));
+  const { rows } = await admin.query<{ name: string; setting: string; unit: string | null }>(
+    'SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)',
+    [REPORTED],
+  );
+  const settings = Object.fromEntries(
+    rows.map((r) => [
+      r.name,
+      r.unit && r.unit !== 'ms' && r.unit !== 's' ? `${r.setting} (${r.unit})` : `${r.setting}${r.unit ?? ''}`,
+    ]),
+  );
   const version = (await admin.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v;
   const ident = (name: string) => admin.escapeIdentifier(name);
   const backend = (await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-  const postmaster = ['localhost', '127.0.0.1', '[::1]'].includes(new URL(adminUrl).hostname) ? postmasterOf(backend) : undefined;
+  const postmaster = ['localhost', '127.0.0.1', '[::1]'].includes(new URL(adminUrl).hostname)
+    ? postmasterOf(backend)
+    : undefined;
   return {
     urlFor: (database) => withDatabase(adminUrl, database),
     version,

@@ -18,7 +18,9 @@ export class ChildFailed extends Error {
     readonly what: string,
     readonly result: Timed,
   ) {
-    super(`bench: ${what} exited with ${result.signal ?? `code ${result.code}`} after ${Math.round(result.ms)} ms; its last output:\n${result.output.slice(-3000)}`);
+    super(
+      `bench: ${what} exited with ${result.signal ?? `code ${result.code}`} after ${Math.round(result.ms)} ms; its last output:\n${result.output.slice(-3000)}`,
+    );
   }
 }
 
@@ -39,12 +41,22 @@ function tail(max: number) {
  * Runs `command` as a whole process and times it. It runs in its own process
  * group, so a timeout kills whatever it started too (a shell loop's psql).
  */
-export function timed(what: string, command: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Timed> {
+export function timed(
+  what: string,
+  command: string,
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const out = tail(8000);
     const spawnedAt = performance.timeOrigin + performance.now();
     const started = process.hrtime.bigint();
-    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(command, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     child.stdout.on('data', out.add);
     child.stderr.on('data', out.add);
     let timedOut = false;

@@ -12,26 +12,59 @@ import { didYouMean } from './util/did-you-mean.js';
  */
 interface TopCommand {
   summary: string;
-  load(): Promise<{ usage: string; summary: string; options: import('./cli/args.js').Options; positionals: number; run(c: CommandContext): Promise<ExitCode> }>;
+  load(): Promise<{
+    usage: string;
+    summary: string;
+    options: import('./cli/args.js').Options;
+    positionals: number;
+    run(c: CommandContext): Promise<ExitCode>;
+  }>;
 }
 
 const top: Record<string, TopCommand> = {
-  up: { summary: 'migrate, create the seed Job suspended, release the backend (--local: embedded PostgreSQL)', load: async () => (await import('./cli/cluster.js')).clusterCommands.up! },
-  migrate: { summary: 'run the migration Job and wait for it (--local: on the embedded PostgreSQL)', load: async () => (await import('./cli/cluster.js')).clusterCommands.migrate! },
-  seed: { summary: 'resume the seed Job and wait for it (--local: on the embedded PostgreSQL)', load: async () => (await import('./cli/cluster.js')).clusterCommands.seed! },
-  reset: { summary: 'drop and recreate the schema, then migrate (local contexts only)', load: async () => (await import('./cli/cluster.js')).clusterCommands.reset! },
-  status: { summary: 'Jobs, rollout and the database\'s migrations on one screen', load: async () => (await import('./cli/cluster.js')).clusterCommands.status! },
-  render: { summary: 'print every manifest that would be submitted', load: async () => (await import('./cli/cluster.js')).clusterCommands.render! },
-  verify: { summary: 'is the database what the application needs? (a one-off db verify Job; --local too)', load: async () => (await import('./cli/cluster.js')).clusterCommands.verify! },
-  check: { summary: 'check a setup: config, migrations, seeds, manifests (--cluster: against the cluster too)', load: async () => (await import('./cli/cluster.js')).clusterCommands.check! },
-  backend: { summary: 'run the sample backend (/health, /api/users) on $PORT', load: async () => (await import('./cli/backend.js')).backendCommand },
+  up: {
+    summary: 'migrate, create the seed Job suspended, release the backend (--local: embedded PostgreSQL)',
+    load: async () => (await import('./cli/cluster.js')).clusterCommands.up!,
+  },
+  migrate: {
+    summary: 'run the migration Job and wait for it (--local: on the embedded PostgreSQL)',
+    load: async () => (await import('./cli/cluster.js')).clusterCommands.migrate!,
+  },
+  seed: {
+    summary: 'resume the seed Job and wait for it (--local: on the embedded PostgreSQL)',
+    load: async () => (await import('./cli/cluster.js')).clusterCommands.seed!,
+  },
+  reset: {
+    summary: 'drop and recreate the schema, then migrate (local contexts only)',
+    load: async () => (await import('./cli/cluster.js')).clusterCommands.reset!,
+  },
+  status: {
+    summary: "Jobs, rollout and the database's migrations on one screen",
+    load: async () => (await import('./cli/cluster.js')).clusterCommands.status!,
+  },
+  render: {
+    summary: 'print every manifest that would be submitted',
+    load: async () => (await import('./cli/cluster.js')).clusterCommands.render!,
+  },
+  verify: {
+    summary: 'is the database what the application needs? (a one-off db verify Job; --local too)',
+    load: async () => (await import('./cli/cluster.js')).clusterCommands.verify!,
+  },
+  check: {
+    summary: 'check a setup: config, migrations, seeds, manifests (--cluster: against the cluster too)',
+    load: async () => (await import('./cli/cluster.js')).clusterCommands.check!,
+  },
+  backend: {
+    summary: 'run the sample backend (/health, /api/users) on $PORT',
+    load: async () => (await import('./cli/backend.js')).backendCommand,
+  },
 };
 
 const VERSION = '0.1.0';
 
 function mainHelp(dbNames: string[]): string {
   const lines = [
-    'schemagate: gate an application\'s release on its PostgreSQL schema.',
+    "schemagate: gate an application's release on its PostgreSQL schema.",
     '',
     'Usage: schemagate <command> [flags]',
     '       schemagate db <command> [flags]',
@@ -49,7 +82,11 @@ function mainHelp(dbNames: string[]): string {
 
 async function run(argv: string[]): Promise<number> {
   const wantsJson = argv.includes('--json');
-  const out0 = createOutput({ json: wantsJson, quiet: argv.includes('--quiet') || argv.includes('-q'), verbose: argv.includes('--verbose') || argv.includes('-v') });
+  const out0 = createOutput({
+    json: wantsJson,
+    quiet: argv.includes('--quiet') || argv.includes('-q'),
+    verbose: argv.includes('--verbose') || argv.includes('-v'),
+  });
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -57,7 +94,12 @@ async function run(argv: string[]): Promise<number> {
     // A second signal means "now": leave without waiting for the cleanup.
     if (signals > 1) process.exit(ExitCode.interrupted);
     out0.progress(`received ${sig}: stopping (a running statement is cancelled and its transaction rolled back)`);
-    controller.abort(new SchemagateError('interrupted', `interrupted by ${sig}`, { exitCode: ExitCode.interrupted, hint: 'Run the command again to continue; applied migrations are recorded.' }));
+    controller.abort(
+      new SchemagateError('interrupted', `interrupted by ${sig}`, {
+        exitCode: ExitCode.interrupted,
+        hint: 'Run the command again to continue; applied migrations are recorded.',
+      }),
+    );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
@@ -82,7 +124,10 @@ async function run(argv: string[]): Promise<number> {
       const found = sub ? dbCommands[sub] : undefined;
       if (!found) {
         const guess = sub ? didYouMean(sub, Object.keys(dbCommands)) : undefined;
-        throw new UsageError(sub ? `unknown command "db ${sub}"${guess ? ` (did you mean "db ${guess}"?)` : ''}` : 'db needs a command', `Commands: ${Object.keys(dbCommands).join(', ')}.`);
+        throw new UsageError(
+          sub ? `unknown command "db ${sub}"${guess ? ` (did you mean "db ${guess}"?)` : ''}` : 'db needs a command',
+          `Commands: ${Object.keys(dbCommands).join(', ')}.`,
+        );
       }
       name = `db ${sub}`;
       cmd = found;
@@ -92,7 +137,10 @@ async function run(argv: string[]): Promise<number> {
       const entry = top[first];
       if (!entry) {
         const guess = didYouMean(first, [...Object.keys(top), 'db']);
-        throw new UsageError(`unknown command "${first}"${guess ? ` (did you mean "${guess}"?)` : ''}`, 'Run `schemagate --help` for the list of commands.');
+        throw new UsageError(
+          `unknown command "${first}"${guess ? ` (did you mean "${guess}"?)` : ''}`,
+          'Run `schemagate --help` for the list of commands.',
+        );
       }
       name = first;
       cmd = await entry.load();
@@ -104,13 +152,20 @@ async function run(argv: string[]): Promise<number> {
       process.stdout.write(helpText(cmd.usage, cmd.summary, options));
       return ExitCode.ok;
     }
-    const out = createOutput({ json: parsed.values.json === true, quiet: parsed.values.quiet === true, verbose: parsed.values.verbose === true });
+    const out = createOutput({
+      json: parsed.values.json === true,
+      quiet: parsed.values.quiet === true,
+      verbose: parsed.values.verbose === true,
+    });
     try {
       const cc = { args: parsed, out, signal: controller.signal, env: process.env };
       if (first === 'db') await (await import('./cli/db.js')).waitIfAsked(cc);
       return await cmd.run(cc);
     } catch (e) {
-      const err = controller.signal.aborted && !(e instanceof SchemagateError && e.exitCode === ExitCode.interrupted) ? controller.signal.reason : e;
+      const err =
+        controller.signal.aborted && !(e instanceof SchemagateError && e.exitCode === ExitCode.interrupted)
+          ? controller.signal.reason
+          : e;
       out.error(err);
       return err instanceof SchemagateError ? err.exitCode : ExitCode.failure;
     }

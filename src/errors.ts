@@ -96,11 +96,15 @@ export class ConfigError extends SchemagateError {
   readonly issues: readonly ConfigIssue[];
   constructor(file: string, issues: readonly ConfigIssue[], hint?: string) {
     const lines = issues.map((i) => `  - ${i.key}: ${i.message}`).join('\n');
-    super('config', `${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'} in the configuration:\n${lines}`, {
-      exitCode: ExitCode.config,
-      context: { file },
-      ...(hint ? { hint } : {}),
-    });
+    super(
+      'config',
+      `${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'} in the configuration:\n${lines}`,
+      {
+        exitCode: ExitCode.config,
+        context: { file },
+        ...(hint ? { hint } : {}),
+      },
+    );
     this.issues = issues;
   }
 }

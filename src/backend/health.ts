@@ -31,10 +31,20 @@ export function healthCheck(opts: HealthCheckOptions): () => Promise<Health> {
     const checkedAt = new Date(now()).toISOString();
     try {
       const r = await opts.verify();
-      return { ok: r.ok, version: r.current ?? null, problems: r.problems.map((p) => ({ kind: p.kind, subject: p.subject, message: p.message })), checkedAt };
+      return {
+        ok: r.ok,
+        version: r.current ?? null,
+        problems: r.problems.map((p) => ({ kind: p.kind, subject: p.subject, message: p.message })),
+        checkedAt,
+      };
     } catch (e) {
       // Cannot reach the database, or cannot read the migrations: not healthy either.
-      return { ok: false, version: null, problems: [{ kind: 'database', message: redact(e instanceof Error ? e.message : String(e)) }], checkedAt };
+      return {
+        ok: false,
+        version: null,
+        problems: [{ kind: 'database', message: redact(e instanceof Error ? e.message : String(e)) }],
+        checkedAt,
+      };
     }
   };
   return async () => {

@@ -39,28 +39,44 @@ class HttpError extends Error {
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = `${JSON.stringify(body, null, 2)}\n`;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...headers,
+  });
   res.end(text);
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const type = req.headers['content-type'];
   if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
-    throw new HttpError(415, { error: 'unsupported-media-type', message: `expected a JSON body (Content-Type: application/json), got Content-Type: ${type}` });
+    throw new HttpError(415, {
+      error: 'unsupported-media-type',
+      message: `expected a JSON body (Content-Type: application/json), got Content-Type: ${type}`,
+    });
   }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new HttpError(413, { error: 'too-large', message: `the request body is larger than ${MAX_BODY} bytes` });
+    if (size > MAX_BODY)
+      throw new HttpError(413, { error: 'too-large', message: `the request body is larger than ${MAX_BODY} bytes` });
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') throw new HttpError(400, { error: 'validation', message: 'the request body is empty: send a JSON object with username, password and name' });
+  if (text.trim() === '')
+    throw new HttpError(400, {
+      error: 'validation',
+      message: 'the request body is empty: send a JSON object with username, password and name',
+    });
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new HttpError(400, { error: 'invalid-json', message: `the request body is not valid JSON: ${(e as Error).message}` });
+    throw new HttpError(400, {
+      error: 'invalid-json',
+      message: `the request body is not valid JSON: ${(e as Error).message}`,
+    });
   }
 }
 
@@ -68,18 +84,35 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 function databaseError(e: unknown, log: (line: string) => void): HttpError {
   const err = e as { code?: string; constraint?: string; message?: string };
   if (err.code === '23505') {
-    if (err.constraint === 'users_username_key') return new HttpError(409, { error: 'conflict', field: 'username', message: 'username is already taken' });
-    if (err.constraint === 'users_email_key') return new HttpError(409, { error: 'conflict', field: 'email', message: 'email is already in use' });
+    if (err.constraint === 'users_username_key')
+      return new HttpError(409, { error: 'conflict', field: 'username', message: 'username is already taken' });
+    if (err.constraint === 'users_email_key')
+      return new HttpError(409, { error: 'conflict', field: 'email', message: 'email is already in use' });
     return new HttpError(409, { error: 'conflict', message: redact(err.message ?? 'duplicate value') });
   }
-  if (err.code === '23514' || err.code === '22001') return new HttpError(400, { error: 'validation', message: redact(err.message ?? 'invalid value') });
+  if (err.code === '23514' || err.code === '22001')
+    return new HttpError(400, { error: 'validation', message: redact(err.message ?? 'invalid value') });
   // The schema is not (or no longer) what this backend needs: /health says the same.
   if (err.code === '42P01' || err.code === '42703') {
-    return new HttpError(503, { error: 'schema-not-ready', message: `the database schema is not ready: ${redact(err.message ?? '')}`, hint: 'GET /health lists what is missing; run the migrations.' });
+    return new HttpError(503, {
+      error: 'schema-not-ready',
+      message: `the database schema is not ready: ${redact(err.message ?? '')}`,
+      hint: 'GET /health lists what is missing; run the migrations.',
+    });
   }
-  if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === '57P01' || err.code === '57P03' || (err.code ?? '').startsWith('08') || /timeout|terminat/i.test(err.message ?? '')) {
+  if (
+    err.code === 'ECONNREFUSED' ||
+    err.code === 'ENOTFOUND' ||
+    err.code === '57P01' ||
+    err.code === '57P03' ||
+    (err.code ?? '').startsWith('08') ||
+    /timeout|terminat/i.test(err.message ?? '')
+  ) {
     log(`database unavailable: ${redact(err.message ?? String(e))}`);
-    return new HttpError(503, { error: 'database-unavailable', message: 'the database cannot be reached right now; try again shortly' });
+    return new HttpError(503, {
+      error: 'database-unavailable',
+      message: 'the database cannot be reached right now; try again shortly',
+    });
   }
   log(`error: ${redact(e instanceof Error ? (e.stack ?? e.message) : String(e))}`);
   return new HttpError(500, { error: 'internal', message: 'internal error (logged by the backend)' });
@@ -88,7 +121,11 @@ function databaseError(e: unknown, log: (line: string) => void): HttpError {
 function parseLimit(value: string | null): number {
   if (value === null) return 100;
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 500) {
-    throw new HttpError(400, { error: 'validation', field: 'limit', message: `limit must be a whole number from 1 to 500, got "${value}"` });
+    throw new HttpError(400, {
+      error: 'validation',
+      field: 'limit',
+      message: `limit must be a whole number from 1 to 500, got "${value}"`,
+    });
   }
   return Number(value);
 }
@@ -101,17 +138,31 @@ export function createBackend(opts: BackendOptions): { server: Server; stopping:
     const method = req.method ?? 'GET';
     const route = url.pathname.replace(/\/+$/, '') || '/';
     const only = (allowed: string[]) => {
-      if (!allowed.includes(method)) throw new HttpError(405, { error: 'method-not-allowed', message: `${method} ${route} is not supported; use ${allowed.join(' or ')}`, allow: allowed });
+      if (!allowed.includes(method))
+        throw new HttpError(405, {
+          error: 'method-not-allowed',
+          message: `${method} ${route} is not supported; use ${allowed.join(' or ')}`,
+          allow: allowed,
+        });
     };
     if (route === '/health') {
       only(['GET', 'HEAD']);
       const h = await opts.health();
       if (h.ok !== lastHealth) {
-        opts.log(h.ok ? `health: ok (version ${h.version ?? 'none'})` : `health: failing: ${h.problems.map((p) => p.message).join('; ')}`);
+        opts.log(
+          h.ok
+            ? `health: ok (version ${h.version ?? 'none'})`
+            : `health: failing: ${h.problems.map((p) => p.message).join('; ')}`,
+        );
         lastHealth = h.ok;
       }
       const status = h.ok ? 200 : 503;
-      send(res, status, { status: h.ok ? 'ok' : 'unavailable', version: h.version, problems: h.problems, checkedAt: h.checkedAt });
+      send(res, status, {
+        status: h.ok ? 'ok' : 'unavailable',
+        version: h.version,
+        problems: h.problems,
+        checkedAt: h.checkedAt,
+      });
       return status;
     }
     if (route === '/api/users') {
@@ -119,7 +170,12 @@ export function createBackend(opts: BackendOptions): { server: Server; stopping:
       if (method === 'POST') {
         const body = await readJson(req);
         const v = validateNewUser(body);
-        if (!v.ok) throw new HttpError(400, { error: 'validation', message: `invalid user: ${v.problems.map((p) => p.message).join('; ')}`, problems: v.problems });
+        if (!v.ok)
+          throw new HttpError(400, {
+            error: 'validation',
+            message: `invalid user: ${v.problems.map((p) => p.message).join('; ')}`,
+            problems: v.problems,
+          });
         const user = await createUser(opts.pool, v.user).catch((e: unknown) => {
           throw databaseError(e, opts.log);
         });
@@ -135,7 +191,10 @@ export function createBackend(opts: BackendOptions): { server: Server; stopping:
     }
     if (route === '/') {
       only(['GET', 'HEAD']);
-      send(res, 200, { service: 'schemagate sample backend', endpoints: ['GET /health', 'GET /api/users', 'POST /api/users'] });
+      send(res, 200, {
+        service: 'schemagate sample backend',
+        endpoints: ['GET /health', 'GET /api/users', 'POST /api/users'],
+      });
       return 200;
     }
     throw new HttpError(404, { error: 'not-found', message: `no route for ${route}; try /health or /api/users` });
@@ -161,7 +220,8 @@ export function createBackend(opts: BackendOptions): { server: Server; stopping:
         return err.status;
       })
       .then((status) => {
-        if (url.pathname !== '/health') opts.log(`${req.method} ${url.pathname} ${status} ${Math.round(performance.now() - started)}ms`);
+        if (url.pathname !== '/health')
+          opts.log(`${req.method} ${url.pathname} ${status} ${Math.round(performance.now() - started)}ms`);
       })
       .catch(() => undefined);
   });

@@ -34,7 +34,12 @@ const USERNAME = /^[a-z0-9_.-]{3,40}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const FIELDS = ['username', 'password', 'email', 'name', 'location', 'bio'] as const;
 
-function text(body: Record<string, unknown>, field: string, problems: FieldProblem[], o: { required: boolean; max: number; min?: number }): string | null {
+function text(
+  body: Record<string, unknown>,
+  field: string,
+  problems: FieldProblem[],
+  o: { required: boolean; max: number; min?: number },
+): string | null {
   const v = body[field];
   if (v === undefined || v === null) {
     if (o.required) problems.push({ field, message: `${field} is required` });
@@ -46,7 +51,8 @@ function text(body: Record<string, unknown>, field: string, problems: FieldProbl
   }
   const length = [...v].length;
   if (o.required && v.trim() === '') problems.push({ field, message: `${field} must not be empty` });
-  else if (o.min !== undefined && length < o.min) problems.push({ field, message: `${field} must be at least ${o.min} characters` });
+  else if (o.min !== undefined && length < o.min)
+    problems.push({ field, message: `${field} must be at least ${o.min} characters` });
   else if (length > o.max) problems.push({ field, message: `${field} must be at most ${o.max} characters` });
   return v;
 }
@@ -59,7 +65,8 @@ export function validateNewUser(body: unknown): { ok: true; user: NewUser } | { 
   const b = body as Record<string, unknown>;
   const problems: FieldProblem[] = [];
   for (const k of Object.keys(b)) {
-    if (!(FIELDS as readonly string[]).includes(k)) problems.push({ field: k, message: `unknown field ${k} (expected ${FIELDS.join(', ')})` });
+    if (!(FIELDS as readonly string[]).includes(k))
+      problems.push({ field: k, message: `unknown field ${k} (expected ${FIELDS.join(', ')})` });
   }
   const username = text(b, 'username', problems, { required: true, max: 40 });
   if (username !== null && username.trim() !== '' && [...username].length <= 40 && !USERNAME.test(username)) {
@@ -67,12 +74,23 @@ export function validateNewUser(body: unknown): { ok: true; user: NewUser } | { 
   }
   const password = text(b, 'password', problems, { required: true, min: 8, max: 1024 });
   const email = text(b, 'email', problems, { required: false, max: 254 });
-  if (email !== null && email !== '' && [...email].length <= 254 && !EMAIL.test(email)) problems.push({ field: 'email', message: 'email must look like name@example.com' });
+  if (email !== null && email !== '' && [...email].length <= 254 && !EMAIL.test(email))
+    problems.push({ field: 'email', message: 'email must look like name@example.com' });
   const name = text(b, 'name', problems, { required: true, max: 200 });
   const location = text(b, 'location', problems, { required: false, max: 200 });
   const bio = text(b, 'bio', problems, { required: false, max: 2000 });
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, user: { username: username!, password: password!, email: email || null, name: name!.trim(), location: location || null, bio: bio || null } };
+  return {
+    ok: true,
+    user: {
+      username: username!,
+      password: password!,
+      email: email || null,
+      name: name!.trim(),
+      location: location || null,
+      bio: bio || null,
+    },
+  };
 }
 
 interface Row {
@@ -103,7 +121,13 @@ function view(r: Row): UserView {
     profile:
       r.name === null
         ? null
-        : { name: r.name, location: r.location, bio: r.bio, createdAt: r.profile_created_at!.toISOString(), updatedAt: r.profile_updated_at!.toISOString() },
+        : {
+            name: r.name,
+            location: r.location,
+            bio: r.bio,
+            createdAt: r.profile_created_at!.toISOString(),
+            updatedAt: r.profile_updated_at!.toISOString(),
+          },
   };
 }
 
@@ -123,10 +147,21 @@ export async function createUser(pool: pg.Pool, u: NewUser): Promise<UserView> {
   let broken = false;
   try {
     await client.query('BEGIN');
-    const { rows } = await client.query<{ id: string }>('INSERT INTO users (username, password_hash, email) VALUES ($1, $2, $3) RETURNING id::text AS id', [u.username, hash, u.email]);
+    const { rows } = await client.query<{ id: string }>(
+      'INSERT INTO users (username, password_hash, email) VALUES ($1, $2, $3) RETURNING id::text AS id',
+      [u.username, hash, u.email],
+    );
     const id = rows[0]!.id;
-    await client.query('INSERT INTO user_profiles (user_id, name, location, bio) VALUES ($1, $2, $3, $4)', [id, u.name, u.location, u.bio]);
-    const created = await client.query<Row>(`SELECT ${COLUMNS} FROM users u LEFT JOIN user_profiles p ON p.user_id = u.id WHERE u.id = $1`, [id]);
+    await client.query('INSERT INTO user_profiles (user_id, name, location, bio) VALUES ($1, $2, $3, $4)', [
+      id,
+      u.name,
+      u.location,
+      u.bio,
+    ]);
+    const created = await client.query<Row>(
+      `SELECT ${COLUMNS} FROM users u LEFT JOIN user_profiles p ON p.user_id = u.id WHERE u.id = $1`,
+      [id],
+    );
     await client.query('COMMIT');
     return view(created.rows[0]!);
   } catch (e) {

@@ -8,11 +8,23 @@ export type Options = Record<string, OptionSpec>;
 
 /** Flags every `db` command takes. */
 export const dbOptions: Options = {
-  'database-url': { type: 'string', description: 'PostgreSQL URL (default: $DATABASE_URL, then database.url)', value: 'URL' },
+  'database-url': {
+    type: 'string',
+    description: 'PostgreSQL URL (default: $DATABASE_URL, then database.url)',
+    value: 'URL',
+  },
   migrations: { type: 'string', description: 'migrations folder (default: migrations.dir)', value: 'DIR' },
   seeds: { type: 'string', description: 'seeds folder (default: seeds.dir)', value: 'DIR' },
-  'lock-wait': { type: 'string', description: 'how long to wait for another runner\'s lock (default: migrations.lockWait)', value: 'DURATION' },
-  'wait-for-db': { type: 'string', description: 'first wait up to this long for PostgreSQL to accept connections (what Jobs do)', value: 'DURATION' },
+  'lock-wait': {
+    type: 'string',
+    description: "how long to wait for another runner's lock (default: migrations.lockWait)",
+    value: 'DURATION',
+  },
+  'wait-for-db': {
+    type: 'string',
+    description: 'first wait up to this long for PostgreSQL to accept connections (what Jobs do)',
+    value: 'DURATION',
+  },
 };
 
 /** Flags every command takes. */
@@ -39,7 +51,9 @@ export function parse(argv: string[], options: Options, command: string, maxPosi
       const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(extra);
       throw new UsageError(
         `${command}: unexpected argument "${scrubUrls(extra)}"`,
-        isUrl ? 'Give the database URL with --database-url URL, or set DATABASE_URL.' : `See \`schemagate ${command} --help\`.`,
+        isUrl
+          ? 'Give the database URL with --database-url URL, or set DATABASE_URL.'
+          : `See \`schemagate ${command} --help\`.`,
       );
     }
     return { values: values as Parsed['values'], positionals };
@@ -50,16 +64,26 @@ export function parse(argv: string[], options: Options, command: string, maxPosi
     if (unknown) {
       const flag = unknown[1]!;
       const guess = didYouMean(flag.replace(/^-+/, ''), Object.keys(options));
-      throw new UsageError(`${command}: unknown flag ${flag}${guess ? ` (did you mean --${guess}?)` : ''}`, `See \`schemagate ${command} --help\`.`);
+      throw new UsageError(
+        `${command}: unknown flag ${flag}${guess ? ` (did you mean --${guess}?)` : ''}`,
+        `See \`schemagate ${command} --help\`.`,
+      );
     }
     // Node names the flag as '-t, --to <value>': keep only the long name.
     const missing = /Option '(?:-\w, )?(--?[^' ]+)[^']*' argument (?:missing|is ambiguous)/.exec(msg);
     if (missing) {
       const f = missing[1]!;
-      throw new UsageError(`${command}: ${f} needs a value`, `Write ${f} VALUE (or ${f}=VALUE when the value starts with "-"); see \`schemagate ${command} --help\`.`);
+      throw new UsageError(
+        `${command}: ${f} needs a value`,
+        `Write ${f} VALUE (or ${f}=VALUE when the value starts with "-"); see \`schemagate ${command} --help\`.`,
+      );
     }
     const noValue = /Option '(?:-\w, )?(--?[^' ]+)[^']*' does not take an argument/.exec(msg);
-    if (noValue) throw new UsageError(`${command}: ${noValue[1]} does not take a value`, `Write ${noValue[1]} alone; see \`schemagate ${command} --help\`.`);
+    if (noValue)
+      throw new UsageError(
+        `${command}: ${noValue[1]} does not take a value`,
+        `Write ${noValue[1]} alone; see \`schemagate ${command} --help\`.`,
+      );
     throw new UsageError(`${command}: ${scrubUrls(msg)}`, `See \`schemagate ${command} --help\`.`);
   }
 }

@@ -16,10 +16,14 @@ function portFrom(env: NodeJS.ProcessEnv): number {
   const text = env['PORT'];
   if (text === undefined || text.trim() === '') return 8080;
   if (!/^\d+$/.test(text.trim()) || Number(text) > 65535) {
-    throw new SchemagateError('backend.port', `PORT=${text}: expected a port number from 0 to 65535 (0: any free port)`, {
-      exitCode: ExitCode.config,
-      hint: 'Set PORT to the port the backend should listen on, e.g. PORT=8080, or leave it unset for 8080.',
-    });
+    throw new SchemagateError(
+      'backend.port',
+      `PORT=${text}: expected a port number from 0 to 65535 (0: any free port)`,
+      {
+        exitCode: ExitCode.config,
+        hint: 'Set PORT to the port the backend should listen on, e.g. PORT=8080, or leave it unset for 8080.',
+      },
+    );
   }
   return Number(text);
 }
@@ -37,20 +41,31 @@ async function run(c: CommandContext): Promise<ExitCode> {
   });
   // A server-side disconnect of an idle client must not crash the process; the next query reconnects.
   pool.on('error', (e) => c.out.warn(`database connection lost: ${e.message}`));
-  const health = healthCheck({ verify: () => verify({ ...engine, signal: undefined }, config.verify.tables), ttlMs: 2000 });
-  const backend = await startBackend({ pool, health, port, log: (line) => c.out.progress(line) }).catch(async (e: unknown) => {
-    await pool.end().catch(() => undefined);
-    const code = (e as { code?: string }).code;
-    throw new SchemagateError('backend.listen', `cannot listen on port ${port}: ${code === 'EADDRINUSE' ? 'the port is already in use' : (e as Error).message}`, {
-      exitCode: ExitCode.config,
-      hint: 'Set PORT to a free port (PORT=0 picks one and prints it).',
-      cause: e,
-    });
+  const health = healthCheck({
+    verify: () => verify({ ...engine, signal: undefined }, config.verify.tables),
+    ttlMs: 2000,
   });
+  const backend = await startBackend({ pool, health, port, log: (line) => c.out.progress(line) }).catch(
+    async (e: unknown) => {
+      await pool.end().catch(() => undefined);
+      const code = (e as { code?: string }).code;
+      throw new SchemagateError(
+        'backend.listen',
+        `cannot listen on port ${port}: ${code === 'EADDRINUSE' ? 'the port is already in use' : (e as Error).message}`,
+        {
+          exitCode: ExitCode.config,
+          hint: 'Set PORT to a free port (PORT=0 picks one and prints it).',
+          cause: e,
+        },
+      );
+    },
+  );
   c.out.data({ listening: `http://127.0.0.1:${backend.port}` });
   c.out.result(`listening on http://127.0.0.1:${backend.port}`);
   // The CLI turns SIGTERM and SIGINT into this signal (a second one exits at once).
-  await new Promise<void>((resolve) => (c.signal.aborted ? resolve() : c.signal.addEventListener('abort', () => resolve(), { once: true })));
+  await new Promise<void>((resolve) =>
+    c.signal.aborted ? resolve() : c.signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
   c.out.progress(`shutting down: no new connections, waiting up to ${GRACE_MS / 1000}s for requests in flight`);
   await backend.shutdown(GRACE_MS);
   c.out.progress('stopped');
@@ -59,7 +74,8 @@ async function run(c: CommandContext): Promise<ExitCode> {
 
 export const backendCommand: DbCommand = {
   usage: 'schemagate backend',
-  summary: 'Run the sample backend: GET /health (db verify), GET and POST /api/users. Listens on $PORT (default 8080; 0: any free port).',
+  summary:
+    'Run the sample backend: GET /health (db verify), GET and POST /api/users. Listens on $PORT (default 8080; 0: any free port).',
   options: { 'database-url': dbOptions['database-url']!, migrations: dbOptions['migrations']! },
   positionals: 0,
   run,

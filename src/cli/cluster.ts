@@ -9,10 +9,23 @@ import type { LocalStep } from '../tasks/local.js';
 /** Flags of the cluster commands (the `--local` ones run the same steps on the embedded PostgreSQL). */
 export const clusterOptions: Options = {
   local: { type: 'boolean', description: 'run against the embedded PostgreSQL instead of a cluster' },
-  'data-dir': { type: 'string', description: 'with --local: the embedded PostgreSQL\'s folder (default: local.dataDir)', value: 'DIR' },
+  'data-dir': {
+    type: 'string',
+    description: "with --local: the embedded PostgreSQL's folder (default: local.dataDir)",
+    value: 'DIR',
+  },
   port: { type: 'string', description: 'with --local: its port (default: local.port)', value: 'PORT' },
-  namespace: { type: 'string', short: 'n', description: 'Kubernetes namespace (default: kubernetes.namespace)', value: 'NS' },
-  context: { type: 'string', description: 'kubeconfig context (default: kubernetes.context, then the current one)', value: 'NAME' },
+  namespace: {
+    type: 'string',
+    short: 'n',
+    description: 'Kubernetes namespace (default: kubernetes.namespace)',
+    value: 'NS',
+  },
+  context: {
+    type: 'string',
+    description: 'kubeconfig context (default: kubernetes.context, then the current one)',
+    value: 'NAME',
+  },
   timeout: { type: 'string', description: 'deadline of each wait (default: kubernetes.timeout)', value: 'DURATION' },
   image: { type: 'string', description: 'image the Jobs run (Tilt passes the one it built)', value: 'IMAGE' },
 };
@@ -22,11 +35,16 @@ function localConfig(c: CommandContext) {
   const dir = str(c.args, 'data-dir');
   const portText = str(c.args, 'port');
   const port = portText === undefined ? config.local.port : Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port ${portText}: expected a port number (1-65535)`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new UsageError(`--port ${portText}: expected a port number (1-65535)`);
   return { ...config, local: { ...config.local, port, ...(dir ? { dataDir: resolve(dir) } : {}) } };
 }
 
-async function runLocal(c: CommandContext, steps: LocalStep[], extra: { fresh?: boolean; force?: boolean } = {}): Promise<ExitCode> {
+async function runLocal(
+  c: CommandContext,
+  steps: LocalStep[],
+  extra: { fresh?: boolean; force?: boolean } = {},
+): Promise<ExitCode> {
   const config = localConfig(c);
   const { runLocal: run } = await import('../tasks/local.js');
   const started = Date.now();
@@ -44,7 +62,9 @@ async function runLocal(c: CommandContext, steps: LocalStep[], extra: { fresh?: 
     if (!c.out.json) {
       c.out.result('');
       printStatus(c.out, ctx.status);
-      c.out.result(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)}s; the embedded PostgreSQL keeps its data in ${resolve(config.root, config.local.dataDir)} (start over with --fresh)`);
+      c.out.result(
+        `\ndone in ${((Date.now() - started) / 1000).toFixed(1)}s; the embedded PostgreSQL keeps its data in ${resolve(config.root, config.local.dataDir)} (start over with --fresh)`,
+      );
     }
     return steps.length === 1 ? statusExitCode(ctx.status) : ExitCode.ok;
   }
@@ -77,7 +97,9 @@ function finish(c: CommandContext, ctx: import('../tasks/cluster.js').ClusterCon
     c.out.result('');
     for (const line of ctx.summary) c.out.result(`  ${line}`);
     if (ctx.backend) {
-      c.out.result(`  backend: kubectl -n ${cluster?.namespace} port-forward deployment/${ctx.backend.name} 8080${ctx.backend.service ? ` (service/${ctx.backend.service})` : ''}`);
+      c.out.result(
+        `  backend: kubectl -n ${cluster?.namespace} port-forward deployment/${ctx.backend.name} 8080${ctx.backend.service ? ` (service/${ctx.backend.service})` : ''}`,
+      );
     }
     c.out.result(`done in ${seconds.toFixed(1)}s`);
   }
@@ -99,7 +121,12 @@ async function cluster(c: CommandContext, step: 'up' | 'migrate' | 'seed' | 'res
   return finish(c, ctx, started);
 }
 
-function cmd(usage: string, summary: string, options: Options, run: (c: CommandContext) => Promise<ExitCode>): DbCommand {
+function cmd(
+  usage: string,
+  summary: string,
+  options: Options,
+  run: (c: CommandContext) => Promise<ExitCode>,
+): DbCommand {
   return { usage, summary, options: { ...clusterOptions, ...options }, positionals: 0, run };
 }
 
@@ -108,35 +135,56 @@ export const clusterCommands: Record<string, DbCommand> = {
     'schemagate up [--local [--fresh]]',
     'Bring the schema up: migrate, seed, verify. In a cluster: migration Job, seed Job (suspended), backend release and rollout.',
     { fresh: { type: 'boolean', description: 'with --local: delete the embedded data and start over' } },
-    async (c) => (flag(c.args, 'local') ? runLocal(c, ['migrate', 'seed', 'verify', 'status'], { fresh: flag(c.args, 'fresh') }) : cluster(c, 'up')),
+    async (c) =>
+      flag(c.args, 'local')
+        ? runLocal(c, ['migrate', 'seed', 'verify', 'status'], { fresh: flag(c.args, 'fresh') })
+        : cluster(c, 'up'),
   ),
   migrate: cmd(
     'schemagate migrate [--local] [--rerun]',
     'Apply pending migrations (in a cluster: run, or re-attach to, the migration Job and wait for it).',
     {
-      rerun: { type: 'boolean', description: 'run the migration Job again even if a Job of the same content completed (after the database was recreated)' },
+      rerun: {
+        type: 'boolean',
+        description:
+          'run the migration Job again even if a Job of the same content completed (after the database was recreated)',
+      },
       cleanup: { type: 'boolean', description: 'delete the migration Job (and its pods) once it completed' },
     },
     async (c) => (flag(c.args, 'local') ? runLocal(c, ['migrate']) : cluster(c, 'migrate')),
   ),
-  seed: cmd('schemagate seed [--local] [--force]', 'Run the seeds (in a cluster: resume the suspended seed Job, recreating it if it already ran).', { force: { type: 'boolean', description: 'with --local: run every seed again' } }, async (c) =>
-    flag(c.args, 'local') ? runLocal(c, ['seed'], { force: flag(c.args, 'force') }) : cluster(c, 'seed'),
+  seed: cmd(
+    'schemagate seed [--local] [--force]',
+    'Run the seeds (in a cluster: resume the suspended seed Job, recreating it if it already ran).',
+    { force: { type: 'boolean', description: 'with --local: run every seed again' } },
+    async (c) => (flag(c.args, 'local') ? runLocal(c, ['seed'], { force: flag(c.args, 'force') }) : cluster(c, 'seed')),
   ),
   reset: cmd(
     'schemagate reset [--local] [--allow-context NAME]',
     'Drop and recreate the schema, then migrate. In a cluster only on local contexts (kind-*, docker-desktop, k3d-*, minikube, rancher-desktop, orbstack, kubernetes.allowedContexts).',
-    { 'allow-context': { type: 'string', description: 'allow this one non-local context (refused when CI is set)', value: 'NAME' } },
+    {
+      'allow-context': {
+        type: 'string',
+        description: 'allow this one non-local context (refused when CI is set)',
+        value: 'NAME',
+      },
+    },
     async (c) => (flag(c.args, 'local') ? runLocal(c, ['reset', 'migrate']) : cluster(c, 'reset')),
   ),
-  status: cmd('schemagate status [--local] [--json]', 'Migration and seed Jobs, the backend rollout, and the database\'s applied and pending migrations.', {}, async (c) => {
-    if (flag(c.args, 'local')) return runLocal(c, ['status']);
-    const { clusterStatus } = await import('../tasks/cluster-status.js');
-    const { printClusterStatus } = await import('./print-cluster-status.js');
-    const s = await clusterStatus(clusterRun(c));
-    c.out.data(s);
-    if (!c.out.json) printClusterStatus(c.out, s);
-    return 'error' in s.database ? ExitCode.cluster : statusExitCode(s.database);
-  }),
+  status: cmd(
+    'schemagate status [--local] [--json]',
+    "Migration and seed Jobs, the backend rollout, and the database's applied and pending migrations.",
+    {},
+    async (c) => {
+      if (flag(c.args, 'local')) return runLocal(c, ['status']);
+      const { clusterStatus } = await import('../tasks/cluster-status.js');
+      const { printClusterStatus } = await import('./print-cluster-status.js');
+      const s = await clusterStatus(clusterRun(c));
+      c.out.data(s);
+      if (!c.out.json) printClusterStatus(c.out, s);
+      return 'error' in s.database ? ExitCode.cluster : statusExitCode(s.database);
+    },
+  ),
   verify: cmd(
     'schemagate verify [--local] [--json]',
     'Check that the database is what the application needs (db verify, in a one-off Job; --local: on the embedded PostgreSQL). Exit 8 if not.',
@@ -151,10 +199,14 @@ export const clusterCommands: Record<string, DbCommand> = {
       c.out.data(r);
       if ('error' in r) {
         if (c.out.json) return ExitCode.cluster;
-        throw new SchemagateError('verify.job', `the verify Job could not check the database: ${r.error}`, { exitCode: ExitCode.cluster });
+        throw new SchemagateError('verify.job', `the verify Job could not check the database: ${r.error}`, {
+          exitCode: ExitCode.cluster,
+        });
       }
       if (r.ok) {
-        c.out.result(`schema verified: version ${r.current ?? '(none)'}, ${run.config.verify.tables.length} required tables present`);
+        c.out.result(
+          `schema verified: version ${r.current ?? '(none)'}, ${run.config.verify.tables.length} required tables present`,
+        );
         return ExitCode.ok;
       }
       const { VerifyError } = await import('../engine/verify.js');
@@ -174,7 +226,9 @@ export const clusterCommands: Record<string, DbCommand> = {
         checks = offlineChecks(run.config);
         checks.push(...(await manifestChecks(run, flag(c.args, 'cluster'))));
       } catch (e) {
-        checks = [{ name: 'configuration', ok: false, detail: (e as Error).message, hint: (e as { hint?: string }).hint }];
+        checks = [
+          { name: 'configuration', ok: false, detail: (e as Error).message, hint: (e as { hint?: string }).hint },
+        ];
       }
       c.out.data({ ok: checks.every((x) => x.ok), checks });
       for (const x of checks) {
@@ -184,20 +238,33 @@ export const clusterCommands: Record<string, DbCommand> = {
         if (!x.ok && x.hint) c.out.result(`        hint: ${x.hint}`);
       }
       const bad = checks.filter((x) => !x.ok);
-      c.out.result(bad.length ? `${bad.length} of ${checks.length} checks failed` : `all ${checks.length} checks passed`);
+      c.out.result(
+        bad.length ? `${bad.length} of ${checks.length} checks failed` : `all ${checks.length} checks passed`,
+      );
       if (bad.length === 0) return ExitCode.ok;
-      return bad.some((x) => ['configuration', 'migrations', 'seeds', 'manifests'].includes(x.name)) ? ExitCode.validation : ExitCode.cluster;
+      return bad.some((x) => ['configuration', 'migrations', 'seeds', 'manifests'].includes(x.name))
+        ? ExitCode.validation
+        : ExitCode.cluster;
     },
   ),
   render: cmd(
     'schemagate render [--image IMAGE] [--namespace NS] [--show-secrets]',
     'Print every manifest that would be submitted, as YAML (no cluster needed). Secret values are hidden unless --show-secrets.',
-    { 'show-secrets': { type: 'boolean', description: 'print the Secrets\' values (e.g. to pipe into kubectl apply -f -)' } },
+    {
+      'show-secrets': {
+        type: 'boolean',
+        description: "print the Secrets' values (e.g. to pipe into kubectl apply -f -)",
+      },
+    },
     async (c) => {
       const run = clusterRun(c);
       const { renderAll, toYaml } = await import('../kube/render/index.js');
       const { renderInputs } = await import('../tasks/render-inputs.js');
-      const objects = renderAll(run.config, { image: run.image, namespace: run.namespace, ...renderInputs(run.config) });
+      const objects = renderAll(run.config, {
+        image: run.image,
+        namespace: run.namespace,
+        ...renderInputs(run.config),
+      });
       const shown = flag(c.args, 'show-secrets') ? objects : objects.map(hideSecretValues);
       if (c.out.json) c.out.data(shown);
       // Written as is: with --show-secrets the output is meant for kubectl, passwords included.
@@ -211,6 +278,11 @@ export const clusterCommands: Record<string, DbCommand> = {
 function hideSecretValues<T extends { kind?: string }>(o: T): T {
   if (o.kind !== 'Secret') return o;
   const s = o as T & { data?: Record<string, string>; stringData?: Record<string, string> };
-  const hide = (m: Record<string, string> | undefined) => (m ? Object.fromEntries(Object.keys(m).map((k) => [k, '<hidden: schemagate render --show-secrets>'])) : undefined);
-  return { ...s, ...(s.data ? { data: hide(s.data) } : {}), ...(s.stringData ? { stringData: hide(s.stringData) } : {}) };
+  const hide = (m: Record<string, string> | undefined) =>
+    m ? Object.fromEntries(Object.keys(m).map((k) => [k, '<hidden: schemagate render --show-secrets>'])) : undefined;
+  return {
+    ...s,
+    ...(s.data ? { data: hide(s.data) } : {}),
+    ...(s.stringData ? { stringData: hide(s.stringData) } : {}),
+  };
 }

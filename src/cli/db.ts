@@ -48,7 +48,11 @@ export const dbCommands: Record<string, DbCommand> = {
       const { migrate } = await import('../engine/migrate.js');
       const r = await migrate(opts(c), { ...(str(c.args, 'to') ? { to: str(c.args, 'to')! } : {}) });
       c.out.data(r);
-      c.out.result(r.applied.length === 0 ? `up to date${r.current ? ` at version ${r.current}` : ''}` : `applied ${r.applied.length} migration${r.applied.length === 1 ? '' : 's'}; now at version ${r.current}`);
+      c.out.result(
+        r.applied.length === 0
+          ? `up to date${r.current ? ` at version ${r.current}` : ''}`
+          : `applied ${r.applied.length} migration${r.applied.length === 1 ? '' : 's'}; now at version ${r.current}`,
+      );
       return ExitCode.ok;
     },
   },
@@ -67,7 +71,8 @@ export const dbCommands: Record<string, DbCommand> = {
   },
   status: {
     usage: 'schemagate db status [--json]',
-    summary: 'Applied, pending, changed, missing and failed migrations, and the seeds. Exit 7 when migrations are pending, 4 on drift.',
+    summary:
+      'Applied, pending, changed, missing and failed migrations, and the seeds. Exit 7 when migrations are pending, 4 on drift.',
     options: {},
     positionals: 0,
     async run(c) {
@@ -80,7 +85,8 @@ export const dbCommands: Record<string, DbCommand> = {
   },
   verify: {
     usage: 'schemagate db verify',
-    summary: 'Check that every migration is applied unchanged, nothing is half-applied, and the required tables exist. Exit 8 if not.',
+    summary:
+      'Check that every migration is applied unchanged, nothing is half-applied, and the required tables exist. Exit 8 if not.',
     options: {},
     positionals: 0,
     async run(c) {
@@ -89,7 +95,9 @@ export const dbCommands: Record<string, DbCommand> = {
       const r = await verify(engineOptions(config, c.args, c.out, c.signal), config.verify.tables);
       c.out.data(r);
       if (r.ok) {
-        c.out.result(`schema verified: version ${r.current ?? '(none)'}, ${config.verify.tables.length} required table${config.verify.tables.length === 1 ? '' : 's'} present`);
+        c.out.result(
+          `schema verified: version ${r.current ?? '(none)'}, ${config.verify.tables.length} required table${config.verify.tables.length === 1 ? '' : 's'} present`,
+        );
         return ExitCode.ok;
       }
       const { VerifyError } = await import('../engine/verify.js');
@@ -106,7 +114,9 @@ export const dbCommands: Record<string, DbCommand> = {
       const { seed } = await import('../engine/seed.js');
       const r = await seed(opts(c), { force: flag(c.args, 'force') });
       c.out.data(r);
-      c.out.result(`seeded ${r.applied.length} file${r.applied.length === 1 ? '' : 's'}${r.unchanged.length ? `, ${r.unchanged.length} unchanged` : ''}${r.changed.length ? `, ${r.changed.length} changed and skipped (use --force)` : ''}`);
+      c.out.result(
+        `seeded ${r.applied.length} file${r.applied.length === 1 ? '' : 's'}${r.unchanged.length ? `, ${r.unchanged.length} unchanged` : ''}${r.changed.length ? `, ${r.changed.length} changed and skipped (use --force)` : ''}`,
+      );
       return ExitCode.ok;
     },
   },
@@ -126,7 +136,9 @@ export const dbCommands: Record<string, DbCommand> = {
       const to = str(c.args, 'to');
       const r = await down(opts(c), { ...(to !== undefined ? { to } : {}), ...(steps !== undefined ? { steps } : {}) });
       c.out.data(r);
-      c.out.result(`reverted ${r.reverted.length} migration${r.reverted.length === 1 ? '' : 's'}; now at version ${r.current ?? '(none)'}`);
+      c.out.result(
+        `reverted ${r.reverted.length} migration${r.reverted.length === 1 ? '' : 's'}; now at version ${r.current ?? '(none)'}`,
+      );
       return ExitCode.ok;
     },
   },
@@ -141,7 +153,9 @@ export const dbCommands: Record<string, DbCommand> = {
       const { baseline } = await import('../engine/baseline.js');
       const r = await baseline(opts(c), v);
       c.out.data(r);
-      c.out.result(`baselined at version ${r.version} (${r.covered} migration file${r.covered === 1 ? '' : 's'} count as applied)`);
+      c.out.result(
+        `baselined at version ${r.version} (${r.covered} migration file${r.covered === 1 ? '' : 's'} count as applied)`,
+      );
       return ExitCode.ok;
     },
   },
@@ -149,10 +163,30 @@ export const dbCommands: Record<string, DbCommand> = {
     usage: 'schemagate db repair [--accept V|all] [--forget V] [--clear-failed V] [--mark-applied V]',
     summary: 'Repair the history after you have checked what is wrong. Without flags, lists what needs repair.',
     options: {
-      accept: { type: 'string', multiple: true, description: 'accept the edited file of an applied version ("all": every changed one)', value: 'V' },
-      forget: { type: 'string', multiple: true, description: 'forget an applied version whose file was deleted on purpose', value: 'V' },
-      'clear-failed': { type: 'string', multiple: true, description: 'clear a half-applied run you undid by hand (it runs again from the start)', value: 'V' },
-      'mark-applied': { type: 'string', multiple: true, description: 'record a half-applied run you completed by hand as applied', value: 'V' },
+      accept: {
+        type: 'string',
+        multiple: true,
+        description: 'accept the edited file of an applied version ("all": every changed one)',
+        value: 'V',
+      },
+      forget: {
+        type: 'string',
+        multiple: true,
+        description: 'forget an applied version whose file was deleted on purpose',
+        value: 'V',
+      },
+      'clear-failed': {
+        type: 'string',
+        multiple: true,
+        description: 'clear a half-applied run you undid by hand (it runs again from the start)',
+        value: 'V',
+      },
+      'mark-applied': {
+        type: 'string',
+        multiple: true,
+        description: 'record a half-applied run you completed by hand as applied',
+        value: 'V',
+      },
     },
     positionals: 0,
     async run(c) {
@@ -165,7 +199,8 @@ export const dbCommands: Record<string, DbCommand> = {
       });
       c.out.data(r);
       for (const d of r.done) c.out.result(`${d.action} ${d.version} ${d.file ?? ''}`.trimEnd());
-      for (const x of r.remaining) c.out.result(`${x.state}: version ${x.version} ${x.file ?? ''} -> schemagate db repair ${x.fix}`);
+      for (const x of r.remaining)
+        c.out.result(`${x.state}: version ${x.version} ${x.file ?? ''} -> schemagate db repair ${x.fix}`);
       if (r.done.length === 0 && r.remaining.length === 0) c.out.result('nothing to repair');
       return r.remaining.length > 0 ? ExitCode.validation : ExitCode.ok;
     },
@@ -183,7 +218,8 @@ export const dbCommands: Record<string, DbCommand> = {
       const r = await waitForDatabase(connectOptions(o, 'wait'), {
         timeoutMs,
         signal: c.signal,
-        onAttempt: (e, waited) => c.out.progress(`waiting for PostgreSQL (${Math.round(waited / 1000)}s): ${e.message}`),
+        onAttempt: (e, waited) =>
+          c.out.progress(`waiting for PostgreSQL (${Math.round(waited / 1000)}s): ${e.message}`),
       });
       c.out.data(r);
       c.out.result(`PostgreSQL is accepting connections (after ${r.attempts} attempt${r.attempts === 1 ? '' : 's'})`);
@@ -219,21 +255,38 @@ export const dbCommands: Record<string, DbCommand> = {
       const progress = (line: string) => c.out.progress(line);
       const started = Date.now();
       const run = (url: string, database: string) =>
-        roundTrip({ ...engineOptions(config, c.args, c.out, c.signal, { url }), log: (line) => c.out.debug(line) }, {
-          tables: config.verify.tables,
-          onStep: (s) => {
-            const [first, ...rest] = s.detail.split('\n');
-            c.out.result(`${s.ok ? c.out.paint('green', 'ok  ') : c.out.paint('red', 'FAIL')}  ${s.name}: ${first} (${formatDuration(s.ms)})`);
-            for (const line of rest) c.out.result(`        ${line}`);
+        roundTrip(
+          { ...engineOptions(config, c.args, c.out, c.signal, { url }), log: (line) => c.out.debug(line) },
+          {
+            tables: config.verify.tables,
+            onStep: (s) => {
+              const [first, ...rest] = s.detail.split('\n');
+              c.out.result(
+                `${s.ok ? c.out.paint('green', 'ok  ') : c.out.paint('red', 'FAIL')}  ${s.name}: ${first} (${formatDuration(s.ms)})`,
+              );
+              for (const line of rest) c.out.result(`        ${line}`);
+            },
           },
-        }).then((r) => ({ ...r, database }));
+        ).then((r) => ({ ...r, database }));
       const r = serverUrl
-        ? await withScratchDatabase({ url: serverUrl, applicationName: `${config.database.applicationName} check`, connectTimeoutMs: config.database.connectTimeoutMs }, progress, run)
+        ? await withScratchDatabase(
+            {
+              url: serverUrl,
+              applicationName: `${config.database.applicationName} check`,
+              connectTimeoutMs: config.database.connectTimeoutMs,
+            },
+            progress,
+            run,
+          )
         : await withThrowawayServer(progress, run);
       const seconds = (Date.now() - started) / 1000;
       c.out.data({ ...r, server: serverUrl ? 'database-url' : 'embedded', seconds });
       for (const p of r.problems) c.out.result(`\n${p}`);
-      c.out.result(r.ok ? `\nround trip clean: every migration applied, reverted and applied again (${seconds.toFixed(1)}s)` : `\nround trip failed: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} (${seconds.toFixed(1)}s)`);
+      c.out.result(
+        r.ok
+          ? `\nround trip clean: every migration applied, reverted and applied again (${seconds.toFixed(1)}s)`
+          : `\nround trip failed: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} (${seconds.toFixed(1)}s)`,
+      );
       return r.exitCode;
     },
   },

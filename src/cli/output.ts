@@ -41,9 +41,15 @@ export function useColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = pr
   return stream.isTTY === true && env.TERM !== 'dumb';
 }
 
-export function createOutput(opts: { json: boolean; quiet: boolean; verbose: boolean; env?: NodeJS.ProcessEnv }): Output {
+export function createOutput(opts: {
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  env?: NodeJS.ProcessEnv;
+}): Output {
   const color = !opts.json && useColor(process.stderr, opts.env);
-  const paint = (style: Style, text: string) => (color ? `\x1b[${CODES[style][0]}m${text}\x1b[${CODES[style][1]}m` : text);
+  const paint = (style: Style, text: string) =>
+    color ? `\x1b[${CODES[style][0]}m${text}\x1b[${CODES[style][1]}m` : text;
   const err = (line: string) => process.stderr.write(`${redact(line)}\n`);
   return {
     json: opts.json,
@@ -68,7 +74,9 @@ export function createOutput(opts: { json: boolean; quiet: boolean; verbose: boo
     },
     error: (e) => {
       if (opts.json) {
-        const body = isSchemagateError(e) ? e.toJSON() : { error: 'internal', message: String((e as Error)?.message ?? e), exitCode: 1 };
+        const body = isSchemagateError(e)
+          ? e.toJSON()
+          : { error: 'internal', message: String((e as Error)?.message ?? e), exitCode: 1 };
         process.stdout.write(`${redact(JSON.stringify(body, null, 2))}\n`);
         return;
       }
@@ -77,7 +85,11 @@ export function createOutput(opts: { json: boolean; quiet: boolean; verbose: boo
   };
 }
 
-export function formatError(e: unknown, paint: (s: Style, t: string) => string = (_s, t) => t, verbose = false): string {
+export function formatError(
+  e: unknown,
+  paint: (s: Style, t: string) => string = (_s, t) => t,
+  verbose = false,
+): string {
   if (isSchemagateError(e)) {
     const se = e as SchemagateError;
     let text = `${paint('red', 'error:')} ${se.message}`;

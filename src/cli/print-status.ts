@@ -31,12 +31,15 @@ export function printStatus(out: Output, r: StatusReport): void {
   for (const m of r.migrations) {
     const applied = m.appliedAt ? `${m.appliedAt.replace('T', ' ').slice(0, 19)} ${m.executionTimeMs ?? 0}ms` : '';
     let line = `  ${m.version.padEnd(vw)}  ${out.paint(STYLE[m.state] ?? 'bold', m.state.padEnd(sw))}  ${applied.padEnd(24)}  ${m.file ?? ''}`;
-    if (m.state === 'failed') line += `\n  ${''.padEnd(vw)}  ${out.paint('red', `stopped after statement ${m.statementsApplied} of ${m.statementsTotal ?? '?'}`)}: ${(m.error ?? '').split('\n')[0]}`;
+    if (m.state === 'failed')
+      line += `\n  ${''.padEnd(vw)}  ${out.paint('red', `stopped after statement ${m.statementsApplied} of ${m.statementsTotal ?? '?'}`)}: ${(m.error ?? '').split('\n')[0]}`;
     out.result(line);
   }
   if (r.seeds.length > 0) {
     out.result('');
-    out.result(`  seeds: ${r.seeds.map((s) => `${s.name} ${out.paint(s.state === 'applied' ? 'green' : 'yellow', s.state)}`).join(', ')}`);
+    out.result(
+      `  seeds: ${r.seeds.map((s) => `${s.name} ${out.paint(s.state === 'applied' ? 'green' : 'yellow', s.state)}`).join(', ')}`,
+    );
   }
   out.result('');
   const c = r.counts;

@@ -77,7 +77,12 @@ export function resolveDatabaseUrl(
   env: NodeJS.ProcessEnv = process.env,
 ): DatabaseUrlSource {
   const envName = config.database.urlEnv;
-  const candidates: Array<{ url: string | undefined; source: DatabaseUrlSource['source']; where: string; key?: string }> = [
+  const candidates: Array<{
+    url: string | undefined;
+    source: DatabaseUrlSource['source'];
+    where: string;
+    key?: string;
+  }> = [
     { url: flag, source: 'flag', where: '--database-url' },
     { url: env[envName], source: 'env', where: `the environment variable ${envName}` },
     { url: config.database.url, source: 'config', where: `database.url in ${configName(config)}`, key: 'database.url' },
@@ -88,11 +93,15 @@ export function resolveDatabaseUrl(
     registerDatabaseUrlSecrets(url);
     const problem = postgresUrlProblem(url);
     if (problem) {
-      throw new SchemagateError('database-url-invalid', `The database URL from ${c.where} is not valid: expected ${EXPECTED_URL}, ${problem}.`, {
-        exitCode: ExitCode.config,
-        hint: 'Use the form postgres://<user>:<password>@<host>:5432/<database>, with special characters in the password percent-encoded.',
-        context: c.key ? { key: c.key, ...(config.file ? { file: configName(config) } : {}) } : {},
-      });
+      throw new SchemagateError(
+        'database-url-invalid',
+        `The database URL from ${c.where} is not valid: expected ${EXPECTED_URL}, ${problem}.`,
+        {
+          exitCode: ExitCode.config,
+          hint: 'Use the form postgres://<user>:<password>@<host>:5432/<database>, with special characters in the password percent-encoded.',
+          context: c.key ? { key: c.key, ...(config.file ? { file: configName(config) } : {}) } : {},
+        },
+      );
     }
     return { url, source: c.source };
   }

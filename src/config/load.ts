@@ -51,19 +51,30 @@ type Origin = 'the --config option' | 'SCHEMAGATE_CONFIG';
 
 function readError(display: string, err: NodeJS.ErrnoException, origin: Origin | undefined): SchemagateError {
   if (err.code === 'ENOENT' && origin) {
-    return new SchemagateError('config-not-found', `${display}: the configuration file named by ${origin} does not exist.`, {
+    return new SchemagateError(
+      'config-not-found',
+      `${display}: the configuration file named by ${origin} does not exist.`,
+      {
+        exitCode: ExitCode.config,
+        context: { file: display },
+        hint: `Check the path (it is relative to the working directory), or leave out ${origin === 'SCHEMAGATE_CONFIG' ? 'SCHEMAGATE_CONFIG' : '--config'} to read ${DEFAULT_CONFIG_FILE} from the current directory.`,
+        cause: err,
+      },
+    );
+  }
+  return new SchemagateError(
+    'config-unreadable',
+    `${display}: cannot read the configuration file (${err.code ?? err.message}).`,
+    {
       exitCode: ExitCode.config,
       context: { file: display },
-      hint: `Check the path (it is relative to the working directory), or leave out ${origin === 'SCHEMAGATE_CONFIG' ? 'SCHEMAGATE_CONFIG' : '--config'} to read ${DEFAULT_CONFIG_FILE} from the current directory.`,
+      hint:
+        err.code === 'EISDIR'
+          ? 'Point --config at the YAML file, not at its directory.'
+          : 'Check that the file exists and is readable.',
       cause: err,
-    });
-  }
-  return new SchemagateError('config-unreadable', `${display}: cannot read the configuration file (${err.code ?? err.message}).`, {
-    exitCode: ExitCode.config,
-    context: { file: display },
-    hint: err.code === 'EISDIR' ? 'Point --config at the YAML file, not at its directory.' : 'Check that the file exists and is readable.',
-    cause: err,
-  });
+    },
+  );
 }
 
 /**
@@ -74,7 +85,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const cwd = resolve(opts.cwd ?? process.cwd());
   const fromEnv = (opts.env ?? process.env)['SCHEMAGATE_CONFIG'];
   const named = opts.file ?? (fromEnv ? fromEnv : undefined);
-  const origin: Origin | undefined = opts.file !== undefined ? 'the --config option' : named !== undefined ? 'SCHEMAGATE_CONFIG' : undefined;
+  const origin: Origin | undefined =
+    opts.file !== undefined ? 'the --config option' : named !== undefined ? 'SCHEMAGATE_CONFIG' : undefined;
   const file = resolve(cwd, named ?? DEFAULT_CONFIG_FILE);
   const display = displayPath(file, cwd);
   let text: string;
@@ -139,7 +151,13 @@ function parseYaml(text: string, file: string): unknown {
   });
   if (unresolved) {
     const { line, col } = lineCounter.linePos(unresolved.range?.[0] ?? 0);
-    throw syntaxError(file, text, line, col, `Unresolved alias *${unresolved.source}: no anchor &${unresolved.source} is defined before it`);
+    throw syntaxError(
+      file,
+      text,
+      line,
+      col,
+      `Unresolved alias *${unresolved.source}: no anchor &${unresolved.source} is defined before it`,
+    );
   }
   try {
     return doc.toJS({ maxAliasCount: 100 });
@@ -150,7 +168,10 @@ function parseYaml(text: string, file: string): unknown {
 
 function syntaxError(file: string, text: string, line: number, col: number, message: string): SchemagateError {
   const source = text.split(/\r?\n/)[line - 1];
-  const frame = source === undefined ? '' : `\n  ${line} | ${scrubUrls(source)}\n  ${' '.repeat(String(line).length)} | ${' '.repeat(Math.max(0, col - 1))}^`;
+  const frame =
+    source === undefined
+      ? ''
+      : `\n  ${line} | ${scrubUrls(source)}\n  ${' '.repeat(String(line).length)} | ${' '.repeat(Math.max(0, col - 1))}^`;
   return new SchemagateError('config-yaml', `${file}:${line}:${col}: invalid YAML: ${scrubUrls(message)}`, {
     exitCode: ExitCode.config,
     context: { file },

@@ -6,7 +6,18 @@
 import { resolve } from 'node:path';
 import { postgresUrl } from './database-url.js';
 import { cpuQuantity, memoryQuantity, quantityValue, type QuantityKind } from './quantity.js';
-import { field, list, mapping, optional, report, required, section, type Issues, type Spec, type SpecValue } from './spec.js';
+import {
+  field,
+  list,
+  mapping,
+  optional,
+  report,
+  required,
+  section,
+  type Issues,
+  type Spec,
+  type SpecValue,
+} from './spec.js';
 import { wrongType } from './found.js';
 import type { Config, JobConfig, RequiredTable } from './types.js';
 import { MigrationFormat, MigrationMode } from './types.js';
@@ -78,7 +89,10 @@ const requiredTable: Spec<RequiredTable> = {
 };
 
 const verify = mapping({
-  tables: field(list(requiredTable, { type: 'list of table names or mappings', unique: (t) => t.name }), [] as RequiredTable[]),
+  tables: field(
+    list(requiredTable, { type: 'list of table names or mappings', unique: (t) => t.name }),
+    [] as RequiredTable[],
+  ),
 });
 
 const local = mapping({
@@ -176,7 +190,11 @@ export function crossCheck(raw: RawConfig, issues: Issues): void {
       const limit = limits[kind];
       if (request === undefined || limit === undefined) continue;
       if (quantityValue(kind, request) > quantityValue(kind, limit)) {
-        report(issues, `${at}.requests.${kind}`, `expected at most the limit ${limit} (${at}.limits.${kind}), found "${request}" (Kubernetes refuses a request above its limit)`);
+        report(
+          issues,
+          `${at}.requests.${kind}`,
+          `expected at most the limit ${limit} (${at}.limits.${kind}), found "${request}" (Kubernetes refuses a request above its limit)`,
+        );
       }
     }
   }
@@ -203,7 +221,12 @@ export function toConfig(raw: RawConfig, file: string | undefined, root: string)
   return {
     file,
     root,
-    database: { url: db.url, urlEnv: db.urlEnv, applicationName: db.applicationName, connectTimeoutMs: db.connectTimeout },
+    database: {
+      url: db.url,
+      urlEnv: db.urlEnv,
+      applicationName: db.applicationName,
+      connectTimeoutMs: db.connectTimeout,
+    },
     migrations: {
       dir: resolve(root, m.dir),
       format: m.format,

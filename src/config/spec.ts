@@ -131,7 +131,11 @@ export function mapping<F extends Record<string, Field<unknown>>>(fields: F, typ
         const f = Object.hasOwn(fields, key) ? fields[key] : undefined;
         if (!f) {
           const guess = didYouMean(key, known);
-          report(issues, at2, guess ? `unknown key (did you mean "${guess}"?)` : `unknown key (known keys here: ${known.join(', ')})`);
+          report(
+            issues,
+            at2,
+            guess ? `unknown key (did you mean "${guess}"?)` : `unknown key (known keys here: ${known.join(', ')})`,
+          );
           continue;
         }
         // `key:` with nothing after it (null) counts as not set: a commented-out value.

@@ -61,7 +61,9 @@ export function duration(opts: { positive?: boolean; postgres?: boolean } = {}):
     else return new Problem(wrongType(expected, v));
     if (ms === undefined || (opts.positive && ms === 0)) return new Problem(wrongValue(expected, v as string | number));
     if (opts.postgres && ms > INT32_MAX) {
-      return new Problem(wrongValue(`a duration of at most ${INT32_MAX}ms (PostgreSQL's limit, about 24 days)`, v as string | number));
+      return new Problem(
+        wrongValue(`a duration of at most ${INT32_MAX}ms (PostgreSQL's limit, about 24 days)`, v as string | number),
+      );
     }
     return ms;
   });
@@ -78,7 +80,9 @@ function labelWhy(s: string): string | undefined {
 /** An RFC 1123 DNS label: namespaces, Secrets, Deployments. */
 export function dnsLabel(): Spec<string> {
   const type = "a DNS label (lowercase letters, digits and '-', at most 63 characters)";
-  return text(type, (s) => (s.length <= 63 && DNS_LABEL.test(s) ? undefined : new Problem(wrongValue(type, s, labelWhy(s)))));
+  return text(type, (s) =>
+    s.length <= 63 && DNS_LABEL.test(s) ? undefined : new Problem(wrongValue(type, s, labelWhy(s))),
+  );
 }
 
 /** An RFC 1035 label (a DNS label that starts with a letter): what a Service name must be. */
@@ -132,7 +136,8 @@ export function tableName(): Spec<string> {
   return text(type, (s) => {
     const parts = s.split('.');
     if (parts.length > 2 || parts.some((p) => p === '')) return new Problem(wrongValue(type, s));
-    for (const p of parts) if (identifierProblem(type, p)) return new Problem(wrongValue(type, s, `"${p}" is too long`));
+    for (const p of parts)
+      if (identifierProblem(type, p)) return new Problem(wrongValue(type, s, `"${p}" is too long`));
     return undefined;
   });
 }
@@ -146,7 +151,9 @@ export function envVarName(): Spec<string> {
     if (ENV_NAME.test(s)) return undefined;
     if (s.includes('://')) {
       // Never echo it: it is likely a connection URL with a password.
-      return new Problem(`expected ${type}, found a URL (this key names the variable that holds the URL; put the URL itself in database.url or in that variable)`);
+      return new Problem(
+        `expected ${type}, found a URL (this key names the variable that holds the URL; put the URL itself in database.url or in that variable)`,
+      );
     }
     return new Problem(wrongValue(type, s));
   });
@@ -155,7 +162,9 @@ export function envVarName(): Spec<string> {
 /** A key in a Secret's data. */
 export function secretKey(): Spec<string> {
   const type = "a Secret key (letters, digits, '-', '_' and '.', at most 253 characters)";
-  return text(type, (s) => (s.length <= 253 && /^[-._a-zA-Z0-9]+$/.test(s) ? undefined : new Problem(wrongValue(type, s))));
+  return text(type, (s) =>
+    s.length <= 253 && /^[-._a-zA-Z0-9]+$/.test(s) ? undefined : new Problem(wrongValue(type, s)),
+  );
 }
 
 /** `application_name`: PostgreSQL keeps 63 bytes of printable ASCII. */

@@ -41,7 +41,12 @@ export function analyze(script: { file: string; version: string; sql: string }):
     statements = splitStatements(script.sql);
   } catch (e) {
     if (e instanceof SplitError) {
-      throw new ScriptError(script.file, script.version, `${script.file}:${e.line}:${e.column}: ${e.message}`, 'Close the quote, dollar quote or comment; nothing was run.');
+      throw new ScriptError(
+        script.file,
+        script.version,
+        `${script.file}:${e.line}:${e.column}: ${e.message}`,
+        'Close the quote, dollar quote or comment; nothing was run.',
+      );
     }
     throw e;
   }

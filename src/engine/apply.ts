@@ -29,7 +29,15 @@ export class MigrationError extends SchemagateError {
   constructor(
     script: Script,
     message: string,
-    opts: { hint?: string; line?: number; column?: number; sqlState?: string; cause?: unknown; exitCode?: ExitCode; code?: string },
+    opts: {
+      hint?: string;
+      line?: number;
+      column?: number;
+      sqlState?: string;
+      cause?: unknown;
+      exitCode?: ExitCode;
+      code?: string;
+    },
   ) {
     super(opts.code ?? 'migration.failed', message, {
       exitCode: opts.exitCode ?? ExitCode.migration,
@@ -54,15 +62,32 @@ function settingsFor(ctx: EngineContext, a: Analysis) {
 }
 
 /** The error of a failed statement, located in its file, with PostgreSQL's own fields. */
-function sqlFailure(ctx: EngineContext, script: Script, e: unknown, sent: string, sentOffset: number, blockers: Blocker[], tail: string): Error {
+function sqlFailure(
+  ctx: EngineContext,
+  script: Script,
+  e: unknown,
+  sent: string,
+  sentOffset: number,
+  blockers: Blocker[],
+  tail: string,
+): Error {
   if (ctx.signal?.aborted) return new InterruptedError(`running ${script.file}`);
   const state = sqlState(e);
   if (!state) return e instanceof Error ? e : new Error(String(e));
   const err = e as PgErrorFields;
-  const located = formatSqlError({ file: script.file, source: script.sql, sentOffset, sent, error: { ...err, message: redact(err.message) } });
+  const located = formatSqlError({
+    file: script.file,
+    source: script.sql,
+    sentOffset,
+    sent,
+    error: { ...err, message: redact(err.message) },
+  });
   let message = located.message;
   if (state === LOCK_NOT_AVAILABLE) {
-    message += blockers.length > 0 ? `\n  blocked by: ${describeBlockers(blockers)}` : '\n  blocked by: (the blocking session ended before it could be identified)';
+    message +=
+      blockers.length > 0
+        ? `\n  blocked by: ${describeBlockers(blockers)}`
+        : '\n  blocked by: (the blocking session ended before it could be identified)';
   }
   const hint =
     state === LOCK_NOT_AVAILABLE
@@ -70,7 +95,13 @@ function sqlFailure(ctx: EngineContext, script: Script, e: unknown, sent: string
       : state === QUERY_CANCELED
         ? `The statement ran longer than statement_timeout. Raise migrations.statementTimeout or add \`-- schemagate:statement-timeout 10m\` to the file. ${tail}`
         : tail;
-  return new MigrationError(script, message, { hint: hint.trim(), line: located.line, column: located.column, sqlState: state, cause: e });
+  return new MigrationError(script, message, {
+    hint: hint.trim(),
+    line: located.line,
+    column: located.column,
+    sqlState: state,
+    cause: e,
+  });
 }
 
 /** Retries `attempt` on lock_timeout (55P03) with doubling, jittered backoff. */
@@ -82,7 +113,10 @@ async function withLockRetries<T>(ctx: EngineContext, script: Script, attempt: (
     } catch (e) {
       if (sqlState(e) !== LOCK_NOT_AVAILABLE || tries >= ctx.settings.lockRetries || ctx.signal?.aborted) throw e;
       const wait = delay / 2 + Math.random() * (delay / 2);
-      logLine(ctx, `${script.file}: lock_timeout reached, retry ${tries + 1} of ${ctx.settings.lockRetries} in ${formatDuration(wait)}`);
+      logLine(
+        ctx,
+        `${script.file}: lock_timeout reached, retry ${tries + 1} of ${ctx.settings.lockRetries} in ${formatDuration(wait)}`,
+      );
       await ctx.sleep(wait, ctx.signal);
       delay = Math.min(delay * 2, 10_000);
     }
@@ -109,7 +143,12 @@ function timeoutSql(ms: number): string {
  * without waiting for the WAL flush; the last one's synchronous commit flushes
  * them all, so the run is durable at its end like one transaction.
  */
-export async function applyInTransaction(ctx: EngineContext, script: Script, a: Analysis, opts: { synchronousCommit: boolean; setupSql?: string }): Promise<number> {
+export async function applyInTransaction(
+  ctx: EngineContext,
+  script: Script,
+  a: Analysis,
+  opts: { synchronousCommit: boolean; setupSql?: string },
+): Promise<number> {
   const s = settingsFor(ctx, a);
   const prefix =
     'BEGIN;\n' +
@@ -117,7 +156,10 @@ export async function applyInTransaction(ctx: EngineContext, script: Script, a: 
     `SET LOCAL lock_timeout = ${timeoutSql(s.lockTimeoutMs)};\n` +
     `SET LOCAL statement_timeout = ${timeoutSql(s.statementTimeoutMs)};\n` +
     (opts.synchronousCommit ? '' : 'SET LOCAL synchronous_commit = off;\n');
-  const insert = ctx.history.insertSql({ ...script, script: script.file }, '(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer');
+  const insert = ctx.history.insertSql(
+    { ...script, script: script.file },
+    '(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer',
+  );
   const text = `${prefix}${script.sql}\n;\n${insert};\nCOMMIT;`;
   const started = ctx.clock.now();
   try {
@@ -155,10 +197,14 @@ async function locateFailedStatement(
   e: unknown,
 ): Promise<Statement | undefined> {
   const code = sqlState(e);
-  if (!code || (e as { position?: string }).position || a.statements.length < 2 || ctx.signal?.aborted) return undefined;
-  if (code === LOCK_NOT_AVAILABLE || code === QUERY_CANCELED || code.startsWith('08') || code.startsWith('57')) return undefined;
+  if (!code || (e as { position?: string }).position || a.statements.length < 2 || ctx.signal?.aborted)
+    return undefined;
+  if (code === LOCK_NOT_AVAILABLE || code === QUERY_CANCELED || code.startsWith('08') || code.startsWith('57'))
+    return undefined;
   try {
-    await ctx.client.query(`BEGIN; SET LOCAL lock_timeout = ${timeoutSql(s.lockTimeoutMs)}; SET LOCAL statement_timeout = ${timeoutSql(s.statementTimeoutMs)}`);
+    await ctx.client.query(
+      `BEGIN; SET LOCAL lock_timeout = ${timeoutSql(s.lockTimeoutMs)}; SET LOCAL statement_timeout = ${timeoutSql(s.statementTimeoutMs)}`,
+    );
     for (const st of a.statements) {
       try {
         await query(ctx, st.text);
@@ -190,7 +236,12 @@ function adjustPrefix(e: unknown, prefixLength: number): unknown {
  * run resumes at the statement that did not complete. If a statement that was
  * already applied has been edited since, it refuses (the database has the old one).
  */
-export async function applyWithoutTransaction(ctx: EngineContext, script: Script, a: Analysis, row: HistoryRow | undefined): Promise<number> {
+export async function applyWithoutTransaction(
+  ctx: EngineContext,
+  script: Script,
+  a: Analysis,
+  row: HistoryRow | undefined,
+): Promise<number> {
   const statements = a.statements;
   const sums = statements.map((st) => statementChecksum(st.text));
   let start = row && !row.success ? (row.statementsApplied ?? 0) : 0;
@@ -214,7 +265,10 @@ export async function applyWithoutTransaction(ctx: EngineContext, script: Script
   const elapsed = () => ctx.clock.now() - started;
   if (start > 0) {
     const st = statements[start];
-    logLine(ctx, `${script.file}: resuming at statement ${start + 1} of ${statements.length}${st ? ` (line ${st.line})` : ''}`);
+    logLine(
+      ctx,
+      `${script.file}: resuming at statement ${start + 1} of ${statements.length}${st ? ` (line ${st.line})` : ''}`,
+    );
   }
   const progress = (applied: number, error: string | null) =>
     ctx.history.recordProgress({
@@ -230,7 +284,9 @@ export async function applyWithoutTransaction(ctx: EngineContext, script: Script
       executionTimeMs: elapsed(),
     });
   await progress(start, null);
-  await ctx.client.query(`SET lock_timeout = ${timeoutSql(s.lockTimeoutMs)}; SET statement_timeout = ${timeoutSql(s.statementTimeoutMs)}`);
+  await ctx.client.query(
+    `SET lock_timeout = ${timeoutSql(s.lockTimeoutMs)}; SET statement_timeout = ${timeoutSql(s.statementTimeoutMs)}`,
+  );
   try {
     for (let i = start; i < statements.length; i++) {
       const st: Statement = statements[i]!;

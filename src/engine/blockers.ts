@@ -34,22 +34,31 @@ export function watchBlockers(ctx: EngineContext, lockTimeoutMs: number): { stop
   if (lockTimeoutMs <= 0) return { stop: () => found };
   let stopped = false;
   const probe = async () => {
-    await withClient({ ...ctx.conn, applicationName: `${ctx.conn.applicationName} (lock diagnostics)`, connectTimeoutMs: 2000 }, async (c) => {
-      const { rows } = await c.query<{
-        pid: number;
-        application_name: string;
-        state: string | null;
-        xact_start: Date | null;
-        query: string | null;
-      }>(
-        `SELECT pid, application_name, state, xact_start, left(query, 200) AS query
+    await withClient(
+      { ...ctx.conn, applicationName: `${ctx.conn.applicationName} (lock diagnostics)`, connectTimeoutMs: 2000 },
+      async (c) => {
+        const { rows } = await c.query<{
+          pid: number;
+          application_name: string;
+          state: string | null;
+          xact_start: Date | null;
+          query: string | null;
+        }>(
+          `SELECT pid, application_name, state, xact_start, left(query, 200) AS query
            FROM pg_stat_activity WHERE pid = ANY (pg_blocking_pids($1)) ORDER BY pid`,
-        [ctx.pid],
-      );
-      if (rows.length > 0) {
-        found = rows.map((r) => ({ pid: r.pid, applicationName: r.application_name, state: r.state, xactStart: r.xact_start, query: r.query }));
-      }
-    }).catch(() => undefined);
+          [ctx.pid],
+        );
+        if (rows.length > 0) {
+          found = rows.map((r) => ({
+            pid: r.pid,
+            applicationName: r.application_name,
+            state: r.state,
+            xactStart: r.xact_start,
+            query: r.query,
+          }));
+        }
+      },
+    ).catch(() => undefined);
     if (!stopped) timer = setTimeout(() => void probe(), Math.max(50, lockTimeoutMs / 4));
   };
   let timer: NodeJS.Timeout | undefined = setTimeout(() => void probe(), Math.max(10, lockTimeoutMs * 0.6));

@@ -43,7 +43,12 @@ export function connectError(e: unknown, url: string, timeoutMs: number): Schema
   const err = e as { code?: string; message?: string };
   const state = sqlState(e);
   const opts = (message: string, hint: string, code: string) =>
-    new SchemagateError(code, redact(message), { exitCode: ExitCode.connection, hint: redact(hint), context: { object: shown }, cause: e });
+    new SchemagateError(code, redact(message), {
+      exitCode: ExitCode.connection,
+      hint: redact(hint),
+      context: { object: shown },
+      cause: e,
+    });
   if (err.code === 'ECONNREFUSED') {
     return opts(
       `could not connect to PostgreSQL at ${where}: connection refused`,
@@ -52,7 +57,11 @@ export function connectError(e: unknown, url: string, timeoutMs: number): Schema
     );
   }
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') {
-    return opts(`could not connect to PostgreSQL: host "${t.host}" not found`, `Check the host name in the database URL (${shown}).`, 'connect.host');
+    return opts(
+      `could not connect to PostgreSQL: host "${t.host}" not found`,
+      `Check the host name in the database URL (${shown}).`,
+      'connect.host',
+    );
   }
   if (state === '28P01') {
     return opts(
@@ -62,18 +71,38 @@ export function connectError(e: unknown, url: string, timeoutMs: number): Schema
     );
   }
   if (state === '28000') {
-    return opts(`PostgreSQL at ${where} refused user "${t.user}": ${err.message ?? ''}`, 'Check pg_hba.conf and the user name in the database URL.', 'connect.auth');
+    return opts(
+      `PostgreSQL at ${where} refused user "${t.user}": ${err.message ?? ''}`,
+      'Check pg_hba.conf and the user name in the database URL.',
+      'connect.auth',
+    );
   }
   if (state === '3D000') {
-    return opts(`database "${t.database}" does not exist on ${where}`, `Create it (createdb ${t.database}) or fix the database name in the URL (${shown}).`, 'connect.database');
+    return opts(
+      `database "${t.database}" does not exist on ${where}`,
+      `Create it (createdb ${t.database}) or fix the database name in the URL (${shown}).`,
+      'connect.database',
+    );
   }
   if (state === '57P03') {
-    return opts(`PostgreSQL at ${where} is starting up or shutting down`, 'Wait for it with `schemagate db wait --timeout 60s` and try again.', 'connect.starting');
+    return opts(
+      `PostgreSQL at ${where} is starting up or shutting down`,
+      'Wait for it with `schemagate db wait --timeout 60s` and try again.',
+      'connect.starting',
+    );
   }
   if (/timeout/i.test(err.message ?? '') || err.code === 'ETIMEDOUT') {
-    return opts(`timed out after ${Math.round(timeoutMs / 1000)}s connecting to PostgreSQL at ${where}`, `Is the host reachable from here? Check the database URL (${shown}).`, 'connect.timeout');
+    return opts(
+      `timed out after ${Math.round(timeoutMs / 1000)}s connecting to PostgreSQL at ${where}`,
+      `Is the host reachable from here? Check the database URL (${shown}).`,
+      'connect.timeout',
+    );
   }
-  return opts(`could not connect to PostgreSQL at ${where}: ${err.message ?? String(e)}`, `Check the database URL (${shown}).`, 'connect.failed');
+  return opts(
+    `could not connect to PostgreSQL at ${where}: ${err.message ?? String(e)}`,
+    `Check the database URL (${shown}).`,
+    'connect.failed',
+  );
 }
 
 /** Opens one connection with `application_name` set; connection failures become clear errors. */
@@ -108,9 +137,12 @@ export async function withClient<T>(opts: ConnectOptions, fn: (client: Client) =
 
 /** Cancels the query running on backend `pid`, from a separate connection (what `pg` cannot do in-band). */
 export async function cancelBackend(opts: ConnectOptions, pid: number): Promise<void> {
-  await withClient({ ...opts, applicationName: `${opts.applicationName} (cancel)`, connectTimeoutMs: 3000 }, async (c) => {
-    await c.query('SELECT pg_cancel_backend($1)', [pid]);
-  }).catch(() => undefined);
+  await withClient(
+    { ...opts, applicationName: `${opts.applicationName} (cancel)`, connectTimeoutMs: 3000 },
+    async (c) => {
+      await c.query('SELECT pg_cancel_backend($1)', [pid]);
+    },
+  ).catch(() => undefined);
 }
 
 /** Quotes an SQL identifier. */

@@ -42,10 +42,14 @@ export function makeContext(
 export class InterruptedError extends SchemagateError {
   override readonly name = 'InterruptedError';
   constructor(what: string) {
-    super('interrupted', `interrupted while ${what}: the running statement was cancelled and its transaction rolled back`, {
-      exitCode: ExitCode.interrupted,
-      hint: 'Run the command again to continue; applied migrations are recorded.',
-    });
+    super(
+      'interrupted',
+      `interrupted while ${what}: the running statement was cancelled and its transaction rolled back`,
+      {
+        exitCode: ExitCode.interrupted,
+        hint: 'Run the command again to continue; applied migrations are recorded.',
+      },
+    );
   }
 }
 

@@ -22,25 +22,40 @@ export interface DownResult {
  * needed is checked to exist before the first one runs.
  */
 export async function down(opts: EngineOptions, params: { to?: string; steps?: number } = {}): Promise<DownResult> {
-  if (params.to !== undefined && params.steps !== undefined) throw new UsageError('give either --to or --steps, not both');
-  if (params.steps !== undefined && (!Number.isInteger(params.steps) || params.steps < 1)) throw new UsageError(`--steps ${params.steps}: expected a whole number >= 1`);
+  if (params.to !== undefined && params.steps !== undefined)
+    throw new UsageError('give either --to or --steps, not both');
+  if (params.steps !== undefined && (!Number.isInteger(params.steps) || params.steps < 1))
+    throw new UsageError(`--steps ${params.steps}: expected a whole number >= 1`);
   const files = readMigrations(opts.migrationsDir, opts.format);
   const to = params.to !== undefined ? parseVersion(params.to) : undefined;
-  if (params.to !== undefined && !to) throw new UsageError(`--to ${params.to}: not a version (expected digits, e.g. --to 3; --to 0 reverts everything)`);
+  if (params.to !== undefined && !to)
+    throw new UsageError(`--to ${params.to}: not a version (expected digits, e.g. --to 3; --to 0 reverts everything)`);
   return withLockedSession(opts, 'down', async (ctx) => {
     const plan = buildPlan(files, await ctx.history.list(), { outOfOrder: true, dir: opts.migrationsDir });
-    const applied = plan.entries.filter((e) => e.state === 'applied' || e.state === 'changed' || e.state === 'missing').reverse();
-    const chosen = to ? applied.filter((e) => compareVersions(parseVersion(e.version)!, to) > 0) : applied.slice(0, params.steps ?? 1);
+    const applied = plan.entries
+      .filter((e) => e.state === 'applied' || e.state === 'changed' || e.state === 'missing')
+      .reverse();
+    const chosen = to
+      ? applied.filter((e) => compareVersions(parseVersion(e.version)!, to) > 0)
+      : applied.slice(0, params.steps ?? 1);
     const failed = plan.entries.find((e) => e.state === 'failed');
     if (failed) {
-      throw new SchemagateError('down.failed-present', `version ${failed.version} (${failed.file?.file ?? failed.row?.script}) is half-applied: finish it with \`schemagate db migrate\` or clear it with \`schemagate db repair --clear-failed ${failed.version}\` before reverting`, { exitCode: ExitCode.validation });
+      throw new SchemagateError(
+        'down.failed-present',
+        `version ${failed.version} (${failed.file?.file ?? failed.row?.script}) is half-applied: finish it with \`schemagate db migrate\` or clear it with \`schemagate db repair --clear-failed ${failed.version}\` before reverting`,
+        { exitCode: ExitCode.validation },
+      );
     }
     const noDown = chosen.filter((e) => !e.file?.down);
     if (noDown.length > 0) {
       throw new SchemagateError(
         'down.no-script',
         `cannot revert: no down script for ${noDown.map((e) => e.file?.file ?? `version ${e.version} (its file is missing)`).join(', ')}`,
-        { exitCode: ExitCode.validation, context: { version: noDown[0]!.version }, hint: 'Write NNN_description.down.sql (or rollback_NNN.sql) next to the migration. Nothing was reverted.' },
+        {
+          exitCode: ExitCode.validation,
+          context: { version: noDown[0]!.version },
+          hint: 'Write NNN_description.down.sql (or rollback_NNN.sql) next to the migration. Nothing was reverted.',
+        },
       );
     }
     const scripts = chosen.map((e) => {
@@ -54,7 +69,14 @@ export async function down(opts: EngineOptions, params: { to?: string; steps?: n
       opts.signal?.throwIfAborted();
       const started = ctx.clock.now();
       const del = `DELETE FROM ${ctx.history.qualified} WHERE kind = 'migration' AND version = ${ctx.client.escapeLiteral(s.entry.version)}`;
-      const script = { kind: 'migration' as const, version: s.entry.version, description: s.file.description, file: s.down.file, sql: s.sql, checksum: '' };
+      const script = {
+        kind: 'migration' as const,
+        version: s.entry.version,
+        description: s.file.description,
+        file: s.down.file,
+        sql: s.sql,
+        checksum: '',
+      };
       try {
         if (s.analysis.transactional) {
           const prefix = 'BEGIN;\n';
@@ -81,12 +103,20 @@ export async function down(opts: EngineOptions, params: { to?: string; steps?: n
       } catch (e) {
         if (!sqlState(e)) throw e;
         const x = e as PgErrorFields & { sentOffset?: number; sent?: string };
-        const f = formatSqlError({ file: s.down.file, source: s.sql, sentOffset: x.sentOffset ?? 0, sent: x.sent ?? s.sql, error: x });
+        const f = formatSqlError({
+          file: s.down.file,
+          source: s.sql,
+          sentOffset: x.sentOffset ?? 0,
+          sent: x.sent ?? s.sql,
+          error: x,
+        });
         throw new MigrationError(script, f.message, {
           line: f.line,
           column: f.column,
           sqlState: sqlState(e)!,
-          hint: s.analysis.transactional ? 'The down script was rolled back; the migration is still applied.' : 'The down script runs outside a transaction and stopped part-way: fix the database by hand.',
+          hint: s.analysis.transactional
+            ? 'The down script was rolled back; the migration is still applied.'
+            : 'The down script runs outside a transaction and stopped part-way: fix the database by hand.',
           cause: e,
         });
       }

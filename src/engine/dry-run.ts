@@ -66,7 +66,9 @@ export async function dryRun(opts: EngineOptions, params: { to?: string } = {}):
 /** The plan as an SQL script a person can read: what runs, in which transaction. */
 export function renderDryRun(d: DryRun): string {
   const out: string[] = [];
-  out.push(`-- schemagate plan: ${d.migrations.length} migration${d.migrations.length === 1 ? '' : 's'} to apply (history ${d.historyTable}, current version ${d.current ?? 'none'})`);
+  out.push(
+    `-- schemagate plan: ${d.migrations.length} migration${d.migrations.length === 1 ? '' : 's'} to apply (history ${d.historyTable}, current version ${d.current ?? 'none'})`,
+  );
   if (d.migrations.length === 0) out.push('-- nothing to do: the database is up to date');
   for (const m of d.migrations) {
     out.push('');
@@ -79,7 +81,9 @@ export function renderDryRun(d: DryRun): string {
       out.push(`-- + INSERT INTO ${d.historyTable} (version ${m.version})`);
       out.push('COMMIT;');
     } else {
-      out.push(`-- ${m.version} ${m.description} (${m.file}): OUTSIDE a transaction (${m.reason}); ${m.statements} statements, each committed on its own, progress recorded after each${m.resumeAt ? `; resumes at statement ${m.resumeAt}` : ''}`);
+      out.push(
+        `-- ${m.version} ${m.description} (${m.file}): OUTSIDE a transaction (${m.reason}); ${m.statements} statements, each committed on its own, progress recorded after each${m.resumeAt ? `; resumes at statement ${m.resumeAt}` : ''}`,
+      );
       out.push(`SET lock_timeout = '${m.lockTimeoutMs}ms';`);
       out.push(`SET statement_timeout = '${m.statementTimeoutMs}ms';`);
       out.push(m.sql.trimEnd());

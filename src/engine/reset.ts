@@ -12,10 +12,14 @@ import { type EngineOptions, withLockedSession } from './session.js';
 export async function reset(opts: EngineOptions, params: { yes: boolean }): Promise<{ schemas: string[] }> {
   const schemas = [...new Set([...opts.managedSchemas, opts.schema])];
   if (!params.yes) {
-    throw new SchemagateError('reset.unconfirmed', `db reset drops the schema${schemas.length === 1 ? '' : 's'} ${schemas.join(', ')} with everything in ${schemas.length === 1 ? 'it' : 'them'}, and the migration history; refusing without --yes`, {
-      exitCode: ExitCode.refused,
-      hint: 'Run it again with --yes if that is what you want.',
-    });
+    throw new SchemagateError(
+      'reset.unconfirmed',
+      `db reset drops the schema${schemas.length === 1 ? '' : 's'} ${schemas.join(', ')} with everything in ${schemas.length === 1 ? 'it' : 'them'}, and the migration history; refusing without --yes`,
+      {
+        exitCode: ExitCode.refused,
+        hint: 'Run it again with --yes if that is what you want.',
+      },
+    );
   }
   return withLockedSession(opts, 'reset', async (ctx) => {
     await ctx.client.query('BEGIN');

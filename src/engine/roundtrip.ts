@@ -4,7 +4,14 @@ import { ExitCode, isSchemagateError, SchemagateError } from '../errors.js';
 import { down } from './down.js';
 import { type MigrationFile, readMigrations } from './files.js';
 import { migrate } from './migrate.js';
-import { changeKey, describeObject, diffSnapshots, formatChange, type SchemaChange, withoutMembersOfWhole } from './schema-diff.js';
+import {
+  changeKey,
+  describeObject,
+  diffSnapshots,
+  formatChange,
+  type SchemaChange,
+  withoutMembersOfWhole,
+} from './schema-diff.js';
 import { buildSnapshot, itemKey, readCatalog, type SchemaSnapshot } from './schema-snapshot.js';
 import { type EngineOptions, withSession } from './session.js';
 import { systemClock } from './time.js';
@@ -99,18 +106,31 @@ export async function roundTrip(opts: EngineOptions, params: RoundTripParams): P
       historySchemaIsOurs = !empty.items.some((i) => i.kind === 'schema' && i.name === opts.schema);
       const present = empty.items.filter((i) => i.kind !== 'schema' && i.kind !== 'extension');
       if (present.length > 0) {
-        throw new SchemagateError('check.not-empty', `the round trip needs an empty database, and this one holds ${present.length} object${present.length === 1 ? '' : 's'} (${present.slice(0, 3).map(describeObject).join(', ')}${present.length > 3 ? ', ...' : ''})`, {
-          exitCode: ExitCode.refused,
-          hint: 'Run `schemagate db check` without --database-url (a throwaway server), or with the URL of a server where it may create a scratch database.',
-        });
+        throw new SchemagateError(
+          'check.not-empty',
+          `the round trip needs an empty database, and this one holds ${present.length} object${present.length === 1 ? '' : 's'} (${present.slice(0, 3).map(describeObject).join(', ')}${present.length > 3 ? ', ...' : ''})`,
+          {
+            exitCode: ExitCode.refused,
+            hint: 'Run `schemagate db check` without --database-url (a throwaway server), or with the URL of a server where it may create a scratch database.',
+          },
+        );
       }
       const missing = files.filter((f) => !f.down);
-      for (const f of missing) problems.push(`${f.file}: no down script, so the round trip cannot revert it. Write ${downScriptName(f)} that undoes it.`);
+      for (const f of missing)
+        problems.push(
+          `${f.file}: no down script, so the round trip cannot revert it. Write ${downScriptName(f)} that undoes it.`,
+        );
       if (missing.length > 0) {
         fail(ExitCode.validation);
-        return { ok: false, detail: `${missing.length} of ${files.length} migration${files.length === 1 ? '' : 's'} without a down script: ${missing.map((f) => f.file).join(', ')}; nothing ran` };
+        return {
+          ok: false,
+          detail: `${missing.length} of ${files.length} migration${files.length === 1 ? '' : 's'} without a down script: ${missing.map((f) => f.file).join(', ')}; nothing ran`,
+        };
       }
-      return { ok: true, detail: `${files.length} migration${files.length === 1 ? '' : 's'}, each with a down script; the database is empty` };
+      return {
+        ok: true,
+        detail: `${files.length} migration${files.length === 1 ? '' : 's'}, each with a down script; the database is empty`,
+      };
     });
     if (exitCode !== ExitCode.ok) throw new Stop();
 
@@ -126,10 +146,20 @@ export async function roundTrip(opts: EngineOptions, params: RoundTripParams): P
 
     await step('verify', async () => {
       const r = await verify(quiet, params.tables);
-      if (r.ok) return { ok: true, detail: `version ${r.current ?? '(none)'}, ${params.tables.length} required table${params.tables.length === 1 ? '' : 's'} present` };
-      for (const p of r.problems) problems.push(`after applying every migration, db verify fails: ${p.message}. Add it to a migration, or fix verify.tables in schemagate.yaml.`);
+      if (r.ok)
+        return {
+          ok: true,
+          detail: `version ${r.current ?? '(none)'}, ${params.tables.length} required table${params.tables.length === 1 ? '' : 's'} present`,
+        };
+      for (const p of r.problems)
+        problems.push(
+          `after applying every migration, db verify fails: ${p.message}. Add it to a migration, or fix verify.tables in schemagate.yaml.`,
+        );
       fail(ExitCode.verify);
-      return { ok: false, detail: `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}: ${r.problems.map((p) => p.message).join('; ')}` };
+      return {
+        ok: false,
+        detail: `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}: ${r.problems.map((p) => p.message).join('; ')}`,
+      };
     });
 
     const full = first.at(-1)!;
@@ -153,13 +183,25 @@ export async function roundTrip(opts: EngineOptions, params: RoundTripParams): P
         for (const c of fresh) if (!leftBy.has(changeKey(c))) leftBy.set(changeKey(c), f);
         inexact.push(f.down!.file);
         problems.push(
-          `${f.down!.file} does not undo ${f.file} exactly; after it ran, these differ from the schema before the migration:\n${withoutMembersOfWhole(fresh).map((c) => `  ${formatChange(c)}`).join('\n')}\nMake the down script reverse every change of the migration (- is missing, + is left over, ~ differs).`,
+          `${f.down!.file} does not undo ${f.file} exactly; after it ran, these differ from the schema before the migration:\n${withoutMembersOfWhole(
+            fresh,
+          )
+            .map((c) => `  ${formatChange(c)}`)
+            .join(
+              '\n',
+            )}\nMake the down script reverse every change of the migration (- is missing, + is left over, ~ differs).`,
         );
       }
       if (inexact.length > 0) fail(ExitCode.validation);
       return inexact.length === 0
-        ? { ok: true, detail: `${files.length} down script${files.length === 1 ? '' : 's'} ran, newest first, each undoing its migration exactly` }
-        : { ok: false, detail: `${inexact.length} of ${files.length} down scripts do not undo their migration exactly: ${inexact.join(', ')}` };
+        ? {
+            ok: true,
+            detail: `${files.length} down script${files.length === 1 ? '' : 's'} ran, newest first, each undoing its migration exactly`,
+          }
+        : {
+            ok: false,
+            detail: `${inexact.length} of ${files.length} down scripts do not undo their migration exactly: ${inexact.join(', ')}`,
+          };
     });
 
     let leftovers: SchemaChange[] = [];
@@ -167,8 +209,18 @@ export async function roundTrip(opts: EngineOptions, params: RoundTripParams): P
       leftovers = diffSnapshots(empty, final);
       if (leftovers.length === 0) return { ok: true, detail: 'nothing is left after reverting everything' };
       fail(ExitCode.validation);
-      problems.push(`after reverting everything, the schema is not the empty one:\n${withoutMembersOfWhole(leftovers).map((c) => `  ${describeLeftover(c, first, files, leftBy)}`).join('\n')}`);
-      return { ok: false, detail: `${leftovers.length} difference${leftovers.length === 1 ? '' : 's'} from the empty database: ${leftovers.slice(0, 5).map((c) => `${c.sign} ${describeObject(c)}`).join(', ')}${leftovers.length > 5 ? ', ...' : ''}` };
+      problems.push(
+        `after reverting everything, the schema is not the empty one:\n${withoutMembersOfWhole(leftovers)
+          .map((c) => `  ${describeLeftover(c, first, files, leftBy)}`)
+          .join('\n')}`,
+      );
+      return {
+        ok: false,
+        detail: `${leftovers.length} difference${leftovers.length === 1 ? '' : 's'} from the empty database: ${leftovers
+          .slice(0, 5)
+          .map((c) => `${c.sign} ${describeObject(c)}`)
+          .join(', ')}${leftovers.length > 5 ? ', ...' : ''}`,
+      };
     });
     // Applying again on top of leftovers would fail for reasons already reported.
     if (leftovers.length > 0) throw new Stop();
@@ -188,7 +240,9 @@ export async function roundTrip(opts: EngineOptions, params: RoundTripParams): P
       if (changes.length === 0) return { ok: true, detail: 'the second pass gives the same schema as the first' };
       fail(ExitCode.validation);
       const firstSeen = (c: SchemaChange) => {
-        for (let i = 1; i < second.length; i++) if (diffSnapshots(first[i]!, second[i]!).some((x) => changeKey(x) === changeKey(c))) return files[i - 1]!.file;
+        for (let i = 1; i < second.length; i++)
+          if (diffSnapshots(first[i]!, second[i]!).some((x) => changeKey(x) === changeKey(c)))
+            return files[i - 1]!.file;
         return undefined;
       };
       problems.push(
@@ -197,9 +251,17 @@ export async function roundTrip(opts: EngineOptions, params: RoundTripParams): P
             const f = firstSeen(c);
             return `  ${formatChange(c)}${f ? `  (differs from the first pass after ${f})` : ''}`;
           })
-          .join('\n')}\nA migration should give the same schema every time it runs on the same database: no values computed when it runs (clock_timestamp(), random(), current settings) in defaults or definitions.`,
+          .join(
+            '\n',
+          )}\nA migration should give the same schema every time it runs on the same database: no values computed when it runs (clock_timestamp(), random(), current settings) in defaults or definitions.`,
       );
-      return { ok: false, detail: `${changes.length} difference${changes.length === 1 ? '' : 's'} from the first pass: ${changes.slice(0, 5).map((c) => `${c.sign} ${describeObject(c)}`).join(', ')}${changes.length > 5 ? ', ...' : ''}` };
+      return {
+        ok: false,
+        detail: `${changes.length} difference${changes.length === 1 ? '' : 's'} from the first pass: ${changes
+          .slice(0, 5)
+          .map((c) => `${c.sign} ${describeObject(c)}`)
+          .join(', ')}${changes.length > 5 ? ', ...' : ''}`,
+      };
     });
   } catch (e) {
     if (!(e instanceof Stop)) throw e;
@@ -208,7 +270,12 @@ export async function roundTrip(opts: EngineOptions, params: RoundTripParams): P
 }
 
 /** `table public.x (created by migrations/003_x.sql; migrations/003_x.down.sql left it)`. */
-function describeLeftover(c: SchemaChange, first: readonly SchemaSnapshot[], files: readonly MigrationFile[], leftBy: ReadonlyMap<string, MigrationFile>): string {
+function describeLeftover(
+  c: SchemaChange,
+  first: readonly SchemaSnapshot[],
+  files: readonly MigrationFile[],
+  leftBy: ReadonlyMap<string, MigrationFile>,
+): string {
   const key = `${c.kind} ${c.name}`;
   let createdBy: string | undefined;
   for (let i = 1; i < first.length && !createdBy; i++) {
@@ -216,7 +283,8 @@ function describeLeftover(c: SchemaChange, first: readonly SchemaSnapshot[], fil
     if (has(first[i]!) && !has(first[i - 1]!)) createdBy = files[i - 1]!.file;
   }
   const by = leftBy.get(changeKey(c));
-  if (c.sign === '-') return `${formatChange(c)}  (was there before any migration ran; ${by ? `${by.down!.file} removed it` : 'removed by a down script'})`;
+  if (c.sign === '-')
+    return `${formatChange(c)}  (was there before any migration ran; ${by ? `${by.down!.file} removed it` : 'removed by a down script'})`;
   if (c.sign === '~') return `${formatChange(c)}  (${by ? `changed by ${by.down!.file}` : 'changed by a down script'})`;
   const origin = createdBy ? `created by ${createdBy}` : 'created by a down script';
   return `${describeObject(c)}  (${origin}; ${by ? `${by.down!.file} does not remove it` : 'left by a down script'})`;

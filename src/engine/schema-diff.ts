@@ -24,7 +24,6 @@ function sameRelativeOrder(a: readonly string[], b: readonly string[]): boolean 
   return x.every((m, i) => m === y[i]);
 }
 
-
 /**
  * What differs between `expected` and `actual`, in snapshot order. A member
  * added or removed (a column, an enum label) is reported once, as its own
@@ -46,21 +45,41 @@ export function diffSnapshots(expected: SchemaSnapshot, actual: SchemaSnapshot):
     if (w && !h) out.push({ sign: '-', kind: w.kind, name: w.name, before: w.definition });
     else if (!w && h) out.push({ sign: '+', kind: h.kind, name: h.name, after: h.definition });
     else if (w && h) {
-      if (w.definition !== h.definition) out.push({ sign: '~', kind: w.kind, name: w.name, before: w.definition, after: h.definition });
+      if (w.definition !== h.definition)
+        out.push({ sign: '~', kind: w.kind, name: w.name, before: w.definition, after: h.definition });
       if (w.order && h.order && !sameRelativeOrder(w.order, h.order)) {
-        out.push({ sign: '~', kind: w.kind, name: w.name, before: `(${w.order.join(', ')})`, after: `(${h.order.join(', ')})`, order: true });
+        out.push({
+          sign: '~',
+          kind: w.kind,
+          name: w.name,
+          before: `(${w.order.join(', ')})`,
+          after: `(${h.order.join(', ')})`,
+          order: true,
+        });
       }
     }
   }
-  return out.sort((a, b) => OBJECT_KINDS.indexOf(a.kind) - OBJECT_KINDS.indexOf(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return out.sort(
+    (a, b) =>
+      OBJECT_KINDS.indexOf(a.kind) - OBJECT_KINDS.indexOf(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
 }
 
 const MEMBERS: readonly ObjectKind[] = ['column', 'constraint', 'trigger'];
 
 /** Leaves out the columns, constraints and triggers of a table that is itself added or removed: the table says it all. */
 export function withoutMembersOfWhole(changes: readonly SchemaChange[]): SchemaChange[] {
-  const whole = new Set(changes.filter((c) => c.sign !== '~' && !MEMBERS.includes(c.kind)).map((c) => `${c.sign} ${c.name}`));
-  return changes.filter((c) => !(MEMBERS.includes(c.kind) && c.sign !== '~' && whole.has(`${c.sign} ${c.name.slice(0, c.name.lastIndexOf('.'))}`)));
+  const whole = new Set(
+    changes.filter((c) => c.sign !== '~' && !MEMBERS.includes(c.kind)).map((c) => `${c.sign} ${c.name}`),
+  );
+  return changes.filter(
+    (c) =>
+      !(
+        MEMBERS.includes(c.kind) &&
+        c.sign !== '~' &&
+        whole.has(`${c.sign} ${c.name.slice(0, c.name.lastIndexOf('.'))}`)
+      ),
+  );
 }
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
@@ -84,7 +103,8 @@ function around(a: string, b: string): [string, string] {
 
 /** `+ index public.users_email_key: CREATE UNIQUE INDEX ...`, `- column public.users.nickname text`. */
 export function formatChange(c: SchemaChange): string {
-  if (c.sign === '~' && c.order) return `~ ${c.kind} ${c.name}: ${c.kind === 'type' ? 'label' : 'column'} order ${c.before} -> ${c.after}`;
+  if (c.sign === '~' && c.order)
+    return `~ ${c.kind} ${c.name}: ${c.kind === 'type' ? 'label' : 'column'} order ${c.before} -> ${c.after}`;
   if (c.sign === '~') {
     const [a, b] = around(c.before ?? '', c.after ?? '');
     return `~ ${c.kind} ${c.name}: ${a || '(none)'} -> ${b || '(none)'}`;

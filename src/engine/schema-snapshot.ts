@@ -104,10 +104,12 @@ function columnDefinition(c: Catalog['columns'][number]): string {
  * everything on it (schemagate's own history table).
  */
 export function buildSnapshot(cat: Catalog, exclude?: { schema: string; table: string }): SchemaSnapshot {
-  const excluded = (schema: string, table: string | null) => exclude !== undefined && schema === exclude.schema && table === exclude.table;
+  const excluded = (schema: string, table: string | null) =>
+    exclude !== undefined && schema === exclude.schema && table === exclude.table;
   const items: SnapshotItem[] = [];
   for (const s of cat.schemas) items.push({ kind: 'schema', name: s.name, definition: '' });
-  for (const e of cat.extensions) items.push({ kind: 'extension', name: e.name, definition: `version ${e.version} in schema ${e.schema}` });
+  for (const e of cat.extensions)
+    items.push({ kind: 'extension', name: e.name, definition: `version ${e.version} in schema ${e.schema}` });
   // Attribute numbers keep holes where columns were dropped: only the order of the live columns counts.
   const columnsOf = new Map<string, Catalog['columns']>();
   for (const c of cat.columns) {
@@ -171,8 +173,12 @@ const notExtension = (classTable: string, oid: string) =>
 export async function readCatalog(client: Client): Promise<Catalog> {
   const q = async <T>(sql: string): Promise<T[]> => (await client.query(sql)).rows as T[];
   return {
-    schemas: await q(`SELECT n.nspname AS name FROM pg_namespace n WHERE ${IN_SCHEMA} AND ${notExtension('pg_namespace', 'n.oid')}`),
-    extensions: await q(`SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`),
+    schemas: await q(
+      `SELECT n.nspname AS name FROM pg_namespace n WHERE ${IN_SCHEMA} AND ${notExtension('pg_namespace', 'n.oid')}`,
+    ),
+    extensions: await q(
+      `SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`,
+    ),
     relations: await q(`
       SELECT n.nspname AS schema, c.relname AS name, c.relkind AS relkind, c.relpersistence AS persistence,
              NULLIF(concat_ws(' ',

@@ -13,7 +13,6 @@ import { freePort } from '../util/net.js';
  * `finally`, also when the work in them fails.
  */
 
-
 /**
  * Creates `schemagate_check_<random>` on the server of `serverUrl`, runs `fn`
  * with its URL and drops it afterwards. The database named in `serverUrl` is
@@ -31,13 +30,17 @@ export async function withScratchDatabase<T>(
       await c.query(`CREATE DATABASE ${ident(name)} TEMPLATE template0`);
     } catch (e) {
       const denied = sqlState(e) === '42501';
-      throw new SchemagateError('check.createdb', `could not create the scratch database ${name} on ${displayUrl(conn.url)}: ${(e as Error).message}`, {
-        exitCode: ExitCode.connection,
-        hint: denied
-          ? `db check creates a scratch database and drops it afterwards: give ${user} CREATEDB (ALTER ROLE ... CREATEDB), or run db check without --database-url to use a throwaway embedded PostgreSQL.`
-          : 'Run db check without --database-url to use a throwaway embedded PostgreSQL.',
-        cause: e,
-      });
+      throw new SchemagateError(
+        'check.createdb',
+        `could not create the scratch database ${name} on ${displayUrl(conn.url)}: ${(e as Error).message}`,
+        {
+          exitCode: ExitCode.connection,
+          hint: denied
+            ? `db check creates a scratch database and drops it afterwards: give ${user} CREATEDB (ALTER ROLE ... CREATEDB), or run db check without --database-url to use a throwaway embedded PostgreSQL.`
+            : 'Run db check without --database-url to use a throwaway embedded PostgreSQL.',
+          cause: e,
+        },
+      );
     }
   });
   log(`created the scratch database ${name}`);
@@ -55,11 +58,15 @@ export async function withScratchDatabase<T>(
     } catch (e) {
       // The work's own error matters more; without one, a database left behind is an error.
       if (!failed) {
-        throw new SchemagateError('check.dropdb', `could not drop the scratch database ${name}: ${(e as Error).message}`, {
-          exitCode: ExitCode.connection,
-          hint: `Drop it by hand: DROP DATABASE ${name};`,
-          cause: e,
-        });
+        throw new SchemagateError(
+          'check.dropdb',
+          `could not drop the scratch database ${name}: ${(e as Error).message}`,
+          {
+            exitCode: ExitCode.connection,
+            hint: `Drop it by hand: DROP DATABASE ${name};`,
+            cause: e,
+          },
+        );
       }
       log(`could not drop the scratch database ${name} (drop it by hand): ${(e as Error).message}`);
     }
@@ -67,7 +74,10 @@ export async function withScratchDatabase<T>(
 }
 
 /** Starts an embedded PostgreSQL in a new temporary folder on a free port, runs `fn`, then stops it and deletes the folder. */
-export async function withThrowawayServer<T>(log: (line: string) => void, fn: (url: string, database: string) => Promise<T>): Promise<T> {
+export async function withThrowawayServer<T>(
+  log: (line: string) => void,
+  fn: (url: string, database: string) => Promise<T>,
+): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'schemagate-check-'));
   // As root, PostgreSQL runs as the postgres user, which must be able to enter the folder (mkdtemp makes it 0700).
   chmodSync(dir, 0o755);

@@ -16,7 +16,17 @@ export interface SeedResult {
 }
 
 function seedScript(s: SeedFile): Script {
-  return { kind: 'seed', version: s.name, description: s.name.replace(/\.sql$/, '').replace(/^\d+_/, '').replace(/_/g, ' '), file: s.file, sql: s.sql, checksum: s.checksum };
+  return {
+    kind: 'seed',
+    version: s.name,
+    description: s.name
+      .replace(/\.sql$/, '')
+      .replace(/^\d+_/, '')
+      .replace(/_/g, ' '),
+    file: s.file,
+    sql: s.sql,
+    checksum: s.checksum,
+  };
 }
 
 /**
@@ -33,10 +43,17 @@ export async function seed(opts: EngineOptions, params: { force?: boolean } = {}
     const plan = buildPlan(migrations, rows, { outOfOrder: opts.outOfOrder, dir: opts.migrationsDir });
     const pending = plan.entries.filter((e) => e.state !== 'applied' && e.state !== 'baselined');
     if (pending.length > 0) {
-      throw new SchemagateError('seed.not-migrated', `cannot seed: ${pending.length} migration${pending.length === 1 ? ' is' : 's are'} not applied (${pending.map((e) => `${e.version} ${e.state}`).slice(0, 5).join(', ')})`, {
-        exitCode: ExitCode.validation,
-        hint: 'Run `schemagate db migrate` first; seeds expect the whole schema.',
-      });
+      throw new SchemagateError(
+        'seed.not-migrated',
+        `cannot seed: ${pending.length} migration${pending.length === 1 ? ' is' : 's are'} not applied (${pending
+          .map((e) => `${e.version} ${e.state}`)
+          .slice(0, 5)
+          .join(', ')})`,
+        {
+          exitCode: ExitCode.validation,
+          hint: 'Run `schemagate db migrate` first; seeds expect the whole schema.',
+        },
+      );
     }
     const done = new Map(rows.filter((r) => r.kind === 'seed').map((r) => [r.version, r]));
     const result: SeedResult = { applied: [], unchanged: [], changed: [] };
@@ -50,7 +67,10 @@ export async function seed(opts: EngineOptions, params: { force?: boolean } = {}
       }
       if (row && row.success && row.checksum !== s.checksum && !params.force) {
         result.changed.push(s.name);
-        logLine(ctx, `${s.file} changed since it ran on ${row.appliedAt.toISOString()}: not run again (use --force to run it)`);
+        logLine(
+          ctx,
+          `${s.file} changed since it ran on ${row.appliedAt.toISOString()}: not run again (use --force to run it)`,
+        );
         continue;
       }
       const r = await applyScript(ctx, seedScript(s), row, { synchronousCommit: true, analysis: analyses[i]! });

@@ -37,7 +37,11 @@ export function connectOptions(opts: EngineOptions, command: string): ConnectOpt
 }
 
 /** A connection, its backend pid and the history table, without the lock (read-only commands). */
-export async function withSession<T>(opts: EngineOptions, command: string, fn: (ctx: EngineContext) => Promise<T>): Promise<T> {
+export async function withSession<T>(
+  opts: EngineOptions,
+  command: string,
+  fn: (ctx: EngineContext) => Promise<T>,
+): Promise<T> {
   const conn = connectOptions(opts, command);
   return withClient(conn, async (client) => {
     const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
@@ -75,7 +79,11 @@ export class PgBouncerError extends SchemagateError {
  * pg_advisory_lock), the history table is read under it, and it is released
  * in `finally`, also when `fn` throws.
  */
-export async function withLockedSession<T>(opts: EngineOptions, command: string, fn: (ctx: EngineContext) => Promise<T>): Promise<T> {
+export async function withLockedSession<T>(
+  opts: EngineOptions,
+  command: string,
+  fn: (ctx: EngineContext) => Promise<T>,
+): Promise<T> {
   return withSession(opts, command, async (ctx) => {
     const key = lockKey(opts.schema, opts.table);
     await acquireLock(ctx.client, {
@@ -95,7 +103,8 @@ export async function withLockedSession<T>(opts: EngineOptions, command: string,
       await checkLockStaysHere(ctx, key);
       const result = await fn(ctx);
       released = true;
-      if (!(await releaseLock(ctx.client, key))) throw new PgBouncerError('pg_advisory_unlock found no lock to release');
+      if (!(await releaseLock(ctx.client, key)))
+        throw new PgBouncerError('pg_advisory_unlock found no lock to release');
       return result;
     } finally {
       if (!released) await releaseLock(ctx.client, key).catch(() => undefined);
@@ -113,6 +122,7 @@ async function checkLockStaysHere(ctx: EngineContext, key: bigint): Promise<void
     [Number(unsigned >> 32n), Number(unsigned & 0xffffffffn)],
   );
   const r = rows[0];
-  if (!r || r.pid !== ctx.pid) throw new PgBouncerError(`the server process changed from pid ${ctx.pid} to ${r?.pid ?? '?'} between two queries`);
+  if (!r || r.pid !== ctx.pid)
+    throw new PgBouncerError(`the server process changed from pid ${ctx.pid} to ${r?.pid ?? '?'} between two queries`);
   if (!r.held) throw new PgBouncerError(`server process ${r.pid} does not hold the lock just granted`);
 }

@@ -61,7 +61,15 @@ export function buildStatus(
   rows: HistoryRow[],
 ): StatusReport {
   const plan = buildPlan(files, rows, { outOfOrder: opts.outOfOrder, dir: opts.migrationsDir });
-  const counts = { applied: 0, pending: 0, changed: 0, missing: 0, failed: 0, baselined: 0, 'out-of-order': 0 } as Record<EntryState, number>;
+  const counts = {
+    applied: 0,
+    pending: 0,
+    changed: 0,
+    missing: 0,
+    failed: 0,
+    baselined: 0,
+    'out-of-order': 0,
+  } as Record<EntryState, number>;
   const migrations: StatusEntry[] = plan.entries.map((e) => {
     counts[e.state]++;
     return {
@@ -71,7 +79,11 @@ export function buildStatus(
       file: e.file?.file ?? e.row?.script,
       ...entryFromRow(e.row),
       ...(e.state === 'failed'
-        ? { statementsApplied: e.row?.statementsApplied ?? 0, statementsTotal: e.row?.statementsTotal ?? undefined, error: e.row?.error ?? undefined }
+        ? {
+            statementsApplied: e.row?.statementsApplied ?? 0,
+            statementsTotal: e.row?.statementsTotal ?? undefined,
+            error: e.row?.error ?? undefined,
+          }
         : {}),
     };
   });

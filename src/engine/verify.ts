@@ -22,16 +22,24 @@ export class VerifyError extends SchemagateError {
   override readonly name = 'VerifyError';
   readonly report: VerifyReport;
   constructor(report: VerifyReport) {
-    super('verify', `the database schema is not what the application needs (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}):\n${report.problems.map((p) => `  - ${p.message}`).join('\n')}`, {
-      exitCode: ExitCode.verify,
-      hint: 'Run `schemagate db migrate` (or `schemagate migrate` in a cluster) to apply pending migrations; see `schemagate db status` for details.',
-    });
+    super(
+      'verify',
+      `the database schema is not what the application needs (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}):\n${report.problems.map((p) => `  - ${p.message}`).join('\n')}`,
+      {
+        exitCode: ExitCode.verify,
+        hint: 'Run `schemagate db migrate` (or `schemagate migrate` in a cluster) to apply pending migrations; see `schemagate db status` for details.',
+      },
+    );
     this.report = report;
   }
 }
 
 /** Which of the required tables and columns are missing. */
-export async function missingTables(client: Client, defaultSchema: string, tables: readonly RequiredTable[]): Promise<VerifyProblem[]> {
+export async function missingTables(
+  client: Client,
+  defaultSchema: string,
+  tables: readonly RequiredTable[],
+): Promise<VerifyProblem[]> {
   if (tables.length === 0) return [];
   const wanted = tables.map((t) => {
     const [schema, name] = t.name.includes('.') ? (t.name.split('.', 2) as [string, string]) : [defaultSchema, t.name];
@@ -52,11 +60,20 @@ export async function missingTables(client: Client, defaultSchema: string, table
   for (const w of wanted) {
     const cols = found.get(`${w.schema}.${w.name}`);
     if (!cols) {
-      problems.push({ kind: 'missing-table', subject: `${w.schema}.${w.name}`, message: `table ${w.schema}.${w.name} does not exist` });
+      problems.push({
+        kind: 'missing-table',
+        subject: `${w.schema}.${w.name}`,
+        message: `table ${w.schema}.${w.name} does not exist`,
+      });
       continue;
     }
     for (const c of w.columns) {
-      if (!cols.has(c)) problems.push({ kind: 'missing-column', subject: `${w.schema}.${w.name}.${c}`, message: `column ${w.schema}.${w.name}.${c} does not exist` });
+      if (!cols.has(c))
+        problems.push({
+          kind: 'missing-column',
+          subject: `${w.schema}.${w.name}.${c}`,
+          message: `column ${w.schema}.${w.name}.${c} does not exist`,
+        });
     }
   }
   return problems;
@@ -74,11 +91,30 @@ export async function verify(opts: EngineOptions, tables: readonly RequiredTable
     const problems: VerifyProblem[] = [];
     for (const e of plan.entries) {
       const f = e.file?.file ?? e.row?.script ?? e.version;
-      if (e.state === 'pending' || e.state === 'out-of-order') problems.push({ kind: 'pending', subject: e.version, message: `migration ${f} (version ${e.version}) is not applied` });
-      else if (e.state === 'changed') problems.push({ kind: 'changed', subject: e.version, message: `migration ${f} (version ${e.version}) was changed after it was applied` });
-      else if (e.state === 'missing') problems.push({ kind: 'missing-file', subject: e.version, message: `version ${e.version} is applied but its file ${f} is not in this image or folder` });
+      if (e.state === 'pending' || e.state === 'out-of-order')
+        problems.push({
+          kind: 'pending',
+          subject: e.version,
+          message: `migration ${f} (version ${e.version}) is not applied`,
+        });
+      else if (e.state === 'changed')
+        problems.push({
+          kind: 'changed',
+          subject: e.version,
+          message: `migration ${f} (version ${e.version}) was changed after it was applied`,
+        });
+      else if (e.state === 'missing')
+        problems.push({
+          kind: 'missing-file',
+          subject: e.version,
+          message: `version ${e.version} is applied but its file ${f} is not in this image or folder`,
+        });
       else if (e.state === 'failed')
-        problems.push({ kind: 'failed', subject: e.version, message: `migration ${f} (version ${e.version}) is half-applied: ${e.row?.statementsApplied ?? 0} of ${e.row?.statementsTotal ?? '?'} statements ran before it failed` });
+        problems.push({
+          kind: 'failed',
+          subject: e.version,
+          message: `migration ${f} (version ${e.version}) is half-applied: ${e.row?.statementsApplied ?? 0} of ${e.row?.statementsTotal ?? '?'} statements ran before it failed`,
+        });
     }
     problems.push(...(await missingTables(ctx.client, opts.schema, tables)));
     return { ok: problems.length === 0, current: plan.current, problems };

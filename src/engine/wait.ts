@@ -21,7 +21,10 @@ function permanent(e: unknown): boolean {
  * backoff (100 ms doubling to 2 s) up to a deadline. What the backend's first
  * init container runs; Kubernetes starts it before postgres is ready.
  */
-export async function waitForDatabase(conn: ConnectOptions, opts: WaitOptions): Promise<{ waitedMs: number; attempts: number }> {
+export async function waitForDatabase(
+  conn: ConnectOptions,
+  opts: WaitOptions,
+): Promise<{ waitedMs: number; attempts: number }> {
   const clock = opts.clock ?? systemClock;
   const sleep = opts.sleep ?? realSleep;
   const started = clock.now();
@@ -29,7 +32,10 @@ export async function waitForDatabase(conn: ConnectOptions, opts: WaitOptions): 
   for (let attempt = 1; ; attempt++) {
     let last: SchemagateError;
     try {
-      const client = await connect({ ...conn, connectTimeoutMs: Math.min(conn.connectTimeoutMs ?? 5000, Math.max(1000, opts.timeoutMs)) });
+      const client = await connect({
+        ...conn,
+        connectTimeoutMs: Math.min(conn.connectTimeoutMs ?? 5000, Math.max(1000, opts.timeoutMs)),
+      });
       try {
         await client.query('SELECT 1');
         return { waitedMs: clock.now() - started, attempts: attempt };
@@ -43,11 +49,15 @@ export async function waitForDatabase(conn: ConnectOptions, opts: WaitOptions): 
     const waited = clock.now() - started;
     opts.onAttempt?.(last, waited);
     if (waited >= opts.timeoutMs) {
-      throw new SchemagateError('wait.timeout', `PostgreSQL did not accept connections within ${formatDuration(opts.timeoutMs)} (${attempt} attempts); last error: ${last.message}`, {
-        exitCode: ExitCode.connection,
-        hint: `${(last.hint ?? 'Check that the database is running and reachable from here.').replace(WAIT_ADVICE, '')} If it is still starting, wait longer with --timeout.`,
-        cause: last,
-      });
+      throw new SchemagateError(
+        'wait.timeout',
+        `PostgreSQL did not accept connections within ${formatDuration(opts.timeoutMs)} (${attempt} attempts); last error: ${last.message}`,
+        {
+          exitCode: ExitCode.connection,
+          hint: `${(last.hint ?? 'Check that the database is running and reachable from here.').replace(WAIT_ADVICE, '')} If it is still starting, wait longer with --timeout.`,
+          cause: last,
+        },
+      );
     }
     await sleep(Math.min(delay, Math.max(1, opts.timeoutMs - waited)), opts.signal);
     delay = Math.min(delay * 2, 2000);

@@ -13,7 +13,14 @@ function describe(o: KubernetesObject): string {
 export async function applyObject<T extends KubernetesObject>(cluster: Cluster, obj: T): Promise<T> {
   const api = cluster.k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
   try {
-    return (await api.patch(obj, undefined, undefined, FIELD_MANAGER, true, cluster.k8s.PatchStrategy.ServerSideApply)) as T;
+    return (await api.patch(
+      obj,
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      true,
+      cluster.k8s.PatchStrategy.ServerSideApply,
+    )) as T;
   } catch (e) {
     throw apiError(e, `apply ${describe(obj)} in namespace ${obj.metadata?.namespace ?? cluster.namespace}`, cluster);
   }
@@ -42,9 +49,18 @@ export function jobState(job: V1Job): 'complete' | 'failed' | 'suspended' | 'run
  * the query option alone with an empty body that the server ignores
  * (kubernetes-client/javascript#2698). Waits until it is gone (by watching).
  */
-export async function deleteJob(cluster: Cluster, name: string, signal: AbortSignal, timeoutMs = 60_000): Promise<void> {
+export async function deleteJob(
+  cluster: Cluster,
+  name: string,
+  signal: AbortSignal,
+  timeoutMs = 60_000,
+): Promise<void> {
   try {
-    await cluster.batch.deleteNamespacedJob({ name, namespace: cluster.namespace, body: { propagationPolicy: 'Background' } });
+    await cluster.batch.deleteNamespacedJob({
+      name,
+      namespace: cluster.namespace,
+      body: { propagationPolicy: 'Background' },
+    });
   } catch (e) {
     if (httpStatus(e) === 404) return;
     throw apiError(e, `delete job/${name}`, cluster);
@@ -60,14 +76,26 @@ async function waitGone(cluster: Cluster, name: string, signal: AbortSignal, tim
   try {
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(
-        () => reject(new SchemagateError('job.delete-timeout', `job/${name} was still there ${Math.round(timeoutMs / 1000)}s after it was deleted`, { exitCode: ExitCode.cluster, hint: `A finalizer may hold it: kubectl -n ${cluster.namespace} get job ${name} -o yaml`, context: { object: `job/${name}` } })),
+        () =>
+          reject(
+            new SchemagateError(
+              'job.delete-timeout',
+              `job/${name} was still there ${Math.round(timeoutMs / 1000)}s after it was deleted`,
+              {
+                exitCode: ExitCode.cluster,
+                hint: `A finalizer may hold it: kubectl -n ${cluster.namespace} get job ${name} -o yaml`,
+                context: { object: `job/${name}` },
+              },
+            ),
+          ),
         timeoutMs,
       );
       void observe<V1Job>({
         cluster,
         path: `/apis/batch/v1/namespaces/${cluster.namespace}/jobs`,
         query: { fieldSelector: `metadata.name=${name}` },
-        list: () => cluster.batch.listNamespacedJob({ namespace: cluster.namespace, fieldSelector: `metadata.name=${name}` }),
+        list: () =>
+          cluster.batch.listNamespacedJob({ namespace: cluster.namespace, fieldSelector: `metadata.name=${name}` }),
         onSync: (items) => {
           if (items.length === 0) resolve();
         },
@@ -97,7 +125,12 @@ export interface EnsuredJob {
  * error). A failed Job of the same content is replaced: the user fixed
  * something outside it (a Secret, the database) and asks again.
  */
-export async function ensureJob(cluster: Cluster, job: V1Job, signal: AbortSignal, opts: { replaceComplete?: boolean } = {}): Promise<EnsuredJob> {
+export async function ensureJob(
+  cluster: Cluster,
+  job: V1Job,
+  signal: AbortSignal,
+  opts: { replaceComplete?: boolean } = {},
+): Promise<EnsuredJob> {
   const name = job.metadata!.name!;
   const create = async (): Promise<V1Job | undefined> => {
     try {
@@ -114,13 +147,18 @@ export async function ensureJob(cluster: Cluster, job: V1Job, signal: AbortSigna
     // Deleted between our create and read (its TTL): create it again.
     const again = await create();
     if (again) return { job: again, how: 'created', state: jobState(again) };
-    throw new SchemagateError('job.race', `job/${name} keeps appearing and disappearing`, { exitCode: ExitCode.cluster });
+    throw new SchemagateError('job.race', `job/${name} keeps appearing and disappearing`, {
+      exitCode: ExitCode.cluster,
+    });
   }
   const state = jobState(existing);
   if (state === 'failed' || (state === 'complete' && opts.replaceComplete)) {
     await deleteJob(cluster, name, signal);
     const fresh = await create();
-    if (!fresh) throw new SchemagateError('job.race', `job/${name} was created by someone else while it was being replaced`, { exitCode: ExitCode.cluster });
+    if (!fresh)
+      throw new SchemagateError('job.race', `job/${name} was created by someone else while it was being replaced`, {
+        exitCode: ExitCode.cluster,
+      });
     return { job: fresh, how: 'replaced', state: jobState(fresh) };
   }
   return { job: existing, how: 'attached', state };

@@ -32,7 +32,11 @@ export async function loadK8s(): Promise<K8s> {
   return import('@kubernetes/client-node');
 }
 
-export async function connectCluster(opts: { context?: string | undefined; namespace: string; kubeconfig?: string | undefined }): Promise<Cluster> {
+export async function connectCluster(opts: {
+  context?: string | undefined;
+  namespace: string;
+  kubeconfig?: string | undefined;
+}): Promise<Cluster> {
   const k8s = await loadK8s();
   const kc = new k8s.KubeConfig();
   try {
@@ -48,10 +52,16 @@ export async function connectCluster(opts: { context?: string | undefined; names
   const contexts = kc.getContexts().map((c) => c.name);
   const context = opts.context ?? kc.getCurrentContext();
   if (!context || !contexts.includes(context)) {
-    throw new SchemagateError('kube.context', context ? `kubeconfig has no context "${context}"` : 'kubeconfig has no current context', {
-      exitCode: ExitCode.config,
-      hint: contexts.length ? `Known contexts: ${contexts.join(', ')}. Pass --context or set kubernetes.context.` : 'Create a cluster first: kind create cluster --config kind-config.yaml',
-    });
+    throw new SchemagateError(
+      'kube.context',
+      context ? `kubeconfig has no context "${context}"` : 'kubeconfig has no current context',
+      {
+        exitCode: ExitCode.config,
+        hint: contexts.length
+          ? `Known contexts: ${contexts.join(', ')}. Pass --context or set kubernetes.context.`
+          : 'Create a cluster first: kind create cluster --config kind-config.yaml',
+      },
+    );
   }
   kc.setCurrentContext(context);
   // Tokens and passwords of the kubeconfig never reach our output.
@@ -83,20 +93,31 @@ export function apiError(e: unknown, what: string, cluster: Pick<Cluster, 'conte
   let reason = (e as Error).message ?? String(e);
   try {
     const parsed = typeof body === 'string' ? JSON.parse(body) : body;
-    if (parsed && typeof parsed === 'object' && 'message' in parsed) reason = String((parsed as { message: unknown }).message);
+    if (parsed && typeof parsed === 'object' && 'message' in parsed)
+      reason = String((parsed as { message: unknown }).message);
   } catch {
     // keep the client's message
   }
   if (status === undefined && /ECONNREFUSED|ENOTFOUND|fetch failed|connect/i.test(reason)) {
-    return new SchemagateError('kube.unreachable', `could not reach the Kubernetes API of context "${cluster.context}" while trying to ${what}: ${reason}`, {
-      exitCode: ExitCode.cluster,
-      hint: 'Is the cluster running? `kubectl cluster-info` tells; for kind: `kind create cluster --config kind-config.yaml`.',
-      cause: e,
-    });
+    return new SchemagateError(
+      'kube.unreachable',
+      `could not reach the Kubernetes API of context "${cluster.context}" while trying to ${what}: ${reason}`,
+      {
+        exitCode: ExitCode.cluster,
+        hint: 'Is the cluster running? `kubectl cluster-info` tells; for kind: `kind create cluster --config kind-config.yaml`.',
+        cause: e,
+      },
+    );
   }
-  return new SchemagateError('kube.api', `Kubernetes refused to ${what}${status ? ` (HTTP ${status})` : ''}: ${reason}`, {
-    exitCode: status === 403 ? ExitCode.refused : ExitCode.cluster,
-    ...(status === 403 ? { hint: 'The kubeconfig user lacks RBAC permission for this; ask for it, or use another context.' } : {}),
-    cause: e,
-  });
+  return new SchemagateError(
+    'kube.api',
+    `Kubernetes refused to ${what}${status ? ` (HTTP ${status})` : ''}: ${reason}`,
+    {
+      exitCode: status === 403 ? ExitCode.refused : ExitCode.cluster,
+      ...(status === 403
+        ? { hint: 'The kubeconfig user lacks RBAC permission for this; ask for it, or use another context.' }
+        : {}),
+      cause: e,
+    },
+  );
 }

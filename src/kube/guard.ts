@@ -31,22 +31,34 @@ export function checkContext(g: GuardInput): { allowedBy: string } {
   if (local) return { allowedBy: local };
   if (g.allowFlag !== undefined) {
     if (g.env.CI && g.env.CI !== 'false' && g.env.CI !== '0') {
-      throw new SchemagateError('guard.ci', `${g.command} refused on context "${g.context}": --allow-context is not honoured when CI is set`, {
-        exitCode: ExitCode.refused,
-        hint: 'In CI, destructive commands run only on local clusters (kind-*, k3d-*, ...) or contexts listed in kubernetes.allowedContexts.',
-        context: { object: `context/${g.context}` },
-      });
+      throw new SchemagateError(
+        'guard.ci',
+        `${g.command} refused on context "${g.context}": --allow-context is not honoured when CI is set`,
+        {
+          exitCode: ExitCode.refused,
+          hint: 'In CI, destructive commands run only on local clusters (kind-*, k3d-*, ...) or contexts listed in kubernetes.allowedContexts.',
+          context: { object: `context/${g.context}` },
+        },
+      );
     }
     if (g.allowFlag === g.context) return { allowedBy: '--allow-context' };
-    throw new SchemagateError('guard.mismatch', `${g.command} refused: --allow-context ${g.allowFlag} does not name the current context "${g.context}"`, {
-      exitCode: ExitCode.refused,
-      hint: `Check which cluster you are pointing at (kubectl config current-context). To go ahead on it: --allow-context ${g.context}.`,
-      context: { object: `context/${g.context}` },
-    });
+    throw new SchemagateError(
+      'guard.mismatch',
+      `${g.command} refused: --allow-context ${g.allowFlag} does not name the current context "${g.context}"`,
+      {
+        exitCode: ExitCode.refused,
+        hint: `Check which cluster you are pointing at (kubectl config current-context). To go ahead on it: --allow-context ${g.context}.`,
+        context: { object: `context/${g.context}` },
+      },
+    );
   }
-  throw new SchemagateError('guard.context', `${g.command} refused on context "${g.context}": it is not a local cluster, and ${g.command} deletes data`, {
-    exitCode: ExitCode.refused,
-    hint: `Allowed without asking: ${LOCAL_CONTEXTS.join(', ')}${g.allowed.length ? `, ${g.allowed.join(', ')}` : ''} (add more with kubernetes.allowedContexts). If you really mean this cluster: --allow-context ${g.context}. Nothing was deleted.`,
-    context: { object: `context/${g.context}` },
-  });
+  throw new SchemagateError(
+    'guard.context',
+    `${g.command} refused on context "${g.context}": it is not a local cluster, and ${g.command} deletes data`,
+    {
+      exitCode: ExitCode.refused,
+      hint: `Allowed without asking: ${LOCAL_CONTEXTS.join(', ')}${g.allowed.length ? `, ${g.allowed.join(', ')}` : ''} (add more with kubernetes.allowedContexts). If you really mean this cluster: --allow-context ${g.context}. Nothing was deleted.`,
+      context: { object: `context/${g.context}` },
+    },
+  );
 }

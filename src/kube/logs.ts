@@ -77,7 +77,12 @@ export class PodLogs {
     const have = this.tails.get(pod);
     if (have && have.length > 0) return have;
     try {
-      const text = await this.cluster.core.readNamespacedPodLog({ name: pod, namespace: this.namespace, container, tailLines: KEEP });
+      const text = await this.cluster.core.readNamespacedPodLog({
+        name: pod,
+        namespace: this.namespace,
+        container,
+        tailLines: KEEP,
+      });
       return String(text)
         .split('\n')
         .filter((l) => l !== '')

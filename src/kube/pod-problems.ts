@@ -6,7 +6,14 @@ import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
  * them is the point (kubernetes#66756, #101584, #62816).
  * https://kubernetes.io/docs/concepts/containers/images/#imagepullbackoff
  */
-export const STUCK_REASONS = ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError'] as const;
+export const STUCK_REASONS = [
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+] as const;
 
 export interface PodProblem {
   pod: string;
@@ -28,7 +35,13 @@ export function stuckContainer(pod: V1Pod): PodProblem | undefined {
   for (const { s, init } of statuses(pod)) {
     const reason = s.state?.waiting?.reason;
     if (reason && (STUCK_REASONS as readonly string[]).includes(reason)) {
-      return { pod: pod.metadata?.name ?? '?', container: s.name, init, reason, message: s.state?.waiting?.message ?? '' };
+      return {
+        pod: pod.metadata?.name ?? '?',
+        container: s.name,
+        init,
+        reason,
+        message: s.state?.waiting?.message ?? '',
+      };
     }
   }
   return undefined;

@@ -30,7 +30,10 @@ export function rolloutDone(d: V1Deployment): boolean {
  * that cannot start.
  * https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#deployment-status
  */
-export async function waitForRollout(cluster: Cluster, opts: RolloutOptions): Promise<{ durationMs: number; replicas: number }> {
+export async function waitForRollout(
+  cluster: Cluster,
+  opts: RolloutOptions,
+): Promise<{ durationMs: number; replicas: number }> {
   const ns = cluster.namespace;
   const started = performance.now();
   const stop = new AbortController();
@@ -50,14 +53,22 @@ export async function waitForRollout(cluster: Cluster, opts: RolloutOptions): Pr
     const timer = setTimeout(() => {
       const s = deployment?.status;
       finish(
-        new SchemagateError('rollout.timeout', `timed out after ${formatDuration(opts.timeoutMs)} waiting for deployment/${opts.name} to roll out (${s?.updatedReplicas ?? 0} updated, ${s?.availableReplicas ?? 0} available of ${deployment?.spec?.replicas ?? '?'})`, {
-          exitCode: ExitCode.cluster,
-          hint: `kubectl -n ${ns} describe deployment ${opts.name}; raise the deadline with --timeout.`,
-          context: { object: `deployment/${opts.name}` },
-        }),
+        new SchemagateError(
+          'rollout.timeout',
+          `timed out after ${formatDuration(opts.timeoutMs)} waiting for deployment/${opts.name} to roll out (${s?.updatedReplicas ?? 0} updated, ${s?.availableReplicas ?? 0} available of ${deployment?.spec?.replicas ?? '?'})`,
+          {
+            exitCode: ExitCode.cluster,
+            hint: `kubectl -n ${ns} describe deployment ${opts.name}; raise the deadline with --timeout.`,
+            context: { object: `deployment/${opts.name}` },
+          },
+        ),
       );
     }, opts.timeoutMs);
-    opts.signal.addEventListener('abort', () => finish(opts.signal.reason instanceof Error ? opts.signal.reason : new Error('aborted')), { once: true });
+    opts.signal.addEventListener(
+      'abort',
+      () => finish(opts.signal.reason instanceof Error ? opts.signal.reason : new Error('aborted')),
+      { once: true },
+    );
 
     const podFailure = async (pod: V1Pod): Promise<boolean> => {
       const stuck = stuckContainer(pod);
@@ -68,20 +79,34 @@ export async function waitForRollout(cluster: Cluster, opts: RolloutOptions): Pr
       if (crash) {
         const text = await cluster.core
           .readNamespacedPodLog({ name: p.pod, namespace: ns, container: p.container, tailLines: 20 })
-          .catch(() => cluster.core.readNamespacedPodLog({ name: p.pod, namespace: ns, container: p.container, tailLines: 20, previous: true }))
+          .catch(() =>
+            cluster.core.readNamespacedPodLog({
+              name: p.pod,
+              namespace: ns,
+              container: p.container,
+              tailLines: 20,
+              previous: true,
+            }),
+          )
           .catch(() => '');
         const lines = String(text).split('\n').filter(Boolean);
         if (lines.length) output = `\n  output of ${p.container}:\n${lines.map((l) => `    ${l}`).join('\n')}`;
       }
-      const image = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === p.container)?.image;
+      const image = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find(
+        (c) => c.name === p.container,
+      )?.image;
       finish(
-        new SchemagateError(`rollout.${p.reason}`, `deployment/${opts.name}: pod ${p.pod}, ${p.init ? 'init container' : 'container'} ${p.container}: ${p.reason}${p.message ? `: ${p.message}` : ''}${output}`, {
-          exitCode: ExitCode.cluster,
-          hint: crash
-            ? `The init container keeps failing. If it is verify-schema, the database is not migrated: run \`schemagate migrate\` (or \`schemagate db status\` against it) and look at the output above.`
-            : stuckHint(p, image),
-          context: { object: `deployment/${opts.name}` },
-        }),
+        new SchemagateError(
+          `rollout.${p.reason}`,
+          `deployment/${opts.name}: pod ${p.pod}, ${p.init ? 'init container' : 'container'} ${p.container}: ${p.reason}${p.message ? `: ${p.message}` : ''}${output}`,
+          {
+            exitCode: ExitCode.cluster,
+            hint: crash
+              ? `The init container keeps failing. If it is verify-schema, the database is not migrated: run \`schemagate migrate\` (or \`schemagate db status\` against it) and look at the output above.`
+              : stuckHint(p, image),
+            context: { object: `deployment/${opts.name}` },
+          },
+        ),
       );
       return true;
     };
@@ -94,7 +119,13 @@ export async function waitForRollout(cluster: Cluster, opts: RolloutOptions): Pr
       }
       const progressing = deployment.status?.conditions?.find((c) => c.type === 'Progressing');
       if (progressing?.reason === 'ProgressDeadlineExceeded') {
-        finish(new SchemagateError('rollout.deadline', `deployment/${opts.name} exceeded its progress deadline: ${progressing.message ?? ''}`, { exitCode: ExitCode.cluster, context: { object: `deployment/${opts.name}` } }));
+        finish(
+          new SchemagateError(
+            'rollout.deadline',
+            `deployment/${opts.name} exceeded its progress deadline: ${progressing.message ?? ''}`,
+            { exitCode: ExitCode.cluster, context: { object: `deployment/${opts.name}` } },
+          ),
+        );
         return;
       }
       for (const pod of pods.values()) if (await podFailure(pod)) return;
@@ -123,12 +154,22 @@ export async function waitForRollout(cluster: Cluster, opts: RolloutOptions): Pr
 
     const seen = (d: V1Deployment | undefined) => {
       if (!d) {
-        finish(new SchemagateError('rollout.missing', `deployment/${opts.name} does not exist in namespace ${ns}`, { exitCode: ExitCode.cluster, context: { object: `deployment/${opts.name}` } }));
+        finish(
+          new SchemagateError('rollout.missing', `deployment/${opts.name} does not exist in namespace ${ns}`, {
+            exitCode: ExitCode.cluster,
+            context: { object: `deployment/${opts.name}` },
+          }),
+        );
         return;
       }
       deployment = d;
       const labels = d.spec?.selector?.matchLabels;
-      if (!podsWatched && labels) watchPods(Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','));
+      if (!podsWatched && labels)
+        watchPods(
+          Object.entries(labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(','),
+        );
       void evaluate();
     };
 

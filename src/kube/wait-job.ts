@@ -26,7 +26,13 @@ export interface JobOutcome {
 
 export class JobFailedError extends SchemagateError {
   override readonly name = 'JobFailedError';
-  constructor(code: string, message: string, hint: string, job: string, readonly lastLines: string[]) {
+  constructor(
+    code: string,
+    message: string,
+    hint: string,
+    job: string,
+    readonly lastLines: string[],
+  ) {
     super(code, message, { exitCode: ExitCode.cluster, hint, context: { object: `job/${job}` } });
   }
 }
@@ -61,7 +67,11 @@ export async function waitForJob(cluster: Cluster, opts: JobWaitOptions): Promis
 
   const attemptOf = (name: string) =>
     [...pods.values()]
-      .sort((a, b) => String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')) || String(a.metadata?.name).localeCompare(String(b.metadata?.name)))
+      .sort(
+        (a, b) =>
+          String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')) ||
+          String(a.metadata?.name).localeCompare(String(b.metadata?.name)),
+      )
       .findIndex((p) => p.metadata?.name === name) + 1;
 
   return new Promise<JobOutcome>((resolve, reject) => {
@@ -80,19 +90,29 @@ export async function waitForJob(cluster: Cluster, opts: JobWaitOptions): Promis
       const s = job?.status;
       const podStates = [...pods.values()].map((p) => `${p.metadata?.name}: ${p.status?.phase ?? '?'}`).join(', ');
       finish(
-        new SchemagateError('job.timeout', `timed out after ${formatDuration(opts.timeoutMs)} waiting for job/${opts.name} to finish (active ${s?.active ?? 0}, succeeded ${s?.succeeded ?? 0}, failed ${s?.failed ?? 0}${podStates ? `; ${podStates}` : ''})`, {
-          exitCode: ExitCode.cluster,
-          hint: `Look at it with kubectl -n ${ns} describe job ${opts.name}; raise the deadline with --timeout or kubernetes.timeout.`,
-          context: { object: `job/${opts.name}` },
-        }),
+        new SchemagateError(
+          'job.timeout',
+          `timed out after ${formatDuration(opts.timeoutMs)} waiting for job/${opts.name} to finish (active ${s?.active ?? 0}, succeeded ${s?.succeeded ?? 0}, failed ${s?.failed ?? 0}${podStates ? `; ${podStates}` : ''})`,
+          {
+            exitCode: ExitCode.cluster,
+            hint: `Look at it with kubectl -n ${ns} describe job ${opts.name}; raise the deadline with --timeout or kubernetes.timeout.`,
+            context: { object: `job/${opts.name}` },
+          },
+        ),
       );
     }, opts.timeoutMs);
-    opts.signal.addEventListener('abort', () => finish(opts.signal.reason instanceof Error ? opts.signal.reason : new Error('aborted')), { once: true });
+    opts.signal.addEventListener(
+      'abort',
+      () => finish(opts.signal.reason instanceof Error ? opts.signal.reason : new Error('aborted')),
+      { once: true },
+    );
 
     const failWithLogs = async (code: string, message: string, hint: string, pod: V1Pod | undefined) => {
       const container = pod?.spec?.containers?.[0]?.name ?? 'migrate';
       const lines = pod?.metadata?.name ? await logs.tail(pod.metadata.name, container) : [];
-      const tail = lines.length ? `\n  last ${lines.length} log lines of ${pod?.metadata?.name}:\n${indent(lines)}` : '';
+      const tail = lines.length
+        ? `\n  last ${lines.length} log lines of ${pod?.metadata?.name}:\n${indent(lines)}`
+        : '';
       finish(new JobFailedError(code, `${message}${tail}`, hint, opts.name, lines));
     };
 
@@ -101,12 +121,19 @@ export async function waitForJob(cluster: Cluster, opts: JobWaitOptions): Promis
       if (!job) return;
       if (condition(job, 'Complete')) {
         const now = performance.now();
-        finish(undefined, { name: opts.name, attempts: pods.size || (job.status?.succeeded ?? 0) + (job.status?.failed ?? 0), durationMs: now - started, completedAt: now });
+        finish(undefined, {
+          name: opts.name,
+          attempts: pods.size || (job.status?.succeeded ?? 0) + (job.status?.failed ?? 0),
+          durationMs: now - started,
+          completedAt: now,
+        });
         return;
       }
       const failed = condition(job, 'Failed');
       if (failed) {
-        const lastFailed = [...pods.values()].filter((p) => p.status?.phase === 'Failed').sort((a, b) => attemptOf(b.metadata!.name!) - attemptOf(a.metadata!.name!))[0];
+        const lastFailed = [...pods.values()]
+          .filter((p) => p.status?.phase === 'Failed')
+          .sort((a, b) => attemptOf(b.metadata!.name!) - attemptOf(a.metadata!.name!))[0];
         const oom = [...pods.values()].flatMap((p) => oomKilled(p).map((c) => `${p.metadata?.name}/${c}`));
         const why =
           failed.reason === 'DeadlineExceeded'
@@ -115,24 +142,37 @@ export async function waitForJob(cluster: Cluster, opts: JobWaitOptions): Promis
               ? `all ${(job.spec?.backoffLimit ?? 6) + 1} attempts failed (backoffLimit ${job.spec?.backoffLimit ?? 6})`
               : (failed.message ?? failed.reason ?? 'failed');
         const hint = [
-          oom.length ? `OOMKilled: ${oom.join(', ')} ran out of memory; raise resources.limits.memory of the Job in schemagate.yaml.` : '',
-          failed.reason === 'DeadlineExceeded' ? 'Raise activeDeadlineSeconds in schemagate.yaml if the migration really takes this long.' : '',
+          oom.length
+            ? `OOMKilled: ${oom.join(', ')} ran out of memory; raise resources.limits.memory of the Job in schemagate.yaml.`
+            : '',
+          failed.reason === 'DeadlineExceeded'
+            ? 'Raise activeDeadlineSeconds in schemagate.yaml if the migration really takes this long.'
+            : '',
           `Fix the cause and run the command again: a failed Job is replaced. All attempts: kubectl -n ${ns} logs -l batch.kubernetes.io/job-name=${opts.name} --prefix`,
         ]
           .filter(Boolean)
           .join(' ');
-        void failWithLogs(`job.${failed.reason ?? 'failed'}`, `job/${opts.name} failed (${failed.reason ?? 'Failed'}): ${why}`, hint, lastFailed);
+        void failWithLogs(
+          `job.${failed.reason ?? 'failed'}`,
+          `job/${opts.name} failed (${failed.reason ?? 'Failed'}): ${why}`,
+          hint,
+          lastFailed,
+        );
         return;
       }
       const target = condition(job, 'FailureTarget');
       if (target && !reportedTarget) {
         reportedTarget = true;
-        opts.onProgress?.(`job/${opts.name} is failing (${target.reason ?? 'FailureTarget'}); waiting for its pods to stop`);
+        opts.onProgress?.(
+          `job/${opts.name} is failing (${target.reason ?? 'FailureTarget'}); waiting for its pods to stop`,
+        );
       }
       for (const pod of pods.values()) {
         const stuck = stuckContainer(pod);
         if (stuck) {
-          const image = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === stuck.container)?.image;
+          const image = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find(
+            (c) => c.name === stuck.container,
+          )?.image;
           finish(
             new JobFailedError(
               `job.${stuck.reason}`,
@@ -162,7 +202,11 @@ export async function waitForJob(cluster: Cluster, opts: JobWaitOptions): Promis
         cluster,
         path: `/api/v1/namespaces/${ns}/pods`,
         query: { labelSelector: `batch.kubernetes.io/controller-uid=${jobUid}` },
-        list: () => cluster.core.listNamespacedPod({ namespace: ns, labelSelector: `batch.kubernetes.io/controller-uid=${jobUid}` }),
+        list: () =>
+          cluster.core.listNamespacedPod({
+            namespace: ns,
+            labelSelector: `batch.kubernetes.io/controller-uid=${jobUid}`,
+          }),
         onSync: (items) => {
           pods.clear();
           for (const p of items) pods.set(p.metadata!.name!, p);
@@ -207,7 +251,12 @@ export async function waitForJob(cluster: Cluster, opts: JobWaitOptions): Promis
       list: () => cluster.batch.listNamespacedJob({ namespace: ns, fieldSelector: `metadata.name=${opts.name}` }),
       onSync: (items) => {
         if (items.length === 0 && !job) {
-          finish(new SchemagateError('job.missing', `job/${opts.name} does not exist in namespace ${ns}`, { exitCode: ExitCode.cluster, context: { object: `job/${opts.name}` } }));
+          finish(
+            new SchemagateError('job.missing', `job/${opts.name} does not exist in namespace ${ns}`, {
+              exitCode: ExitCode.cluster,
+              context: { object: `job/${opts.name}` },
+            }),
+          );
           return;
         }
         seen(items[0], items.length === 0);

@@ -87,7 +87,9 @@ export async function observe<T extends Meta>(opts: ObserveOptions<T>): Promise<
             opts.onEvent(type as WatchEventType, obj);
           },
           (err: unknown) => {
-            const status = (err as { statusCode?: number; code?: number } | null)?.statusCode ?? (err as { code?: number } | null)?.code;
+            const status =
+              (err as { statusCode?: number; code?: number } | null)?.statusCode ??
+              (err as { code?: number } | null)?.code;
             finish(status === 410 ? 'gone' : err ? 'error' : 'closed');
           },
         )
@@ -99,7 +101,7 @@ export async function observe<T extends Meta>(opts: ObserveOptions<T>): Promise<
     });
     if (opts.signal.aborted) return;
     if (outcome === 'gone') {
-      opts.onResume?.('the watch\'s resourceVersion is too old (410 Gone): listing again');
+      opts.onResume?.("the watch's resourceVersion is too old (410 Gone): listing again");
       rv = undefined;
       continue;
     }

@@ -21,7 +21,13 @@ function failed(name: string, e: unknown): Check {
 
 /** Checks that need no cluster and no database: files, their SQL, the manifests. */
 export function offlineChecks(config: Config): Check[] {
-  const checks: Check[] = [{ name: 'configuration', ok: true, detail: config.file ? `${config.file} is valid` : 'no schemagate.yaml: every key takes its default' }];
+  const checks: Check[] = [
+    {
+      name: 'configuration',
+      ok: true,
+      detail: config.file ? `${config.file} is valid` : 'no schemagate.yaml: every key takes its default',
+    },
+  ];
   try {
     const files = readMigrations(config.migrations.dir, config.migrations.format);
     let nonTx = 0;
@@ -37,7 +43,11 @@ export function offlineChecks(config: Config): Check[] {
     checks.push(
       problems.length
         ? { name: 'migrations', ok: false, detail: problems.join('\n') }
-        : { name: 'migrations', ok: true, detail: `${files.length} files parse and validate (${nonTx} outside a transaction, ${withDown} with a down script)` },
+        : {
+            name: 'migrations',
+            ok: true,
+            detail: `${files.length} files parse and validate (${nonTx} outside a transaction, ${withDown} with a down script)`,
+          },
     );
   } catch (e) {
     checks.push(failed('migrations', e));
@@ -61,7 +71,13 @@ export async function manifestChecks(run: ClusterRun, withCluster: boolean): Pro
   } catch (e) {
     return [failed('manifests', e)];
   }
-  const checks: Check[] = [{ name: 'manifests', ok: true, detail: `${objects.length} objects render (${[...new Set(objects.map((o) => o.kind))].join(', ')})` }];
+  const checks: Check[] = [
+    {
+      name: 'manifests',
+      ok: true,
+      detail: `${objects.length} objects render (${[...new Set(objects.map((o) => o.kind))].join(', ')})`,
+    },
+  ];
   if (!withCluster) return checks;
   const { connectCluster } = await import('../kube/client.js');
   let cluster;
@@ -80,18 +96,30 @@ export async function manifestChecks(run: ClusterRun, withCluster: boolean): Pro
       await api.patch(o, undefined, 'All', 'schemagate', true, cluster.k8s.PatchStrategy.ServerSideApply);
     } catch (e) {
       const body = (e as { body?: unknown }).body;
-      rejected.push(`${o.kind}/${o.metadata?.name}: ${typeof body === 'string' ? (JSON.parse(body) as { message?: string }).message : (e as Error).message}`);
+      rejected.push(
+        `${o.kind}/${o.metadata?.name}: ${typeof body === 'string' ? (JSON.parse(body) as { message?: string }).message : (e as Error).message}`,
+      );
     }
   }
   checks.push(
     rejected.length
       ? { name: 'manifests (server dry run)', ok: false, detail: rejected.join('\n') }
-      : { name: 'manifests (server dry run)', ok: true, detail: `the API server accepts all ${objects.length} objects` },
+      : {
+          name: 'manifests (server dry run)',
+          ok: true,
+          detail: `the API server accepts all ${objects.length} objects`,
+        },
   );
   try {
     const { clusterStatus } = await import('./cluster-status.js');
     const s = await clusterStatus(run);
-    if ('error' in s.database) checks.push({ name: 'database', ok: false, detail: s.database.error, hint: 'Is postgres running and the Secret right? `schemagate status` shows the Jobs.' });
+    if ('error' in s.database)
+      checks.push({
+        name: 'database',
+        ok: false,
+        detail: s.database.error,
+        hint: 'Is postgres running and the Secret right? `schemagate status` shows the Jobs.',
+      });
     else {
       const c = s.database.counts;
       const pending = c.pending + c['out-of-order'];

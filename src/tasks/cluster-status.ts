@@ -31,7 +31,9 @@ function summarize(kind: string, j: V1Job): JobSummary {
     kind,
     name: j.metadata?.name ?? '?',
     state: jobState(j),
-    conditions: (j.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => ({ type: c.type, reason: c.reason, message: c.message })),
+    conditions: (j.status?.conditions ?? [])
+      .filter((c) => c.status === 'True')
+      .map((c) => ({ type: c.type, reason: c.reason, message: c.message })),
     attempts: { active: j.status?.active ?? 0, succeeded: j.status?.succeeded ?? 0, failed: j.status?.failed ?? 0 },
     created: j.metadata?.creationTimestamp ? new Date(j.metadata.creationTimestamp).toISOString() : undefined,
     completed: j.status?.completionTime ? new Date(j.status.completionTime).toISOString() : undefined,
@@ -42,7 +44,9 @@ async function jobsOf(cluster: Cluster, kind: 'migrate' | 'seed'): Promise<JobSu
   try {
     const l = await cluster.batch.listNamespacedJob({ namespace: cluster.namespace, labelSelector: jobSelector(kind) });
     return l.items
-      .sort((a, b) => String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')))
+      .sort((a, b) =>
+        String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')),
+      )
       .map((j) => summarize(kind, j));
   } catch (e) {
     throw apiError(e, `list the ${kind} Jobs`, cluster);
@@ -54,7 +58,12 @@ async function jobsOf(cluster: Cluster, kind: 'migrate' | 'seed'): Promise<JobSu
  * reads the JSON it printed, and deletes the Job. The runner itself never
  * connects to the database.
  */
-export async function runDbJob<T>(run: ClusterRun, cluster: Cluster, kind: string, dbArgs: string[]): Promise<T | { error: string }> {
+export async function runDbJob<T>(
+  run: ClusterRun,
+  cluster: Cluster,
+  kind: string,
+  dbArgs: string[],
+): Promise<T | { error: string }> {
   const base = renderMigrationJob(run.config, { image: run.image, namespace: run.namespace, migrationChecksums: [] });
   const name = `schemagate-${kind}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const job: V1Job = {
@@ -67,10 +76,15 @@ export async function runDbJob<T>(run: ClusterRun, cluster: Cluster, kind: strin
       podFailurePolicy: undefined,
       template: {
         ...base.spec!.template,
-        metadata: { ...base.spec!.template.metadata, labels: { ...base.spec!.template.metadata?.labels, 'schemagate.dev/job': kind } },
+        metadata: {
+          ...base.spec!.template.metadata,
+          labels: { ...base.spec!.template.metadata?.labels, 'schemagate.dev/job': kind },
+        },
         spec: {
           ...base.spec!.template.spec!,
-          containers: base.spec!.template.spec!.containers.map((c, i) => (i === 0 ? { ...c, args: ['db', ...dbArgs, '--json'] } : c)),
+          containers: base.spec!.template.spec!.containers.map((c, i) =>
+            i === 0 ? { ...c, args: ['db', ...dbArgs, '--json'] } : c,
+          ),
         },
       },
     },
@@ -83,9 +97,14 @@ export async function runDbJob<T>(run: ClusterRun, cluster: Cluster, kind: strin
     if (!(e instanceof JobFailedError)) throw e;
   }
   try {
-    const pods = await cluster.core.listNamespacedPod({ namespace: cluster.namespace, labelSelector: `batch.kubernetes.io/job-name=${name}` });
+    const pods = await cluster.core.listNamespacedPod({
+      namespace: cluster.namespace,
+      labelSelector: `batch.kubernetes.io/job-name=${name}`,
+    });
     const pod = pods.items[0]?.metadata?.name;
-    const text = pod ? String(await cluster.core.readNamespacedPodLog({ name: pod, namespace: cluster.namespace })) : '';
+    const text = pod
+      ? String(await cluster.core.readNamespacedPodLog({ name: pod, namespace: cluster.namespace }))
+      : '';
     const start = text.indexOf('{');
     if (start < 0) return { error: `job/${name} printed nothing` };
     const parsed = JSON.parse(text.slice(start)) as T & { error?: unknown; message?: string };
@@ -104,7 +123,10 @@ export async function clusterStatus(run: ClusterRun): Promise<ClusterStatus> {
   const [migrations, seeds] = await Promise.all([jobsOf(cluster, 'migrate'), jobsOf(cluster, 'seed')]);
   let backend: ClusterStatus['backend'] = null;
   try {
-    const d = await cluster.apps.readNamespacedDeployment({ name: run.config.kubernetes.backend.deployment, namespace: run.namespace });
+    const d = await cluster.apps.readNamespacedDeployment({
+      name: run.config.kubernetes.backend.deployment,
+      namespace: run.namespace,
+    });
     backend = {
       name: d.metadata!.name!,
       replicas: d.spec?.replicas ?? 0,

@@ -38,7 +38,6 @@ export interface ClusterContext {
 
 type Task = TaskOf<ClusterContext>;
 
-
 /** Everything rendered, split by the step that submits it. */
 export function renderPlan(run: Pick<ClusterRun, 'config' | 'image' | 'namespace'>) {
   const objects = renderAll(run.config, { image: run.image, namespace: run.namespace, ...renderInputs(run.config) });
@@ -70,7 +69,13 @@ async function connect(run: ClusterRun, ctx: ClusterContext, task: Task): Promis
   task.title = `Cluster: context ${ctx.cluster.context}, namespace ${run.namespace}`;
 }
 
-async function runMigrationJob(run: ClusterRun, ctx: ClusterContext, task: Task, job: V1Job, rerun = false): Promise<void> {
+async function runMigrationJob(
+  run: ClusterRun,
+  ctx: ClusterContext,
+  task: Task,
+  job: V1Job,
+  rerun = false,
+): Promise<void> {
   const cluster = ctx.cluster!;
   const name = job.metadata!.name!;
   ctx.migrationJob = name;
@@ -92,21 +97,35 @@ async function runMigrationJob(run: ClusterRun, ctx: ClusterContext, task: Task,
 async function release(run: ClusterRun, ctx: ClusterContext, task: Task): Promise<void> {
   const cluster = ctx.cluster!;
   const k = run.config.kubernetes;
-  const rendered = renderBackend(run.config, { image: run.image, namespace: run.namespace, replicas: k.backend.replicas });
+  const rendered = renderBackend(run.config, {
+    image: run.image,
+    namespace: run.namespace,
+    replicas: k.backend.replicas,
+  });
   const completedAt = (ctx as { completedAt?: number }).completedAt;
   for (const o of rendered.objects) {
     await applyObject(cluster, o);
     if (o === rendered.deployment && completedAt !== undefined) ctx.releaseLatencyMs = performance.now() - completedAt;
   }
   task.output = `scaled deployment/${k.backend.deployment} to ${k.backend.replicas}; waiting for the rollout`;
-  const r = await waitForRollout(cluster, { name: k.backend.deployment, timeoutMs: run.timeoutMs, signal: run.signal, onProgress: (l) => (task.output = l) });
+  const r = await waitForRollout(cluster, {
+    name: k.backend.deployment,
+    timeoutMs: run.timeoutMs,
+    signal: run.signal,
+    onProgress: (l) => (task.output = l),
+  });
   const service = rendered.objects.find((o) => o.kind === 'Service')?.metadata?.name;
   ctx.backend = { name: k.backend.deployment, replicas: r.replicas, service };
   task.title = `Backend deployment/${k.backend.deployment} available (${r.replicas} replica${r.replicas === 1 ? '' : 's'}, ${formatDuration(r.durationMs)})`;
   ctx.summary.push(task.title);
 }
 
-async function ensureBackendParked(run: ClusterRun, ctx: ClusterContext, task: Task, backend: V1Deployment | undefined): Promise<void> {
+async function ensureBackendParked(
+  run: ClusterRun,
+  ctx: ClusterContext,
+  task: Task,
+  backend: V1Deployment | undefined,
+): Promise<void> {
   if (!backend) return;
   const cluster = ctx.cluster!;
   const name = backend.metadata!.name!;
@@ -137,10 +156,18 @@ export async function up(run: ClusterRun): Promise<ClusterContext> {
         t.title = `Applied ${plan.base.map((o) => `${o.kind?.toLowerCase()}/${o.metadata?.name}`).join(', ') || 'no base objects'}`;
       },
     },
-    { title: 'Park the backend until the schema is ready', task: (c, t) => ensureBackendParked(run, c, t, plan.backend) },
+    {
+      title: 'Park the backend until the schema is ready',
+      task: (c, t) => ensureBackendParked(run, c, t, plan.backend),
+    },
     ...(initMode || !plan.migrationJob
       ? []
-      : [{ title: 'Run the migration Job', task: (c: ClusterContext, t: Task) => runMigrationJob(run, c, t, plan.migrationJob!) }]),
+      : [
+          {
+            title: 'Run the migration Job',
+            task: (c: ClusterContext, t: Task) => runMigrationJob(run, c, t, plan.migrationJob!),
+          },
+        ]),
     ...(plan.seedJob
       ? [
           {
@@ -160,18 +187,28 @@ export async function up(run: ClusterRun): Promise<ClusterContext> {
 }
 
 /** `migrate`: run (or re-attach to) the migration Job and wait for it. */
-export async function migrate(run: ClusterRun, opts: { rerun?: boolean; cleanup?: boolean } = {}): Promise<ClusterContext> {
+export async function migrate(
+  run: ClusterRun,
+  opts: { rerun?: boolean; cleanup?: boolean } = {},
+): Promise<ClusterContext> {
   const plan = renderPlan(run);
   if (!plan.migrationJob) {
-    throw new SchemagateError('migrate.init-mode', 'kubernetes.migration.mode is initContainer: there is no migration Job; the backend\'s init container migrates', {
-      exitCode: ExitCode.usage,
-      hint: 'Run `schemagate up` to roll the backend out, or switch the mode to job.',
-    });
+    throw new SchemagateError(
+      'migrate.init-mode',
+      "kubernetes.migration.mode is initContainer: there is no migration Job; the backend's init container migrates",
+      {
+        exitCode: ExitCode.usage,
+        hint: 'Run `schemagate up` to roll the backend out, or switch the mode to job.',
+      },
+    );
   }
   const ctx: ClusterContext = { summary: [] };
   await listr(run, [
     { title: 'Connect to the cluster', task: (c, t) => connect(run, c, t) },
-    { title: 'Run the migration Job', task: (c, t) => runMigrationJob(run, c, t, plan.migrationJob!, opts.rerun ?? false) },
+    {
+      title: 'Run the migration Job',
+      task: (c, t) => runMigrationJob(run, c, t, plan.migrationJob!, opts.rerun ?? false),
+    },
     ...(opts.cleanup
       ? [
           {
@@ -217,9 +254,19 @@ export async function reset(run: ClusterRun): Promise<ClusterContext> {
   const ctx: ClusterContext = { summary: [] };
   // The guard runs before any task, so a refusal touches nothing.
   const cluster = await connectCluster({ context: run.context, namespace: run.namespace });
-  const allowed = checkContext({ command: 'reset', context: cluster.context, allowed: run.config.kubernetes.allowedContexts, allowFlag: run.allowContext, env: run.env });
+  const allowed = checkContext({
+    command: 'reset',
+    context: cluster.context,
+    allowed: run.config.kubernetes.allowedContexts,
+    allowFlag: run.allowContext,
+    env: run.env,
+  });
   ctx.cluster = cluster;
-  const job = renderResetJob(run.config, { image: run.image, namespace: run.namespace, nonce: `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}` });
+  const job = renderResetJob(run.config, {
+    image: run.image,
+    namespace: run.namespace,
+    nonce: `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
+  });
   await listr(run, [
     {
       title: `Reset the database (context ${cluster.context}, allowed by ${allowed.allowedBy})`,
@@ -233,7 +280,12 @@ export async function reset(run: ClusterRun): Promise<ClusterContext> {
     },
     ...(plan.migrationJob
       ? // The schema is empty now: a complete migration Job of the same content must run again.
-        [{ title: 'Run the migration Job', task: (c: ClusterContext, t: Task) => runMigrationJob(run, c, t, plan.migrationJob!, true) }]
+        [
+          {
+            title: 'Run the migration Job',
+            task: (c: ClusterContext, t: Task) => runMigrationJob(run, c, t, plan.migrationJob!, true),
+          },
+        ]
       : []),
   ]).run(ctx);
   return ctx;

@@ -27,7 +27,11 @@ export async function runSteps<C extends object>(out: Output, steps: Step<C>[], 
         }
       },
     })),
-    { renderer: rendererFor(out), exitOnError: true, rendererOptions: { collapseErrors: false, outputBar: 5 } as never },
+    {
+      renderer: rendererFor(out),
+      exitOnError: true,
+      rendererOptions: { collapseErrors: false, outputBar: 5 } as never,
+    },
   );
   try {
     await list.run(ctx);

@@ -54,7 +54,9 @@ export async function runLocal(run: LocalRun): Promise<LocalContext> {
         const { migrate } = await import('../engine/migrate.js');
         const r = await migrate(engine(ctx, task));
         const ms = r.applied.reduce((a, m) => a + m.ms, 0);
-        task.title = r.applied.length ? `Applied ${r.applied.length} migration${r.applied.length === 1 ? '' : 's'} (${formatDuration(ms)})` : `Migrations up to date (version ${r.current ?? 'none'})`;
+        task.title = r.applied.length
+          ? `Applied ${r.applied.length} migration${r.applied.length === 1 ? '' : 's'} (${formatDuration(ms)})`
+          : `Migrations up to date (version ${r.current ?? 'none'})`;
         ctx.summary.push(task.title);
       },
     },
@@ -91,7 +93,13 @@ export async function runLocal(run: LocalRun): Promise<LocalContext> {
       title: 'Start the embedded PostgreSQL',
       task: async (ctx, task) => {
         const { startEmbedded } = await import('../engine/embedded.js');
-        ctx.server = await startEmbedded({ dir, port: run.config.local.port, database: run.config.local.database, fresh: run.fresh, log: log(task) });
+        ctx.server = await startEmbedded({
+          dir,
+          port: run.config.local.port,
+          database: run.config.local.database,
+          fresh: run.fresh,
+          log: log(task),
+        });
         task.title = ctx.server.started
           ? `Embedded PostgreSQL ${ctx.server.initialised ? 'created' : 'started'} on port ${run.config.local.port} (data in ${run.config.local.dataDir})`
           : `Embedded PostgreSQL already running on port ${run.config.local.port}`;

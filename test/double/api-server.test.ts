@@ -10,7 +10,12 @@ beforeAll(async () => {
 });
 afterAll(() => h.double.close());
 
-async function raw(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; json: any }> {
+async function raw(
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<{ status: number; json: any }> {
   const res = await fetch(`${h.double.server}${path}`, {
     method,
     headers: body === undefined ? {} : { 'Content-Type': contentType },
@@ -27,26 +32,44 @@ describe('API server', () => {
     expect(kc.getCurrentContext()).toBe('kind-schemagate-double');
     expect(kc.getCurrentCluster()?.server).toBe(h.double.server);
     expect(h.double.server).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(JSON.parse(readFileSync(h.double.kubeconfigPath, 'utf8')).clusters[0].cluster['insecure-skip-tls-verify']).toBe(true);
+    expect(
+      JSON.parse(readFileSync(h.double.kubeconfigPath, 'utf8')).clusters[0].cluster['insecure-skip-tls-verify'],
+    ).toBe(true);
   });
 
   test('discovery lists the core and group versions and their resources (concepts/overview/kubernetes-api/#discovery-api)', async () => {
     expect((await raw('GET', '/api')).json).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
     const groups = (await raw('GET', '/apis')).json;
-    expect(groups.groups.map((g: { name: string }) => g.name)).toEqual(expect.arrayContaining(['batch', 'apps', 'rbac.authorization.k8s.io']));
+    expect(groups.groups.map((g: { name: string }) => g.name)).toEqual(
+      expect.arrayContaining(['batch', 'apps', 'rbac.authorization.k8s.io']),
+    );
     const batch = (await raw('GET', '/apis/batch/v1')).json;
     expect(batch.resources).toContainEqual(expect.objectContaining({ name: 'jobs', kind: 'Job', namespaced: true }));
     expect(batch.resources).toContainEqual(expect.objectContaining({ name: 'jobs/status' }));
     const core = (await raw('GET', '/api/v1')).json;
     expect(core.resources.map((r: { name: string }) => r.name)).toEqual(
-      expect.arrayContaining(['pods', 'pods/log', 'pods/status', 'namespaces', 'secrets', 'configmaps', 'services', 'events', 'serviceaccounts', 'persistentvolumeclaims']),
+      expect.arrayContaining([
+        'pods',
+        'pods/log',
+        'pods/status',
+        'namespaces',
+        'secrets',
+        'configmaps',
+        'services',
+        'events',
+        'serviceaccounts',
+        'persistentvolumeclaims',
+      ]),
     );
     expect((await raw('GET', '/version')).json).toMatchObject({ major: '1', minor: '31' });
   });
 
   test('create sets uid, resourceVersion and creationTimestamp; a second create is 409 AlreadyExists as a Status (api-concepts/#resource-versions)', async () => {
     const ns = await h.namespace('create');
-    const cm = await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'c' }, data: { a: '1' } } });
+    const cm = await h.core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'c' }, data: { a: '1' } },
+    });
     expect(cm.metadata?.uid).toMatch(/^[0-9a-f-]{36}$/);
     expect(Number(cm.metadata?.resourceVersion)).toBeGreaterThan(0);
     expect(cm.metadata?.creationTimestamp).toBeInstanceOf(Date);
@@ -68,7 +91,13 @@ describe('API server', () => {
     const ns = await h.namespace('missing');
     const res = await raw('GET', `/apis/batch/v1/namespaces/${ns}/jobs/nope`);
     expect(res.status).toBe(404);
-    expect(res.json).toMatchObject({ kind: 'Status', reason: 'NotFound', code: 404, message: 'jobs.batch "nope" not found', details: { name: 'nope', group: 'batch', kind: 'jobs' } });
+    expect(res.json).toMatchObject({
+      kind: 'Status',
+      reason: 'NotFound',
+      code: 404,
+      message: 'jobs.batch "nope" not found',
+      details: { name: 'nope', group: 'batch', kind: 'jobs' },
+    });
     const err = await h.core.readNamespacedSecret({ namespace: ns, name: 'nope' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 404 });
   });
@@ -81,7 +110,10 @@ describe('API server', () => {
 
   test('generateName gives a name with a 5-character random suffix (reference/using-api/api-concepts/#generated-values)', async () => {
     const ns = await h.namespace('genname');
-    const cm = await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { generateName: 'migrate-' } } });
+    const cm = await h.core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { generateName: 'migrate-' } },
+    });
     expect(cm.metadata?.name).toMatch(/^migrate-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
   });
 
@@ -89,12 +121,15 @@ describe('API server', () => {
     const ns = await h.namespace('badname');
     const res = await raw('POST', `/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: 'Bad_Name' } });
     expect(res.status).toBe(422);
-    expect(res.json.message).toMatch(/^ConfigMap "Bad_Name" is invalid: metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/);
+    expect(res.json.message).toMatch(
+      /^ConfigMap "Bad_Name" is invalid: metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/,
+    );
   });
 
   test('label selectors match by equality and by set, field selectors by metadata.name (working-with-objects/labels/#label-selectors, field-selectors/)', async () => {
     const ns = await h.namespace('selectors');
-    const make = (name: string, labels: Record<string, string>) => h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name, labels } } });
+    const make = (name: string, labels: Record<string, string>) =>
+      h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name, labels } } });
     await make('a', { app: 'web', tier: 'front' });
     await make('b', { app: 'web', tier: 'back' });
     await make('c', { app: 'db' });
@@ -117,23 +152,33 @@ describe('API server', () => {
     await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'x' } } });
     const list = (await raw('GET', `/api/v1/namespaces/${ns}/configmaps`)).json;
     expect(list.kind).toBe('ConfigMapList');
-    expect(Number(list.metadata.resourceVersion)).toBeGreaterThanOrEqual(Number(list.items[0].metadata.resourceVersion));
+    expect(Number(list.metadata.resourceVersion)).toBeGreaterThanOrEqual(
+      Number(list.items[0].metadata.resourceVersion),
+    );
     expect(list.items[0].kind).toBeUndefined();
   });
 
   test('limit and continue page through a list (api-concepts/#retrieving-large-results-sets-in-chunks)', async () => {
     const ns = await h.namespace('pages');
-    for (const n of ['a', 'b', 'c']) await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: n } } });
+    for (const n of ['a', 'b', 'c'])
+      await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: n } } });
     const first = await h.core.listNamespacedConfigMap({ namespace: ns, limit: 2 });
     expect(first.items.map((i) => i.metadata?.name)).toEqual(['a', 'b']);
-    const rest = await h.core.listNamespacedConfigMap({ namespace: ns, limit: 2, _continue: first.metadata?._continue ?? '' });
+    const rest = await h.core.listNamespacedConfigMap({
+      namespace: ns,
+      limit: 2,
+      _continue: first.metadata?._continue ?? '',
+    });
     expect(rest.items.map((i) => i.metadata?.name)).toEqual(['c']);
     expect(rest.metadata?._continue).toBeUndefined();
   });
 
   test('Secret stringData is stored base64-encoded in data and never returned (configuration/secret/#restriction-names-data)', async () => {
     const ns = await h.namespace('secrets');
-    const s = await h.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'db' }, stringData: { DATABASE_URL: 'postgres://u:p@h/db' }, data: { other: 'eA==' } } });
+    const s = await h.core.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: 'db' }, stringData: { DATABASE_URL: 'postgres://u:p@h/db' }, data: { other: 'eA==' } },
+    });
     expect(s.data).toEqual({ DATABASE_URL: Buffer.from('postgres://u:p@h/db').toString('base64'), other: 'eA==' });
     expect(s.stringData).toBeUndefined();
     expect(s.type).toBe('Opaque');
@@ -141,29 +186,65 @@ describe('API server', () => {
 
   test('an update with a stale resourceVersion is 409 Conflict; without one it applies (api-concepts/#patch-and-apply, optimistic concurrency)', async () => {
     const ns = await h.namespace('conflict');
-    const cm = await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'c' }, data: { v: '1' } } });
+    const cm = await h.core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'c' }, data: { v: '1' } },
+    });
     await h.core.replaceNamespacedConfigMap({ namespace: ns, name: 'c', body: { ...cm, data: { v: '2' } } });
-    const stale = await h.core.replaceNamespacedConfigMap({ namespace: ns, name: 'c', body: { ...cm, data: { v: '3' } } }).catch((e: unknown) => e);
+    const stale = await h.core
+      .replaceNamespacedConfigMap({ namespace: ns, name: 'c', body: { ...cm, data: { v: '3' } } })
+      .catch((e: unknown) => e);
     expect(stale).toMatchObject({ code: 409 });
     expect(JSON.parse((stale as { body: string }).body).message).toBe(
       'Operation cannot be fulfilled on configmaps "c": the object has been modified; please apply your changes to the latest version and try again',
     );
-    const unconditional = await h.core.replaceNamespacedConfigMap({ namespace: ns, name: 'c', body: { metadata: { name: 'c' }, data: { v: '4' } } });
+    const unconditional = await h.core.replaceNamespacedConfigMap({
+      namespace: ns,
+      name: 'c',
+      body: { metadata: { name: 'c' }, data: { v: '4' } },
+    });
     expect(unconditional.data).toEqual({ v: '4' });
   });
 
   test('generation grows on spec changes only, and the status subresource is separate from the main resource (working-with-objects/#object-spec-and-status)', async () => {
     const ns = await h.namespace('generation');
-    const body = { metadata: { name: 'j' }, spec: { suspend: true, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'node:20', command: ['true'] }] } } } };
+    const body = {
+      metadata: { name: 'j' },
+      spec: {
+        suspend: true,
+        template: {
+          spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'node:20', command: ['true'] }] },
+        },
+      },
+    };
     const job = await h.batch.createNamespacedJob({ namespace: ns, body: body as never });
     expect(job.metadata?.generation).toBe(1);
-    const labelled = await h.batch.patchNamespacedJob({ namespace: ns, name: 'j', body: [{ op: 'add', path: '/metadata/labels', value: { a: 'b' } }] });
+    const labelled = await h.batch.patchNamespacedJob({
+      namespace: ns,
+      name: 'j',
+      body: [{ op: 'add', path: '/metadata/labels', value: { a: 'b' } }],
+    });
     expect(labelled.metadata?.generation).toBe(1);
-    const changed = await h.batch.patchNamespacedJob({ namespace: ns, name: 'j', body: [{ op: 'replace', path: '/spec/backoffLimit', value: 2 }] });
+    const changed = await h.batch.patchNamespacedJob({
+      namespace: ns,
+      name: 'j',
+      body: [{ op: 'replace', path: '/spec/backoffLimit', value: 2 }],
+    });
     expect(changed.metadata?.generation).toBe(2);
-    const ignored = await h.batch.patchNamespacedJob({ namespace: ns, name: 'j', body: [{ op: 'add', path: '/status/failed', value: 9 }] });
+    const ignored = await h.batch.patchNamespacedJob({
+      namespace: ns,
+      name: 'j',
+      body: [{ op: 'add', path: '/status/failed', value: 9 }],
+    });
     expect(ignored.status?.failed).toBeUndefined();
-    const viaStatus = await h.batch.patchNamespacedJobStatus({ namespace: ns, name: 'j', body: [{ op: 'add', path: '/status/failed', value: 9 }, { op: 'replace', path: '/spec/backoffLimit', value: 5 }] });
+    const viaStatus = await h.batch.patchNamespacedJobStatus({
+      namespace: ns,
+      name: 'j',
+      body: [
+        { op: 'add', path: '/status/failed', value: 9 },
+        { op: 'replace', path: '/spec/backoffLimit', value: 5 },
+      ],
+    });
     expect(viaStatus.status?.failed).toBe(9);
     expect(viaStatus.spec?.backoffLimit).toBe(2);
   });
@@ -182,8 +263,15 @@ describe('API server', () => {
 
   test('a re-applied identical object keeps its resourceVersion (no-op updates are not written)', async () => {
     const ns = await h.namespace('noop');
-    const cm = await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'c' }, data: { a: '1' } } });
-    const same = await h.core.replaceNamespacedConfigMap({ namespace: ns, name: 'c', body: { metadata: { name: 'c' }, data: { a: '1' } } });
+    const cm = await h.core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'c' }, data: { a: '1' } },
+    });
+    const same = await h.core.replaceNamespacedConfigMap({
+      namespace: ns,
+      name: 'c',
+      body: { metadata: { name: 'c' }, data: { a: '1' } },
+    });
     expect(same.metadata?.resourceVersion).toBe(cm.metadata?.resourceVersion);
   });
 });

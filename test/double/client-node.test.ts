@@ -15,15 +15,43 @@ afterAll(() => h.double.close());
 const appManifests = (ns: string): KubernetesObject[] =>
   [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'migrator' } },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'jobs' }, rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'] }] },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'jobs' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'jobs' }, subjects: [{ kind: 'ServiceAccount', name: 'migrator' }] },
-    { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'pgdata' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'postgres' }, spec: { selector: { app: 'postgres' }, ports: [{ port: 5432 }] } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'jobs' },
+      rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'] }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'jobs' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'jobs' },
+      subjects: [{ kind: 'ServiceAccount', name: 'migrator' }],
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'pgdata' },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'postgres' },
+      spec: { selector: { app: 'postgres' }, ports: [{ port: 5432 }] },
+    },
     {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
       metadata: { name: 'postgres' },
-      spec: { serviceName: 'postgres', selector: { matchLabels: { app: 'postgres' } }, template: { metadata: { labels: { app: 'postgres' } }, spec: { containers: [{ name: 'pg', image: 'postgres:17' }] } } },
+      spec: {
+        serviceName: 'postgres',
+        selector: { matchLabels: { app: 'postgres' } },
+        template: {
+          metadata: { labels: { app: 'postgres' } },
+          spec: { containers: [{ name: 'pg', image: 'postgres:17' }] },
+        },
+      },
     },
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'dev' } },
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, stringData: { url: 'postgres://db' } },
@@ -33,8 +61,15 @@ describe('client-node against the double', () => {
   test('KubernetesObjectApi creates, reads, lists and deletes every kind of an app manifest set (store-only kinds included)', async () => {
     const ns = await h.namespace('objects');
     for (const m of appManifests(ns)) await h.objects.create(m);
-    const svc = await h.objects.read({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'postgres', namespace: ns } });
-    expect((svc as { spec?: { clusterIP?: string; ports?: { targetPort?: number }[] } }).spec).toMatchObject({ clusterIP: expect.stringMatching(/^10\.96\./), ports: [{ port: 5432, targetPort: 5432, protocol: 'TCP' }] });
+    const svc = await h.objects.read({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'postgres', namespace: ns },
+    });
+    expect((svc as { spec?: { clusterIP?: string; ports?: { targetPort?: number }[] } }).spec).toMatchObject({
+      clusterIP: expect.stringMatching(/^10\.96\./),
+      ports: [{ port: 5432, targetPort: 5432, protocol: 'TCP' }],
+    });
     const roles = await h.objects.list('rbac.authorization.k8s.io/v1', 'Role', ns);
     expect(roles.items.map((r) => r.metadata?.name)).toEqual(['jobs']);
     // A StatefulSet is stored only: no pods appear for it (README).
@@ -48,9 +83,18 @@ describe('client-node against the double', () => {
     const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: ns }, data: { x: '1' } };
     const created = await h.objects.patch(cm, undefined, undefined, 'schemagate', true, PatchStrategy.ServerSideApply);
     expect((created as V1ConfigMap).data).toEqual({ x: '1' });
-    const merged = await h.objects.patch({ ...cm, data: { y: '2' } }, undefined, undefined, 'schemagate', true, PatchStrategy.ServerSideApply);
+    const merged = await h.objects.patch(
+      { ...cm, data: { y: '2' } },
+      undefined,
+      undefined,
+      'schemagate',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
     expect((merged as V1ConfigMap).data).toEqual({ x: '1', y: '2' });
-    const err = await h.objects.patch(cm, undefined, undefined, undefined, undefined, PatchStrategy.ServerSideApply).catch((e: unknown) => e);
+    const err = await h.objects
+      .patch(cm, undefined, undefined, undefined, undefined, PatchStrategy.ServerSideApply)
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 400 });
   });
 
@@ -63,28 +107,60 @@ describe('client-node against the double', () => {
       spec: {
         replicas: 0,
         selector: { matchLabels: { app: 'd' } },
-        template: { metadata: { labels: { app: 'd' } }, spec: { containers: [{ name: 'a', image: 'x:1', env: [{ name: 'A', value: '1' }] }, { name: 'b', image: 'y:1' }] } },
+        template: {
+          metadata: { labels: { app: 'd' } },
+          spec: {
+            containers: [
+              { name: 'a', image: 'x:1', env: [{ name: 'A', value: '1' }] },
+              { name: 'b', image: 'y:1' },
+            ],
+          },
+        },
       },
     };
     await h.objects.create(base);
     const patched = (await h.objects.patch(
-      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: ns }, spec: { template: { spec: { containers: [{ name: 'a', env: [{ name: 'B', value: '2' }] }] } } } } as KubernetesObject,
-      undefined, undefined, undefined, undefined, PatchStrategy.StrategicMergePatch,
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'd', namespace: ns },
+        spec: { template: { spec: { containers: [{ name: 'a', env: [{ name: 'B', value: '2' }] }] } } },
+      } as KubernetesObject,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      PatchStrategy.StrategicMergePatch,
     )) as typeof base;
     const containers = patched.spec.template.spec.containers;
     expect(containers.map((c) => c.name)).toEqual(['a', 'b']);
     expect(containers[0]?.image).toBe('x:1');
-    expect(containers[0]?.env).toEqual([{ name: 'A', value: '1' }, { name: 'B', value: '2' }]);
+    expect(containers[0]?.env).toEqual([
+      { name: 'A', value: '1' },
+      { name: 'B', value: '2' },
+    ]);
     const replaced = (await h.objects.patch(
-      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: ns }, spec: { template: { spec: { containers: [{ name: 'c', image: 'z:1' }] } } } } as KubernetesObject,
-      undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'd', namespace: ns },
+        spec: { template: { spec: { containers: [{ name: 'c', image: 'z:1' }] } } },
+      } as KubernetesObject,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      PatchStrategy.MergePatch,
     )) as typeof base;
     expect(replaced.spec.template.spec.containers.map((c) => c.name)).toEqual(['c']);
   });
 
   test('a JSON patch applies add/replace/remove and a failing test op is rejected (tasks/manage-kubernetes-objects/update-api-object-kubectl-patch/#use-a-json-merge-patch-to-update-a-deployment)', async () => {
     const ns = await h.namespace('jsonpatch');
-    await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'c' }, data: { a: '1', b: '2' } } });
+    await h.core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'c' }, data: { a: '1', b: '2' } },
+    });
     const out = await h.core.patchNamespacedConfigMap({
       namespace: ns,
       name: 'c',
@@ -96,7 +172,9 @@ describe('client-node against the double', () => {
       ],
     });
     expect(out.data).toEqual({ a: '10', 'c/d': '3' });
-    const err = await h.core.patchNamespacedConfigMap({ namespace: ns, name: 'c', body: [{ op: 'test', path: '/data/a', value: 'nope' }] }).catch((e: unknown) => e);
+    const err = await h.core
+      .patchNamespacedConfigMap({ namespace: ns, name: 'c', body: [{ op: 'test', path: '/data/a', value: 'nope' }] })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 422 });
   });
 
@@ -119,11 +197,18 @@ describe('client-node against the double', () => {
     await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'c' }, data: { v: '1' } } });
     await waitFor('add c', () => log.includes('add c'));
     h.double.dropWatches();
-    await h.core.patchNamespacedConfigMap({ namespace: ns, name: 'c', body: [{ op: 'add', path: '/data/v', value: '2' }] });
+    await h.core.patchNamespacedConfigMap({
+      namespace: ns,
+      name: 'c',
+      body: [{ op: 'add', path: '/data/v', value: '2' }],
+    });
     await waitFor('update c after a dropped watch', () => log.includes('update c'));
     await waitFor('the watch to be re-established', () => h.double.openWatches > 0);
     // A change elsewhere moves the store past the informer's resourceVersion; compacting then makes it too old.
-    await h.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { generateName: 'elsewhere-' } } });
+    await h.core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { generateName: 'elsewhere-' } },
+    });
     h.double.compact();
     h.double.dropWatches();
     await h.core.deleteNamespacedConfigMap({ namespace: ns, name: 'pre' });

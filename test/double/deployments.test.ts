@@ -10,7 +10,11 @@ beforeAll(async () => {
 });
 afterAll(() => h.double.close());
 
-function deployment(name: string, replicas: number, opts: { image?: string; version?: string; progressDeadlineSeconds?: number } = {}): V1Deployment {
+function deployment(
+  name: string,
+  replicas: number,
+  opts: { image?: string; version?: string; progressDeadlineSeconds?: number } = {},
+): V1Deployment {
   return {
     metadata: { name },
     spec: {
@@ -19,7 +23,16 @@ function deployment(name: string, replicas: number, opts: { image?: string; vers
       selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name } },
-        spec: { containers: [{ name: 'app', image: opts.image ?? 'node:20', command: nodeCommand('setInterval(() => {}, 1000)'), env: [{ name: 'VERSION', value: opts.version ?? '1' }] }] },
+        spec: {
+          containers: [
+            {
+              name: 'app',
+              image: opts.image ?? 'node:20',
+              command: nodeCommand('setInterval(() => {}, 1000)'),
+              env: [{ name: 'VERSION', value: opts.version ?? '1' }],
+            },
+          ],
+        },
       },
     },
   };
@@ -50,22 +63,43 @@ describe('Deployment controller', () => {
     const rs = rss[0]!;
     const hash = rs.metadata?.labels?.['pod-template-hash'];
     expect(rs.metadata?.name).toBe(`web-${hash}`);
-    expect(rs.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Deployment', name: 'web', uid: d.metadata?.uid, controller: true });
+    expect(rs.metadata?.ownerReferences?.[0]).toMatchObject({
+      kind: 'Deployment',
+      name: 'web',
+      uid: d.metadata?.uid,
+      controller: true,
+    });
     expect(rs.spec?.selector?.matchLabels).toEqual({ app: 'web', 'pod-template-hash': hash });
     const pods = (await h.core.listNamespacedPod({ namespace: ns, labelSelector: `pod-template-hash=${hash}` })).items;
     expect(pods).toHaveLength(2);
-    expect(pods.every((p) => p.metadata?.name?.startsWith(`web-${hash}-`) && p.metadata.ownerReferences?.[0]?.uid === rs.metadata?.uid)).toBe(true);
+    expect(
+      pods.every(
+        (p) =>
+          p.metadata?.name?.startsWith(`web-${hash}-`) && p.metadata.ownerReferences?.[0]?.uid === rs.metadata?.uid,
+      ),
+    ).toBe(true);
   });
 
   test('rollout status reports observedGeneration, replica counts, Available and Progressing (controllers/deployment/#deployment-status)', async () => {
     const ns = await h.namespace('deploy-status');
     await h.apps.createNamespacedDeployment({ namespace: ns, body: deployment('api', 1) });
     const d = await rolledOut(ns, 'api');
-    expect(d.status).toMatchObject({ observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 });
+    expect(d.status).toMatchObject({
+      observedGeneration: 1,
+      replicas: 1,
+      updatedReplicas: 1,
+      readyReplicas: 1,
+      availableReplicas: 1,
+    });
     expect(d.status?.unavailableReplicas).toBeUndefined();
     expect(d.status?.conditions?.map((c) => [c.type, c.status, c.reason, c.message])).toEqual([
       ['Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.'],
-      ['Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${(await h.apps.listNamespacedReplicaSet({ namespace: ns })).items[0]?.metadata?.name}" has successfully progressed.`],
+      [
+        'Progressing',
+        'True',
+        'NewReplicaSetAvailable',
+        `ReplicaSet "${(await h.apps.listNamespacedReplicaSet({ namespace: ns })).items[0]?.metadata?.name}" has successfully progressed.`,
+      ],
     ]);
     expect(d.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('1');
   });
@@ -74,13 +108,32 @@ describe('Deployment controller', () => {
     const ns = await h.namespace('deploy-scale');
     await h.apps.createNamespacedDeployment({ namespace: ns, body: deployment('w', 1) });
     const scale = await h.apps.readNamespacedDeploymentScale({ namespace: ns, name: 'w' });
-    expect(scale).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 1 }, status: { selector: 'app=w' } });
-    await h.apps.patchNamespacedDeploymentScale({ namespace: ns, name: 'w', body: { spec: { replicas: 3 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    expect(scale).toMatchObject({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      spec: { replicas: 1 },
+      status: { selector: 'app=w' },
+    });
+    await h.apps.patchNamespacedDeploymentScale(
+      { namespace: ns, name: 'w', body: { spec: { replicas: 3 } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     const d = await rolledOut(ns, 'w');
     expect(d.status?.replicas).toBe(3);
-    expect((await h.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=w' })).items.filter((p) => !p.metadata?.deletionTimestamp)).toHaveLength(3);
-    await h.apps.replaceNamespacedDeploymentScale({ namespace: ns, name: 'w', body: { metadata: { name: 'w' }, spec: { replicas: 1 } } });
-    await waitFor('one pod left', async () => (await h.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=w' })).items.length === 1);
+    expect(
+      (await h.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=w' })).items.filter(
+        (p) => !p.metadata?.deletionTimestamp,
+      ),
+    ).toHaveLength(3);
+    await h.apps.replaceNamespacedDeploymentScale({
+      namespace: ns,
+      name: 'w',
+      body: { metadata: { name: 'w' }, spec: { replicas: 1 } },
+    });
+    await waitFor(
+      'one pod left',
+      async () => (await h.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=w' })).items.length === 1,
+    );
   });
 
   test('a template change creates a new ReplicaSet and scales the old one down to 0 (controllers/deployment/#updating-a-deployment)', async () => {
@@ -88,7 +141,11 @@ describe('Deployment controller', () => {
     await h.apps.createNamespacedDeployment({ namespace: ns, body: deployment('app', 2) });
     await rolledOut(ns, 'app');
     const [first] = (await h.apps.listNamespacedReplicaSet({ namespace: ns })).items;
-    await h.apps.replaceNamespacedDeployment({ namespace: ns, name: 'app', body: deployment('app', 2, { version: '2' }) });
+    await h.apps.replaceNamespacedDeployment({
+      namespace: ns,
+      name: 'app',
+      body: deployment('app', 2, { version: '2' }),
+    });
     const d = await rolledOut(ns, 'app');
     expect(d.metadata?.generation).toBe(2);
     expect(d.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
@@ -99,19 +156,37 @@ describe('Deployment controller', () => {
     expect(old?.spec?.replicas).toBe(0);
     expect(next?.spec?.replicas).toBe(2);
     expect(next?.metadata?.labels?.['pod-template-hash']).not.toBe(old?.metadata?.labels?.['pod-template-hash']);
-    await waitFor('old pods gone', async () => (await h.core.listNamespacedPod({ namespace: ns, labelSelector: `pod-template-hash=${old?.metadata?.labels?.['pod-template-hash']}` })).items.length === 0);
+    await waitFor(
+      'old pods gone',
+      async () =>
+        (
+          await h.core.listNamespacedPod({
+            namespace: ns,
+            labelSelector: `pod-template-hash=${old?.metadata?.labels?.['pod-template-hash']}`,
+          })
+        ).items.length === 0,
+    );
   });
 
   test('a Deployment whose pods never become available is not Available and, after progressDeadlineSeconds, Progressing False with ProgressDeadlineExceeded (controllers/deployment/#failed-deployment)', async () => {
     const ns = await h.namespace('deploy-stuck');
     h.double.setImagePresent('acme/never:1', false);
-    await h.apps.createNamespacedDeployment({ namespace: ns, body: deployment('stuck', 1, { image: 'acme/never:1', progressDeadlineSeconds: 100 }) });
+    await h.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: deployment('stuck', 1, { image: 'acme/never:1', progressDeadlineSeconds: 100 }),
+    });
     const d = await waitFor('ProgressDeadlineExceeded', async () => {
       const x = await h.apps.readNamespacedDeployment({ namespace: ns, name: 'stuck' });
       return x.status?.conditions?.some((c) => c.reason === 'ProgressDeadlineExceeded') ? x : undefined;
     });
-    expect(d.status?.conditions?.find((c) => c.type === 'Available')).toMatchObject({ status: 'False', reason: 'MinimumReplicasUnavailable' });
-    expect(d.status?.conditions?.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'False', message: expect.stringMatching(/^ReplicaSet "stuck-\w+" has timed out progressing\.$/) });
+    expect(d.status?.conditions?.find((c) => c.type === 'Available')).toMatchObject({
+      status: 'False',
+      reason: 'MinimumReplicasUnavailable',
+    });
+    expect(d.status?.conditions?.find((c) => c.type === 'Progressing')).toMatchObject({
+      status: 'False',
+      message: expect.stringMatching(/^ReplicaSet "stuck-\w+" has timed out progressing\.$/),
+    });
     expect(d.status?.unavailableReplicas).toBe(1);
     expect(d.status?.availableReplicas ?? 0).toBe(0);
   });

@@ -32,7 +32,19 @@ describe('testCluster()', () => {
 
 describe('npm run cluster:double', () => {
   test('options parse: --time-scale, repeatable --absent-image, --present-image, --port', () => {
-    expect(parseArgs(['--time-scale', '0.01', '--absent-image', 'ghcr.io/*', '--absent-image=bad:*', '--present-image', 'node:*', '--port', '0'])).toEqual({
+    expect(
+      parseArgs([
+        '--time-scale',
+        '0.01',
+        '--absent-image',
+        'ghcr.io/*',
+        '--absent-image=bad:*',
+        '--present-image',
+        'node:*',
+        '--port',
+        '0',
+      ]),
+    ).toEqual({
       timeScale: 0.01,
       absentImages: ['ghcr.io/*', 'bad:*'],
       presentImages: ['node:*'],
@@ -42,10 +54,22 @@ describe('npm run cluster:double', () => {
     expect(() => parseArgs(['--bogus'])).toThrow('unknown option --bogus');
   });
 
-  test('prints KUBECONFIG=<path> once it serves, honours --absent-image, runs schemagate\'s image as the CLI, and exits 0 on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['node_modules/vite-node/vite-node.mjs', 'test/support/kube-double/main.ts', '--', '--time-scale', '0.001', '--absent-image', 'acme/*'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  test("prints KUBECONFIG=<path> once it serves, honours --absent-image, runs schemagate's image as the CLI, and exits 0 on SIGTERM", async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        'node_modules/vite-node/vite-node.mjs',
+        'test/support/kube-double/main.ts',
+        '--',
+        '--time-scale',
+        '0.001',
+        '--absent-image',
+        'acme/*',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       const line = await new Promise<string>((resolve, reject) => {
         createInterface(child.stdout).on('line', (l) => l.startsWith('KUBECONFIG=') && resolve(l));
@@ -54,11 +78,31 @@ describe('npm run cluster:double', () => {
       const kc = new KubeConfig();
       kc.loadFromFile(line.slice('KUBECONFIG='.length));
       const core = kc.makeApiClient(CoreV1Api);
-      await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'acme/app:1', command: ['true'] }] } } });
-      await waitFor('ImagePullBackOff', async () => (await core.readNamespacedPod({ namespace: 'default', name: 'p' })).status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff');
+      await core.createNamespacedPod({
+        namespace: 'default',
+        body: {
+          metadata: { name: 'p' },
+          spec: { containers: [{ name: 'c', image: 'acme/app:1', command: ['true'] }] },
+        },
+      });
+      await waitFor(
+        'ImagePullBackOff',
+        async () =>
+          (await core.readNamespacedPod({ namespace: 'default', name: 'p' })).status?.containerStatuses?.[0]?.state
+            ?.waiting?.reason === 'ImagePullBackOff',
+      );
       // schemagate's image runs the CLI of this checkout, as the real image's ENTRYPOINT does.
-      await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'sg' }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'schemagate:dev', args: ['--version'] }] } } });
-      await waitFor('the schemagate pod to succeed', async () => (await core.readNamespacedPod({ namespace: 'default', name: 'sg' })).status?.phase === 'Succeeded');
+      await core.createNamespacedPod({
+        namespace: 'default',
+        body: {
+          metadata: { name: 'sg' },
+          spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'schemagate:dev', args: ['--version'] }] },
+        },
+      });
+      await waitFor(
+        'the schemagate pod to succeed',
+        async () => (await core.readNamespacedPod({ namespace: 'default', name: 'sg' })).status?.phase === 'Succeeded',
+      );
       expect(await core.readNamespacedPodLog({ namespace: 'default', name: 'sg' })).toMatch(/^\d+\.\d+\.\d+\n$/);
     } finally {
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

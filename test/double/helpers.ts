@@ -43,7 +43,11 @@ export async function startHarness(options: KubeDoubleOptions = {}): Promise<Har
 }
 
 /** Polls `probe` until it returns a value other than undefined/false; fails naming `what` after the deadline. */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -53,7 +57,10 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -63,7 +70,17 @@ export function nodeCommand(script: string): string[] {
   return [process.execPath, '-e', script];
 }
 
-export function jobManifest(name: string, script: string, extra: { backoffLimit?: number; restartPolicy?: 'Never' | 'OnFailure'; image?: string; spec?: object; container?: object } = {}) {
+export function jobManifest(
+  name: string,
+  script: string,
+  extra: {
+    backoffLimit?: number;
+    restartPolicy?: 'Never' | 'OnFailure';
+    image?: string;
+    spec?: object;
+    container?: object;
+  } = {},
+) {
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -74,13 +91,17 @@ export function jobManifest(name: string, script: string, extra: { backoffLimit?
       template: {
         spec: {
           restartPolicy: extra.restartPolicy ?? 'Never',
-          containers: [{ name: 'main', image: extra.image ?? 'node:20', command: nodeCommand(script), ...extra.container }],
+          containers: [
+            { name: 'main', image: extra.image ?? 'node:20', command: nodeCommand(script), ...extra.container },
+          ],
         },
       },
     },
   };
 }
 
-export function conditionTypes(obj: { status?: { conditions?: { type: string; status: string }[] } } | undefined): string[] {
+export function conditionTypes(
+  obj: { status?: { conditions?: { type: string; status: string }[] } } | undefined,
+): string[] {
   return (obj?.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => c.type);
 }

@@ -16,7 +16,10 @@ async function readJob(ns: string, name: string): Promise<V1Job> {
 }
 
 async function jobPods(ns: string, job: V1Job): Promise<V1Pod[]> {
-  const list = await h.core.listNamespacedPod({ namespace: ns, labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata?.uid}` });
+  const list = await h.core.listNamespacedPod({
+    namespace: ns,
+    labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata?.uid}`,
+  });
   return list.items;
 }
 
@@ -46,7 +49,10 @@ describe('Job controller', () => {
   test('a Job whose container exits 1 with backoffLimit 2 makes exactly 3 pods and ends Failed with BackoffLimitExceeded (job/#pod-backoff-failure-policy)', async () => {
     const ns = await h.namespace('job-fail');
     const rec = await recordConditions(ns, 'fail');
-    await h.batch.createNamespacedJob({ namespace: ns, body: jobManifest('fail', 'process.exit(1)', { backoffLimit: 2 }) });
+    await h.batch.createNamespacedJob({
+      namespace: ns,
+      body: jobManifest('fail', 'process.exit(1)', { backoffLimit: 2 }),
+    });
     const job = await untilCondition(ns, 'fail', 'Failed');
     rec.stop();
     const pods = await jobPods(ns, job);
@@ -58,11 +64,17 @@ describe('Job controller', () => {
     expect(job.status?.completionTime).toBeUndefined();
     const failed = job.status?.conditions?.find((c) => c.type === 'Failed');
     const target = job.status?.conditions?.find((c) => c.type === 'FailureTarget');
-    expect(failed).toMatchObject({ status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' });
+    expect(failed).toMatchObject({
+      status: 'True',
+      reason: 'BackoffLimitExceeded',
+      message: 'Job has reached the specified backoff limit',
+    });
     expect(target).toMatchObject({ status: 'True', reason: failed?.reason, message: failed?.message });
     // Since 1.31 FailureTarget comes first, Failed once the pods are gone (job/#termination-of-job-pods).
     expect(rec.seen).toContainEqual(['FailureTarget']);
-    expect(rec.seen.findIndex((s) => s.includes('FailureTarget'))).toBeLessThan(rec.seen.findIndex((s) => s.includes('Failed')));
+    expect(rec.seen.findIndex((s) => s.includes('FailureTarget'))).toBeLessThan(
+      rec.seen.findIndex((s) => s.includes('Failed')),
+    );
     expect(conditionTypes(job)).not.toContain('Complete');
   });
 
@@ -108,7 +120,13 @@ describe('Job controller', () => {
     const body = jobManifest('defaults', '');
     delete (body.spec as { backoffLimit?: number }).backoffLimit;
     const job = await h.batch.createNamespacedJob({ namespace: ns, body });
-    expect(job.spec).toMatchObject({ backoffLimit: 6, completions: 1, parallelism: 1, completionMode: 'NonIndexed', suspend: false });
+    expect(job.spec).toMatchObject({
+      backoffLimit: 6,
+      completions: 1,
+      parallelism: 1,
+      completionMode: 'NonIndexed',
+      suspend: false,
+    });
     expect(job.spec?.selector).toEqual({ matchLabels: { 'batch.kubernetes.io/controller-uid': job.metadata?.uid } });
     expect(job.metadata?.generation).toBe(1);
   });
@@ -116,7 +134,10 @@ describe('Job controller', () => {
   test('a Job whose image cannot be pulled stays active with ImagePullBackOff and never fails on its own (containers/images/#imagepullbackoff)', async () => {
     const ns = await h.namespace('job-image');
     h.double.setImagePresent('ghcr.io/acme/missing:1', false);
-    const job = await h.batch.createNamespacedJob({ namespace: ns, body: jobManifest('noimage', '', { image: 'ghcr.io/acme/missing:1' }) });
+    const job = await h.batch.createNamespacedJob({
+      namespace: ns,
+      body: jobManifest('noimage', '', { image: 'ghcr.io/acme/missing:1' }),
+    });
     // Several pull back-off rounds (10 s, 20 s, 40 s, scaled) go by.
     await waitFor('three image pull back-offs', async () => {
       const ev = await h.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'reason=BackOff' });
@@ -135,7 +156,10 @@ describe('Job controller', () => {
 
   test('with restartPolicy OnFailure the container restarts in the same pod and restarts count against backoffLimit (job/#handling-pod-and-container-failures)', async () => {
     const ns = await h.namespace('job-onfailure');
-    await h.batch.createNamespacedJob({ namespace: ns, body: jobManifest('crash', 'process.exit(3)', { backoffLimit: 2, restartPolicy: 'OnFailure' }) });
+    await h.batch.createNamespacedJob({
+      namespace: ns,
+      body: jobManifest('crash', 'process.exit(3)', { backoffLimit: 2, restartPolicy: 'OnFailure' }),
+    });
     const job = await untilCondition(ns, 'crash', 'Failed');
     expect(job.status?.conditions?.find((c) => c.type === 'Failed')?.reason).toBe('BackoffLimitExceeded');
     const created = await h.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'reason=SuccessfulCreate' });
@@ -148,7 +172,10 @@ describe('Job controller', () => {
     const ns = await h.namespace('job-deadline');
     await h.batch.createNamespacedJob({
       namespace: ns,
-      body: jobManifest('slow', 'setInterval(() => {}, 1000)', { backoffLimit: 6, spec: { activeDeadlineSeconds: 300 } }),
+      body: jobManifest('slow', 'setInterval(() => {}, 1000)', {
+        backoffLimit: 6,
+        spec: { activeDeadlineSeconds: 300 },
+      }),
     });
     const job = await untilCondition(ns, 'slow', 'Failed');
     expect(job.status?.conditions?.find((c) => c.type === 'Failed')).toMatchObject({
@@ -164,11 +191,21 @@ describe('Job controller', () => {
     await h.batch.createNamespacedJob({ namespace: ns, body: jobManifest('seed', '', { spec: { suspend: true } }) });
     const suspended = await untilCondition(ns, 'seed', 'Suspended');
     expect(suspended.status?.startTime).toBeUndefined();
-    expect(suspended.status?.conditions?.find((c) => c.type === 'Suspended')).toMatchObject({ reason: 'JobSuspended', message: 'Job suspended' });
+    expect(suspended.status?.conditions?.find((c) => c.type === 'Suspended')).toMatchObject({
+      reason: 'JobSuspended',
+      message: 'Job suspended',
+    });
     expect(await jobPods(ns, suspended)).toEqual([]);
-    await h.batch.patchNamespacedJob({ namespace: ns, name: 'seed', body: { spec: { suspend: false } } }, setMergePatch());
+    await h.batch.patchNamespacedJob(
+      { namespace: ns, name: 'seed', body: { spec: { suspend: false } } },
+      setMergePatch(),
+    );
     const done = await untilCondition(ns, 'seed', 'Complete');
-    expect(done.status?.conditions?.find((c) => c.type === 'Suspended')).toMatchObject({ status: 'False', reason: 'JobResumed', message: 'Job resumed' });
+    expect(done.status?.conditions?.find((c) => c.type === 'Suspended')).toMatchObject({
+      status: 'False',
+      reason: 'JobResumed',
+      message: 'Job resumed',
+    });
     expect(done.status?.startTime).toBeDefined();
     const events = await h.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=seed' });
     expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['Suspended', 'Resumed', 'Completed']));
@@ -176,13 +213,19 @@ describe('Job controller', () => {
 
   test('suspending a running Job deletes its pod without counting a failure (job/#suspending-a-job)', async () => {
     const ns = await h.namespace('job-suspend-running');
-    const job = await h.batch.createNamespacedJob({ namespace: ns, body: jobManifest('long', 'setInterval(() => {}, 1000)') });
+    const job = await h.batch.createNamespacedJob({
+      namespace: ns,
+      body: jobManifest('long', 'setInterval(() => {}, 1000)'),
+    });
     // A running pod without a readiness probe is ready: status.active and status.ready count it (job/#job-status).
     await waitFor('the Job to count an active, ready pod', async () => {
       const s = (await readJob(ns, 'long')).status;
       return s?.active === 1 && s.ready === 1 && s.startTime !== undefined;
     });
-    await h.batch.patchNamespacedJob({ namespace: ns, name: 'long', body: { spec: { suspend: true } } }, setMergePatch());
+    await h.batch.patchNamespacedJob(
+      { namespace: ns, name: 'long', body: { spec: { suspend: true } } },
+      setMergePatch(),
+    );
     const suspended = await untilCondition(ns, 'long', 'Suspended');
     await waitFor('the pod to be deleted', async () => (await jobPods(ns, job)).length === 0);
     const after = await readJob(ns, 'long');
@@ -193,7 +236,10 @@ describe('Job controller', () => {
 
   test('ttlSecondsAfterFinished deletes a finished Job and, cascading, its pods (workloads/controllers/ttlafterfinished/)', async () => {
     const ns = await h.namespace('job-ttl');
-    const job = await h.batch.createNamespacedJob({ namespace: ns, body: jobManifest('ttl', '', { spec: { ttlSecondsAfterFinished: 30 } }) });
+    const job = await h.batch.createNamespacedJob({
+      namespace: ns,
+      body: jobManifest('ttl', '', { spec: { ttlSecondsAfterFinished: 30 } }),
+    });
     await waitFor('Job ttl to be deleted', () => h.double.get('jobs', ns, 'ttl') === undefined);
     await waitFor('its pods to be deleted', async () => (await jobPods(ns, job)).length === 0);
   });
@@ -217,19 +263,36 @@ describe('Job controller', () => {
     const ns = await h.namespace('job-immutable');
     await h.batch.createNamespacedJob({ namespace: ns, body: jobManifest('imm', '', { spec: { suspend: true } }) });
     const err = await h.batch
-      .patchNamespacedJob({ namespace: ns, name: 'imm', body: { spec: { template: { spec: { containers: [{ name: 'main', image: 'node:22' }] } } } } }, setStrategicPatch())
+      .patchNamespacedJob(
+        {
+          namespace: ns,
+          name: 'imm',
+          body: { spec: { template: { spec: { containers: [{ name: 'main', image: 'node:22' }] } } } },
+        },
+        setStrategicPatch(),
+      )
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 422 });
     const status = JSON.parse((err as { body: string }).body);
     expect(status.reason).toBe('Invalid');
-    expect(status.message).toMatch(/^Job\.batch "imm" is invalid: spec\.template: Invalid value: .*: field is immutable$/);
+    expect(status.message).toMatch(
+      /^Job\.batch "imm" is invalid: spec\.template: Invalid value: .*: field is immutable$/,
+    );
     expect(status.details.causes[0]).toMatchObject({ reason: 'FieldValueInvalid', field: 'spec.template' });
     const selector = await h.batch
-      .patchNamespacedJob({ namespace: ns, name: 'imm', body: { spec: { selector: { matchLabels: { other: 'x' } } } } }, setMergePatch())
+      .patchNamespacedJob(
+        { namespace: ns, name: 'imm', body: { spec: { selector: { matchLabels: { other: 'x' } } } } },
+        setMergePatch(),
+      )
       .catch((e: unknown) => e);
     expect(selector).toMatchObject({ code: 422 });
-    expect(JSON.parse((selector as { body: string }).body).details.causes.map((c: { field: string }) => c.field)).toContain('spec.selector');
-    const ok = await h.batch.patchNamespacedJob({ namespace: ns, name: 'imm', body: { spec: { backoffLimit: 1, ttlSecondsAfterFinished: 5 } } }, setMergePatch());
+    expect(
+      JSON.parse((selector as { body: string }).body).details.causes.map((c: { field: string }) => c.field),
+    ).toContain('spec.selector');
+    const ok = await h.batch.patchNamespacedJob(
+      { namespace: ns, name: 'imm', body: { spec: { backoffLimit: 1, ttlSecondsAfterFinished: 5 } } },
+      setMergePatch(),
+    );
     expect(ok.spec?.backoffLimit).toBe(1);
   });
 });

@@ -13,15 +13,30 @@ beforeAll(async () => {
 });
 afterAll(() => h.double.close());
 
-async function pod(ns: string, name: string, containers: { name: string; script: string }[], restartPolicy = 'Never', image = 'node:20') {
+async function pod(
+  ns: string,
+  name: string,
+  containers: { name: string; script: string }[],
+  restartPolicy = 'Never',
+  image = 'node:20',
+) {
   await h.core.createNamespacedPod({
     namespace: ns,
-    body: { metadata: { name }, spec: { restartPolicy, containers: containers.map((c) => ({ name: c.name, image, command: nodeCommand(c.script) })) } },
+    body: {
+      metadata: { name },
+      spec: {
+        restartPolicy,
+        containers: containers.map((c) => ({ name: c.name, image, command: nodeCommand(c.script) })),
+      },
+    },
   });
 }
 
 async function phase(ns: string, name: string, want: string) {
-  await waitFor(`pod ${name} ${want}`, async () => (await h.core.readNamespacedPod({ namespace: ns, name })).status?.phase === want);
+  await waitFor(
+    `pod ${name} ${want}`,
+    async () => (await h.core.readNamespacedPod({ namespace: ns, name })).status?.phase === want,
+  );
 }
 
 const raw = async (path: string) => {
@@ -32,7 +47,13 @@ const raw = async (path: string) => {
 describe('pod logs', () => {
   test('stdout and stderr are one log, in the order written (concepts/cluster-administration/logging/#basic-logging-in-kubernetes)', async () => {
     const ns = await h.namespace('log-order');
-    await pod(ns, 'p', [{ name: 'c', script: 'console.log("1 out"); setTimeout(() => { console.error("2 err"); setTimeout(() => console.log("3 out"), 30); }, 30)' }]);
+    await pod(ns, 'p', [
+      {
+        name: 'c',
+        script:
+          'console.log("1 out"); setTimeout(() => { console.error("2 err"); setTimeout(() => console.log("3 out"), 30); }, 30)',
+      },
+    ]);
     await phase(ns, 'p', 'Succeeded');
     expect(await h.core.readNamespacedPodLog({ namespace: ns, name: 'p' })).toBe('1 out\n2 err\n3 out\n');
   });
@@ -48,7 +69,10 @@ describe('pod logs', () => {
 
   test('a pod with several containers needs the container parameter (pod-v1/#get-read-log-of-the-specified-pod)', async () => {
     const ns = await h.namespace('log-container');
-    await pod(ns, 'p', [{ name: 'a', script: 'console.log("from a")' }, { name: 'b', script: 'console.log("from b")' }]);
+    await pod(ns, 'p', [
+      { name: 'a', script: 'console.log("from a")' },
+      { name: 'b', script: 'console.log("from b")' },
+    ]);
     await phase(ns, 'p', 'Succeeded');
     const missing = await raw(`/api/v1/namespaces/${ns}/pods/p/log`);
     expect(missing.status).toBe(400);
@@ -60,10 +84,17 @@ describe('pod logs', () => {
     const ns = await h.namespace('log-waiting');
     h.double.setImagePresent('acme/absent:1', false);
     await pod(ns, 'p', [{ name: 'c', script: '' }], 'Never', 'acme/absent:1');
-    await waitFor('ImagePullBackOff', async () => (await h.core.readNamespacedPod({ namespace: ns, name: 'p' })).status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff');
+    await waitFor(
+      'ImagePullBackOff',
+      async () =>
+        (await h.core.readNamespacedPod({ namespace: ns, name: 'p' })).status?.containerStatuses?.[0]?.state?.waiting
+          ?.reason === 'ImagePullBackOff',
+    );
     const res = await raw(`/api/v1/namespaces/${ns}/pods/p/log?container=c`);
     expect(res.status).toBe(400);
-    expect(JSON.parse(res.text).message).toBe('container "c" in pod "p" is waiting to start: trying and failing to pull image');
+    expect(JSON.parse(res.text).message).toBe(
+      'container "c" in pod "p" is waiting to start: trying and failing to pull image',
+    );
   });
 
   test('previous=true returns the log of the previous run of a restarted container, and 400 without one (pod-v1/#get-read-log-of-the-specified-pod)', async () => {
@@ -84,7 +115,13 @@ describe('pod logs', () => {
 
   test("client-node's Log follows a running container's output until it exits (pod-v1/#get-read-log-of-the-specified-pod, follow)", async () => {
     const ns = await h.namespace('log-follow');
-    await pod(ns, 'p', [{ name: 'c', script: 'let i = 0; const t = setInterval(() => { console.log("tick " + ++i); if (i === 3) clearInterval(t); }, 40)' }]);
+    await pod(ns, 'p', [
+      {
+        name: 'c',
+        script:
+          'let i = 0; const t = setInterval(() => { console.log("tick " + ++i); if (i === 3) clearInterval(t); }, 40)',
+      },
+    ]);
     await phase(ns, 'p', 'Running');
     const out = new PassThrough();
     let text = '';

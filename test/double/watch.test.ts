@@ -25,7 +25,13 @@ async function watch(path: string, query: Record<string, string | boolean>) {
     path,
     query,
     (type, obj: { metadata?: { name?: string; resourceVersion?: string }; code?: number; reason?: string }) => {
-      events.push({ type, name: obj.metadata?.name, rv: obj.metadata?.resourceVersion, code: obj.code, reason: obj.reason });
+      events.push({
+        type,
+        name: obj.metadata?.name,
+        rv: obj.metadata?.resourceVersion,
+        code: obj.code,
+        reason: obj.reason,
+      });
     },
     (err) => {
       done = { err };
@@ -39,9 +45,15 @@ describe('list and watch', () => {
     const ns = await h.namespace('watch-order');
     await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'before' } } });
     const list = await h.core.listNamespacedConfigMap({ namespace: ns });
-    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: list.metadata?.resourceVersion ?? '' });
+    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, {
+      resourceVersion: list.metadata?.resourceVersion ?? '',
+    });
     await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'c' }, data: { v: '1' } } });
-    await h.core.patchNamespacedConfigMap({ namespace: ns, name: 'c', body: [{ op: 'add', path: '/data/v', value: '2' }] });
+    await h.core.patchNamespacedConfigMap({
+      namespace: ns,
+      name: 'c',
+      body: [{ op: 'add', path: '/data/v', value: '2' }],
+    });
     await h.core.deleteNamespacedConfigMap({ namespace: ns, name: 'c' });
     await waitFor('three events', () => w.events.length >= 3);
     w.abort();
@@ -52,7 +64,8 @@ describe('list and watch', () => {
 
   test('a watch without a resourceVersion starts with ADDED for every existing object (api-concepts/#semantics-for-watch)', async () => {
     const ns = await h.namespace('watch-initial');
-    for (const n of ['a', 'b']) await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: n } } });
+    for (const n of ['a', 'b'])
+      await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: n } } });
     const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, {});
     await waitFor('two ADDED', () => w.events.length >= 2);
     w.abort();
@@ -63,7 +76,10 @@ describe('list and watch', () => {
     const ns = await h.namespace('watch-raw');
     const list = await h.core.listNamespacedConfigMap({ namespace: ns });
     const ctl = new AbortController();
-    const res = await fetch(`${h.double.server}/api/v1/namespaces/${ns}/configmaps?watch=true&resourceVersion=${list.metadata?.resourceVersion}`, { signal: ctl.signal });
+    const res = await fetch(
+      `${h.double.server}/api/v1/namespaces/${ns}/configmaps?watch=true&resourceVersion=${list.metadata?.resourceVersion}`,
+      { signal: ctl.signal },
+    );
     expect(res.headers.get('transfer-encoding')).toBe('chunked');
     await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'x' } } });
     const reader = res.body!.getReader();
@@ -71,13 +87,19 @@ describe('list and watch', () => {
     ctl.abort();
     const line = new TextDecoder().decode(value);
     expect(line.endsWith('\n')).toBe(true);
-    expect(JSON.parse(line)).toMatchObject({ type: 'ADDED', object: { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'x' } } });
+    expect(JSON.parse(line)).toMatchObject({
+      type: 'ADDED',
+      object: { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'x' } },
+    });
   });
 
   test('with allowWatchBookmarks the server sends BOOKMARK events carrying a resourceVersion (api-concepts/#watch-bookmarks)', async () => {
     const ns = await h.namespace('watch-bookmarks');
     const list = await h.core.listNamespacedConfigMap({ namespace: ns });
-    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: list.metadata?.resourceVersion ?? '', allowWatchBookmarks: true });
+    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, {
+      resourceVersion: list.metadata?.resourceVersion ?? '',
+      allowWatchBookmarks: true,
+    });
     await waitFor('a bookmark', () => w.events.some((e) => e.type === 'BOOKMARK'));
     w.abort();
     const bookmark = w.events.find((e) => e.type === 'BOOKMARK');
@@ -89,7 +111,9 @@ describe('list and watch', () => {
     const list = await h.core.listNamespacedConfigMap({ namespace: ns });
     await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'after' } } });
     h.double.compact();
-    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: list.metadata?.resourceVersion ?? '' });
+    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, {
+      resourceVersion: list.metadata?.resourceVersion ?? '',
+    });
     await waitFor('the watch to end', () => w.isDone());
     expect(w.events).toEqual([{ type: 'ERROR', code: 410, reason: 'Expired', name: undefined, rv: undefined }]);
   });
@@ -99,7 +123,9 @@ describe('list and watch', () => {
     const list = await h.core.listNamespacedConfigMap({ namespace: ns });
     await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'after' } } });
     h.double.compact();
-    const res = await fetch(`${h.double.server}/api/v1/namespaces/${ns}/configmaps?resourceVersion=${list.metadata?.resourceVersion}&resourceVersionMatch=Exact`);
+    const res = await fetch(
+      `${h.double.server}/api/v1/namespaces/${ns}/configmaps?resourceVersion=${list.metadata?.resourceVersion}&resourceVersionMatch=Exact`,
+    );
     expect(res.status).toBe(410);
     expect(await res.json()).toMatchObject({ kind: 'Status', code: 410, reason: 'Expired' });
   });
@@ -109,7 +135,10 @@ describe('list and watch', () => {
     try {
       const rv = small.resourceVersion;
       for (let i = 0; i < 6; i++) {
-        await fetch(`${small.server}/api/v1/namespaces/default/configmaps`, { method: 'POST', body: JSON.stringify({ metadata: { name: `c${i}` } }) });
+        await fetch(`${small.server}/api/v1/namespaces/default/configmaps`, {
+          method: 'POST',
+          body: JSON.stringify({ metadata: { name: `c${i}` } }),
+        });
       }
       const res = await fetch(`${small.server}/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv}`);
       expect(JSON.parse((await res.text()).trim())).toMatchObject({ type: 'ERROR', object: { code: 410 } });
@@ -121,7 +150,9 @@ describe('list and watch', () => {
   test('dropWatches() ends open watches; resuming from the last resourceVersion misses nothing (api-concepts/#efficient-detection-of-changes)', async () => {
     const ns = await h.namespace('watch-drop');
     const list = await h.core.listNamespacedConfigMap({ namespace: ns });
-    const first = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: list.metadata?.resourceVersion ?? '' });
+    const first = await watch(`/api/v1/namespaces/${ns}/configmaps`, {
+      resourceVersion: list.metadata?.resourceVersion ?? '',
+    });
     await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'one' } } });
     await waitFor('event one', () => first.events.length === 1);
     h.double.dropWatches();
@@ -137,10 +168,24 @@ describe('list and watch', () => {
   test('with a label selector, an object that starts or stops matching is ADDED or DELETED for the watch (api-concepts/#watch)', async () => {
     const ns = await h.namespace('watch-selector');
     const list = await h.core.listNamespacedConfigMap({ namespace: ns });
-    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: list.metadata?.resourceVersion ?? '', labelSelector: 'role=db' });
-    await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'c', labels: { role: 'web' } } } });
-    await h.core.patchNamespacedConfigMap({ namespace: ns, name: 'c', body: [{ op: 'replace', path: '/metadata/labels/role', value: 'db' }] });
-    await h.core.patchNamespacedConfigMap({ namespace: ns, name: 'c', body: [{ op: 'replace', path: '/metadata/labels/role', value: 'web' }] });
+    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, {
+      resourceVersion: list.metadata?.resourceVersion ?? '',
+      labelSelector: 'role=db',
+    });
+    await h.core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'c', labels: { role: 'web' } } },
+    });
+    await h.core.patchNamespacedConfigMap({
+      namespace: ns,
+      name: 'c',
+      body: [{ op: 'replace', path: '/metadata/labels/role', value: 'db' }],
+    });
+    await h.core.patchNamespacedConfigMap({
+      namespace: ns,
+      name: 'c',
+      body: [{ op: 'replace', path: '/metadata/labels/role', value: 'web' }],
+    });
     await waitFor('two events', () => w.events.length >= 2);
     w.abort();
     expect(w.events.map((e) => e.type)).toEqual(['ADDED', 'DELETED']);
@@ -148,11 +193,14 @@ describe('list and watch', () => {
 
   test('a continue token from before a compaction is 410 Gone (api-concepts/#retrieving-large-results-sets-in-chunks)', async () => {
     const ns = await h.namespace('continue-gone');
-    for (const n of ['a', 'b']) await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: n } } });
+    for (const n of ['a', 'b'])
+      await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: n } } });
     const first = await h.core.listNamespacedConfigMap({ namespace: ns, limit: 1 });
     await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'c' } } });
     h.double.compact();
-    const err = await h.core.listNamespacedConfigMap({ namespace: ns, limit: 1, _continue: first.metadata?._continue ?? '' }).catch((e: unknown) => e);
+    const err = await h.core
+      .listNamespacedConfigMap({ namespace: ns, limit: 1, _continue: first.metadata?._continue ?? '' })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 410 });
   });
 });

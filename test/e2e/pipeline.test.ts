@@ -31,7 +31,9 @@ describe('schemagate up', () => {
     expect(r.stdout).toMatch(/Backend deployment\/backend available \(1 replica/);
 
     // Applied by the Job's pod, checked in the database.
-    expect(await rows(url, `SELECT version FROM schemagate_migrations WHERE kind = 'migration' ORDER BY version::int`)).toEqual(['1', '2', '3', '4'].map((version) => ({ version })));
+    expect(
+      await rows(url, `SELECT version FROM schemagate_migrations WHERE kind = 'migration' ORDER BY version::int`),
+    ).toEqual(['1', '2', '3', '4'].map((version) => ({ version })));
     const k = kube(ns);
     const seedJobs = await k.jobs('schemagate.dev/job=seed');
     expect(seedJobs).toHaveLength(1);
@@ -59,16 +61,20 @@ describe('schemagate up', () => {
 });
 
 describe('schemagate migrate', () => {
-  it('with a syntax error: fails after backoffLimit + 1 attempts, showing file:line:column from the pod\'s log, and the backend is not released', async () => {
+  it("with a syntax error: fails after backoffLimit + 1 attempts, showing file:line:column from the pod's log, and the backend is not released", async () => {
     const url = await freshDatabase();
     const ns = await freshNamespace(cluster);
     const p = e2eProject(ns, url, {
       kubernetes: '  migration:\n    backoffLimit: 1',
-      migrations: { '005_broken.sql': 'ALTER TABLE users\n  ADD COLUMN nickname text;\nCREATE TABLEE oops (id int);\n' },
+      migrations: {
+        '005_broken.sql': 'ALTER TABLE users\n  ADD COLUMN nickname text;\nCREATE TABLEE oops (id int);\n',
+      },
     });
     const r = await p.run(['up']);
     expect(r.exitCode).toBe(10);
-    expect(r.stderr).toMatch(/job\/schemagate-migrate-[0-9a-f]{10} failed \(BackoffLimitExceeded\): all 2 attempts failed \(backoffLimit 1\)/);
+    expect(r.stderr).toMatch(
+      /job\/schemagate-migrate-[0-9a-f]{10} failed \(BackoffLimitExceeded\): all 2 attempts failed \(backoffLimit 1\)/,
+    );
     expect(r.stderr).toMatch(/migrations\/005_broken\.sql:3:8: syntax error at or near "TABLEE" \(SQLSTATE 42601\)/);
     const k = kube(ns);
     const [job] = (await k.jobs('schemagate.dev/job=migrate')).filter((j) => j.status?.failed);
@@ -113,14 +119,17 @@ describe('schemagate migrate', () => {
   });
 });
 
-describe('after the Jobs\' TTL deleted them', () => {
-  it('status, migrate and the backend\'s init containers still work', async () => {
+describe("after the Jobs' TTL deleted them", () => {
+  it("status, migrate and the backend's init containers still work", async () => {
     const url = await freshDatabase();
     const ns = await freshNamespace(cluster);
-    const p = e2eProject(ns, url, { kubernetes: '  migration:\n    ttlSecondsAfterFinished: 1\n  backend:\n    replicas: 1' });
+    const p = e2eProject(ns, url, {
+      kubernetes: '  migration:\n    ttlSecondsAfterFinished: 1\n  backend:\n    replicas: 1',
+    });
     expect((await p.run(['up'])).exitCode).toBe(0);
     const k = kube(ns);
-    for (let i = 0; i < 100 && (await k.jobs('schemagate.dev/job=migrate')).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && (await k.jobs('schemagate.dev/job=migrate')).length > 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect(await k.jobs('schemagate.dev/job=migrate')).toHaveLength(0);
 
     const status = await p.run(['status', '--json']);
@@ -144,7 +153,9 @@ describe('waiting through a flaky API server', () => {
   it('ends correctly when watch connections drop and the watch history is compacted (410 Gone) mid-wait', async () => {
     const url = await freshDatabase();
     const ns = await freshNamespace(cluster);
-    const p = e2eProject(ns, url, { migrations: { '005_slow.sql': 'SELECT pg_sleep(1.5);\nCREATE TABLE slow (id int);\n' } });
+    const p = e2eProject(ns, url, {
+      migrations: { '005_slow.sql': 'SELECT pg_sleep(1.5);\nCREATE TABLE slow (id int);\n' },
+    });
     await applyFile(ns, join(p.dir, 'k8s/secrets.yaml'));
     const running = p.run(['migrate', '--verbose']);
     if (cluster.double) {
@@ -154,7 +165,10 @@ describe('waiting through a flaky API server', () => {
         if (i % 2 === 1) {
           // Forget the history, move past it, then cut the watches: they resume from a version that is gone.
           cluster.double.compact();
-          await k.core.createNamespacedConfigMap({ namespace: ns.namespace, body: { metadata: { name: `bump-${i}` } } });
+          await k.core.createNamespacedConfigMap({
+            namespace: ns.namespace,
+            body: { metadata: { name: `bump-${i}` } },
+          });
         }
         cluster.double.dropWatches();
       }
@@ -215,7 +229,7 @@ describe('schemagate reset', () => {
 });
 
 describe('migration.mode: initContainer', () => {
-  it('migrates from the backend\'s first init container; 3 replicas at once apply each migration once', async () => {
+  it("migrates from the backend's first init container; 3 replicas at once apply each migration once", async () => {
     const url = await freshDatabase();
     const ns = await freshNamespace(cluster);
     const p = e2eProject(ns, url, { kubernetes: '  migration:\n    mode: initContainer\n  backend:\n    replicas: 3' });
@@ -225,8 +239,17 @@ describe('migration.mode: initContainer', () => {
     expect(await k.jobs('schemagate.dev/job=migrate')).toHaveLength(0);
     const pods = await k.pods('app.kubernetes.io/name=backend');
     expect(pods).toHaveLength(3);
-    for (const pod of pods) expect(pod.status?.initContainerStatuses?.[0]).toMatchObject({ name: 'migrate', state: { terminated: { exitCode: 0 } } });
-    expect(await rows(url, `SELECT count(*)::int AS n, count(DISTINCT version)::int AS d FROM schemagate_migrations WHERE kind = 'migration'`)).toEqual([{ n: 4, d: 4 }]);
+    for (const pod of pods)
+      expect(pod.status?.initContainerStatuses?.[0]).toMatchObject({
+        name: 'migrate',
+        state: { terminated: { exitCode: 0 } },
+      });
+    expect(
+      await rows(
+        url,
+        `SELECT count(*)::int AS n, count(DISTINCT version)::int AS d FROM schemagate_migrations WHERE kind = 'migration'`,
+      ),
+    ).toEqual([{ n: 4, d: 4 }]);
     void E2E_IMAGE;
   });
 });
@@ -247,7 +270,10 @@ describe('schemagate check --cluster', () => {
     const pending = await p.run(['check', '--cluster', '--json']);
     expect(pending.exitCode).toBe(10);
     const report = JSON.parse(pending.stdout);
-    expect(report.checks.find((c: { name: string }) => c.name === 'database')).toMatchObject({ ok: false, detail: 'postgres answers; 4 applied, 1 pending' });
+    expect(report.checks.find((c: { name: string }) => c.name === 'database')).toMatchObject({
+      ok: false,
+      detail: 'postgres answers; 4 applied, 1 pending',
+    });
   });
 });
 
@@ -256,11 +282,16 @@ describe('failures a Job cannot report by itself, and deadlines', () => {
     const url = await freshDatabase();
     const ns = await freshNamespace(cluster);
     // 100 s of Kubernetes time is 1 s on the double (time scale 0.01); the migration sleeps 30 s.
-    const p = e2eProject(ns, url, { kubernetes: '  migration:\n    activeDeadlineSeconds: 100', migrations: { '005_slow.sql': 'SELECT pg_sleep(30);' } });
+    const p = e2eProject(ns, url, {
+      kubernetes: '  migration:\n    activeDeadlineSeconds: 100',
+      migrations: { '005_slow.sql': 'SELECT pg_sleep(30);' },
+    });
     await applyFile(ns, join(p.dir, 'k8s/secrets.yaml'));
     const r = await p.run(['migrate']);
     expect(r.exitCode).toBe(10);
-    expect(r.stderr).toMatch(/job\/schemagate-migrate-[0-9a-f]{10} failed \(DeadlineExceeded\): it ran longer than activeDeadlineSeconds \(100s\)/);
+    expect(r.stderr).toMatch(
+      /job\/schemagate-migrate-[0-9a-f]{10} failed \(DeadlineExceeded\): it ran longer than activeDeadlineSeconds \(100s\)/,
+    );
     expect(r.stderr).toMatch(/Raise activeDeadlineSeconds in schemagate\.yaml/);
   });
 
@@ -271,7 +302,9 @@ describe('failures a Job cannot report by itself, and deadlines', () => {
     await applyFile(ns, join(p.dir, 'k8s/secrets.yaml'));
     const r = await p.run(['migrate', '--timeout', '2s']);
     expect(r.exitCode).toBe(10);
-    expect(r.stderr).toMatch(/timed out after 2\.0s waiting for job\/schemagate-migrate-[0-9a-f]{10} to finish \(active 1, succeeded 0, failed 0; schemagate-migrate-[0-9a-f]{10}-\w+: Running\)/);
+    expect(r.stderr).toMatch(
+      /timed out after 2\.0s waiting for job\/schemagate-migrate-[0-9a-f]{10} to finish \(active 1, succeeded 0, failed 0; schemagate-migrate-[0-9a-f]{10}-\w+: Running\)/,
+    );
     expect(r.stderr).toMatch(/raise the deadline with --timeout or kubernetes\.timeout/);
   });
 
@@ -279,7 +312,10 @@ describe('failures a Job cannot report by itself, and deadlines', () => {
     const url = await freshDatabase();
     const ns = await freshNamespace(cluster);
     // Needs a table the team creates by hand: fails until it exists.
-    const p = e2eProject(ns, url, { kubernetes: '  migration:\n    backoffLimit: 0', migrations: { '005_uses_extension_table.sql': 'INSERT INTO manual_prereq VALUES (1);' } });
+    const p = e2eProject(ns, url, {
+      kubernetes: '  migration:\n    backoffLimit: 0',
+      migrations: { '005_uses_extension_table.sql': 'INSERT INTO manual_prereq VALUES (1);' },
+    });
     await applyFile(ns, join(p.dir, 'k8s/secrets.yaml'));
     const failed = await p.run(['migrate']);
     expect(failed.exitCode).toBe(10);

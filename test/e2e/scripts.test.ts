@@ -30,7 +30,23 @@ function toolPath(tools: string[]): string {
   mkdirSync(base);
   mkdirSync(stubs);
   symlinkSync(process.execPath, join(base, 'node'));
-  for (const t of ['bash', 'sh', 'dirname', 'head', 'grep', 'sed', 'cat', 'env', 'find', 'rm', 'mkdir', 'mktemp', 'mv', 'sleep', 'tr']) {
+  for (const t of [
+    'bash',
+    'sh',
+    'dirname',
+    'head',
+    'grep',
+    'sed',
+    'cat',
+    'env',
+    'find',
+    'rm',
+    'mkdir',
+    'mktemp',
+    'mv',
+    'sleep',
+    'tr',
+  ]) {
     const found = ['/usr/bin', '/bin'].map((d) => join(d, t)).find((f) => existsSync(f));
     if (found) symlinkSync(found, join(base, t));
   }
@@ -43,7 +59,13 @@ function toolPath(tools: string[]): string {
 }
 
 async function script(name: string, args: string[], cwd: string, env: Record<string, string>) {
-  const r = await execa('bash', [join(repoRoot, 'scripts', name), ...args], { cwd, env: { NO_COLOR: '1', CI: '1', ...env }, reject: false, all: true, timeout: 120_000 });
+  const r = await execa('bash', [join(repoRoot, 'scripts', name), ...args], {
+    cwd,
+    env: { NO_COLOR: '1', CI: '1', ...env },
+    reject: false,
+    all: true,
+    timeout: 120_000,
+  });
   return { exitCode: r.exitCode ?? -1, all: String(r.all) };
 }
 
@@ -53,9 +75,14 @@ describe('scripts/verify-migration-setup.sh', () => {
     const ns = await freshNamespace(cluster);
     const p = e2eProject(ns, url);
     expect((await p.run(['up'])).exitCode).toBe(0);
-    const r = await script('verify-migration-setup.sh', [], p.dir, { PATH: toolPath(['docker', 'kind', 'kubectl', 'tilt']), KUBECONFIG: ns.kubeconfigPath, HOME: p.dir });
+    const r = await script('verify-migration-setup.sh', [], p.dir, {
+      PATH: toolPath(['docker', 'kind', 'kubectl', 'tilt']),
+      KUBECONFIG: ns.kubeconfigPath,
+      HOME: p.dir,
+    });
     expect(r.exitCode, r.all).toBe(0);
-    for (const name of ['node', 'docker', 'kind', 'kubectl', 'tilt']) expect(r.all).toMatch(new RegExp(`^ok {4}${name} `, 'm'));
+    for (const name of ['node', 'docker', 'kind', 'kubectl', 'tilt'])
+      expect(r.all).toMatch(new RegExp(`^ok {4}${name} `, 'm'));
     expect(r.all).toMatch(/^ok {4}manifests \(server dry run\): /m);
     expect(r.all).toMatch(/^ok {4}database: postgres answers; 4 applied, 0 pending$/m);
     expect(r.all).toMatch(/^all 12 checks passed$/m);
@@ -64,15 +91,22 @@ describe('scripts/verify-migration-setup.sh', () => {
   it('fails, naming the missing tool and how to install it', async () => {
     const url = await freshDatabase();
     const p = e2eProject(cluster, url);
-    const r = await script('verify-migration-setup.sh', ['--no-cluster'], p.dir, { PATH: toolPath(['docker', 'kind', 'kubectl']), HOME: p.dir });
+    const r = await script('verify-migration-setup.sh', ['--no-cluster'], p.dir, {
+      PATH: toolPath(['docker', 'kind', 'kubectl']),
+      HOME: p.dir,
+    });
     expect(r.exitCode).toBe(1);
-    expect(r.all).toMatch(/^FAIL {2}tilt {9}not found on PATH\n {19}install: https:\/\/docs\.tilt\.dev\/install\.html/m);
+    expect(r.all).toMatch(
+      /^FAIL {2}tilt {9}not found on PATH\n {19}install: https:\/\/docs\.tilt\.dev\/install\.html/m,
+    );
     expect(r.all).toMatch(/^1 of \d+ checks failed$/m);
   });
 
   it('fails on a migration that does not parse, naming the file and line', async () => {
     const url = await freshDatabase();
-    const p = e2eProject(cluster, url, { migrations: { '005_broken.sql': "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1;\n" } });
+    const p = e2eProject(cluster, url, {
+      migrations: { '005_broken.sql': 'CREATE FUNCTION f() RETURNS int AS $$ SELECT 1;\n' },
+    });
     const r = await script('verify-migration-setup.sh', ['--local'], p.dir, { PATH: toolPath([]), HOME: p.dir });
     expect(r.exitCode).toBe(1);
     expect(r.all).toMatch(/^FAIL {2}migrations: migrations\/005_broken\.sql:1:\d+: unterminated dollar-quoted string/m);
@@ -84,7 +118,11 @@ describe('scripts/verify-migration-setup.sh', () => {
     const p = e2eProject(ns, url);
     expect((await p.run(['up'])).exitCode).toBe(0);
     writeFileSync(join(p.dir, 'migrations/005_more.sql'), 'CREATE TABLE more (id int);');
-    const r = await script('verify-migration-setup.sh', [], p.dir, { PATH: toolPath(['docker', 'kind', 'kubectl', 'tilt']), KUBECONFIG: ns.kubeconfigPath, HOME: p.dir });
+    const r = await script('verify-migration-setup.sh', [], p.dir, {
+      PATH: toolPath(['docker', 'kind', 'kubectl', 'tilt']),
+      KUBECONFIG: ns.kubeconfigPath,
+      HOME: p.dir,
+    });
     expect(r.exitCode).toBe(1);
     expect(r.all).toMatch(/^FAIL {2}database: postgres answers; 4 applied, 1 pending$/m);
     expect(r.all).toMatch(/hint: Run `schemagate migrate`/);
@@ -95,7 +133,10 @@ describe('scripts/verify-migration-setup.sh', () => {
     const p = e2eProject(cluster, url);
     const path = toolPath(['kind', 'kubectl', 'tilt']);
     const stubs = path.split(':')[0]!;
-    writeFileSync(join(stubs, 'docker'), '#!/bin/sh\nif [ "$1" = info ]; then echo "Cannot connect to the Docker daemon" >&2; exit 1; fi\necho "Docker version 28"\n');
+    writeFileSync(
+      join(stubs, 'docker'),
+      '#!/bin/sh\nif [ "$1" = info ]; then echo "Cannot connect to the Docker daemon" >&2; exit 1; fi\necho "Docker version 28"\n',
+    );
     chmodSync(join(stubs, 'docker'), 0o755);
     const r = await script('verify-migration-setup.sh', ['--no-cluster'], p.dir, { PATH: path, HOME: p.dir });
     expect(r.exitCode).toBe(1);
@@ -109,7 +150,10 @@ describe('scripts/test-migration-job.sh', () => {
     const ns = await freshNamespace(cluster);
     const p = e2eProject(ns, url);
     await applyFile(ns, join(p.dir, 'k8s/secrets.yaml'));
-    const r = await script('test-migration-job.sh', [], p.dir, { PATH: process.env['PATH']!, KUBECONFIG: ns.kubeconfigPath });
+    const r = await script('test-migration-job.sh', [], p.dir, {
+      PATH: process.env['PATH']!,
+      KUBECONFIG: ns.kubeconfigPath,
+    });
     expect(r.exitCode, r.all).toBe(0);
     expect(r.all).toMatch(/schema verified: version 4, 2 required tables present/);
     expect(r.all).toMatch(/== migration Job test passed/);
@@ -117,12 +161,18 @@ describe('scripts/test-migration-job.sh', () => {
     expect(await kube(ns).jobs()).toEqual([]);
   });
 
-  it('fails with the migration\'s file, line and column when a migration is broken', async () => {
+  it("fails with the migration's file, line and column when a migration is broken", async () => {
     const url = await freshDatabase();
     const ns = await freshNamespace(cluster);
-    const p = e2eProject(ns, url, { kubernetes: '  migration:\n    backoffLimit: 0', migrations: { '005_broken.sql': 'SELECT 1;\nSELEC 2;\n' } });
+    const p = e2eProject(ns, url, {
+      kubernetes: '  migration:\n    backoffLimit: 0',
+      migrations: { '005_broken.sql': 'SELECT 1;\nSELEC 2;\n' },
+    });
     await applyFile(ns, join(p.dir, 'k8s/secrets.yaml'));
-    const r = await script('test-migration-job.sh', [], p.dir, { PATH: process.env['PATH']!, KUBECONFIG: ns.kubeconfigPath });
+    const r = await script('test-migration-job.sh', [], p.dir, {
+      PATH: process.env['PATH']!,
+      KUBECONFIG: ns.kubeconfigPath,
+    });
     expect(r.exitCode).toBe(10);
     expect(r.all).toMatch(/migrations\/005_broken\.sql:2:1: syntax error at or near "SELEC"/);
     expect(r.all).not.toMatch(/migration Job test passed/);
@@ -144,7 +194,10 @@ describe('scripts/verify-migration-setup.sh shows each failing check failing', (
 
   it.each(allTools)('%s missing', async (tool) => {
     const p = e2eProject(cluster, await freshDatabase());
-    const r = await script('verify-migration-setup.sh', ['--no-cluster'], p.dir, { PATH: toolPath(allTools.filter((t) => t !== tool)), HOME: p.dir });
+    const r = await script('verify-migration-setup.sh', ['--no-cluster'], p.dir, {
+      PATH: toolPath(allTools.filter((t) => t !== tool)),
+      HOME: p.dir,
+    });
     expect(r.exitCode).toBe(1);
     expect(r.all).toMatch(new RegExp(`^FAIL {2}${tool} +not found on PATH\\n +install: https://`, 'm'));
   });
@@ -155,7 +208,11 @@ describe('scripts/verify-migration-setup.sh shows each failing check failing', (
     const stubs = path.split(':')[0]!;
     writeFileSync(join(stubs, 'node'), '#!/bin/sh\nif [ "$1" = -p ]; then echo 18; else echo v18.19.0; fi\n');
     chmodSync(join(stubs, 'node'), 0o755);
-    const r = await script('verify-migration-setup.sh', ['--no-cluster'], p.dir, { PATH: path, HOME: p.dir, SCHEMAGATE: `${process.execPath} ${join(repoRoot, 'dist/src/cli.js')}` });
+    const r = await script('verify-migration-setup.sh', ['--no-cluster'], p.dir, {
+      PATH: path,
+      HOME: p.dir,
+      SCHEMAGATE: `${process.execPath} ${join(repoRoot, 'dist/src/cli.js')}`,
+    });
     expect(r.exitCode).toBe(1);
     expect(r.all).toMatch(/^FAIL {2}node {9}v18\.19\.0 is too old\n +schemagate needs Node\.js 20 or newer/m);
   });
@@ -165,7 +222,9 @@ describe('scripts/verify-migration-setup.sh shows each failing check failing', (
     writeFileSync(join(p.dir, 'schemagate.yaml'), 'migrations:\n  lockTimout: 5s\n');
     const r = await script('verify-migration-setup.sh', ['--local'], p.dir, { PATH: toolPath([]), HOME: p.dir });
     expect(r.exitCode).toBe(1);
-    expect(r.all).toMatch(/^FAIL {2}configuration: schemagate\.yaml: 1 problem in the configuration:\n {10}- migrations\.lockTimout: unknown key \(did you mean "lockTimeout"\?\)/m);
+    expect(r.all).toMatch(
+      /^FAIL {2}configuration: schemagate\.yaml: 1 problem in the configuration:\n {10}- migrations\.lockTimout: unknown key \(did you mean "lockTimeout"\?\)/m,
+    );
   });
 
   it('a seed that does not parse', async () => {
@@ -178,7 +237,10 @@ describe('scripts/verify-migration-setup.sh shows each failing check failing', (
 
   it('a manifest that does not render', async () => {
     const p = e2eProject(cluster, await freshDatabase());
-    writeFileSync(join(p.dir, 'k8s/backend.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: not-a-deployment }\n');
+    writeFileSync(
+      join(p.dir, 'k8s/backend.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: not-a-deployment }\n',
+    );
     const r = await script('verify-migration-setup.sh', ['--local'], p.dir, { PATH: toolPath([]), HOME: p.dir });
     expect(r.exitCode).toBe(1);
     expect(r.all).toMatch(/^FAIL {2}manifests: .*backend\.yaml.*Deployment/m);
@@ -198,7 +260,11 @@ describe('scripts/verify-migration-setup.sh shows each failing check failing', (
         contexts: [{ name: 'kind-gone', context: { cluster: 'kind-gone', user: 'kind-gone' } }],
       }),
     );
-    const r = await script('verify-migration-setup.sh', [], p.dir, { PATH: toolPath(allTools), KUBECONFIG: kubeconfig, HOME: p.dir });
+    const r = await script('verify-migration-setup.sh', [], p.dir, {
+      PATH: toolPath(allTools),
+      KUBECONFIG: kubeconfig,
+      HOME: p.dir,
+    });
     expect(r.exitCode).toBe(1);
     expect(r.all).toMatch(/^FAIL {2}cluster: /m);
   });
@@ -206,8 +272,15 @@ describe('scripts/verify-migration-setup.sh shows each failing check failing', (
   it('a manifest the API server rejects (server-side dry run)', async () => {
     const ns = await freshNamespace(cluster);
     const p = e2eProject(ns, await freshDatabase());
-    writeFileSync(join(p.dir, 'k8s/namespace.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: Not_A_DNS_Name }\ndata: { a: b }\n`);
-    const r = await script('verify-migration-setup.sh', [], p.dir, { PATH: toolPath(allTools), KUBECONFIG: ns.kubeconfigPath, HOME: p.dir });
+    writeFileSync(
+      join(p.dir, 'k8s/namespace.yaml'),
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: Not_A_DNS_Name }\ndata: { a: b }\n`,
+    );
+    const r = await script('verify-migration-setup.sh', [], p.dir, {
+      PATH: toolPath(allTools),
+      KUBECONFIG: ns.kubeconfigPath,
+      HOME: p.dir,
+    });
     expect(r.exitCode).toBe(1);
     expect(r.all).toMatch(/^FAIL {2}manifests \(server dry run\): ConfigMap\/Not_A_DNS_Name: /m);
   });

@@ -21,22 +21,29 @@ interface Call {
   fn: string;
   kwargs: Record<string, unknown>;
 }
-const calls = (JSON.parse(execFileSync('python3', [join(repoRoot, 'test/support/tilt_stub.py'), join(repoRoot, 'Tiltfile')], { cwd: repoRoot, encoding: 'utf8' })) as { calls: Call[] }).calls;
+const calls = (
+  JSON.parse(
+    execFileSync('python3', [join(repoRoot, 'test/support/tilt_stub.py'), join(repoRoot, 'Tiltfile')], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    }),
+  ) as { calls: Call[] }
+).calls;
 const resource = (name: string) => calls.find((c) => c.fn === 'local_resource' && c.kwargs['name'] === name)?.kwargs;
 const cmdOf = (name: string) => {
   const cmd = resource(name)?.['cmd'];
   if (typeof cmd !== 'string') throw new Error(`the Tiltfile has no local_resource ${name} with a cmd`);
   return cmd;
 };
-const button = (name: string) => calls.find((c) => c.fn === 'cmd_button' && c.kwargs['name'] === name)?.kwargs['argv'] as string[];
-
+const button = (name: string) =>
+  calls.find((c) => c.fn === 'cmd_button' && c.kwargs['name'] === name)?.kwargs['argv'] as string[];
 
 let cluster: TestCluster;
 let url: string;
 let workspace: string;
 let run: (argv: string[], env?: Record<string, string>) => Promise<{ exitCode: number; all: string }>;
 
-describe.skipIf(process.env['SCHEMAGATE_E2E_REAL'] === '1')('the Tiltfile\'s resources, run against the double', () => {
+describe.skipIf(process.env['SCHEMAGATE_E2E_REAL'] === '1')("the Tiltfile's resources, run against the double", () => {
   beforeAll(async () => {
     cluster = await testCluster({ namespacePrefix: 'e2e-tilt' });
     url = await freshDatabase();
@@ -44,13 +51,20 @@ describe.skipIf(process.env['SCHEMAGATE_E2E_REAL'] === '1')('the Tiltfile\'s res
     workspace = mkdtempSync(join(tmpdir(), 'schemagate-tilt-'));
     chmodSync(workspace, 0o755);
     for (const link of ['dist', 'node_modules', 'scripts']) symlinkSync(join(repoRoot, link), join(workspace, link));
-    for (const copy of ['migrations', 'seeds', 'schemagate.yaml', 'Tiltfile']) cpSync(join(repoRoot, copy), join(workspace, copy), { recursive: true });
+    for (const copy of ['migrations', 'seeds', 'schemagate.yaml', 'Tiltfile'])
+      cpSync(join(repoRoot, copy), join(workspace, copy), { recursive: true });
     mkdirSync(join(workspace, 'k8s'));
     cpSync(join(repoRoot, 'k8s/namespace.yaml'), join(workspace, 'k8s/namespace.yaml'));
-    const secret = (name: string) => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\n  namespace: schemagate\nstringData:\n  DATABASE_URL: "${url}"\n`;
-    writeFileSync(join(workspace, 'k8s/secrets.yaml'), `${secret('schemagate-migrator')}---\n${secret('schemagate-app')}`);
+    const secret = (name: string) =>
+      `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\n  namespace: schemagate\nstringData:\n  DATABASE_URL: "${url}"\n`;
+    writeFileSync(
+      join(workspace, 'k8s/secrets.yaml'),
+      `${secret('schemagate-migrator')}---\n${secret('schemagate-app')}`,
+    );
     cpSync(join(repoRoot, 'k8s/backend.yaml'), join(workspace, 'k8s/backend.yaml'));
-    await applyFile({ ...cluster, namespace: 'schemagate' }, join(workspace, 'k8s/namespace.yaml')).catch(() => undefined);
+    await applyFile({ ...cluster, namespace: 'schemagate' }, join(workspace, 'k8s/namespace.yaml')).catch(
+      () => undefined,
+    );
     await applyFile({ ...cluster, namespace: 'schemagate' }, join(workspace, 'k8s/secrets.yaml'));
     // What the schemagate-image resource records once Tilt built and loaded the image.
     const image = 'schemagate:tilt-e2e';
@@ -58,7 +72,13 @@ describe.skipIf(process.env['SCHEMAGATE_E2E_REAL'] === '1')('the Tiltfile\'s res
     mkdirSync(join(workspace, '.schemagate'));
     writeFileSync(join(workspace, '.schemagate/tilt-image'), `${image}\n`);
     run = async (argv, env = {}) => {
-      const r = await execa(argv[0]!, argv.slice(1), { cwd: workspace, env: { KUBECONFIG: cluster.kubeconfigPath, CI: '1', NO_COLOR: '1', ...env }, reject: false, all: true, timeout: 120_000 });
+      const r = await execa(argv[0]!, argv.slice(1), {
+        cwd: workspace,
+        env: { KUBECONFIG: cluster.kubeconfigPath, CI: '1', NO_COLOR: '1', ...env },
+        reject: false,
+        all: true,
+        timeout: 120_000,
+      });
       return { exitCode: r.exitCode ?? -1, all: String(r.all) };
     };
   });
@@ -72,7 +92,9 @@ describe.skipIf(process.env['SCHEMAGATE_E2E_REAL'] === '1')('the Tiltfile\'s res
     expect(r.all).toMatch(/\[attempt 1\] applied migrations\/004_add_user_email\.sql/);
     const [job] = await kube({ ...cluster, namespace: 'schemagate' }).jobs('schemagate.dev/job=migrate');
     expect(job!.spec!.template.spec!.containers[0]!.image).toBe('schemagate:tilt-e2e');
-    expect(await rows(url, `SELECT count(*)::int AS n FROM schemagate_migrations WHERE kind = 'migration'`)).toEqual([{ n: 4 }]);
+    expect(await rows(url, `SELECT count(*)::int AS n FROM schemagate_migrations WHERE kind = 'migration'`)).toEqual([
+      { n: 4 },
+    ]);
   });
 
   it('the button "Re-run the migration Job" runs it again', async () => {
@@ -81,7 +103,7 @@ describe.skipIf(process.env['SCHEMAGATE_E2E_REAL'] === '1')('the Tiltfile\'s res
     expect(r.all).toMatch(/up to date at version 4/);
   });
 
-  it('db-status shows the Jobs and the database\'s migrations', async () => {
+  it("db-status shows the Jobs and the database's migrations", async () => {
     const r = await run(['bash', '-c', cmdOf('db-status')]);
     expect(r.exitCode, r.all).toBe(0);
     expect(r.all).toMatch(/migrate +job\/schemagate-migrate-[0-9a-f]{10} +complete/);
@@ -100,19 +122,29 @@ describe.skipIf(process.env['SCHEMAGATE_E2E_REAL'] === '1')('the Tiltfile\'s res
       writeFileSync(join(stubs, t), `#!/bin/sh\necho "${t} stand-in"\n`);
       chmodSync(join(stubs, t), 0o755);
     }
-    const r = await run(['bash', '-c', cmdOf('dev-setup')], { PATH: [stubs, dirname(process.execPath), '/usr/bin', '/bin'].join(':'), HOME: workspace });
+    const r = await run(['bash', '-c', cmdOf('dev-setup')], {
+      PATH: [stubs, dirname(process.execPath), '/usr/bin', '/bin'].join(':'),
+      HOME: workspace,
+    });
     expect(r.exitCode, r.all).toBe(0);
     expect(r.all).toMatch(/^ok {4}database: postgres answers; 4 applied, 0 pending$/m);
   });
 
-  it('health-check calls the backend\'s /health (Tilt forwards :8080; here the backend runs on a free port)', async () => {
+  it("health-check calls the backend's /health (Tilt forwards :8080; here the backend runs on a free port)", async () => {
     const cmd = cmdOf('health-check');
     expect(cmd).toContain('http://localhost:8080/health');
     const port = await freePort();
-    const backend = execa(process.execPath, [join(repoRoot, 'dist/src/cli.js'), 'backend'], { cwd: workspace, env: { PORT: String(port), DATABASE_URL: url }, reject: false });
+    const backend = execa(process.execPath, [join(repoRoot, 'dist/src/cli.js'), 'backend'], {
+      cwd: workspace,
+      env: { PORT: String(port), DATABASE_URL: url },
+      reject: false,
+    });
     try {
       for (let i = 0; i < 100; i++) {
-        const up = await fetch(`http://127.0.0.1:${port}/health`).then(() => true, () => false);
+        const up = await fetch(`http://127.0.0.1:${port}/health`).then(
+          () => true,
+          () => false,
+        );
         if (up) break;
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -129,6 +161,8 @@ describe.skipIf(process.env['SCHEMAGATE_E2E_REAL'] === '1')('the Tiltfile\'s res
     const r = await run(['bash', '-c', cmdOf('db-reset')]);
     expect(r.exitCode, r.all).toBe(0);
     expect(await rows(url, 'SELECT count(*)::int AS n FROM users')).toEqual([{ n: 0 }]);
-    expect(await rows(url, `SELECT count(*)::int AS n FROM schemagate_migrations WHERE kind = 'migration'`)).toEqual([{ n: 4 }]);
+    expect(await rows(url, `SELECT count(*)::int AS n FROM schemagate_migrations WHERE kind = 'migration'`)).toEqual([
+      { n: 4 },
+    ]);
   });
 });

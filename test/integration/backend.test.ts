@@ -39,7 +39,10 @@ async function startBackend(url: string, env: Record<string, string> = {}): Prom
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const base = await new Promise<string>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the backend did not print its address within 15s:\n${out}\n${err}`)), 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the backend did not print its address within 15s:\n${out}\n${err}`)),
+      15_000,
+    );
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
@@ -74,13 +77,22 @@ async function healthUntil(base: string, status: number, ms = 8000): Promise<Rec
     const res = await fetch(`${base}/health`);
     const body = await json(res);
     if (res.status === status) return body;
-    if (Date.now() > deadline) throw new Error(`/health stayed ${res.status} (wanted ${status}): ${JSON.stringify(body)}`);
+    if (Date.now() > deadline)
+      throw new Error(`/health stayed ${res.status} (wanted ${status}): ${JSON.stringify(body)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
-function post(base: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Response> {
-  return fetch(`${base}/api/users`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+function post(
+  base: string,
+  body: unknown,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): Promise<Response> {
+  return fetch(`${base}/api/users`, {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
 /** A role with data rights only, like schemagate_app in k8s/postgres.yaml. */
@@ -99,7 +111,14 @@ async function appRole(url: string): Promise<string> {
   return u.toString();
 }
 
-const ada = { username: 'ada.l', password: 'correct horse battery', email: 'Ada@Example.test', name: 'Ada Lovelace', location: 'London', bio: 'Wrote the first program.' };
+const ada = {
+  username: 'ada.l',
+  password: 'correct horse battery',
+  email: 'Ada@Example.test',
+  name: 'Ada Lovelace',
+  location: 'London',
+  bio: 'Wrote the first program.',
+};
 
 describe('GET /health', () => {
   it('answers 200 with the applied version when db verify passes', async () => {
@@ -134,11 +153,16 @@ describe('GET /health', () => {
     await healthUntil(b.base, 200);
     await withDb(url, (c) => c.query('DROP TABLE users CASCADE'));
     const failing = await healthUntil(b.base, 503);
-    expect(failing['problems']).toEqual([{ kind: 'missing-table', subject: 'public.users', message: 'table public.users does not exist' }]);
+    expect(failing['problems']).toEqual([
+      { kind: 'missing-table', subject: 'public.users', message: 'table public.users does not exist' },
+    ]);
     // The API says the same instead of a bare 500.
     const list = await fetch(`${b.base}/api/users`);
     expect(list.status).toBe(503);
-    expect(await json(list)).toMatchObject({ error: 'schema-not-ready', message: 'the database schema is not ready: relation "users" does not exist' });
+    expect(await json(list)).toMatchObject({
+      error: 'schema-not-ready',
+      message: 'the database schema is not ready: relation "users" does not exist',
+    });
 
     const reset = await cli(['db', 'reset', '--yes'], { env: { DATABASE_URL: url } });
     expect(reset.exitCode, reset.all).toBe(0);
@@ -190,7 +214,9 @@ describe('/api/users', () => {
     const seeded = await cli(['db', 'seed'], { env: { DATABASE_URL: url } });
     expect(seeded.exitCode, seeded.all).toBe(0);
     const b = await startBackend(url);
-    const all = (await json(await fetch(`${b.base}/api/users`))) as { users: Array<{ username: string; profile: { name: string } | null }> };
+    const all = (await json(await fetch(`${b.base}/api/users`))) as {
+      users: Array<{ username: string; profile: { name: string } | null }>;
+    };
     expect(all.users.map((u) => [u.username, u.profile?.name]).sort()).toEqual([
       ['ada', 'Ada Lovelace'],
       ['grace', 'Grace Hopper'],
@@ -200,13 +226,22 @@ describe('/api/users', () => {
     expect(two.users).toHaveLength(2);
     const bad = await fetch(`${b.base}/api/users?limit=0`);
     expect(bad.status).toBe(400);
-    expect(await json(bad)).toMatchObject({ field: 'limit', message: 'limit must be a whole number from 1 to 500, got "0"' });
+    expect(await json(bad)).toMatchObject({
+      field: 'limit',
+      message: 'limit must be a whole number from 1 to 500, got "0"',
+    });
   });
 
   it('rejects an invalid user with 400 and every problem at once', async () => {
     const url = await migrated();
     const b = await startBackend(url);
-    const res = await post(b.base, { username: 'Ada Lovelace', password: 'short', email: 'not-an-email', location: 7, emial: 'x@y.z' });
+    const res = await post(b.base, {
+      username: 'Ada Lovelace',
+      password: 'short',
+      email: 'not-an-email',
+      location: 7,
+      emial: 'x@y.z',
+    });
     expect(res.status).toBe(400);
     const body = await json(res);
     expect(body['problems']).toEqual([
@@ -225,10 +260,16 @@ describe('/api/users', () => {
     expect(notJson.status).toBe(400);
     expect(String((await json(notJson))['message'])).toMatch(/^the request body is not valid JSON: /);
     const array = await post(b.base, []);
-    expect(await json(array)).toMatchObject({ error: 'validation', problems: [{ field: '(body)', message: 'the request body must be a JSON object' }] });
+    expect(await json(array)).toMatchObject({
+      error: 'validation',
+      problems: [{ field: '(body)', message: 'the request body must be a JSON object' }],
+    });
     const form = await post(b.base, 'username=ada', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(form.status).toBe(415);
-    expect(await json(form)).toMatchObject({ message: 'expected a JSON body (Content-Type: application/json), got Content-Type: application/x-www-form-urlencoded' });
+    expect(await json(form)).toMatchObject({
+      message:
+        'expected a JSON body (Content-Type: application/json), got Content-Type: application/x-www-form-urlencoded',
+    });
     expect(await rows(url, 'SELECT count(*)::int AS n FROM users')).toEqual([{ n: 0 }]);
   });
 
@@ -238,11 +279,20 @@ describe('/api/users', () => {
     expect((await post(b.base, ada)).status).toBe(201);
     const sameName = await post(b.base, { ...ada, email: 'other@example.test' });
     expect(sameName.status).toBe(409);
-    expect(await json(sameName)).toEqual({ error: 'conflict', field: 'username', message: 'username is already taken' });
+    expect(await json(sameName)).toEqual({
+      error: 'conflict',
+      field: 'username',
+      message: 'username is already taken',
+    });
     const sameEmail = await post(b.base, { ...ada, username: 'ada2', email: 'ADA@example.TEST' });
     expect(sameEmail.status).toBe(409);
     expect(await json(sameEmail)).toEqual({ error: 'conflict', field: 'email', message: 'email is already in use' });
-    expect(await rows(url, 'SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM user_profiles)::int AS profiles')).toEqual([{ users: 1, profiles: 1 }]);
+    expect(
+      await rows(
+        url,
+        'SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM user_profiles)::int AS profiles',
+      ),
+    ).toEqual([{ users: 1, profiles: 1 }]);
   });
 
   it('answers 404 for unknown paths and 405 with Allow for unsupported methods', async () => {
@@ -264,23 +314,34 @@ describe('the backend process', () => {
     const body = JSON.stringify(ada);
     const half = Math.floor(body.length / 2);
     // A POST whose body arrives in two parts: the signal comes in between.
-    const response = new Promise<{ status: number; connection: string | undefined; text: string }>((resolveRes, reject) => {
-      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/users', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolveRes({ status: res.statusCode ?? 0, connection: res.headers.connection, text }));
-      });
-      req.on('error', reject);
-      req.write(body.slice(0, half));
-      setTimeout(() => {
-        b.child.kill('SIGTERM');
-        setTimeout(async () => {
-          // Not accepting any more: a new connection is refused while the old request is still open.
-          await expect(fetch(`${b.base}/health`)).rejects.toThrow();
-          req.end(body.slice(half));
+    const response = new Promise<{ status: number; connection: string | undefined; text: string }>(
+      (resolveRes, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/api/users',
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () => resolveRes({ status: res.statusCode ?? 0, connection: res.headers.connection, text }));
+          },
+        );
+        req.on('error', reject);
+        req.write(body.slice(0, half));
+        setTimeout(() => {
+          b.child.kill('SIGTERM');
+          setTimeout(async () => {
+            // Not accepting any more: a new connection is refused while the old request is still open.
+            await expect(fetch(`${b.base}/health`)).rejects.toThrow();
+            req.end(body.slice(half));
+          }, 300);
         }, 300);
-      }, 300);
-    });
+      },
+    );
     const r = await response;
     expect(r.status).toBe(201);
     expect(r.connection).toBe('close');
@@ -302,7 +363,8 @@ describe('what the backend loads', () => {
   function imports(file: string): { local: string[]; packages: string[] } {
     const src = readFileSync(file, 'utf8');
     const specs: string[] = [];
-    for (const m of src.matchAll(/^\s*(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm)) specs.push(m[1]!);
+    for (const m of src.matchAll(/^\s*(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm))
+      specs.push(m[1]!);
     for (const m of src.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) specs.push(m[1]!);
     const local = specs.filter((s) => s.startsWith('.')).map((s) => resolve(dirname(file), s.replace(/\.js$/, '.ts')));
     const packages = specs.filter((s) => !s.startsWith('.') && !s.startsWith('node:'));
@@ -326,7 +388,12 @@ describe('what the backend loads', () => {
 
   it('never imports @kubernetes/client-node or listr2, directly or through the engine', () => {
     const backendDir = join(repoRoot, 'src/backend');
-    const entries = [join(repoRoot, 'src/cli/backend.ts'), ...readdirSync(backendDir).filter((f) => f.endsWith('.ts')).map((f) => join(backendDir, f))];
+    const entries = [
+      join(repoRoot, 'src/cli/backend.ts'),
+      ...readdirSync(backendDir)
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => join(backendDir, f)),
+    ];
     // src/cli.ts's own static imports load for every command; its dynamic ones are per command.
     const cliTop = imports(join(repoRoot, 'src/cli.ts'));
     const cliStatic = readFileSync(join(repoRoot, 'src/cli.ts'), 'utf8')
@@ -338,7 +405,9 @@ describe('what the backend loads', () => {
     expect(cliTop.local.length).toBeGreaterThan(cliStatic.length);
     const { files, packages } = graph([...entries, ...cliStatic]);
     expect(files.size).toBeGreaterThan(10);
-    expect([...packages.keys()].filter((p) => p.startsWith('@kubernetes/') || p === 'listr2' || p.startsWith('listr2/'))).toEqual([]);
+    expect(
+      [...packages.keys()].filter((p) => p.startsWith('@kubernetes/') || p === 'listr2' || p.startsWith('listr2/')),
+    ).toEqual([]);
     // yaml is required lazily by the config loader (only when there is a file), so it is not a static import.
     expect([...packages.keys()].sort()).toEqual(['pg']);
   });

@@ -204,7 +204,8 @@ describe.concurrent('bad migration files are refused before anything runs (exit 
       files: { 'migrations/R__x.sql': USERS },
       args: ['db', 'migrate'],
       exitCode: 4,
-      stderr: 'error: migrations/R__x.sql: Flyway repeatable migrations (R__) are not supported: turn it into a versioned migration (V<n>__description.sql)',
+      stderr:
+        'error: migrations/R__x.sql: Flyway repeatable migrations (R__) are not supported: turn it into a versioned migration (V<n>__description.sql)',
     });
   });
 
@@ -223,7 +224,8 @@ describe.concurrent('bad migration files are refused before anything runs (exit 
       files: { 'schemagate.yaml': 'migrations:\n  format: flyway\n', 'migrations/001_users.sql': USERS },
       args: ['db', 'migrate'],
       exitCode: 4,
-      stderr: 'error: migrations/001_users.sql: not a Flyway migration name: expected V1__description.sql or U1__description.sql (migrations.format is "flyway")',
+      stderr:
+        'error: migrations/001_users.sql: not a Flyway migration name: expected V1__description.sql or U1__description.sql (migrations.format is "flyway")',
     });
   });
 
@@ -232,7 +234,8 @@ describe.concurrent('bad migration files are refused before anything runs (exit 
       files: { 'migrations/001_a.sql': USERS, 'migrations/1_b.sql': POSTS },
       args: ['db', 'migrate'],
       exitCode: 4,
-      stderr: 'error: migrations/1_b.sql: duplicate version 1: migrations/001_a.sql has the same version. Give one of them the next free number',
+      stderr:
+        'error: migrations/1_b.sql: duplicate version 1: migrations/001_a.sql has the same version. Give one of them the next free number',
     });
   });
 
@@ -241,16 +244,22 @@ describe.concurrent('bad migration files are refused before anything runs (exit 
       files: { 'migrations/1_users.sql': USERS, 'migrations/2_b.down.sql': 'DROP TABLE b;\n' },
       args: ['db', 'migrate'],
       exitCode: 4,
-      stderr: 'error: migrations/2_b.down.sql: down script for version 2, but there is no migration 2: rename it to match its migration, or delete it',
+      stderr:
+        'error: migrations/2_b.down.sql: down script for version 2, but there is no migration 2: rename it to match its migration, or delete it',
     });
   });
 
   it('names a second down script for the same version', async ({ expect }) => {
     await bad(expect, {
-      files: { 'migrations/1_users.sql': USERS, 'migrations/1_users.down.sql': 'DROP TABLE users;\n', 'migrations/rollback_1.sql': 'DROP TABLE users;\n' },
+      files: {
+        'migrations/1_users.sql': USERS,
+        'migrations/1_users.down.sql': 'DROP TABLE users;\n',
+        'migrations/rollback_1.sql': 'DROP TABLE users;\n',
+      },
       args: ['db', 'migrate'],
       exitCode: 4,
-      stderr: 'error: migrations/rollback_1.sql: second down script for version 1 (also migrations/1_users.down.sql): keep one',
+      stderr:
+        'error: migrations/rollback_1.sql: second down script for version 1 (also migrations/1_users.down.sql): keep one',
     });
   });
 
@@ -259,7 +268,8 @@ describe.concurrent('bad migration files are refused before anything runs (exit 
       files: { 'migrations/001_a.sql': '-- TODO: write this\n/* later */\n' },
       args: ['db', 'migrate'],
       exitCode: 4,
-      stderr: 'error: migrations/001_a.sql: the migration is empty (only whitespace or comments): write its SQL, or delete the file',
+      stderr:
+        'error: migrations/001_a.sql: the migration is empty (only whitespace or comments): write its SQL, or delete the file',
     });
   });
 
@@ -381,7 +391,9 @@ describe.concurrent('scripts that would misbehave are refused before the first o
     });
   });
 
-  it('refuses BEGIN/COMMIT inside a transactional migration and names the directive that allows it', async ({ expect }) => {
+  it('refuses BEGIN/COMMIT inside a transactional migration and names the directive that allows it', async ({
+    expect,
+  }) => {
     await bad(expect, {
       files: { 'migrations/1_users.sql': USERS, 'migrations/2_tx.sql': 'BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n' },
       args: ['db', 'migrate'],
@@ -535,13 +547,20 @@ describe.concurrent('bad configuration is refused before connecting (exit 3)', (
       files: { 'schemagate.yaml': 'migrations:\n  lockTimout: 5s\n', 'migrations/1_users.sql': USERS },
       args: ['db', 'migrate'],
       exitCode: 3,
-      stderr: lines('error: schemagate.yaml: 1 problem in the configuration:', '  - migrations.lockTimout: unknown key (did you mean "lockTimeout"?)', CONFIG_HINT),
+      stderr: lines(
+        'error: schemagate.yaml: 1 problem in the configuration:',
+        '  - migrations.lockTimout: unknown key (did you mean "lockTimeout"?)',
+        CONFIG_HINT,
+      ),
     });
   });
 
   it('names every key of the wrong type, with what was expected and found', async ({ expect }) => {
     await bad(expect, {
-      files: { 'schemagate.yaml': 'migrations:\n  lockRetries: many\n  outOfOrder: "yes"\n', 'migrations/1_users.sql': USERS },
+      files: {
+        'schemagate.yaml': 'migrations:\n  lockRetries: many\n  outOfOrder: "yes"\n',
+        'migrations/1_users.sql': USERS,
+      },
       args: ['db', 'migrate'],
       exitCode: 3,
       stderr: lines(
@@ -585,10 +604,17 @@ describe.concurrent('bad configuration is refused before connecting (exit 3)', (
 
   it('names a database.url that is not a PostgreSQL URL without echoing it', async ({ expect }) => {
     await bad(expect, {
-      files: { 'schemagate.yaml': `database:\n  url: mysql://app:${encodeURIComponent(PASSWORD)}@127.0.0.1/app\n`, 'migrations/1_users.sql': USERS },
+      files: {
+        'schemagate.yaml': `database:\n  url: mysql://app:${encodeURIComponent(PASSWORD)}@127.0.0.1/app\n`,
+        'migrations/1_users.sql': USERS,
+      },
       args: ['db', 'migrate'],
       exitCode: 3,
-      stderr: lines('error: schemagate.yaml: 1 problem in the configuration:', '  - database.url: expected a postgres:// or postgresql:// URL, found a URL with scheme "mysql:"', CONFIG_HINT),
+      stderr: lines(
+        'error: schemagate.yaml: 1 problem in the configuration:',
+        '  - database.url: expected a postgres:// or postgresql:// URL, found a URL with scheme "mysql:"',
+        CONFIG_HINT,
+      ),
     });
   });
 
@@ -689,7 +715,8 @@ describe.concurrent('a database that cannot be reached or refuses us is named wi
       args: ['db', 'wait', '--timeout', '1s'],
       env: (p) => ({ DATABASE_URL: p.db.url.replace(`:${port}/`, `:${closedPort}/`) }),
       exitCode: 5,
-      progress: /^waiting for PostgreSQL \(\ds\): could not connect to PostgreSQL at 127\.0\.0\.1:<closed-port>: connection refused$/,
+      progress:
+        /^waiting for PostgreSQL \(\ds\): could not connect to PostgreSQL at 127\.0\.0\.1:<closed-port>: connection refused$/,
       stderr: lines(
         'error: PostgreSQL did not accept connections within 1.0s (<n> attempts); last error: could not connect to PostgreSQL at 127.0.0.1:<closed-port>: connection refused',
         'hint: Is PostgreSQL running and listening there? Check the host and port of the database URL (postgres://<role>:***@127.0.0.1:<closed-port>/<db>). If it is still starting, wait longer with --timeout.',
@@ -703,7 +730,10 @@ describe.concurrent('a bad command line is refused before anything runs (exit 2)
     await bad(expect, {
       args: ['migrat'],
       exitCode: 2,
-      stderr: lines('error: unknown command "migrat" (did you mean "migrate"?)', 'hint: Run `schemagate --help` for the list of commands.'),
+      stderr: lines(
+        'error: unknown command "migrat" (did you mean "migrate"?)',
+        'hint: Run `schemagate --help` for the list of commands.',
+      ),
     });
   });
 
@@ -723,7 +753,10 @@ describe.concurrent('a bad command line is refused before anything runs (exit 2)
       files: { 'migrations/1_users.sql': USERS },
       args: ['db', 'migrate', '--too', '1'],
       exitCode: 2,
-      stderr: lines('error: db migrate: unknown flag --too (did you mean --to?)', 'hint: See `schemagate db migrate --help`.'),
+      stderr: lines(
+        'error: db migrate: unknown flag --too (did you mean --to?)',
+        'hint: See `schemagate db migrate --help`.',
+      ),
     });
   });
 
@@ -743,7 +776,10 @@ describe.concurrent('a bad command line is refused before anything runs (exit 2)
     await bad(expect, {
       args: ['db', 'status', '--json=yes'],
       exitCode: 2,
-      stderr: lines('error: db status: --json does not take a value', 'hint: Write --json alone; see `schemagate db status --help`.'),
+      stderr: lines(
+        'error: db status: --json does not take a value',
+        'hint: Write --json alone; see `schemagate db status --help`.',
+      ),
     });
   });
 
@@ -752,7 +788,10 @@ describe.concurrent('a bad command line is refused before anything runs (exit 2)
       files: { 'migrations/1_users.sql': USERS },
       args: (p) => ['db', 'migrate', p.db.url],
       exitCode: 2,
-      stderr: lines('error: db migrate: unexpected argument "postgres://***@127.0.0.1:<port>/<db>"', 'hint: Give the database URL with --database-url URL, or set DATABASE_URL.'),
+      stderr: lines(
+        'error: db migrate: unexpected argument "postgres://***@127.0.0.1:<port>/<db>"',
+        'hint: Give the database URL with --database-url URL, or set DATABASE_URL.',
+      ),
     });
   });
 
@@ -775,9 +814,15 @@ describe.concurrent('a bad command line is refused before anything runs (exit 2)
     });
   });
 
-  it('refuses db repair --accept for a version that is applied and unchanged, naming the changed ones', async ({ expect }) => {
+  it('refuses db repair --accept for a version that is applied and unchanged, naming the changed ones', async ({
+    expect,
+  }) => {
     await bad(expect, {
-      files: { 'migrations/1_users.sql': USERS, 'migrations/2_posts.sql': POSTS, 'migrations/3_x.sql': 'CREATE TABLE x (id int);\n' },
+      files: {
+        'migrations/1_users.sql': USERS,
+        'migrations/2_posts.sql': POSTS,
+        'migrations/3_x.sql': 'CREATE TABLE x (id int);\n',
+      },
       setup: async (p) => {
         await migrateOk(p);
         p.write('migrations/1_users.sql', `-- the users\n${USERS}`);
@@ -821,7 +866,11 @@ describe.concurrent('commands that would do harm or cannot do what is asked refu
 
   it('db down refuses when the migration to revert has no down script (exit 4)', async ({ expect }) => {
     await bad(expect, {
-      files: { 'migrations/1_users.sql': USERS, 'migrations/1_users.down.sql': 'DROP TABLE users;\n', 'migrations/2_posts.sql': POSTS },
+      files: {
+        'migrations/1_users.sql': USERS,
+        'migrations/1_users.down.sql': 'DROP TABLE users;\n',
+        'migrations/2_posts.sql': POSTS,
+      },
       setup: (p) => migrateOk(p),
       args: ['db', 'down'],
       exitCode: 4,
@@ -832,7 +881,9 @@ describe.concurrent('commands that would do harm or cannot do what is asked refu
     });
   });
 
-  it('db baseline refuses a database that already has a history, naming its latest version numerically (exit 4)', async ({ expect }) => {
+  it('db baseline refuses a database that already has a history, naming its latest version numerically (exit 4)', async ({
+    expect,
+  }) => {
     await bad(expect, {
       files: { 'migrations/9_users.sql': USERS, 'migrations/10_posts.sql': POSTS },
       setup: (p) => migrateOk(p),
@@ -847,11 +898,18 @@ describe.concurrent('commands that would do harm or cannot do what is asked refu
 
   it('db seed refuses while migrations are pending and names them (exit 4)', async ({ expect }) => {
     await bad(expect, {
-      files: { 'migrations/1_users.sql': USERS, 'migrations/2_posts.sql': POSTS, 'seeds/01_users.sql': "INSERT INTO users VALUES (1, 'ada');\n" },
+      files: {
+        'migrations/1_users.sql': USERS,
+        'migrations/2_posts.sql': POSTS,
+        'seeds/01_users.sql': "INSERT INTO users VALUES (1, 'ada');\n",
+      },
       setup: (p) => migrateOk(p, ['--to', '1']),
       args: ['db', 'seed'],
       exitCode: 4,
-      stderr: lines('error: cannot seed: 1 migration is not applied (2 pending)', 'hint: Run `schemagate db migrate` first; seeds expect the whole schema.'),
+      stderr: lines(
+        'error: cannot seed: 1 migration is not applied (2 pending)',
+        'hint: Run `schemagate db migrate` first; seeds expect the whole schema.',
+      ),
     });
   });
 
@@ -888,7 +946,9 @@ describe.concurrent('--json prints one JSON document on stdout for an error, and
   it('reports a refused connection as {error, message, hint, exitCode} without the password', async ({ expect }) => {
     const p = await setUp({ 'migrations/1_users.sql': USERS });
     const before = await snapshot(p.db.adminUrl);
-    const r = await p.run(['db', 'migrate', '--json'], { DATABASE_URL: p.db.url.replace(`:${port}/`, `:${closedPort}/`) });
+    const r = await p.run(['db', 'migrate', '--json'], {
+      DATABASE_URL: p.db.url.replace(`:${port}/`, `:${closedPort}/`),
+    });
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(5);
     expectNoPassword(expect, r);
@@ -905,7 +965,9 @@ describe.concurrent('--json prints one JSON document on stdout for an error, and
   it('reports a malformed DATABASE_URL with its key and without its unencoded password', async ({ expect }) => {
     const p = await setUp({ 'migrations/1_users.sql': USERS });
     const before = await snapshot(p.db.adminUrl);
-    const r = await p.run(['db', 'status', '--json'], { DATABASE_URL: `postgres://${role}:${PASSWORD}@127.0.0.1:${port}/${p.db.name}` });
+    const r = await p.run(['db', 'status', '--json'], {
+      DATABASE_URL: `postgres://${role}:${PASSWORD}@127.0.0.1:${port}/${p.db.name}`,
+    });
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(3);
     expectNoPassword(expect, r);

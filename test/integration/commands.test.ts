@@ -35,7 +35,10 @@ describe('db seed', () => {
     expect(first.applied.map((a) => a.name)).toEqual(['001_users.sql', '002_posts.sql']);
     const second = await seed(engineOpts(url, dir));
     expect(second).toMatchObject({ applied: [], unchanged: ['001_users.sql', '002_posts.sql'], changed: [] });
-    expect(await rows(url, `SELECT version FROM schemagate_migrations WHERE kind = 'seed' ORDER BY version`)).toEqual([{ version: '001_users.sql' }, { version: '002_posts.sql' }]);
+    expect(await rows(url, `SELECT version FROM schemagate_migrations WHERE kind = 'seed' ORDER BY version`)).toEqual([
+      { version: '001_users.sql' },
+      { version: '002_posts.sql' },
+    ]);
   });
 
   it('runs a changed seed again only with --force', async () => {
@@ -56,7 +59,9 @@ describe('db seed', () => {
     const url = await freshDatabase();
     const dir = migrationsDir(M, S);
     await migrate(engineOpts(url, dir), { to: '1' });
-    await expect(seed(engineOpts(url, dir))).rejects.toThrow('cannot seed: 2 migrations are not applied (2 pending, 3 pending)');
+    await expect(seed(engineOpts(url, dir))).rejects.toThrow(
+      'cannot seed: 2 migrations are not applied (2 pending, 3 pending)',
+    );
   });
 });
 
@@ -80,7 +85,9 @@ describe('db down', () => {
     const { '1_users.down.sql': _drop, ...withoutFirstDown } = M;
     const dir = migrationsDir(withoutFirstDown);
     await migrate(engineOpts(url, dir));
-    await expect(down(engineOpts(url, dir), { steps: 3 })).rejects.toThrow(/cannot revert: no down script for .*1_users\.sql/);
+    await expect(down(engineOpts(url, dir), { steps: 3 })).rejects.toThrow(
+      /cannot revert: no down script for .*1_users\.sql/,
+    );
     expect(await tables(url)).toEqual(['posts', 'schemagate_migrations', 'users']);
   });
 });
@@ -129,7 +136,10 @@ describe('db verify', () => {
     const url = await freshDatabase();
     const dir = migrationsDir(M);
     await migrate(engineOpts(url, dir));
-    const r = await verify(engineOpts(url, dir), [{ name: 'users', columns: ['id', 'name', 'email'] }, { name: 'public.posts', columns: [] }]);
+    const r = await verify(engineOpts(url, dir), [
+      { name: 'users', columns: ['id', 'name', 'email'] },
+      { name: 'public.posts', columns: [] },
+    ]);
     expect(r).toEqual({ ok: true, current: '3', problems: [] });
   });
 
@@ -137,7 +147,10 @@ describe('db verify', () => {
     const url = await freshDatabase();
     const dir = migrationsDir(M);
     await migrate(engineOpts(url, dir), { to: '2' });
-    const r = await verify(engineOpts(url, dir), [{ name: 'users', columns: ['email'] }, { name: 'comments', columns: [] }]);
+    const r = await verify(engineOpts(url, dir), [
+      { name: 'users', columns: ['email'] },
+      { name: 'comments', columns: [] },
+    ]);
     expect(r.ok).toBe(false);
     expect(r.problems.map((p) => p.message)).toEqual([
       expect.stringMatching(/^migration .*3_email\.sql \(version 3\) is not applied$/),
@@ -181,8 +194,12 @@ describe('db wait', () => {
 
   it('gives up at the deadline on a closed port, saying what it waited for', async () => {
     const started = Date.now();
-    const err = await failure(waitForDatabase({ url: 'postgres://u:pw-xyz@127.0.0.1:1/db', applicationName: 'test' }, { timeoutMs: 700 }));
-    expect(err.message).toMatch(/^PostgreSQL did not accept connections within 700ms \(\d+ attempts\); last error: could not connect to PostgreSQL at 127\.0\.0\.1:1: connection refused$/);
+    const err = await failure(
+      waitForDatabase({ url: 'postgres://u:pw-xyz@127.0.0.1:1/db', applicationName: 'test' }, { timeoutMs: 700 }),
+    );
+    expect(err.message).toMatch(
+      /^PostgreSQL did not accept connections within 700ms \(\d+ attempts\); last error: could not connect to PostgreSQL at 127\.0\.0\.1:1: connection refused$/,
+    );
     expect(Date.now() - started).toBeLessThan(5000);
   });
 });

@@ -6,7 +6,8 @@ import { freshDatabase, rows } from '../support/pg.js';
 /** 200 migrations: each creates a table and appends its version to a shared log. */
 function twoHundred(): Record<string, string> {
   const files: Record<string, string> = {
-    '0000_log.sql': 'CREATE TABLE applied_log (version int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());',
+    '0000_log.sql':
+      'CREATE TABLE applied_log (version int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());',
   };
   for (let i = 1; i < 200; i++) {
     const v = String(i).padStart(4, '0');
@@ -23,13 +24,24 @@ describe('concurrent runners', () => {
     const url = await freshDatabase();
     const dir = migrationsDir(twoHundred());
     const runs = await Promise.all(
-      Array.from({ length: 8 }, () => cli(['db', 'migrate', '--migrations', `${dir}/migrations`, '--lock-wait', '120s'], { env: { DATABASE_URL: url }, timeout: 180_000 })),
+      Array.from({ length: 8 }, () =>
+        cli(['db', 'migrate', '--migrations', `${dir}/migrations`, '--lock-wait', '120s'], {
+          env: { DATABASE_URL: url },
+          timeout: 180_000,
+        }),
+      ),
     );
     for (const r of runs) expect(r.exitCode, r.all).toBe(0);
-    const log = await rows<{ version: number; n: string }>(url, 'SELECT version, count(*) AS n FROM applied_log GROUP BY version ORDER BY version');
+    const log = await rows<{ version: number; n: string }>(
+      url,
+      'SELECT version, count(*) AS n FROM applied_log GROUP BY version ORDER BY version',
+    );
     expect(log).toHaveLength(199);
     expect(log.every((r) => r.n === '1')).toBe(true);
-    const history = await rows<{ n: string; d: string }>(url, `SELECT count(*) AS n, count(DISTINCT version) AS d FROM schemagate_migrations WHERE kind = 'migration' AND success`);
+    const history = await rows<{ n: string; d: string }>(
+      url,
+      `SELECT count(*) AS n, count(DISTINCT version) AS d FROM schemagate_migrations WHERE kind = 'migration' AND success`,
+    );
     expect(history).toEqual([{ n: '200', d: '200' }]);
     // Exactly one runner did the work; the others found nothing to do.
     const workers = runs.filter((r) => /applied 200 migrations/.test(r.stdout));

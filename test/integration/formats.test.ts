@@ -8,15 +8,19 @@ describe('migration layouts of other tools', () => {
   it('dbmate: applies the up section, reverts with the down section, and runs transaction:false outside a transaction', async () => {
     const url = await freshDatabase();
     const dir = migrationsDir({
-      '20240101000000_items.sql': '-- migrate:up\nCREATE TABLE items (id int, name text);\n\n-- migrate:down\nDROP TABLE items;\n',
-      '20240102000000_index.sql': '-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY items_name ON items (name);\n\n-- migrate:down\nDROP INDEX items_name;\n',
+      '20240101000000_items.sql':
+        '-- migrate:up\nCREATE TABLE items (id int, name text);\n\n-- migrate:down\nDROP TABLE items;\n',
+      '20240102000000_index.sql':
+        '-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY items_name ON items (name);\n\n-- migrate:down\nDROP INDEX items_name;\n',
     });
     const r = await migrate(engineOpts(url, dir));
     expect(r.applied.map((a) => [a.version, a.transactional])).toEqual([
       ['20240101000000', true],
       ['20240102000000', false],
     ]);
-    expect(await rows(url, `SELECT indexname FROM pg_indexes WHERE tablename = 'items'`)).toEqual([{ indexname: 'items_name' }]);
+    expect(await rows(url, `SELECT indexname FROM pg_indexes WHERE tablename = 'items'`)).toEqual([
+      { indexname: 'items_name' },
+    ]);
     await down(engineOpts(url, dir), { to: '0' });
     expect(await tables(url)).toEqual(['schemagate_migrations']);
   });

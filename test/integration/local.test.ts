@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { cli, project, repoRoot } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 
-
 describe('schemagate up --local (the main job on a machine with nothing but Node.js)', () => {
   it('starts an embedded PostgreSQL, migrates, seeds, verifies and prints the status; a second run reuses the data and does nothing', async () => {
     const port = await freePort();
@@ -30,7 +29,11 @@ describe('schemagate up --local (the main job on a machine with nothing but Node
     const second = await cli(['up', '--local', '--json'], { cwd: dir, timeout: 90_000 });
     expect(second.exitCode, second.all).toBe(0);
     const report = JSON.parse(second.stdout);
-    expect(report.summary).toEqual(['Migrations up to date (version 4)', 'Seeds: 0 run, 2 unchanged', 'Schema verified (version 4, 2 required tables)']);
+    expect(report.summary).toEqual([
+      'Migrations up to date (version 4)',
+      'Seeds: 0 run, 2 unchanged',
+      'Schema verified (version 4, 2 required tables)',
+    ]);
     expect(report.counts.applied).toBe(4);
 
     const status = await cli(['status', '--local', '--json'], { cwd: dir, timeout: 90_000 });
@@ -43,9 +46,12 @@ describe('schemagate up --local (the main job on a machine with nothing but Node
     expect(fresh.all).toMatch(/Applied 4 migrations/);
   }, 180_000);
 
-  it('exits with the failure\'s code when a migration fails on the embedded PostgreSQL', async () => {
+  it("exits with the failure's code when a migration fails on the embedded PostgreSQL", async () => {
     const port = await freePort();
-    const dir = project({ 'schemagate.yaml': `local:\n  port: ${port}\n`, 'migrations/001_bad.sql': 'CREATE TABLEE x (id int);\n' });
+    const dir = project({
+      'schemagate.yaml': `local:\n  port: ${port}\n`,
+      'migrations/001_bad.sql': 'CREATE TABLEE x (id int);\n',
+    });
     chmodSync(dir, 0o755);
     const r = await cli(['migrate', '--local'], { cwd: dir, timeout: 90_000 });
     expect(r.exitCode).toBe(6);

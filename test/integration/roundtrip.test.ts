@@ -20,17 +20,29 @@ async function check(files: Record<string, string>, tablesToVerify: { name: stri
 }
 
 async function scratchDatabases(): Promise<string[]> {
-  return admin(async (c) => (await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'schemagate\\_check\\_%'`)).rows.map((r) => r.datname));
+  return admin(async (c) =>
+    (
+      await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'schemagate\\_check\\_%'`)
+    ).rows.map((r) => r.datname),
+  );
 }
 
 describe('db check: the migration round trip', () => {
-  it('passes on the repository\'s own migrations in a scratch database on the --database-url server, which it drops afterwards', async () => {
-    const dir = project({ 'schemagate.yaml': 'verify:\n  tables:\n    - name: users\n      columns: [id, username, email]\n    - user_profiles\n' });
+  it("passes on the repository's own migrations in a scratch database on the --database-url server, which it drops afterwards", async () => {
+    const dir = project({
+      'schemagate.yaml':
+        'verify:\n  tables:\n    - name: users\n      columns: [id, username, email]\n    - user_profiles\n',
+    });
     cpSync(join(repoRoot, 'migrations'), join(dir, 'migrations'), { recursive: true });
     const before = await tables(urlFor('postgres'));
     const r = await cli(['db', 'check', '--database-url', urlFor('postgres')], { cwd: dir });
     expect(r.exitCode, r.all).toBe(0);
-    expect(r.stdout.split('\n').filter((l) => /^(ok|FAIL)/.test(l)).map((l) => l.replace(/:.*/, ''))).toEqual([
+    expect(
+      r.stdout
+        .split('\n')
+        .filter((l) => /^(ok|FAIL)/.test(l))
+        .map((l) => l.replace(/:.*/, '')),
+    ).toEqual([
       'ok    preflight',
       'ok    apply all',
       'ok    verify',
@@ -59,7 +71,9 @@ describe('db check: the migration round trip', () => {
     expect(r.exitCode).toBe(4);
     expect(stepNames).toEqual(['FAIL preflight']);
     expect(r.problems).toHaveLength(2);
-    expect(text).toMatch(/\/migrations\/2_posts\.sql: no down script, so the round trip cannot revert it\. Write .*2_posts\.down\.sql \(or .*rollback_2\.sql\) that undoes it\./);
+    expect(text).toMatch(
+      /\/migrations\/2_posts\.sql: no down script, so the round trip cannot revert it\. Write .*2_posts\.down\.sql \(or .*rollback_2\.sql\) that undoes it\./,
+    );
     expect(text).toMatch(/3_tags\.sql: no down script/);
     expect(await tables(url)).toEqual([]);
   });
@@ -71,21 +85,45 @@ describe('db check: the migration round trip', () => {
       '2_name_index.down.sql': 'ALTER TABLE users DROP COLUMN age;',
     });
     expect(r.exitCode).toBe(4);
-    expect(stepNames).toEqual(['ok preflight', 'ok apply all', 'ok verify', 'ok snapshot', 'FAIL revert all', 'ok compare with the empty database', 'ok apply all again', 'ok compare with the first pass']);
-    expect(text).toContain(`${m('2_name_index.down.sql')} does not undo ${m('2_name_index.sql')} exactly; after it ran, these differ from the schema before the migration:`);
-    expect(text).toContain('  + index public.users_name_idx: CREATE INDEX users_name_idx ON public.users USING btree (name)');
+    expect(stepNames).toEqual([
+      'ok preflight',
+      'ok apply all',
+      'ok verify',
+      'ok snapshot',
+      'FAIL revert all',
+      'ok compare with the empty database',
+      'ok apply all again',
+      'ok compare with the first pass',
+    ]);
+    expect(text).toContain(
+      `${m('2_name_index.down.sql')} does not undo ${m('2_name_index.sql')} exactly; after it ran, these differ from the schema before the migration:`,
+    );
+    expect(text).toContain(
+      '  + index public.users_name_idx: CREATE INDEX users_name_idx ON public.users USING btree (name)',
+    );
   });
 
   it('names what is left after reverting everything, with the migration that created it, and does not apply again on top of it', async () => {
     const { m, r, stepNames, text } = await check({
       ...USERS,
-      '2_audit.sql': 'CREATE TABLE audit (id int);\nCREATE TYPE mood AS ENUM (\'ok\');',
+      '2_audit.sql': "CREATE TABLE audit (id int);\nCREATE TYPE mood AS ENUM ('ok');",
       '2_audit.down.sql': 'DROP TYPE mood;',
     });
     expect(r.exitCode).toBe(4);
-    expect(stepNames).toEqual(['ok preflight', 'ok apply all', 'ok verify', 'ok snapshot', 'FAIL revert all', 'FAIL compare with the empty database']);
-    expect(r.problems.at(-1)).toBe(`after reverting everything, the schema is not the empty one:\n  table public.audit  (created by ${m('2_audit.sql')}; ${m('2_audit.down.sql')} does not remove it)`);
-    expect(text).toContain(`${m('2_audit.down.sql')} does not undo ${m('2_audit.sql')} exactly; after it ran, these differ from the schema before the migration:\n  + table public.audit\n`);
+    expect(stepNames).toEqual([
+      'ok preflight',
+      'ok apply all',
+      'ok verify',
+      'ok snapshot',
+      'FAIL revert all',
+      'FAIL compare with the empty database',
+    ]);
+    expect(r.problems.at(-1)).toBe(
+      `after reverting everything, the schema is not the empty one:\n  table public.audit  (created by ${m('2_audit.sql')}; ${m('2_audit.down.sql')} does not remove it)`,
+    );
+    expect(text).toContain(
+      `${m('2_audit.down.sql')} does not undo ${m('2_audit.sql')} exactly; after it ran, these differ from the schema before the migration:\n  + table public.audit\n`,
+    );
   });
 
   it('catches a down script that drops a column and re-adds it at another position without its default, when that down script runs', async () => {
@@ -112,7 +150,9 @@ describe('db check: the migration round trip', () => {
     expect(stepNames.at(-1)).toBe('FAIL compare with the first pass');
     expect(stepNames.slice(0, -1).every((s) => s.startsWith('ok'))).toBe(true);
     expect(text).toMatch(/applied a second time, the migrations give a different schema than the first time/);
-    expect(text).toMatch(/~ column public\.users\.created: timestamp with time zone default '[^']+'::timestamp with time zone -> timestamp with time zone default '[^']+'::timestamp with time zone {2}\(differs from the first pass after \S+\/migrations\/2_created\.sql\)/);
+    expect(text).toMatch(
+      /~ column public\.users\.created: timestamp with time zone default '[^']+'::timestamp with time zone -> timestamp with time zone default '[^']+'::timestamp with time zone {2}\(differs from the first pass after \S+\/migrations\/2_created\.sql\)/,
+    );
     expect(text).toContain(`(differs from the first pass after ${m('2_created.sql')})`);
   });
 
@@ -140,12 +180,17 @@ describe('db check: the migration round trip', () => {
     await rows(url, 'CREATE TABLE precious (id int)');
     const r = await roundTrip(engineOpts(url, migrationsDir(USERS)), { tables: [] });
     expect(r.exitCode).toBe(11);
-    expect(r.problems[0]).toMatch(/^the round trip needs an empty database, and this one holds 2 objects \(table public\.precious, column public\.precious\.id\)/);
+    expect(r.problems[0]).toMatch(
+      /^the round trip needs an empty database, and this one holds 2 objects \(table public\.precious, column public\.precious\.id\)/,
+    );
     expect(await tables(url)).toEqual(['precious']);
   });
 
   it('prints one JSON document with --json, exits 6 on a failing migration, and drops the scratch database also then', async () => {
-    const dir = project({ 'migrations/1_bad.sql': 'CREATE TABLE ok (id int);\nCREATE TABLEE x (id int);\n', 'migrations/1_bad.down.sql': 'DROP TABLE ok;' });
+    const dir = project({
+      'migrations/1_bad.sql': 'CREATE TABLE ok (id int);\nCREATE TABLEE x (id int);\n',
+      'migrations/1_bad.down.sql': 'DROP TABLE ok;',
+    });
     const r = await cli(['db', 'check', '--json', '--database-url', urlFor('postgres')], { cwd: dir });
     expect(r.exitCode, r.all).toBe(6);
     const doc = JSON.parse(r.stdout);
@@ -163,10 +208,15 @@ describe('db check: the migration round trip', () => {
     const role = { name: `nocreatedb_${Date.now()}`, password: 'role-password-x1' };
     await admin((c) => c.query(`CREATE ROLE ${role.name} LOGIN PASSWORD '${role.password}'`));
     try {
-      const dir = project({ 'migrations/1_a.sql': 'CREATE TABLE a (id int);', 'migrations/1_a.down.sql': 'DROP TABLE a;' });
+      const dir = project({
+        'migrations/1_a.sql': 'CREATE TABLE a (id int);',
+        'migrations/1_a.down.sql': 'DROP TABLE a;',
+      });
       const r = await cli(['db', 'check', '--database-url', urlFor('postgres', role)], { cwd: dir });
       expect(r.exitCode, r.all).toBe(5);
-      expect(r.stderr).toMatch(/could not create the scratch database schemagate_check_[0-9a-f]+ on postgres:\/\/nocreatedb_\d+:\*\*\*@.*permission denied to create database/);
+      expect(r.stderr).toMatch(
+        /could not create the scratch database schemagate_check_[0-9a-f]+ on postgres:\/\/nocreatedb_\d+:\*\*\*@.*permission denied to create database/,
+      );
       expect(r.stderr).toContain(`give ${role.name} CREATEDB`);
       expect(r.all).not.toContain(role.password);
     } finally {

@@ -27,7 +27,11 @@ describe('SIGTERM (what Kubernetes sends a pod)', () => {
     });
     const db = new URL(url).pathname.slice(1);
     await until('the slow migration to run', async () => {
-      const r = await rows<{ n: string }>(url, `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()`, [db]);
+      const r = await rows<{ n: string }>(
+        url,
+        `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()`,
+        [db],
+      );
       return r[0]!.n === '1' ? true : undefined;
     });
     const sent = Date.now();
@@ -35,11 +39,19 @@ describe('SIGTERM (what Kubernetes sends a pod)', () => {
     const r = await child;
     expect(r.exitCode).toBe(130);
     expect(Date.now() - sent).toBeLessThan(10_000);
-    expect(String(r.stderr)).toMatch(/received SIGTERM: stopping \(a running statement is cancelled and its transaction rolled back\)/);
+    expect(String(r.stderr)).toMatch(
+      /received SIGTERM: stopping \(a running statement is cancelled and its transaction rolled back\)/,
+    );
     expect(String(r.stderr)).toMatch(/interrupted/);
     expect(await tables(url)).toEqual(['fast', 'schemagate_migrations']);
     expect(await rows(url, `SELECT version FROM schemagate_migrations`)).toEqual([{ version: '1' }]);
     expect(await rows(url, `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).toEqual([{ n: 0 }]);
-    expect(await rows(url, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [db])).toEqual([{ n: 0 }]);
+    expect(
+      await rows(
+        url,
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+        [db],
+      ),
+    ).toEqual([{ n: 0 }]);
   }, 60_000);
 });

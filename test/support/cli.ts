@@ -17,7 +17,10 @@ export interface CliResult {
 }
 
 /** Runs `schemagate ...args` as a whole process, as a user or a pod would. */
-export async function cli(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; timeout?: number; input?: string } = {}): Promise<CliResult> {
+export async function cli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined>; timeout?: number; input?: string } = {},
+): Promise<CliResult> {
   const r = await execa(process.execPath, [cliPath, ...args], {
     cwd: opts.cwd ?? repoRoot,
     env: { NO_COLOR: '1', CI: '1', DATABASE_URL: undefined, ...opts.env } as ExecaOptions['env'],

@@ -65,7 +65,8 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }),
   });
-  if (created.status !== 201) throw new Error(`creating namespace ${namespace} on the double: HTTP ${created.status} ${await created.text()}`);
+  if (created.status !== 201)
+    throw new Error(`creating namespace ${namespace} on the double: HTTP ${created.status} ${await created.text()}`);
   return {
     kubeconfigPath: double.kubeconfigPath,
     context: double.contextName,
@@ -77,17 +78,21 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
 }
 
 async function realCluster(namespace: string): Promise<TestCluster> {
-  const kubeconfigPath = (process.env['KUBECONFIG'] ?? '').split(delimiter).find((p) => p !== '') ?? join(homedir(), '.kube', 'config');
+  const kubeconfigPath =
+    (process.env['KUBECONFIG'] ?? '').split(delimiter).find((p) => p !== '') ?? join(homedir(), '.kube', 'config');
   const file = parse(readFileSync(kubeconfigPath, 'utf8')) as { 'current-context'?: string };
   const context = process.env['SCHEMAGATE_E2E_CONTEXT'] ?? file['current-context'] ?? '';
-  if (!context) throw new Error(`SCHEMAGATE_E2E_REAL=1 but ${kubeconfigPath} has no current-context; set SCHEMAGATE_E2E_CONTEXT`);
+  if (!context)
+    throw new Error(`SCHEMAGATE_E2E_REAL=1 but ${kubeconfigPath} has no current-context; set SCHEMAGATE_E2E_CONTEXT`);
   // Loaded only for a real cluster: the double must stay free of client-node.
   const k8s = await import('@kubernetes/client-node');
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   kc.setCurrentContext(context);
   const core = kc.makeApiClient(k8s.CoreV1Api);
-  await core.createNamespace({ body: { metadata: { name: namespace, labels: { 'app.kubernetes.io/created-by': 'schemagate-e2e' } } } });
+  await core.createNamespace({
+    body: { metadata: { name: namespace, labels: { 'app.kubernetes.io/created-by': 'schemagate-e2e' } } },
+  });
   return {
     kubeconfigPath,
     context,

@@ -97,10 +97,18 @@ stringData:
 `;
     writeFileSync(join(dir, 'k8s/secrets.yaml'), `${secret('schemagate-migrator')}---\n${secret('schemagate-app')}`);
   }
-  writeFileSync(join(dir, 'k8s/backend.yaml'), BACKEND(cluster.isDouble ? 'node:22-alpine' : E2E_IMAGE, opts.replicas ?? 0));
+  writeFileSync(
+    join(dir, 'k8s/backend.yaml'),
+    BACKEND(cluster.isDouble ? 'node:22-alpine' : E2E_IMAGE, opts.replicas ?? 0),
+  );
   return {
     dir,
-    run: (args, o = {}) => cli(args, { cwd: dir, timeout: o.timeout ?? 120_000, env: { KUBECONFIG: cluster.kubeconfigPath, CI: '1', ...o.env } }),
+    run: (args, o = {}) =>
+      cli(args, {
+        cwd: dir,
+        timeout: o.timeout ?? 120_000,
+        env: { KUBECONFIG: cluster.kubeconfigPath, CI: '1', ...o.env },
+      }),
   };
 }
 
@@ -108,6 +116,9 @@ stringData:
 export function renamedKubeconfig(cluster: TestCluster, context: string): string {
   const text = readFileSync(cluster.kubeconfigPath, 'utf8');
   const path = `${cluster.kubeconfigPath}.${context}`;
-  writeFileSync(path, text.split(`"${cluster.context}"`).join(`"${context}"`).split(`: ${cluster.context}\n`).join(`: ${context}\n`));
+  writeFileSync(
+    path,
+    text.split(`"${cluster.context}"`).join(`"${context}"`).split(`: ${cluster.context}\n`).join(`: ${context}\n`),
+  );
   return path;
 }

@@ -14,8 +14,10 @@ export function kube(cluster: TestCluster, kubeconfig = cluster.kubeconfigPath) 
     core,
     batch,
     apps,
-    jobs: async (labelSelector?: string) => (await batch.listNamespacedJob({ namespace, ...(labelSelector ? { labelSelector } : {}) })).items,
-    pods: async (labelSelector?: string) => (await core.listNamespacedPod({ namespace, ...(labelSelector ? { labelSelector } : {}) })).items,
+    jobs: async (labelSelector?: string) =>
+      (await batch.listNamespacedJob({ namespace, ...(labelSelector ? { labelSelector } : {}) })).items,
+    pods: async (labelSelector?: string) =>
+      (await core.listNamespacedPod({ namespace, ...(labelSelector ? { labelSelector } : {}) })).items,
     deployment: async (name: string) => apps.readNamespacedDeployment({ name, namespace }).catch(() => undefined),
   };
 }
@@ -27,8 +29,14 @@ export async function freshNamespace(cluster: TestCluster, prefix = 'e2e'): Prom
   kc.setCurrentContext(cluster.context);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const namespace = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
-  await core.createNamespace({ body: { metadata: { name: namespace, labels: { 'app.kubernetes.io/created-by': 'schemagate-e2e' } } } });
-  return { ...cluster, namespace, close: async () => void (await core.deleteNamespace({ name: namespace }).catch(() => undefined)) };
+  await core.createNamespace({
+    body: { metadata: { name: namespace, labels: { 'app.kubernetes.io/created-by': 'schemagate-e2e' } } },
+  });
+  return {
+    ...cluster,
+    namespace,
+    close: async () => void (await core.deleteNamespace({ name: namespace }).catch(() => undefined)),
+  };
 }
 
 /** `kubectl apply -f FILE` for a test's own manifests (e.g. the Secrets a Job reads). */

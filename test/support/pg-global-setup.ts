@@ -17,7 +17,6 @@ declare module 'vitest' {
   }
 }
 
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const external = process.env.SCHEMAGATE_TEST_PG_URL;
   if (external) {
@@ -30,7 +29,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const port = await freePort();
   const password = 'test-password-not-secret';
   const script = join(dirname(fileURLToPath(import.meta.url)), 'pg-server.mjs');
-  const child = spawn(process.execPath, [script, join(dir, 'data'), String(port), password], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, join(dir, 'data'), String(port), password], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   await new Promise<void>((resolve, reject) => {

@@ -15,7 +15,16 @@ const pg = new EmbeddedPostgres({
   persistent: false,
   createPostgresUser: userInfo().uid === 0,
   // Tests create hundreds of databases and connections; durability is not what they test.
-  postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'listen_addresses=127.0.0.1'],
+  postgresFlags: [
+    '-c',
+    'max_connections=300',
+    '-c',
+    'fsync=off',
+    '-c',
+    'full_page_writes=off',
+    '-c',
+    'listen_addresses=127.0.0.1',
+  ],
   onLog: (m) => logs.push(m),
   onError: (m) => logs.push(String(m)),
 });

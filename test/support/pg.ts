@@ -46,13 +46,21 @@ export async function withDb<T>(url: string, fn: (c: pg.Client) => Promise<T>): 
   }
 }
 
-export async function rows<T extends Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function rows<T extends Record<string, unknown>>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   return withDb(url, async (c) => (await c.query(sql, params)).rows as T[]);
 }
 
 /** Every table in the public schema, for "nothing changed" assertions. */
 export async function tables(url: string, schema = 'public'): Promise<string[]> {
-  const r = await rows<{ t: string }>(url, `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
+  const r = await rows<{ t: string }>(
+    url,
+    `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
+    [schema],
+  );
   return r.map((x) => x.t);
 }
 

@@ -19,7 +19,9 @@ const USER_SCHEMAS = `nspname NOT IN ('pg_catalog', 'information_schema', 'pg_to
 
 export async function snapshot(url: string, historyTables: readonly string[] = []): Promise<DatabaseSnapshot> {
   return withDb(url, async (c) => {
-    const schemas = (await c.query<{ n: string }>(`SELECT nspname AS n FROM pg_namespace WHERE ${USER_SCHEMAS} ORDER BY 1`)).rows.map((r) => r.n);
+    const schemas = (
+      await c.query<{ n: string }>(`SELECT nspname AS n FROM pg_namespace WHERE ${USER_SCHEMAS} ORDER BY 1`)
+    ).rows.map((r) => r.n);
     const relations = (
       await c.query<{ s: string; n: string; k: string }>(
         `SELECT n.nspname AS s, c.relname AS n, c.relkind::text AS k
@@ -43,7 +45,9 @@ export async function snapshot(url: string, historyTables: readonly string[] = [
     const history: DatabaseSnapshot['history'] = {};
     for (const { s, t } of found) {
       const q = `"${s.replace(/"/g, '""')}"."${t.replace(/"/g, '""')}"`;
-      history[`${s}.${t}`] = (await c.query(`SELECT to_jsonb(h) AS row FROM ${q} h ORDER BY to_jsonb(h)::text`)).rows.map((r) => r.row as Record<string, unknown>);
+      history[`${s}.${t}`] = (
+        await c.query(`SELECT to_jsonb(h) AS row FROM ${q} h ORDER BY to_jsonb(h)::text`)
+      ).rows.map((r) => r.row as Record<string, unknown>);
     }
     return { schemas, relations, functions, history };
   });

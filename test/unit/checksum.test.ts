@@ -37,7 +37,13 @@ describe('checksum', () => {
   });
 
   it('is the same for a CRLF checkout, a BOM and a lone-CR file of the same migration', () => {
-    const sums = [SQL, `\uFEFF${SQL}`, SQL.replace(/\n/g, '\r\n'), SQL.replace(/\n/g, '\r'), `\uFEFF${SQL.replace(/\n/g, '\r\n')}`].map((t) => checksum(normalizeSql(t)));
+    const sums = [
+      SQL,
+      `\uFEFF${SQL}`,
+      SQL.replace(/\n/g, '\r\n'),
+      SQL.replace(/\n/g, '\r'),
+      `\uFEFF${SQL.replace(/\n/g, '\r\n')}`,
+    ].map((t) => checksum(normalizeSql(t)));
     expect(new Set(sums).size).toBe(1);
   });
 

@@ -6,15 +6,16 @@ import { thrown } from '../support/thrown.js';
 
 const config = (yaml = '') => parseConfig(yaml, 'schemagate.yaml', '/app');
 
-
 describe('resolveDatabaseUrl', () => {
   const fromConfig = config('database: { url: "postgres://cfg@db/app" }');
 
   it('prefers the --database-url flag over the environment and the file', () => {
-    expect(resolveDatabaseUrl(fromConfig, 'postgres://flag@db/app', { DATABASE_URL: 'postgres://env@db/app' })).toEqual({
-      url: 'postgres://flag@db/app',
-      source: 'flag',
-    });
+    expect(resolveDatabaseUrl(fromConfig, 'postgres://flag@db/app', { DATABASE_URL: 'postgres://env@db/app' })).toEqual(
+      {
+        url: 'postgres://flag@db/app',
+        source: 'flag',
+      },
+    );
   });
 
   it('prefers the environment variable over the file', () => {
@@ -30,11 +31,16 @@ describe('resolveDatabaseUrl', () => {
 
   it('reads the variable named by database.urlEnv, not DATABASE_URL', () => {
     const c = config('database: { urlEnv: APP_DB }');
-    expect(resolveDatabaseUrl(c, undefined, { APP_DB: 'postgres://a@db/x', DATABASE_URL: 'postgres://b@db/y' }).url).toBe('postgres://a@db/x');
+    expect(
+      resolveDatabaseUrl(c, undefined, { APP_DB: 'postgres://a@db/x', DATABASE_URL: 'postgres://b@db/y' }).url,
+    ).toBe('postgres://a@db/x');
   });
 
   it('treats an empty flag or variable as unset', () => {
-    expect(resolveDatabaseUrl(fromConfig, '', { DATABASE_URL: ' ' })).toEqual({ url: 'postgres://cfg@db/app', source: 'config' });
+    expect(resolveDatabaseUrl(fromConfig, '', { DATABASE_URL: ' ' })).toEqual({
+      url: 'postgres://cfg@db/app',
+      source: 'config',
+    });
   });
 
   it('names all three places when no URL is set', () => {
@@ -48,7 +54,9 @@ describe('resolveDatabaseUrl', () => {
   });
 
   it('refuses a URL of another scheme, naming where it came from, without its password', () => {
-    const e = thrown(() => resolveDatabaseUrl(config(), undefined, { DATABASE_URL: 'mysql://app:Hunter2-mysql@db/app' }));
+    const e = thrown(() =>
+      resolveDatabaseUrl(config(), undefined, { DATABASE_URL: 'mysql://app:Hunter2-mysql@db/app' }),
+    );
     expect(e.exitCode).toBe(ExitCode.config);
     expect(e.message).toBe(
       'The database URL from the environment variable DATABASE_URL is not valid: expected a postgres:// or postgresql:// URL, found a URL with scheme "mysql:".',

@@ -37,14 +37,17 @@ describe('docs/configuration.md', () => {
   });
 
   it('gives the same default as the validator for every key', () => {
-    const differences = [...validated].filter(([k, d]) => documented.get(k) !== d).map(([k, d]) => `${k}: validator ${d}, doc ${documented.get(k)}`);
+    const differences = [...validated]
+      .filter(([k, d]) => documented.get(k) !== d)
+      .map(([k, d]) => `${k}: validator ${d}, doc ${documented.get(k)}`);
     expect(differences).toEqual([]);
   });
 });
 
 /** Every key path set in a YAML value, with list items as `[]`. */
 function keyPaths(value: unknown, at = ''): string[] {
-  if (Array.isArray(value)) return value.flatMap((v) => (typeof v === 'object' && v !== null ? keyPaths(v, `${at}[]`) : []));
+  if (Array.isArray(value))
+    return value.flatMap((v) => (typeof v === 'object' && v !== null ? keyPaths(v, `${at}[]`) : []));
   if (typeof value !== 'object' || value === null) return [];
   return Object.entries(value).flatMap(([k, v]) => {
     const path = at === '' ? k : `${at}.${k}`;

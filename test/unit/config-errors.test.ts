@@ -87,13 +87,21 @@ const cases: Array<[string, string, string]> = [
     'kubernetes: { postgres: { name: 5pg } }',
     `kubernetes.postgres.name: expected a DNS label starting with a letter (lowercase letters, digits and '-', at most 63 characters), found "5pg"`,
   ],
-  ['a port above 65535 is refused', 'local: { port: 70000 }', 'local.port: expected an integer between 1 and 65535, found 70000'],
+  [
+    'a port above 65535 is refused',
+    'local: { port: 70000 }',
+    'local.port: expected an integer between 1 and 65535, found 70000',
+  ],
   [
     'a quoted port is a string, not an integer',
     'kubernetes: { backend: { port: "8080" } }',
     'kubernetes.backend.port: expected an integer between 1 and 65535, found a string ("8080")',
   ],
-  ['a fractional replica count is refused', 'kubernetes: { backend: { replicas: 1.5 } }', 'kubernetes.backend.replicas: expected an integer >= 0, found 1.5'],
+  [
+    'a fractional replica count is refused',
+    'kubernetes: { backend: { replicas: 1.5 } }',
+    'kubernetes.backend.replicas: expected an integer >= 0, found 1.5',
+  ],
   [
     'an activeDeadlineSeconds of 0 is refused',
     'kubernetes: { seed: { activeDeadlineSeconds: 0 } }',
@@ -104,8 +112,16 @@ const cases: Array<[string, string, string]> = [
     'kubernetes: { migration: { ttlSecondsAfterFinished: 3000000000 } }',
     'kubernetes.migration.ttlSecondsAfterFinished: expected an integer between 0 and 2147483647, found 3000000000',
   ],
-  ['a duration with a unit spelled out is refused', 'migrations: { lockWait: 10 sec }', `migrations.lockWait: expected a duration ${DURATION}, found "10 sec"`],
-  ['a negative duration is refused', 'migrations: { lockTimeout: -5 }', `migrations.lockTimeout: expected a duration ${DURATION}, found -5`],
+  [
+    'a duration with a unit spelled out is refused',
+    'migrations: { lockWait: 10 sec }',
+    `migrations.lockWait: expected a duration ${DURATION}, found "10 sec"`,
+  ],
+  [
+    'a negative duration is refused',
+    'migrations: { lockTimeout: -5 }',
+    `migrations.lockTimeout: expected a duration ${DURATION}, found -5`,
+  ],
   [
     'a connect timeout of 0 is refused (a wait needs a deadline)',
     'database: { connectTimeout: 0 }',
@@ -116,7 +132,11 @@ const cases: Array<[string, string, string]> = [
     'migrations: { lockTimeout: 1000h }',
     `migrations.lockTimeout: expected a duration of at most 2147483647ms (PostgreSQL's limit, about 24 days), found "1000h"`,
   ],
-  ['a duration given as a list is refused', 'kubernetes: { timeout: [10m] }', `kubernetes.timeout: expected a duration greater than 0 ${DURATION}, found a list`],
+  [
+    'a duration given as a list is refused',
+    'kubernetes: { timeout: [10m] }',
+    `kubernetes.timeout: expected a duration greater than 0 ${DURATION}, found a list`,
+  ],
   [
     'a misspelt migration format is suggested',
     'migrations: { format: flyaway }',
@@ -132,9 +152,21 @@ const cases: Array<[string, string, string]> = [
     'kubernetes: { migration: { mode: sidecar } }',
     'kubernetes.migration.mode: expected one of job, initContainer, found "sidecar"',
   ],
-  ['a YAML 1.1 boolean is a string', 'migrations: { outOfOrder: yes }', 'migrations.outOfOrder: expected true or false, found a string ("yes")'],
-  ['a single schema where a list is expected is refused', 'migrations: { managedSchemas: public }', 'migrations.managedSchemas: expected a list, found a string ("public")'],
-  ['tables given as a mapping are refused', 'verify: { tables: { users: [id] } }', 'verify.tables: expected a list, found a mapping'],
+  [
+    'a YAML 1.1 boolean is a string',
+    'migrations: { outOfOrder: yes }',
+    'migrations.outOfOrder: expected true or false, found a string ("yes")',
+  ],
+  [
+    'a single schema where a list is expected is refused',
+    'migrations: { managedSchemas: public }',
+    'migrations.managedSchemas: expected a list, found a string ("public")',
+  ],
+  [
+    'tables given as a mapping are refused',
+    'verify: { tables: { users: [id] } }',
+    'verify.tables: expected a list, found a mapping',
+  ],
   [
     'a table given as a number is refused',
     'verify: { tables: [users, 5] }',
@@ -175,7 +207,11 @@ const cases: Array<[string, string, string]> = [
     'kubernetes:\n  allowedContexts:\n    - kind-dev\n    -\n',
     'kubernetes.allowedContexts[1]: expected a kubeconfig context name, found nothing',
   ],
-  ['an empty context name is refused', 'kubernetes: { context: "" }', 'kubernetes.context: expected a kubeconfig context name, found an empty string'],
+  [
+    'an empty context name is refused',
+    'kubernetes: { context: "" }',
+    'kubernetes.context: expected a kubeconfig context name, found an empty string',
+  ],
   [
     'an image with an uppercase repository is refused',
     'kubernetes: { image: Schemagate:dev }',
@@ -214,7 +250,7 @@ const cases: Array<[string, string, string]> = [
   [
     'an environment variable name with a dash is refused',
     'database: { urlEnv: DATABASE-URL }',
-    "database.urlEnv: expected an environment variable name (letters, digits and '_', not starting with a digit), found \"DATABASE-URL\"",
+    'database.urlEnv: expected an environment variable name (letters, digits and \'_\', not starting with a digit), found "DATABASE-URL"',
   ],
   [
     'a URL where the variable name belongs is explained, not echoed',
@@ -264,7 +300,9 @@ describe('a file that is not valid YAML', () => {
   });
 
   it('reports a duplicate key as a YAML error', () => {
-    expect(rejection('seeds:\n  dir: a\n  dir: b\n').message).toBe('schemagate.yaml:3:3: invalid YAML: Map keys must be unique');
+    expect(rejection('seeds:\n  dir: a\n  dir: b\n').message).toBe(
+      'schemagate.yaml:3:3: invalid YAML: Map keys must be unique',
+    );
   });
 
   it('reports an alias to a missing anchor where it is', () => {
@@ -274,6 +312,8 @@ describe('a file that is not valid YAML', () => {
   });
 
   it('reports several documents in one file', () => {
-    expect(rejection('seeds: {}\n---\nlocal: {}\n').message).toMatch(/^schemagate\.yaml:2:1: invalid YAML: Source contains multiple documents/);
+    expect(rejection('seeds: {}\n---\nlocal: {}\n').message).toMatch(
+      /^schemagate\.yaml:2:1: invalid YAML: Source contains multiple documents/,
+    );
   });
 });

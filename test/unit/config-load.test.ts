@@ -13,7 +13,6 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'schemagate-config-'));
 }
 
-
 describe('loadConfig', () => {
   it('uses every default when there is no schemagate.yaml', () => {
     const dir = tempDir();
@@ -25,7 +24,10 @@ describe('loadConfig', () => {
     expect(config.kubernetes.migrationJob.backoffLimit).toBe(3);
     expect(config.kubernetes.seedJob.backoffLimit).toBe(1);
     expect(config.kubernetes.backend.secret).toEqual({ name: 'schemagate-app', key: 'DATABASE_URL' });
-    expect(config.kubernetes.migrationJob.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } });
+    expect(config.kubernetes.migrationJob.resources).toEqual({
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { memory: '256Mi' },
+    });
   });
 
   it('reads schemagate.yaml from the working directory and resolves its directories against it', () => {
@@ -102,7 +104,10 @@ describe("the repository's schemagate.yaml", () => {
 
   it('lists the tables and columns of the sample application', () => {
     expect(config.verify.tables).toEqual([
-      { name: 'users', columns: ['id', 'username', 'password_hash', 'created_at', 'last_password_change', 'email', 'email_verified'] },
+      {
+        name: 'users',
+        columns: ['id', 'username', 'password_hash', 'created_at', 'last_password_change', 'email', 'email_verified'],
+      },
       { name: 'user_profiles', columns: ['id', 'user_id', 'name', 'location', 'bio', 'created_at', 'updated_at'] },
     ]);
     expect(config.kubernetes.context).toBeUndefined();
@@ -132,20 +137,40 @@ describe('parseConfig', () => {
         '  migration: { mode: initContainer, backoffLimit: 0 }',
       ].join('\n'),
     );
-    expect(c.database).toEqual({ url: 'postgresql://app@db/app', urlEnv: 'APP_DB', applicationName: 'schemagate', connectTimeoutMs: 1500 });
-    expect(c.migrations).toMatchObject({ lockTimeoutMs: 500, statementTimeoutMs: 3_600_000, lockWaitMs: 5000, format: 'flyway' });
-    expect(c.kubernetes).toMatchObject({ manifestsDir: '/app/deploy/k8s', timeoutMs: 300_000, migrationMode: 'initContainer' });
+    expect(c.database).toEqual({
+      url: 'postgresql://app@db/app',
+      urlEnv: 'APP_DB',
+      applicationName: 'schemagate',
+      connectTimeoutMs: 1500,
+    });
+    expect(c.migrations).toMatchObject({
+      lockTimeoutMs: 500,
+      statementTimeoutMs: 3_600_000,
+      lockWaitMs: 5000,
+      format: 'flyway',
+    });
+    expect(c.kubernetes).toMatchObject({
+      manifestsDir: '/app/deploy/k8s',
+      timeoutMs: 300_000,
+      migrationMode: 'initContainer',
+    });
     expect(c.kubernetes.migrationJob.backoffLimit).toBe(0);
   });
 
   it('defaults managedSchemas to the history schema', () => {
     expect(parse('migrations: { schema: app }').migrations.managedSchemas).toEqual(['app']);
-    expect(parse('migrations: { schema: app, managedSchemas: [app, audit] }').migrations.managedSchemas).toEqual(['app', 'audit']);
+    expect(parse('migrations: { schema: app, managedSchemas: [app, audit] }').migrations.managedSchemas).toEqual([
+      'app',
+      'audit',
+    ]);
   });
 
   it('keeps the other resource defaults when one is set, and reads numbers as CPU quantities', () => {
     const c = parse('kubernetes: { seed: { resources: { requests: { cpu: 0.5 }, limits: { cpu: 1 } } } }');
-    expect(c.kubernetes.seedJob.resources).toEqual({ requests: { cpu: '0.5', memory: '128Mi' }, limits: { cpu: '1', memory: '256Mi' } });
+    expect(c.kubernetes.seedJob.resources).toEqual({
+      requests: { cpu: '0.5', memory: '128Mi' },
+      limits: { cpu: '1', memory: '256Mi' },
+    });
   });
 
   it('accepts a table as a name or as a mapping with columns', () => {
@@ -156,7 +181,11 @@ describe('parseConfig', () => {
   });
 
   it('accepts image references with a registry, a port, a path and a digest', () => {
-    for (const image of ['localhost:5000/team/app:1.2', 'ghcr.io/org/schemagate@sha256:' + 'a'.repeat(64), 'kind.local/schemagate']) {
+    for (const image of [
+      'localhost:5000/team/app:1.2',
+      'ghcr.io/org/schemagate@sha256:' + 'a'.repeat(64),
+      'kind.local/schemagate',
+    ]) {
       expect(parse(`kubernetes: { image: "${image}" }`).kubernetes.image).toBe(image);
     }
   });

@@ -14,7 +14,7 @@ DROP TABLE a;
 `;
 
 describe('dbmate files (up and down in one file)', () => {
-  it('run only the part before -- migrate:down, with the file\'s own line numbers', () => {
+  it("run only the part before -- migrate:down, with the file's own line numbers", () => {
     const { up, markerLine } = splitDbmate(FILE);
     expect(up).toBe('-- migrate:up\nCREATE TABLE a (id int);\nCREATE INDEX a_id ON a (id);\n\n');
     expect(markerLine).toBe(4);
@@ -31,16 +31,24 @@ describe('dbmate files (up and down in one file)', () => {
   });
 
   it('leave a file without the markers alone, even one that mentions migrate:down later', () => {
-    expect(splitDbmate('CREATE TABLE b (id int);\n-- migrate:down\n')).toEqual({ up: 'CREATE TABLE b (id int);\n-- migrate:down\n', markerLine: undefined });
+    expect(splitDbmate('CREATE TABLE b (id int);\n-- migrate:down\n')).toEqual({
+      up: 'CREATE TABLE b (id int);\n-- migrate:down\n',
+      markerLine: undefined,
+    });
   });
 
   it('take -- migrate:up transaction:false as a no-transaction migration', () => {
-    expect(parseDirectives('-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY x ON a (id);\n').directives.noTransaction).toBe(true);
+    expect(
+      parseDirectives('-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY x ON a (id);\n').directives
+        .noTransaction,
+    ).toBe(true);
     expect(parseDirectives('-- migrate:up\nCREATE TABLE x (id int);\n').directives.noTransaction).toBe(false);
   });
 
   it('refuse a down section together with a separate down script', () => {
     const dir = migrationsDir({ '1_a.sql': FILE, '1_a.down.sql': 'DROP TABLE a;' });
-    expect(() => readMigrations(join(dir, 'migrations'))).toThrow(/1_a\.sql: has a -- migrate:down section and a down script .*1_a\.down\.sql: keep one/);
+    expect(() => readMigrations(join(dir, 'migrations'))).toThrow(
+      /1_a\.sql: has a -- migrate:down section and a down script .*1_a\.down\.sql: keep one/,
+    );
   });
 });

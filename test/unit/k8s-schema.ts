@@ -61,7 +61,8 @@ function unknownFieldsOf(value: unknown, type: string, path: string): string[] {
   const array = /^Array<(.+)>$/.exec(type);
   if (array) return Array.isArray(value) ? value.flatMap((v, i) => unknownFieldsOf(v, array[1]!, `${path}[${i}]`)) : [];
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
-  if (map) return isObj(value) ? Object.entries(value).flatMap(([k, v]) => unknownFieldsOf(v, map[1]!, `${path}.${k}`)) : [];
+  if (map)
+    return isObj(value) ? Object.entries(value).flatMap(([k, v]) => unknownFieldsOf(v, map[1]!, `${path}.${k}`)) : [];
   const info = generated[type];
   if (!info || typeof info.getAttributeTypeMap !== 'function' || !isObj(value)) return [];
   const attributes = info.getAttributeTypeMap();
@@ -96,15 +97,20 @@ function labelProblems(labels: unknown, path: string): string[] {
   for (const [k, v] of Object.entries(labels)) {
     const slash = k.lastIndexOf('/');
     const [prefix, name] = slash >= 0 ? [k.slice(0, slash), k.slice(slash + 1)] : ['', k];
-    if ((prefix && (!dnsSubdomain.test(prefix) || prefix.length > 253)) || !labelName.test(name) || name.length > 63) out.push(`${path}: invalid label key ${JSON.stringify(k)}`);
-    if (typeof v !== 'string' || v.length > 63 || !labelValue.test(v)) out.push(`${path}: invalid value of label ${k}: ${JSON.stringify(v)}`);
+    if ((prefix && (!dnsSubdomain.test(prefix) || prefix.length > 253)) || !labelName.test(name) || name.length > 63)
+      out.push(`${path}: invalid label key ${JSON.stringify(k)}`);
+    if (typeof v !== 'string' || v.length > 63 || !labelValue.test(v))
+      out.push(`${path}: invalid value of label ${k}: ${JSON.stringify(v)}`);
   }
   return out;
 }
 
 function podSpecProblems(spec: Obj, path: string): string[] {
   const out: string[] = [];
-  const containers = [...((spec['initContainers'] as Obj[] | undefined) ?? []), ...((spec['containers'] as Obj[] | undefined) ?? [])];
+  const containers = [
+    ...((spec['initContainers'] as Obj[] | undefined) ?? []),
+    ...((spec['containers'] as Obj[] | undefined) ?? []),
+  ];
   const names = new Set<string>();
   for (const c of containers) {
     const name = String(c['name']);
@@ -113,10 +119,13 @@ function podSpecProblems(spec: Obj, path: string): string[] {
     names.add(name);
     const ports = (c['ports'] as Obj[] | undefined) ?? [];
     const portNames = new Set(ports.map((p) => p['name']).filter((n): n is string => typeof n === 'string'));
-    for (const n of portNames) if (n.length > 15 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n) || !/[a-z]/.test(n)) out.push(`${path}.${name}: invalid port name ${n}`);
+    for (const n of portNames)
+      if (n.length > 15 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n) || !/[a-z]/.test(n))
+        out.push(`${path}.${name}: invalid port name ${n}`);
     for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
       const port = ((c[probe] as Obj | undefined)?.['httpGet'] as Obj | undefined)?.['port'];
-      if (typeof port === 'string' && !portNames.has(port)) out.push(`${path}.${name}.${probe}: port ${port} is not a port of the container`);
+      if (typeof port === 'string' && !portNames.has(port))
+        out.push(`${path}.${name}.${probe}: port ${port} is not a port of the container`);
     }
     const env = ((c['env'] as Obj[] | undefined) ?? []).map((e) => String(e['name']));
     if (new Set(env).size !== env.length) out.push(`${path}.${name}: duplicate environment variable`);
@@ -128,27 +137,37 @@ function selectorProblems(spec: Obj, path: string): string[] {
   const match = (spec['selector'] as Obj | undefined)?.['matchLabels'];
   const labels = ((spec['template'] as Obj | undefined)?.['metadata'] as Obj | undefined)?.['labels'];
   if (!isObj(match)) return [`${path}.selector: required`];
-  return Object.entries(match).every(([k, v]) => isObj(labels) && labels[k] === v) ? [] : [`${path}.template.metadata.labels: selector does not match template labels`];
+  return Object.entries(match).every(([k, v]) => isObj(labels) && labels[k] === v)
+    ? []
+    : [`${path}.template.metadata.labels: selector does not match template labels`];
 }
 
 function jobProblems(spec: Obj): string[] {
   const out: string[] = [];
   const pod = ((spec['template'] as Obj | undefined)?.['spec'] as Obj | undefined) ?? {};
   const restart = pod['restartPolicy'];
-  if (restart !== 'Never' && restart !== 'OnFailure') out.push(`spec.template.spec.restartPolicy: must be Never or OnFailure, found ${JSON.stringify(restart)}`);
+  if (restart !== 'Never' && restart !== 'OnFailure')
+    out.push(`spec.template.spec.restartPolicy: must be Never or OnFailure, found ${JSON.stringify(restart)}`);
   const rules = ((spec['podFailurePolicy'] as Obj | undefined)?.['rules'] as Obj[] | undefined) ?? [];
   if (rules.length > 0 && restart !== 'Never') out.push('spec.podFailurePolicy: requires restartPolicy Never');
   if (rules.length > 20) out.push('spec.podFailurePolicy.rules: at most 20');
   rules.forEach((r, i) => {
     const codes = r['onExitCodes'] as Obj | undefined;
-    if ((codes === undefined) === (r['onPodConditions'] === undefined)) out.push(`spec.podFailurePolicy.rules[${i}]: exactly one of onExitCodes and onPodConditions`);
+    if ((codes === undefined) === (r['onPodConditions'] === undefined))
+      out.push(`spec.podFailurePolicy.rules[${i}]: exactly one of onExitCodes and onPodConditions`);
     if (!codes) return;
     const values = (codes['values'] as number[] | undefined) ?? [];
-    if (codes['operator'] === 'In' && values.includes(0)) out.push(`spec.podFailurePolicy.rules[${i}].onExitCodes.values: 0 is not allowed with In`);
-    if (values.some((v, j) => j > 0 && v <= values[j - 1]!)) out.push(`spec.podFailurePolicy.rules[${i}].onExitCodes.values: must be unique and ascending`);
+    if (codes['operator'] === 'In' && values.includes(0))
+      out.push(`spec.podFailurePolicy.rules[${i}].onExitCodes.values: 0 is not allowed with In`);
+    if (values.some((v, j) => j > 0 && v <= values[j - 1]!))
+      out.push(`spec.podFailurePolicy.rules[${i}].onExitCodes.values: must be unique and ascending`);
     const container = codes['containerName'];
-    const all = [...((pod['initContainers'] as Obj[] | undefined) ?? []), ...((pod['containers'] as Obj[] | undefined) ?? [])];
-    if (container !== undefined && !all.some((c) => c['name'] === container)) out.push(`spec.podFailurePolicy.rules[${i}].onExitCodes.containerName: no container ${String(container)}`);
+    const all = [
+      ...((pod['initContainers'] as Obj[] | undefined) ?? []),
+      ...((pod['containers'] as Obj[] | undefined) ?? []),
+    ];
+    if (container !== undefined && !all.some((c) => c['name'] === container))
+      out.push(`spec.podFailurePolicy.rules[${i}].onExitCodes.containerName: no container ${String(container)}`);
   });
   return out;
 }
@@ -160,7 +179,8 @@ function apiServerProblems(obj: Obj): string[] {
   const name = String(metadata['name']);
   // Namespaces and Services are DNS labels; a Job's name becomes a pod label value (at most 63).
   const asLabel = kind === 'Namespace' || kind === 'Service' || kind === 'Job';
-  if (asLabel ? !dnsLabel.test(name) || name.length > 63 : !dnsSubdomain.test(name) || name.length > 253) out.push(`metadata.name: invalid name ${JSON.stringify(name)}`);
+  if (asLabel ? !dnsLabel.test(name) || name.length > 63 : !dnsSubdomain.test(name) || name.length > 253)
+    out.push(`metadata.name: invalid name ${JSON.stringify(name)}`);
   out.push(...labelProblems(metadata['labels'], 'metadata.labels'));
   const spec = obj['spec'];
   if (!isObj(spec)) return out;
@@ -180,5 +200,7 @@ function apiServerProblems(obj: Obj): string[] {
 export function schemaProblems(value: unknown): string[] {
   if (!isObj(value)) return [`not an object: ${JSON.stringify(value)}`];
   const what = `${String(value['kind'])}/${String((value['metadata'] as Obj | undefined)?.['name'])}`;
-  return [...openApiProblems(value), ...unknownFieldProblems(value), ...apiServerProblems(value)].map((p) => `${what}: ${p}`);
+  return [...openApiProblems(value), ...unknownFieldProblems(value), ...apiServerProblems(value)].map(
+    (p) => `${what}: ${p}`,
+  );
 }

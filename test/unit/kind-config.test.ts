@@ -15,13 +15,21 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 type Check = (v: unknown, path: string, errs: string[]) => void;
 
-const str: Check = (v, p, e) => void (typeof v !== 'string' && e.push(`${p}: expected a string, found ${JSON.stringify(v)}`));
-const bool: Check = (v, p, e) => void (typeof v !== 'boolean' && e.push(`${p}: expected a boolean, found ${JSON.stringify(v)}`));
-const int32: Check = (v, p, e) => void ((!Number.isInteger(v) || (v as number) < -(2 ** 31) || (v as number) >= 2 ** 31) && e.push(`${p}: expected an int32, found ${JSON.stringify(v)}`));
+const str: Check = (v, p, e) =>
+  void (typeof v !== 'string' && e.push(`${p}: expected a string, found ${JSON.stringify(v)}`));
+const bool: Check = (v, p, e) =>
+  void (typeof v !== 'boolean' && e.push(`${p}: expected a boolean, found ${JSON.stringify(v)}`));
+const int32: Check = (v, p, e) =>
+  void (
+    (!Number.isInteger(v) || (v as number) < -(2 ** 31) || (v as number) >= 2 ** 31) &&
+    e.push(`${p}: expected an int32, found ${JSON.stringify(v)}`)
+  );
 const oneOf =
   (...values: string[]): Check =>
   (v, p, e) =>
-    void (!values.includes(v as string) && e.push(`${p}: expected one of ${values.join(', ')}, found ${JSON.stringify(v)}`));
+    void (
+      !values.includes(v as string) && e.push(`${p}: expected one of ${values.join(', ')}, found ${JSON.stringify(v)}`)
+    );
 const list =
   (item: Check): Check =>
   (v, p, e) => {
@@ -41,14 +49,26 @@ const struct =
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return void e.push(`${p || '(root)'}: expected a map`);
     for (const [k, x] of Object.entries(v)) {
       const f = fields[k];
-      if (!f) e.push(`${p ? `${p}.` : ''}${k}: field ${k} not found in type ${p ? 'v1alpha4 (nested)' : 'v1alpha4.Cluster'}`);
+      if (!f)
+        e.push(`${p ? `${p}.` : ''}${k}: field ${k} not found in type ${p ? 'v1alpha4 (nested)' : 'v1alpha4.Cluster'}`);
       else f(x, p ? `${p}.${k}` : k, e);
     }
   };
 
 const patch6902 = struct({ group: str, version: str, kind: str, patch: str });
-const portMapping = struct({ containerPort: int32, hostPort: int32, listenAddress: str, protocol: oneOf('TCP', 'UDP', 'SCTP') });
-const mount = struct({ containerPath: str, hostPath: str, readOnly: bool, selinuxRelabel: bool, propagation: oneOf('None', 'HostToContainer', 'Bidirectional') });
+const portMapping = struct({
+  containerPort: int32,
+  hostPort: int32,
+  listenAddress: str,
+  protocol: oneOf('TCP', 'UDP', 'SCTP'),
+});
+const mount = struct({
+  containerPath: str,
+  hostPath: str,
+  readOnly: bool,
+  selinuxRelabel: bool,
+  propagation: oneOf('None', 'HostToContainer', 'Bidirectional'),
+});
 const node = struct({
   role: oneOf('control-plane', 'worker'),
   image: str,
@@ -102,22 +122,29 @@ function validateKindConfig(text: string): string[] {
   if (errs.length > 0) return errs;
   // Defaults (SetDefaultsCluster), then Validate().
   const name = c['name'] ?? 'kind';
-  if (!/^[a-z0-9.-]+$/.test(name)) errs.push(`'${name}' is not a valid cluster name, cluster names must match ^[a-z0-9.-]+$`);
+  if (!/^[a-z0-9.-]+$/.test(name))
+    errs.push(`'${name}' is not a valid cluster name, cluster names must match ^[a-z0-9.-]+$`);
   const nodes: Array<Record<string, any>> = c['nodes'] ?? [{ role: 'control-plane' }];
-  if (!nodes.some((n) => (n['role'] ?? 'control-plane') === 'control-plane')) errs.push('must have at least one control-plane node');
-  const port = (p: number | undefined, what: string, i: number) => p !== undefined && (p < -1 || p > 65535) && errs.push(`node ${i}: invalid ${what}: invalid port number: ${p}`);
+  if (!nodes.some((n) => (n['role'] ?? 'control-plane') === 'control-plane'))
+    errs.push('must have at least one control-plane node');
+  const port = (p: number | undefined, what: string, i: number) =>
+    p !== undefined && (p < -1 || p > 65535) && errs.push(`node ${i}: invalid ${what}: invalid port number: ${p}`);
   port(c['networking']?.['apiServerPort'], 'apiServerPort', -1);
   nodes.forEach((n, i) => {
     const seen = new Map<string, Set<string>>();
     for (const m of (n['extraPortMappings'] ?? []) as PortMapping[]) {
       port(m.hostPort, 'hostPort', i);
       port(m.containerPort, 'containerPort', i);
-      if (m.listenAddress !== undefined && isIP(m.listenAddress) === 0) errs.push(`node ${i}: listenAddress ${m.listenAddress} is not an IP address`);
+      if (m.listenAddress !== undefined && isIP(m.listenAddress) === 0)
+        errs.push(`node ${i}: listenAddress ${m.listenAddress} is not an IP address`);
       if (m.hostPort === undefined || m.hostPort === 0 || m.hostPort === -1) continue;
       const key = `${m.hostPort}/${m.protocol ?? 'TCP'}`;
       const addr = m.listenAddress === '::' || m.listenAddress === undefined ? '0.0.0.0' : m.listenAddress;
       const addrs = seen.get(key) ?? new Set<string>();
-      if (addrs.has(addr) || addrs.has('0.0.0.0') || (addr === '0.0.0.0' && addrs.size > 0)) errs.push(`node ${i}: port mapping with same listen address, port and protocol already configured: ${addr}:${key}`);
+      if (addrs.has(addr) || addrs.has('0.0.0.0') || (addr === '0.0.0.0' && addrs.size > 0))
+        errs.push(
+          `node ${i}: port mapping with same listen address, port and protocol already configured: ${addr}:${key}`,
+        );
       addrs.add(addr);
       seen.set(key, addrs);
     }
@@ -138,14 +165,16 @@ describe('kind-config.yaml', () => {
     expect(readFileSync(join(root, 'Tiltfile'), 'utf8')).toContain("allow_k8s_contexts('kind-schemagate')");
   });
 
-  it('pins the node image by digest, as kind\'s release notes require, and says which kind release it belongs to', () => {
+  it("pins the node image by digest, as kind's release notes require, and says which kind release it belongs to", () => {
     const images = (config['nodes'] as Array<{ image: string }>).map((n) => n.image);
     for (const image of images) expect(image).toMatch(/^kindest\/node:v1\.31\.\d+@sha256:[0-9a-f]{64}$/);
     expect(text).toMatch(/kind v0\.\d+\.\d+/);
   });
 
-  it('maps the backend\'s NodePort to the loopback only, on a port the Tilt port-forward (8080) does not use', () => {
-    const mappings = (config['nodes'] as Array<{ extraPortMappings?: PortMapping[] }>).flatMap((n) => n.extraPortMappings ?? []);
+  it("maps the backend's NodePort to the loopback only, on a port the Tilt port-forward (8080) does not use", () => {
+    const mappings = (config['nodes'] as Array<{ extraPortMappings?: PortMapping[] }>).flatMap(
+      (n) => n.extraPortMappings ?? [],
+    );
     expect(mappings).toEqual([{ containerPort: 30080, hostPort: 30080, listenAddress: '127.0.0.1', protocol: 'TCP' }]);
     // NodePorts live in 30000-32767 by default.
     for (const m of mappings) expect(m.containerPort).toBeGreaterThanOrEqual(30000);
@@ -155,23 +184,43 @@ describe('kind-config.yaml', () => {
 describe('the kind config validator', () => {
   const base = 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n';
 
-  it('rejects unknown fields, as kind\'s strict decoding does', () => {
-    expect(validateKindConfig(`${base}name: x\nnodes:\n  - role: control-plane\n    extraPortMapping: []\n`)).toEqual(['nodes[0].extraPortMapping: field extraPortMapping not found in type v1alpha4 (nested)']);
-    expect(validateKindConfig(`${base}nodess: []\n`)).toEqual(['nodess: field nodess not found in type v1alpha4.Cluster']);
+  it("rejects unknown fields, as kind's strict decoding does", () => {
+    expect(validateKindConfig(`${base}name: x\nnodes:\n  - role: control-plane\n    extraPortMapping: []\n`)).toEqual([
+      'nodes[0].extraPortMapping: field extraPortMapping not found in type v1alpha4 (nested)',
+    ]);
+    expect(validateKindConfig(`${base}nodess: []\n`)).toEqual([
+      'nodess: field nodess not found in type v1alpha4.Cluster',
+    ]);
   });
 
   it('rejects wrong types, roles, protocols, names, ports and duplicate mappings', () => {
-    expect(validateKindConfig(`${base}nodes:\n  - role: master\n`)).toEqual(['nodes[0].role: expected one of control-plane, worker, found "master"']);
-    expect(validateKindConfig(`${base}nodes:\n  - extraPortMappings:\n      - containerPort: "80"\n        protocol: tcp\n`)).toEqual([
+    expect(validateKindConfig(`${base}nodes:\n  - role: master\n`)).toEqual([
+      'nodes[0].role: expected one of control-plane, worker, found "master"',
+    ]);
+    expect(
+      validateKindConfig(`${base}nodes:\n  - extraPortMappings:\n      - containerPort: "80"\n        protocol: tcp\n`),
+    ).toEqual([
       'nodes[0].extraPortMappings[0].containerPort: expected an int32, found "80"',
       'nodes[0].extraPortMappings[0].protocol: expected one of TCP, UDP, SCTP, found "tcp"',
     ]);
-    expect(validateKindConfig(`${base}name: Schema_Gate\n`)).toEqual(["'Schema_Gate' is not a valid cluster name, cluster names must match ^[a-z0-9.-]+$"]);
-    expect(validateKindConfig(`${base}nodes:\n  - role: worker\n`)).toEqual(['must have at least one control-plane node']);
-    expect(validateKindConfig(`${base}nodes:\n  - extraPortMappings:\n      - { containerPort: 1, hostPort: 70000 }\n`)).toEqual(['node 0: invalid hostPort: invalid port number: 70000']);
-    expect(validateKindConfig(`${base}nodes:\n  - extraPortMappings:\n      - { containerPort: 1, hostPort: 80 }\n      - { containerPort: 2, hostPort: 80, listenAddress: 127.0.0.1 }\n`)).toEqual([
+    expect(validateKindConfig(`${base}name: Schema_Gate\n`)).toEqual([
+      "'Schema_Gate' is not a valid cluster name, cluster names must match ^[a-z0-9.-]+$",
+    ]);
+    expect(validateKindConfig(`${base}nodes:\n  - role: worker\n`)).toEqual([
+      'must have at least one control-plane node',
+    ]);
+    expect(
+      validateKindConfig(`${base}nodes:\n  - extraPortMappings:\n      - { containerPort: 1, hostPort: 70000 }\n`),
+    ).toEqual(['node 0: invalid hostPort: invalid port number: 70000']);
+    expect(
+      validateKindConfig(
+        `${base}nodes:\n  - extraPortMappings:\n      - { containerPort: 1, hostPort: 80 }\n      - { containerPort: 2, hostPort: 80, listenAddress: 127.0.0.1 }\n`,
+      ),
+    ).toEqual([
       'node 0: port mapping with same listen address, port and protocol already configured: 127.0.0.1:80/TCP',
     ]);
-    expect(validateKindConfig('kind: Cluster\napiVersion: kind.sigs.k8s.io/v1alpha3\n')).toEqual(['unknown apiVersion: kind.sigs.k8s.io/v1alpha3']);
+    expect(validateKindConfig('kind: Cluster\napiVersion: kind.sigs.k8s.io/v1alpha3\n')).toEqual([
+      'unknown apiVersion: kind.sigs.k8s.io/v1alpha3',
+    ]);
   });
 });

@@ -14,7 +14,11 @@ const k8sDir = join(repo, 'k8s');
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? yamlFiles(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [relative(k8sDir, join(dir, e.name))] : [],
+    e.isDirectory()
+      ? yamlFiles(join(dir, e.name))
+      : /\.ya?ml$/.test(e.name)
+        ? [relative(k8sDir, join(dir, e.name))]
+        : [],
   );
 }
 
@@ -29,7 +33,6 @@ function one<T>(file: string, kind: string, name?: string): T {
   expect(found, `${kind}${name ? `/${name}` : ''} in ${file}`).toHaveLength(1);
   return found[0] as unknown as T;
 }
-
 
 const secretRef = (c: V1Container, name: string) => c.env?.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
 
@@ -80,7 +83,9 @@ describe('the schema validator used by these tests', () => {
   });
 
   it('rejects a kind it has no schema for, instead of passing it unchecked', () => {
-    expect(schemaProblems({ apiVersion: 'v1', kind: 'Podd', metadata: { name: 'x' } }).join('\n')).toContain('no schema for v1 Podd');
+    expect(schemaProblems({ apiVersion: 'v1', kind: 'Podd', metadata: { name: 'x' } }).join('\n')).toContain(
+      'no schema for v1 Podd',
+    );
   });
 });
 
@@ -96,7 +101,10 @@ describe('the manifests under k8s/', () => {
   });
 
   it('put every namespaced object in the namespace schemagate', () => {
-    for (const file of files) for (const o of load(file)) if (o.kind !== 'Namespace') expect(o.metadata.namespace, `${file} ${o.kind}/${o.metadata.name}`).toBe('schemagate');
+    for (const file of files)
+      for (const o of load(file))
+        if (o.kind !== 'Namespace')
+          expect(o.metadata.namespace, `${file} ${o.kind}/${o.metadata.name}`).toBe('schemagate');
     expect(one<Manifest>(ManifestFile.namespace, 'Namespace').metadata.name).toBe('schemagate');
   });
 
@@ -104,7 +112,9 @@ describe('the manifests under k8s/', () => {
     let seen = 0;
     for (const file of files) {
       for (const o of load(file)) {
-        const pod = (o as { spec?: { template?: { spec?: { containers: V1Container[]; initContainers?: V1Container[] } } } }).spec?.template?.spec;
+        const pod = (
+          o as { spec?: { template?: { spec?: { containers: V1Container[]; initContainers?: V1Container[] } } } }
+        ).spec?.template?.spec;
         for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
           if (c.image !== 'schemagate:dev') continue;
           seen++;
@@ -121,7 +131,8 @@ describe('the manifests under k8s/', () => {
     const pod = sts.spec!.template.spec!;
     const c = pod.containers[0]!;
     expect(c.image).toBe('postgres:16-alpine');
-    for (const probe of [c.readinessProbe, c.livenessProbe]) expect(probe?.exec?.command?.join(' ')).toContain('pg_isready');
+    for (const probe of [c.readinessProbe, c.livenessProbe])
+      expect(probe?.exec?.command?.join(' ')).toContain('pg_isready');
     // Ready only over TCP, which the entrypoint's init-time server does not listen on.
     expect(c.readinessProbe?.exec?.command?.join(' ')).toContain('-h 127.0.0.1');
     expect(c.resources?.requests).toEqual({ cpu: '100m', memory: '256Mi' });
@@ -138,15 +149,21 @@ describe('the manifests under k8s/', () => {
   });
 
   it('create the migration role as owner of database app and the application role with data rights only', () => {
-    const sql = Object.values(one<{ data: Record<string, string> }>(ManifestFile.postgres, 'ConfigMap', 'postgres-initdb').data).join('\n');
+    const sql = Object.values(
+      one<{ data: Record<string, string> }>(ManifestFile.postgres, 'ConfigMap', 'postgres-initdb').data,
+    ).join('\n');
     const flat = sql.replace(/\s+/g, ' ');
     expect(flat).toContain("CREATE ROLE schemagate_migrator LOGIN PASSWORD :'migrator_password';");
     expect(flat).toContain("CREATE ROLE schemagate_app LOGIN PASSWORD :'app_password';");
     expect(flat).toContain('ALTER DATABASE app OWNER TO schemagate_migrator;');
     expect(flat).toContain('ALTER SCHEMA public OWNER TO schemagate_migrator;');
     expect(flat).toContain('GRANT USAGE ON SCHEMA public TO schemagate_app;');
-    expect(flat).toContain('ALTER DEFAULT PRIVILEGES FOR ROLE schemagate_migrator GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO schemagate_app;');
-    expect(flat).toContain('ALTER DEFAULT PRIVILEGES FOR ROLE schemagate_migrator GRANT USAGE, SELECT ON SEQUENCES TO schemagate_app;');
+    expect(flat).toContain(
+      'ALTER DEFAULT PRIVILEGES FOR ROLE schemagate_migrator GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO schemagate_app;',
+    );
+    expect(flat).toContain(
+      'ALTER DEFAULT PRIVILEGES FOR ROLE schemagate_migrator GRANT USAGE, SELECT ON SEQUENCES TO schemagate_app;',
+    );
     // The app role gets nothing that allows DDL.
     expect(flat).not.toMatch(/GRANT (ALL|CREATE)[^;]*TO schemagate_app/);
     // No password is written in the SQL: they come from the Secrets through the environment.
@@ -169,7 +186,9 @@ describe('the manifests under k8s/', () => {
       expect(decodeURIComponent(url.password)).toBe(data['PASSWORD']);
       expect(`${url.hostname}:${url.port}${url.pathname}`).toBe('postgres:5432/app');
     }
-    expect(Object.keys(one<V1Secret>(ManifestFile.secrets, 'Secret', 'postgres-superuser').stringData!).sort()).toEqual(['POSTGRES_PASSWORD', 'POSTGRES_USER']);
+    expect(Object.keys(one<V1Secret>(ManifestFile.secrets, 'Secret', 'postgres-superuser').stringData!).sort()).toEqual(
+      ['POSTGRES_PASSWORD', 'POSTGRES_USER'],
+    );
     expect(readFileSync(join(k8sDir, ManifestFile.secrets), 'utf8')).toContain('DEVELOPMENT CREDENTIALS ONLY');
   });
 
@@ -227,7 +246,12 @@ describe('the manifests under k8s/', () => {
 
 describe('parseManifests', () => {
   it('names the file, the document and the line of a YAML syntax error', () => {
-    const err = thrown(() => parseManifests('apiVersion: v1\nkind: Namespace\nmetadata: { name: a }\n---\napiVersion: v1\nkind: Secret\nmetadata: { name: a, name: b }\n', 'k8s/bad.yaml'));
+    const err = thrown(() =>
+      parseManifests(
+        'apiVersion: v1\nkind: Namespace\nmetadata: { name: a }\n---\napiVersion: v1\nkind: Secret\nmetadata: { name: a, name: b }\n',
+        'k8s/bad.yaml',
+      ),
+    );
     expect(err.exitCode).toBe(ExitCode.config);
     expect(err.context.file).toBe('k8s/bad.yaml');
     expect(err.message).toBe('k8s/bad.yaml, document 2: invalid YAML at line 7, column 22: Map keys must be unique');
@@ -235,17 +259,23 @@ describe('parseManifests', () => {
 
   it('names the document that lacks a kind or a name', () => {
     const ok = 'apiVersion: v1\nkind: Namespace\nmetadata: { name: a }\n';
-    expect(thrown(() => parseManifests(`${ok}---\napiVersion: v1\nmetadata: { name: b }\n`, 'k8s/x.yaml')).message).toBe(
-      'k8s/x.yaml, document 2: expected a non-empty string at kind, found null',
+    expect(
+      thrown(() => parseManifests(`${ok}---\napiVersion: v1\nmetadata: { name: b }\n`, 'k8s/x.yaml')).message,
+    ).toBe('k8s/x.yaml, document 2: expected a non-empty string at kind, found null');
+    expect(
+      thrown(() => parseManifests(`${ok}---\n${ok}---\napiVersion: v1\nkind: Secret\nmetadata: {}\n`, 'k8s/x.yaml'))
+        .message,
+    ).toBe('k8s/x.yaml, document 3: Secret: expected a non-empty string at metadata.name, found null');
+    expect(thrown(() => parseManifests('- a\n- b\n', 'k8s/x.yaml')).message).toBe(
+      'k8s/x.yaml, document 1: expected a Kubernetes object (a mapping), found a list',
     );
-    expect(thrown(() => parseManifests(`${ok}---\n${ok}---\napiVersion: v1\nkind: Secret\nmetadata: {}\n`, 'k8s/x.yaml')).message).toBe(
-      'k8s/x.yaml, document 3: Secret: expected a non-empty string at metadata.name, found null',
-    );
-    expect(thrown(() => parseManifests('- a\n- b\n', 'k8s/x.yaml')).message).toBe('k8s/x.yaml, document 1: expected a Kubernetes object (a mapping), found a list');
   });
 
   it('skips empty documents and comments', () => {
-    const objects = parseManifests('# nothing\n---\n---\napiVersion: v1\nkind: Namespace\nmetadata: { name: a }\n---\n', 'k8s/x.yaml');
+    const objects = parseManifests(
+      '# nothing\n---\n---\napiVersion: v1\nkind: Namespace\nmetadata: { name: a }\n---\n',
+      'k8s/x.yaml',
+    );
     expect(objects.map((o) => o.metadata.name)).toEqual(['a']);
   });
 });

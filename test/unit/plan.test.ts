@@ -12,7 +12,15 @@ const AT = new Date('2024-05-01T10:00:00.000Z');
 function file(version: string, sum = `sum-${version}`): MigrationFile {
   const v = parseVersion(version)!;
   const name = `migrations/${version}_m${version.replace(/\./g, '_')}.sql`;
-  return { version: v, description: `m${version}`, file: name, path: `/app/${name}`, sql: `SELECT ${version};`, checksum: sum, down: undefined };
+  return {
+    version: v,
+    description: `m${version}`,
+    file: name,
+    path: `/app/${name}`,
+    sql: `SELECT ${version};`,
+    checksum: sum,
+    down: undefined,
+  };
 }
 
 function row(version: string, over: Partial<HistoryRow> = {}): HistoryRow {
@@ -41,7 +49,11 @@ const runs = (p: ReturnType<typeof plan>) => p.toRun.map((f) => f.version.text);
 describe('buildPlan: states', () => {
   it('on an empty history, every file is pending and runs in version order', () => {
     const p = plan([file('1'), file('2'), file('10')], []);
-    expect(states(p)).toEqual([['1', 'pending'], ['2', 'pending'], ['10', 'pending']]);
+    expect(states(p)).toEqual([
+      ['1', 'pending'],
+      ['2', 'pending'],
+      ['10', 'pending'],
+    ]);
     expect(runs(p)).toEqual(['1', '2', '10']);
     expect(p.problems).toEqual([]);
     expect(p.current).toBeUndefined();
@@ -50,7 +62,11 @@ describe('buildPlan: states', () => {
 
   it('marks applied files with matching checksums applied and runs only the rest', () => {
     const p = plan([file('1'), file('2'), file('3')], [row('1'), row('2')]);
-    expect(states(p)).toEqual([['1', 'applied'], ['2', 'applied'], ['3', 'pending']]);
+    expect(states(p)).toEqual([
+      ['1', 'applied'],
+      ['2', 'applied'],
+      ['3', 'pending'],
+    ]);
     expect(runs(p)).toEqual(['3']);
     expect(p.current).toBe('2');
   });
@@ -61,7 +77,10 @@ describe('buildPlan: states', () => {
 
   it('reports an applied file whose checksum changed, with its file, version, date and the repair command', () => {
     const p = plan([file('1', 'edited'), file('2')], [row('1')]);
-    expect(states(p)).toEqual([['1', 'changed'], ['2', 'pending']]);
+    expect(states(p)).toEqual([
+      ['1', 'changed'],
+      ['2', 'pending'],
+    ]);
     expect(p.problems).toEqual([
       {
         version: '1',
@@ -74,7 +93,10 @@ describe('buildPlan: states', () => {
 
   it('reports an applied version whose file is gone, naming the folder and the repair command', () => {
     const p = plan([file('2')], [row('1'), row('2')], { dir: 'db/migrations/' });
-    expect(states(p)).toEqual([['1', 'missing'], ['2', 'applied']]);
+    expect(states(p)).toEqual([
+      ['1', 'missing'],
+      ['2', 'applied'],
+    ]);
     expect(p.entries[0]!.file).toBeUndefined();
     expect(p.problems).toEqual([
       {
@@ -87,7 +109,9 @@ describe('buildPlan: states', () => {
   });
 
   it('names the folder relative to the working directory when given its absolute path', () => {
-    expect(plan([], [row('4')], { dir: join(process.cwd(), 'db', 'migrations') }).problems[0]!.message).toContain('its file is not in db/migrations/:');
+    expect(plan([], [row('4')], { dir: join(process.cwd(), 'db', 'migrations') }).problems[0]!.message).toContain(
+      'its file is not in db/migrations/:',
+    );
   });
 
   it('names the folder "migrations/" when no folder is given', () => {
@@ -95,8 +119,15 @@ describe('buildPlan: states', () => {
   });
 
   it('marks a half-applied run failed and resumes it before anything pending', () => {
-    const p = plan([file('1'), file('2'), file('3')], [row('1'), row('2', { success: false, statementsApplied: 1, statementsTotal: 3 })]);
-    expect(states(p)).toEqual([['1', 'applied'], ['2', 'failed'], ['3', 'pending']]);
+    const p = plan(
+      [file('1'), file('2'), file('3')],
+      [row('1'), row('2', { success: false, statementsApplied: 1, statementsTotal: 3 })],
+    );
+    expect(states(p)).toEqual([
+      ['1', 'applied'],
+      ['2', 'failed'],
+      ['3', 'pending'],
+    ]);
     expect(runs(p)).toEqual(['2', '3']);
     expect(p.problems).toEqual([]);
     // A failed run is not the current version.
@@ -110,7 +141,11 @@ describe('buildPlan: states', () => {
 
   it('treats files up to the baseline as baselined, and the baseline as the current version', () => {
     const p = plan([file('1'), file('2'), file('3')], [row('2', { kind: 'baseline', script: '', checksum: '' })]);
-    expect(states(p)).toEqual([['1', 'baselined'], ['2', 'baselined'], ['3', 'pending']]);
+    expect(states(p)).toEqual([
+      ['1', 'baselined'],
+      ['2', 'baselined'],
+      ['3', 'pending'],
+    ]);
     expect(runs(p)).toEqual(['3']);
     expect(p.baseline).toBe('2');
     expect(p.current).toBe('2');
@@ -118,7 +153,10 @@ describe('buildPlan: states', () => {
   });
 
   it('uses the highest of several baselines', () => {
-    const p = plan([file('1'), file('5'), file('10')], [row('5', { kind: 'baseline' }), row('10', { kind: 'baseline' })]);
+    const p = plan(
+      [file('1'), file('5'), file('10')],
+      [row('5', { kind: 'baseline' }), row('10', { kind: 'baseline' })],
+    );
     expect(p.baseline).toBe('10');
     expect(runs(p)).toEqual([]);
   });
@@ -127,7 +165,11 @@ describe('buildPlan: states', () => {
     const files = [file('1'), file('2'), file('3')];
     const rows = [row('1'), row('3')];
     const refused = plan(files, rows);
-    expect(states(refused)).toEqual([['1', 'applied'], ['2', 'out-of-order'], ['3', 'applied']]);
+    expect(states(refused)).toEqual([
+      ['1', 'applied'],
+      ['2', 'out-of-order'],
+      ['3', 'applied'],
+    ]);
     expect(runs(refused)).toEqual([]);
     expect(refused.problems).toEqual([
       {
@@ -159,7 +201,12 @@ describe('buildPlan: target (migrate --to)', () => {
   it('runs pending migrations up to and including the target', () => {
     const p = plan([file('1'), file('2'), file('3'), file('4')], [row('1')], { target: parseVersion('3')! });
     expect(runs(p)).toEqual(['2', '3']);
-    expect(states(p)).toEqual([['1', 'applied'], ['2', 'pending'], ['3', 'pending'], ['4', 'pending']]);
+    expect(states(p)).toEqual([
+      ['1', 'applied'],
+      ['2', 'pending'],
+      ['3', 'pending'],
+      ['4', 'pending'],
+    ]);
   });
 
   it('compares the target numerically (--to 10 includes 9)', () => {
@@ -167,7 +214,10 @@ describe('buildPlan: target (migrate --to)', () => {
   });
 
   it('does not resume a failed run above the target', () => {
-    const p = plan([file('1'), file('2'), file('3')], [row('1'), row('3', { success: false })], { target: parseVersion('2')!, outOfOrder: true });
+    const p = plan([file('1'), file('2'), file('3')], [row('1'), row('3', { success: false })], {
+      target: parseVersion('2')!,
+      outOfOrder: true,
+    });
     expect(runs(p)).toEqual(['2']);
   });
 

@@ -15,7 +15,9 @@ describe('redact: connection URLs', () => {
   });
 
   it('keeps a URL without a password as it is', () => {
-    expect(redact('postgres://app@db:5432/app and https://example.com:8443/x')).toBe('postgres://app@db:5432/app and https://example.com:8443/x');
+    expect(redact('postgres://app@db:5432/app and https://example.com:8443/x')).toBe(
+      'postgres://app@db:5432/app and https://example.com:8443/x',
+    );
   });
 
   it('replaces a percent-encoded password', () => {
@@ -79,7 +81,9 @@ describe('redact: registered secrets', () => {
 describe('displayUrl', () => {
   it('shows a URL with its password and password parameter replaced', () => {
     expect(displayUrl('postgres://app:disp-pw@db:5432/app')).toBe('postgres://app:***@db:5432/app');
-    expect(displayUrl('postgres://db/app?password=disp-q&sslmode=require')).toBe('postgres://db/app?password=***&sslmode=require');
+    expect(displayUrl('postgres://db/app?password=disp-q&sslmode=require')).toBe(
+      'postgres://db/app?password=***&sslmode=require',
+    );
   });
 
   it('keeps a URL without a password as it is', () => {
@@ -93,7 +97,9 @@ describe('displayUrl', () => {
 
 describe('redact: examples in hints', () => {
   it('leaves the <password> placeholder of an example URL, and still removes a real password', () => {
-    expect(redact('e.g. postgres://<user>:<password>@<host>:5432/<db>')).toBe('e.g. postgres://<user>:<password>@<host>:5432/<db>');
+    expect(redact('e.g. postgres://<user>:<password>@<host>:5432/<db>')).toBe(
+      'e.g. postgres://<user>:<password>@<host>:5432/<db>',
+    );
     expect(redact('postgres://app:<password>x@db/app')).toBe('postgres://app:***@db/app');
     expect(redact('postgres://app:p@ss/w@db/app and more')).toBe('postgres://app:***@db/app and more');
   });

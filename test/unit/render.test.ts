@@ -31,7 +31,6 @@ function withConfig(yaml: string, root = repo): Config {
   return parseConfig(yaml, 'test.yaml', root);
 }
 
-
 const containerOf = (job: V1Job): V1Container => job.spec!.template.spec!.containers[0]!;
 const migrate = (c: Config = config, extra: Partial<Parameters<typeof renderMigrationJob>[1]> = {}) =>
   renderMigrationJob(c, { migrationChecksums: checksums, ...extra });
@@ -50,8 +49,23 @@ describe('contentHash', () => {
 
 describe('every rendered object', () => {
   const cases: [string, () => KubernetesObject[]][] = [
-    ['renderAll (job mode)', () => renderAll(config, { migrationChecksums: checksums, migrationVersions: ['001', '002', '003'], seedChecksums: seeds })],
-    ['renderAll (initContainer mode)', () => renderAll(withConfig('kubernetes: { migration: { mode: initContainer } }'), { migrationChecksums: checksums, seedChecksums: seeds })],
+    [
+      'renderAll (job mode)',
+      () =>
+        renderAll(config, {
+          migrationChecksums: checksums,
+          migrationVersions: ['001', '002', '003'],
+          seedChecksums: seeds,
+        }),
+    ],
+    [
+      'renderAll (initContainer mode)',
+      () =>
+        renderAll(withConfig('kubernetes: { migration: { mode: initContainer } }'), {
+          migrationChecksums: checksums,
+          seedChecksums: seeds,
+        }),
+    ],
     ['renderResetJob', () => [renderResetJob(config, { nonce: 'n1' })]],
     [
       'renderAll with every setting changed',
@@ -114,7 +128,10 @@ describe('Job names', () => {
   it('of the seed Job depend on the seeds, not on the migrations', () => {
     const a = renderSeedJob(config, { seedChecksums: seeds }).metadata!.name;
     expect(renderSeedJob(config, { seedChecksums: ['s1', 'changed'] }).metadata!.name).not.toBe(a);
-    const all = (m: string[]) => renderAll(config, { migrationChecksums: m, seedChecksums: seeds }).find((o) => o.metadata?.name?.startsWith('schemagate-seed-'));
+    const all = (m: string[]) =>
+      renderAll(config, { migrationChecksums: m, seedChecksums: seeds }).find((o) =>
+        o.metadata?.name?.startsWith('schemagate-seed-'),
+      );
     expect(all(['x'])!.metadata!.name).toBe(all(['y'])!.metadata!.name);
   });
 
@@ -134,12 +151,22 @@ describe('renderMigrationJob', () => {
     expect(job.spec).toMatchObject({ backoffLimit: 3, ttlSecondsAfterFinished: 86400, activeDeadlineSeconds: 600 });
     expect(job.spec!.suspend).toBeUndefined();
     expect(job.spec!.template.spec!.restartPolicy).toBe('Never');
-    expect(c).toMatchObject({ name: 'migrate', image: 'schemagate:dev', imagePullPolicy: 'IfNotPresent', args: ['db', 'migrate', '--wait-for-db', '120s'] });
+    expect(c).toMatchObject({
+      name: 'migrate',
+      image: 'schemagate:dev',
+      imagePullPolicy: 'IfNotPresent',
+      args: ['db', 'migrate', '--wait-for-db', '120s'],
+    });
     expect(c.command).toBeUndefined();
     expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } });
-    expect(c.env).toEqual([{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'schemagate-migrator', key: 'DATABASE_URL' } } }]);
+    expect(c.env).toEqual([
+      { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'schemagate-migrator', key: 'DATABASE_URL' } } },
+    ]);
     expect(job.spec!.template.spec!.securityContext).toMatchObject({ runAsNonRoot: true });
-    expect(job.metadata!.annotations).toEqual({ 'schemagate.dev/file-count': '3', 'schemagate.dev/versions': '001,002,003' });
+    expect(job.metadata!.annotations).toEqual({
+      'schemagate.dev/file-count': '3',
+      'schemagate.dev/versions': '001,002,003',
+    });
   });
 
   it('labels the Job and its pods so that status finds them', () => {
@@ -172,8 +199,13 @@ describe('renderMigrationJob', () => {
     expect(job.metadata!.namespace).toBe('team-a');
     expect(job.spec).toMatchObject({ backoffLimit: 0, ttlSecondsAfterFinished: 60, activeDeadlineSeconds: 120 });
     expect(containerOf(job)).toMatchObject({ image: 'registry.example.com/app:2', imagePullPolicy: 'Never' });
-    expect(containerOf(job).resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
-    expect(containerOf(job).env).toEqual([{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'db-owner', key: 'URL' } } }]);
+    expect(containerOf(job).resources).toEqual({
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '500m', memory: '256Mi' },
+    });
+    expect(containerOf(job).env).toEqual([
+      { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'db-owner', key: 'URL' } } },
+    ]);
     expect(migrate(c, { namespace: 'override' }).metadata!.namespace).toBe('override');
   });
 });
@@ -206,7 +238,9 @@ describe('renderBackend', () => {
   });
 
   it("puts the given image on every container of schemagate's image, with the configured pull policy", () => {
-    const { deployment } = renderBackend(withConfig('kubernetes: { imagePullPolicy: Always }'), { image: 'schemagate:tilt-123' });
+    const { deployment } = renderBackend(withConfig('kubernetes: { imagePullPolicy: Always }'), {
+      image: 'schemagate:tilt-123',
+    });
     for (const c of [...pod(deployment).initContainers!, ...pod(deployment).containers]) {
       expect(c.image, c.name).toBe('schemagate:tilt-123');
       expect(c.imagePullPolicy, c.name).toBe('Always');
@@ -216,29 +250,47 @@ describe('renderBackend', () => {
   it('in job mode has only the wait and verify init containers, with the application Secret', () => {
     const { deployment } = renderBackend(config);
     expect(pod(deployment).initContainers!.map((c) => c.name)).toEqual(['wait-for-db', 'verify-schema']);
-    for (const c of pod(deployment).initContainers!) expect(c.env).toEqual([{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'schemagate-app', key: 'DATABASE_URL' } } }]);
+    for (const c of pod(deployment).initContainers!)
+      expect(c.env).toEqual([
+        { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'schemagate-app', key: 'DATABASE_URL' } } },
+      ]);
   });
 
   it('in initContainer mode migrates first, with the migration Secret, before waiting and verifying', () => {
-    const { deployment } = renderBackend(withConfig('kubernetes: { migration: { mode: initContainer } }'), { image: 'schemagate:x' });
+    const { deployment } = renderBackend(withConfig('kubernetes: { migration: { mode: initContainer } }'), {
+      image: 'schemagate:x',
+    });
     const init = pod(deployment).initContainers!;
     expect(init.map((c) => c.name)).toEqual(['migrate', 'wait-for-db', 'verify-schema']);
     expect(init[0]).toMatchObject({ image: 'schemagate:x', args: ['db', 'migrate', '--wait-for-db', '120s'] });
     expect(init[0]!.command).toBeUndefined();
-    expect(init[0]!.env).toEqual([{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'schemagate-migrator', key: 'DATABASE_URL' } } }]);
+    expect(init[0]!.env).toEqual([
+      { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'schemagate-migrator', key: 'DATABASE_URL' } } },
+    ]);
     expect(init[0]!.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } });
-    expect(renderBackend(config, { mode: 'initContainer' }).deployment.spec!.template.spec!.initContainers![0]!.name).toBe('migrate');
+    expect(
+      renderBackend(config, { mode: 'initContainer' }).deployment.spec!.template.spec!.initContainers![0]!.name,
+    ).toBe('migrate');
   });
 
   it('takes the name, port and Secret from the configuration, and returns the Service with it', () => {
-    const { deployment, objects } = renderBackend(withConfig('kubernetes: { namespace: team-a, backend: { deployment: api, port: 3000, secret: { name: api-db, key: URL } } }'));
+    const { deployment, objects } = renderBackend(
+      withConfig(
+        'kubernetes: { namespace: team-a, backend: { deployment: api, port: 3000, secret: { name: api-db, key: URL } } }',
+      ),
+    );
     expect(deployment.metadata).toMatchObject({ name: 'api', namespace: 'team-a' });
     const main = pod(deployment).containers[0]!;
     expect(main.ports).toEqual([{ name: 'http', containerPort: 3000 }]);
     expect(main.env).toContainEqual({ name: 'PORT', value: '3000' });
-    expect(main.env).toContainEqual({ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'api-db', key: 'URL' } } });
+    expect(main.env).toContainEqual({
+      name: 'DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: 'api-db', key: 'URL' } },
+    });
     expect(objects.map((o) => `${o.kind}/${o.metadata!.name}`)).toEqual(['Deployment/api', 'Service/backend']);
-    expect((objects[1] as { spec: { ports: unknown[] } }).spec.ports).toEqual([{ name: 'http', port: 3000, targetPort: 'http', nodePort: 30080 }]);
+    expect((objects[1] as { spec: { ports: unknown[] } }).spec.ports).toEqual([
+      { name: 'http', port: 3000, targetPort: 'http', nodePort: 30080 },
+    ]);
     expect(objects[1]!.metadata!.namespace).toBe('team-a');
   });
 });
@@ -247,7 +299,9 @@ describe('renderAll', () => {
   const inputs = { migrationChecksums: checksums, seedChecksums: seeds };
 
   it('lists the objects in apply order: namespace, secrets, postgres, backend, migration Job, seed Job', () => {
-    const kinds = renderAll(config, inputs).map((o) => `${o.kind}/${o.metadata!.name!.replace(/-[0-9a-f]{10}$/, '-<hash>')}`);
+    const kinds = renderAll(config, inputs).map(
+      (o) => `${o.kind}/${o.metadata!.name!.replace(/-[0-9a-f]{10}$/, '-<hash>')}`,
+    );
     expect(kinds).toEqual([
       'Namespace/schemagate',
       'Secret/postgres-superuser',
@@ -316,7 +370,10 @@ describe('manifests of a project', () => {
   }
 
   it('are read from kubernetes.manifests, keeping what the project added to a Job template', () => {
-    const template = readFileSync(join(repo, 'k8s/jobs/migrate.yaml'), 'utf8').replace('      restartPolicy: Never\n', '      restartPolicy: Never\n      priorityClassName: dev-low\n');
+    const template = readFileSync(join(repo, 'k8s/jobs/migrate.yaml'), 'utf8').replace(
+      '      restartPolicy: Never\n',
+      '      restartPolicy: Never\n      priorityClassName: dev-low\n',
+    );
     const c = project({ 'jobs/migrate.yaml': template });
     expect(migrate(c).spec!.template.spec!.priorityClassName).toBe('dev-low');
     expect(migrate(c).metadata!.name).not.toBe(migrate().metadata!.name);
@@ -327,7 +384,9 @@ describe('manifests of a project', () => {
     rmSync(join(c.kubernetes.manifestsDir, 'jobs'), { recursive: true });
     expect(migrate(c)).toEqual(migrate());
     const empty = withConfig('', mkdtempSync(join(tmpdir(), 'schemagate-render-')));
-    expect(renderAll(empty, { migrationChecksums: checksums, seedChecksums: seeds })).toEqual(renderAll(config, { migrationChecksums: checksums, seedChecksums: seeds }));
+    expect(renderAll(empty, { migrationChecksums: checksums, seedChecksums: seeds })).toEqual(
+      renderAll(config, { migrationChecksums: checksums, seedChecksums: seeds }),
+    );
   });
 
   it('that hold no Job where a Job template is expected give an error', () => {
@@ -338,13 +397,21 @@ describe('manifests of a project', () => {
   it('leave out a file the project removed, except the backend, which is required', () => {
     const c = project({});
     for (const f of ['namespace.yaml', 'secrets.yaml', 'postgres.yaml']) rmSync(join(c.kubernetes.manifestsDir, f));
-    expect(renderAll(c, { migrationChecksums: checksums, seedChecksums: seeds }).map((o) => o.kind)).toEqual(['Deployment', 'Service', 'Job', 'Job']);
+    expect(renderAll(c, { migrationChecksums: checksums, seedChecksums: seeds }).map((o) => o.kind)).toEqual([
+      'Deployment',
+      'Service',
+      'Job',
+      'Job',
+    ]);
     rmSync(join(c.kubernetes.manifestsDir, 'backend.yaml'));
     expect(thrown(() => renderBackend(c)).message).toBe('k8s/backend.yaml: the manifest does not exist');
   });
 
   it('that are broken give an error naming the file and the document', () => {
-    const c = project({ 'backend.yaml': 'apiVersion: v1\nkind: Service\nmetadata: { name: a }\n---\nkind: Deployment\nmetadata: { name: b }\n' });
+    const c = project({
+      'backend.yaml':
+        'apiVersion: v1\nkind: Service\nmetadata: { name: a }\n---\nkind: Deployment\nmetadata: { name: b }\n',
+    });
     const err = thrown(() => renderBackend(c));
     expect(err.exitCode).toBe(ExitCode.config);
     expect(err.message).toBe('k8s/backend.yaml, document 2: expected a non-empty string at apiVersion, found null');
@@ -353,7 +420,9 @@ describe('manifests of a project', () => {
   it('with a Job template lacking the container named after the Job give an error naming it', () => {
     const template = readFileSync(join(repo, 'k8s/jobs/seed.yaml'), 'utf8').replace('- name: seed', '- name: seeder');
     const err = thrown(() => renderSeedJob(project({ 'jobs/seed.yaml': template }), { seedChecksums: seeds }));
-    expect(err.message).toBe('k8s/jobs/seed.yaml, document 1: expected a container named "seed" (the one schemagate runs), found "seeder"');
+    expect(err.message).toBe(
+      'k8s/jobs/seed.yaml, document 1: expected a container named "seed" (the one schemagate runs), found "seeder"',
+    );
   });
 });
 

@@ -19,8 +19,25 @@ function catalog(parts: Partial<Catalog> = {}): Catalog {
   };
 }
 
-function col(table: string, name: string, num: number, extra: Partial<Catalog['columns'][number]> = {}): Catalog['columns'][number] {
-  return { schema: 'public', table, name, num, type: 'text', notnull: false, default: null, identity: '', generated: '', collation: null, ...extra };
+function col(
+  table: string,
+  name: string,
+  num: number,
+  extra: Partial<Catalog['columns'][number]> = {},
+): Catalog['columns'][number] {
+  return {
+    schema: 'public',
+    table,
+    name,
+    num,
+    type: 'text',
+    notnull: false,
+    default: null,
+    identity: '',
+    generated: '',
+    collation: null,
+    ...extra,
+  };
 }
 
 const users = (columns: Catalog['columns']): Partial<Catalog> => ({
@@ -32,8 +49,12 @@ const lines = (a: SchemaSnapshot, b: SchemaSnapshot) => diffSnapshots(a, b).map(
 
 describe('schema snapshots', () => {
   it('compare columns by their order among live columns, not by attribute number (a dropped column leaves a hole)', () => {
-    const before = buildSnapshot(catalog(users([col('users', 'id', 1, { type: 'bigint', notnull: true }), col('users', 'email', 2)])));
-    const after = buildSnapshot(catalog(users([col('users', 'id', 1, { type: 'bigint', notnull: true }), col('users', 'email', 4)])));
+    const before = buildSnapshot(
+      catalog(users([col('users', 'id', 1, { type: 'bigint', notnull: true }), col('users', 'email', 2)])),
+    );
+    const after = buildSnapshot(
+      catalog(users([col('users', 'id', 1, { type: 'bigint', notnull: true }), col('users', 'email', 4)])),
+    );
     expect(diffSnapshots(before, after)).toEqual([]);
   });
 
@@ -42,8 +63,22 @@ describe('schema snapshots', () => {
       catalog({
         relations: [{ schema: 'public', name: 'schemagate_migrations', relkind: 'r', persistence: 'p', extra: null }],
         columns: [col('schemagate_migrations', 'version', 1)],
-        constraints: [{ schema: 'public', owner: 'schemagate_migrations', name: 'schemagate_migrations_pkey', definition: 'PRIMARY KEY (kind, version)' }],
-        indexes: [{ schema: 'public', table: 'schemagate_migrations', name: 'schemagate_migrations_pkey', definition: 'CREATE UNIQUE INDEX ...' }],
+        constraints: [
+          {
+            schema: 'public',
+            owner: 'schemagate_migrations',
+            name: 'schemagate_migrations_pkey',
+            definition: 'PRIMARY KEY (kind, version)',
+          },
+        ],
+        indexes: [
+          {
+            schema: 'public',
+            table: 'schemagate_migrations',
+            name: 'schemagate_migrations_pkey',
+            definition: 'CREATE UNIQUE INDEX ...',
+          },
+        ],
       }),
       { schema: 'public', table: 'schemagate_migrations' },
     );
@@ -60,48 +95,88 @@ describe('schema snapshots', () => {
         ...users([col('users', 'id', 1)]),
       }),
     );
-    expect(snap.items.map((i) => `${i.kind} ${i.name}`)).toEqual(['extension plpgsql', 'schema public', 'table public.users', 'column public.users.id', 'index public.a_idx', 'index public.b_idx']);
+    expect(snap.items.map((i) => `${i.kind} ${i.name}`)).toEqual([
+      'extension plpgsql',
+      'schema public',
+      'table public.users',
+      'column public.users.id',
+      'index public.a_idx',
+      'index public.b_idx',
+    ]);
   });
 });
 
 describe('schema diff', () => {
   it('reports an object only in the actual schema with + and its definition', () => {
     const base = catalog(users([col('users', 'id', 1)]));
-    const withIndex = { ...base, indexes: [{ schema: 'public', table: 'users', name: 'users_email_key', definition: 'CREATE UNIQUE INDEX users_email_key ON public.users USING btree (lower(email))' }] };
-    expect(lines(buildSnapshot(base), buildSnapshot(withIndex))).toEqual(['+ index public.users_email_key: CREATE UNIQUE INDEX users_email_key ON public.users USING btree (lower(email))']);
+    const withIndex = {
+      ...base,
+      indexes: [
+        {
+          schema: 'public',
+          table: 'users',
+          name: 'users_email_key',
+          definition: 'CREATE UNIQUE INDEX users_email_key ON public.users USING btree (lower(email))',
+        },
+      ],
+    };
+    expect(lines(buildSnapshot(base), buildSnapshot(withIndex))).toEqual([
+      '+ index public.users_email_key: CREATE UNIQUE INDEX users_email_key ON public.users USING btree (lower(email))',
+    ]);
   });
 
-  it('reports a missing column with - and its type, without also reporting the table\'s column order', () => {
-    const expected = buildSnapshot(catalog(users([col('users', 'id', 1, { type: 'bigint' }), col('users', 'nickname', 2)])));
+  it("reports a missing column with - and its type, without also reporting the table's column order", () => {
+    const expected = buildSnapshot(
+      catalog(users([col('users', 'id', 1, { type: 'bigint' }), col('users', 'nickname', 2)])),
+    );
     const actual = buildSnapshot(catalog(users([col('users', 'id', 1, { type: 'bigint' })])));
     expect(lines(expected, actual)).toEqual(['- column public.users.nickname text']);
   });
 
   it('reports a column re-added at another position as a changed column order, and a changed default with ~', () => {
-    const expected = buildSnapshot(catalog(users([col('users', 'id', 1), col('users', 'a', 2, { type: 'integer', default: '1' }), col('users', 'b', 3)])));
-    const actual = buildSnapshot(catalog(users([col('users', 'id', 1), col('users', 'b', 3), col('users', 'a', 4, { type: 'integer' })])));
-    expect(lines(expected, actual)).toEqual(['~ table public.users: column order (id, a, b) -> (id, b, a)', '~ column public.users.a: integer default 1 -> integer']);
+    const expected = buildSnapshot(
+      catalog(
+        users([col('users', 'id', 1), col('users', 'a', 2, { type: 'integer', default: '1' }), col('users', 'b', 3)]),
+      ),
+    );
+    const actual = buildSnapshot(
+      catalog(users([col('users', 'id', 1), col('users', 'b', 3), col('users', 'a', 4, { type: 'integer' })])),
+    );
+    expect(lines(expected, actual)).toEqual([
+      '~ table public.users: column order (id, a, b) -> (id, b, a)',
+      '~ column public.users.a: integer default 1 -> integer',
+    ]);
   });
 
-  it('reports an enum label left behind as its own item, and the type only when the labels\' order changed', () => {
+  it("reports an enum label left behind as its own item, and the type only when the labels' order changed", () => {
     const mood = (labels: string[]): Partial<Catalog> => ({
       types: [{ schema: 'public', name: 'mood', definition: 'enum' }],
       enumLabels: labels.map((label, i) => ({ schema: 'public', type: 'mood', label, sortorder: i + 1 })),
     });
     const two = buildSnapshot(catalog(mood(['sad', 'happy'])));
-    expect(lines(two, buildSnapshot(catalog(mood(['sad', 'happy', 'meh']))))).toEqual(["+ enum value public.mood 'meh'"]);
-    expect(lines(two, buildSnapshot(catalog(mood(['happy', 'sad']))))).toEqual(["~ type public.mood: label order ('sad', 'happy') -> ('happy', 'sad')"]);
+    expect(lines(two, buildSnapshot(catalog(mood(['sad', 'happy', 'meh']))))).toEqual([
+      "+ enum value public.mood 'meh'",
+    ]);
+    expect(lines(two, buildSnapshot(catalog(mood(['happy', 'sad']))))).toEqual([
+      "~ type public.mood: label order ('sad', 'happy') -> ('happy', 'sad')",
+    ]);
   });
 
   it('shows two long definitions around the place where they first differ', () => {
-    const body = (v: string) => `CREATE OR REPLACE FUNCTION public.f() RETURNS integer LANGUAGE sql AS $function$ SELECT ${'1 + '.repeat(40)}${v} $function$`;
-    const fn = (v: string): Partial<Catalog> => ({ functions: [{ schema: 'public', name: 'f', args: '', prokind: 'f', definition: body(v) }] });
+    const body = (v: string) =>
+      `CREATE OR REPLACE FUNCTION public.f() RETURNS integer LANGUAGE sql AS $function$ SELECT ${'1 + '.repeat(40)}${v} $function$`;
+    const fn = (v: string): Partial<Catalog> => ({
+      functions: [{ schema: 'public', name: 'f', args: '', prokind: 'f', definition: body(v) }],
+    });
     const [line] = lines(buildSnapshot(catalog(fn('2'))), buildSnapshot(catalog(fn('3'))));
     expect(line).toMatch(/^~ function public\.f\(\): ….*1 \+ 2 \$function\$ -> ….*1 \+ 3 \$function\$$/);
   });
 
   it('finds nothing between two snapshots of the same catalog', () => {
-    const c = catalog({ ...users([col('users', 'id', 1)]), sequences: [{ schema: 'public', name: 'users_id_seq', definition: 'bigint start 1', ownerTable: 'users' }] });
+    const c = catalog({
+      ...users([col('users', 'id', 1)]),
+      sequences: [{ schema: 'public', name: 'users_id_seq', definition: 'bigint start 1', ownerTable: 'users' }],
+    });
     expect(diffSnapshots(buildSnapshot(c), buildSnapshot(structuredClone(c)))).toEqual([]);
   });
 
@@ -116,6 +191,9 @@ describe('schema diff', () => {
         columns: [col('users', 'id', 1), col('users', 'nickname', 2), col('audit', 'id', 1, { type: 'integer' })],
       }),
     );
-    expect(withoutMembersOfWhole(diffSnapshots(empty, left)).map(formatChange)).toEqual(['+ table public.audit', '+ column public.users.nickname text']);
+    expect(withoutMembersOfWhole(diffSnapshots(empty, left)).map(formatChange)).toEqual([
+      '+ table public.audit',
+      '+ column public.users.nickname text',
+    ]);
   });
 });

@@ -21,7 +21,9 @@ CREATE INDEX CONCURRENTLY i ON t (x);`;
   });
 
   it('reads 0 as a disabled timeout and a plain integer as milliseconds', () => {
-    expect(parseDirectives('-- schemagate:lock-timeout 0\n-- schemagate:statement-timeout 1500\nSELECT 1').directives).toEqual({
+    expect(
+      parseDirectives('-- schemagate:lock-timeout 0\n-- schemagate:statement-timeout 1500\nSELECT 1').directives,
+    ).toEqual({
       noTransaction: false,
       lockTimeoutMs: 0,
       statementTimeoutMs: 1500,
@@ -43,16 +45,23 @@ CREATE INDEX CONCURRENTLY i ON t (x);`;
     expect(parseDirectives('-- schemagate:yolo\n').problems).toEqual([
       {
         line: 1,
-        message: 'unknown directive "schemagate:yolo"; known directives: schemagate:no-transaction, schemagate:lock-timeout, schemagate:statement-timeout',
+        message:
+          'unknown directive "schemagate:yolo"; known directives: schemagate:no-transaction, schemagate:lock-timeout, schemagate:statement-timeout',
       },
     ]);
   });
 
   it('reports a bad or missing duration with its line', () => {
-    const { directives, problems } = parseDirectives('-- schemagate:lock-timeout 10x\n-- schemagate:statement-timeout\nSELECT 1');
+    const { directives, problems } = parseDirectives(
+      '-- schemagate:lock-timeout 10x\n-- schemagate:statement-timeout\nSELECT 1',
+    );
     expect(directives).toEqual({ noTransaction: false });
     expect(problems).toEqual([
-      { line: 1, message: 'bad duration "10x" for "schemagate:lock-timeout": expected 500ms, 10s, 5m, 1h, or a number of milliseconds; 0 disables' },
+      {
+        line: 1,
+        message:
+          'bad duration "10x" for "schemagate:lock-timeout": expected 500ms, 10s, 5m, 1h, or a number of milliseconds; 0 disables',
+      },
       {
         line: 2,
         message:
@@ -63,7 +72,11 @@ CREATE INDEX CONCURRENTLY i ON t (x);`;
 
   it('reports a timeout longer than PostgreSQL allows', () => {
     expect(parseDirectives('-- schemagate:lock-timeout 30d').problems).toEqual([
-      { line: 1, message: 'duration "30d" for "schemagate:lock-timeout" is longer than PostgreSQL\'s lock_timeout allows (about 24 days)' },
+      {
+        line: 1,
+        message:
+          'duration "30d" for "schemagate:lock-timeout" is longer than PostgreSQL\'s lock_timeout allows (about 24 days)',
+      },
     ]);
   });
 
@@ -83,7 +96,11 @@ CREATE INDEX CONCURRENTLY i ON t (x);`;
     const { directives, problems } = parseDirectives('CREATE TABLE t (id int);\n-- schemagate:no-transaction\n');
     expect(directives.noTransaction).toBe(false);
     expect(problems).toEqual([
-      { line: 2, message: 'directive "schemagate:no-transaction" comes after the first statement and is ignored; move it to the top of the file' },
+      {
+        line: 2,
+        message:
+          'directive "schemagate:no-transaction" comes after the first statement and is ignored; move it to the top of the file',
+      },
     ]);
   });
 

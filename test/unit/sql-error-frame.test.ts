@@ -50,16 +50,22 @@ describe('codeFrame', () => {
 
   it('pads the gutter to the widest line number shown', () => {
     const long = numbered(Array.from({ length: 12 }, (_, i) => `l${i + 1}`));
-    expect(codeFrame(long, 9, 2)).toBe(numbered(['    7 | l7', '    8 | l8', ' >  9 | l9', '      |  ^', '   10 | l10', '   11 | l11']));
+    expect(codeFrame(long, 9, 2)).toBe(
+      numbered(['    7 | l7', '    8 | l8', ' >  9 | l9', '      |  ^', '   10 | l10', '   11 | l11']),
+    );
   });
 
   it('keeps the caret under its character after tabs and wide characters', () => {
     expect(codeFrame('\tSELECT\t1', 1, 9)).toBe(numbered([' > 1 | \tSELECT\t1', '     | \t      \t^']));
-    expect(codeFrame("SELECT '日本', x", 1, 14)).toBe(numbered([" > 1 | SELECT '日本', x", `     | ${' '.repeat(15)}^`]));
+    expect(codeFrame("SELECT '日本', x", 1, 14)).toBe(
+      numbered([" > 1 | SELECT '日本', x", `     | ${' '.repeat(15)}^`]),
+    );
   });
 
   it('drops the carriage return of CRLF lines', () => {
-    expect(codeFrame('SELECT 1;\r\nSELECT x;\r\n', 2, 8, { below: 0 })).toBe(numbered(['   1 | SELECT 1;', ' > 2 | SELECT x;', '     |        ^']));
+    expect(codeFrame('SELECT 1;\r\nSELECT x;\r\n', 2, 8, { below: 0 })).toBe(
+      numbered(['   1 | SELECT 1;', ' > 2 | SELECT x;', '     |        ^']),
+    );
   });
 
   it('cuts lines longer than 160 characters to a window around the caret', () => {
@@ -161,7 +167,16 @@ describe('formatSqlError', () => {
   });
 
   it('locates an error inside a DO block from internalPosition within internalQuery, after an emoji', () => {
-    const file = ["-- 😀 emoji first, to shift UTF-16 offsets", 'DO $$', 'BEGIN', "  RAISE NOTICE '🎉';", '  INSERT INTO missing VALUES (1);', 'END', '$$;', ''].join('\n');
+    const file = [
+      '-- 😀 emoji first, to shift UTF-16 offsets',
+      'DO $$',
+      'BEGIN',
+      "  RAISE NOTICE '🎉';",
+      '  INSERT INTO missing VALUES (1);',
+      'END',
+      '$$;',
+      '',
+    ].join('\n');
     const [statement] = splitStatements(file);
     const result = formatSqlError({
       file: 'migrations/004_do.sql',
@@ -197,7 +212,13 @@ describe('formatSqlError', () => {
     const sent = file.slice(sentOffset, file.lastIndexOf(';'));
     // 👩‍👩‍👧 is 5 code points (3 emoji, 2 joiners) but 8 UTF-16 units.
     const position = Array.from(sent.slice(0, sent.indexOf('nope'))).length + 1;
-    const result = formatSqlError({ file: 'f.sql', source: file, sentOffset, sent, error: { message: 'column "nope" does not exist', code: '42703', position: String(position) } });
+    const result = formatSqlError({
+      file: 'f.sql',
+      source: file,
+      sentOffset,
+      sent,
+      error: { message: 'column "nope" does not exist', code: '42703', position: String(position) },
+    });
     expect(result).toMatchObject({ line: 2, column: position });
     expect(file.split('\n')[1]!.slice(sent.indexOf('nope'))).toMatch(/^nope/);
   });
@@ -230,7 +251,13 @@ describe('formatSqlError', () => {
   });
 
   it('shows a severity other than ERROR and leaves out SQLSTATE when there is no code', () => {
-    const result = formatSqlError({ file: 'f.sql', source: 'SELECT 1', sentOffset: 0, sent: 'SELECT 1', error: { message: 'terminating connection', severity: 'FATAL' } });
+    const result = formatSqlError({
+      file: 'f.sql',
+      source: 'SELECT 1',
+      sentOffset: 0,
+      sent: 'SELECT 1',
+      error: { message: 'terminating connection', severity: 'FATAL' },
+    });
     expect(result.message.split('\n')[0]).toBe('f.sql:1:1: FATAL: terminating connection');
   });
 

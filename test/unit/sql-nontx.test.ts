@@ -8,7 +8,8 @@ const control = (sql: string): string[] => findTransactionControl(splitStatement
 
 describe('findNonTransactional', () => {
   it('finds CREATE [UNIQUE] INDEX CONCURRENTLY and reports the statement index', () => {
-    const sql = 'CREATE TABLE t (x int);\ncreate unique index concurrently if not exists i on t (x);\nCREATE INDEX CONCURRENTLY ON t (x);';
+    const sql =
+      'CREATE TABLE t (x int);\ncreate unique index concurrently if not exists i on t (x);\nCREATE INDEX CONCURRENTLY ON t (x);';
     expect(findNonTransactional(splitStatements(sql))).toEqual([
       { index: 1, reason: 'CREATE INDEX CONCURRENTLY cannot run inside a transaction block' },
       { index: 2, reason: 'CREATE INDEX CONCURRENTLY cannot run inside a transaction block' },
@@ -16,7 +17,9 @@ describe('findNonTransactional', () => {
   });
 
   it('matches keywords across comments and line breaks', () => {
-    expect(reasonOf('CREATE /* c */ INDEX\n-- why\n  CONCURRENTLY i ON t (x)')).toBe('CREATE INDEX CONCURRENTLY cannot run inside a transaction block');
+    expect(reasonOf('CREATE /* c */ INDEX\n-- why\n  CONCURRENTLY i ON t (x)')).toBe(
+      'CREATE INDEX CONCURRENTLY cannot run inside a transaction block',
+    );
   });
 
   it('is not fooled by keywords in strings, quoted identifiers, dollar quotes or comments', () => {
@@ -32,13 +35,17 @@ CREATE TABLE vacuum_log (id int);`),
   });
 
   it('finds DROP INDEX CONCURRENTLY', () => {
-    expect(reasonOf('DROP INDEX CONCURRENTLY IF EXISTS i')).toBe('DROP INDEX CONCURRENTLY cannot run inside a transaction block');
+    expect(reasonOf('DROP INDEX CONCURRENTLY IF EXISTS i')).toBe(
+      'DROP INDEX CONCURRENTLY cannot run inside a transaction block',
+    );
     expect(reasons('DROP INDEX i')).toEqual([]);
   });
 
   it('finds REINDEX CONCURRENTLY in either syntax, and REINDEX SCHEMA, DATABASE and SYSTEM', () => {
     expect(reasonOf('REINDEX TABLE CONCURRENTLY t')).toBe('REINDEX CONCURRENTLY cannot run inside a transaction block');
-    expect(reasonOf('REINDEX (VERBOSE, CONCURRENTLY) INDEX i')).toBe('REINDEX CONCURRENTLY cannot run inside a transaction block');
+    expect(reasonOf('REINDEX (VERBOSE, CONCURRENTLY) INDEX i')).toBe(
+      'REINDEX CONCURRENTLY cannot run inside a transaction block',
+    );
     expect(reasonOf('REINDEX SCHEMA app')).toBe('REINDEX SCHEMA cannot run inside a transaction block');
     expect(reasonOf('reindex database app')).toBe('REINDEX DATABASE cannot run inside a transaction block');
     expect(reasonOf('REINDEX (VERBOSE) SYSTEM')).toBe('REINDEX SYSTEM cannot run inside a transaction block');
@@ -46,7 +53,11 @@ CREATE TABLE vacuum_log (id int);`),
   });
 
   it('finds database, tablespace and system commands', () => {
-    expect(reasons('CREATE DATABASE app; DROP DATABASE IF EXISTS old; ALTER DATABASE app SET TABLESPACE fast; CREATE TABLESPACE fast LOCATION \'/x\'; DROP TABLESPACE slow; ALTER SYSTEM SET work_mem = \'64MB\'')).toEqual([
+    expect(
+      reasons(
+        "CREATE DATABASE app; DROP DATABASE IF EXISTS old; ALTER DATABASE app SET TABLESPACE fast; CREATE TABLESPACE fast LOCATION '/x'; DROP TABLESPACE slow; ALTER SYSTEM SET work_mem = '64MB'",
+      ),
+    ).toEqual([
       'CREATE DATABASE cannot run inside a transaction block',
       'DROP DATABASE cannot run inside a transaction block',
       'ALTER DATABASE ... SET TABLESPACE cannot run inside a transaction block',
@@ -54,7 +65,7 @@ CREATE TABLE vacuum_log (id int);`),
       'DROP TABLESPACE cannot run inside a transaction block',
       'ALTER SYSTEM cannot run inside a transaction block',
     ]);
-    expect(reasons("ALTER DATABASE app SET search_path = app; ALTER TABLESPACE fast OWNER TO me")).toEqual([]);
+    expect(reasons('ALTER DATABASE app SET search_path = app; ALTER TABLESPACE fast OWNER TO me')).toEqual([]);
   });
 
   it('finds VACUUM in any form but not ANALYZE', () => {
@@ -68,12 +79,20 @@ CREATE TABLE vacuum_log (id int);`),
     );
     expect(reasons("CREATE SUBSCRIPTION s CONNECTION 'host=p' PUBLICATION pub WITH (create_slot = false)")).toEqual([]);
     expect(reasons("CREATE SUBSCRIPTION s CONNECTION 'host=p' PUBLICATION pub WITH (connect = false)")).toEqual([]);
-    expect(reasonOf('DROP SUBSCRIPTION s')).toBe('DROP SUBSCRIPTION cannot run inside a transaction block when the subscription has a replication slot');
-    expect(reasonOf('ALTER SUBSCRIPTION s REFRESH PUBLICATION')).toBe('ALTER SUBSCRIPTION ... REFRESH PUBLICATION cannot run inside a transaction block');
+    expect(reasonOf('DROP SUBSCRIPTION s')).toBe(
+      'DROP SUBSCRIPTION cannot run inside a transaction block when the subscription has a replication slot',
+    );
+    expect(reasonOf('ALTER SUBSCRIPTION s REFRESH PUBLICATION')).toBe(
+      'ALTER SUBSCRIPTION ... REFRESH PUBLICATION cannot run inside a transaction block',
+    );
     expect(reasonOf('ALTER SUBSCRIPTION s ADD PUBLICATION p2')).toBe(
       'ALTER SUBSCRIPTION ... ADD PUBLICATION cannot run inside a transaction block unless WITH (refresh = false)',
     );
-    expect(reasons('ALTER SUBSCRIPTION s SET PUBLICATION p2 WITH (refresh = false); ALTER SUBSCRIPTION s DISABLE; ALTER SUBSCRIPTION s OWNER TO me')).toEqual([]);
+    expect(
+      reasons(
+        'ALTER SUBSCRIPTION s SET PUBLICATION p2 WITH (refresh = false); ALTER SUBSCRIPTION s DISABLE; ALTER SUBSCRIPTION s OWNER TO me',
+      ),
+    ).toEqual([]);
   });
 
   it('finds ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY but not a plain detach', () => {
@@ -93,7 +112,9 @@ CREATE TABLE vacuum_log (id int);`),
   });
 
   it('finds DISCARD ALL but not other DISCARD forms', () => {
-    expect(reasons('DISCARD ALL; DISCARD PLANS; DISCARD TEMP')).toEqual(['DISCARD ALL cannot run inside a transaction block']);
+    expect(reasons('DISCARD ALL; DISCARD PLANS; DISCARD TEMP')).toEqual([
+      'DISCARD ALL cannot run inside a transaction block',
+    ]);
   });
 
   it('leaves ordinary DDL and REFRESH MATERIALIZED VIEW CONCURRENTLY alone', () => {
@@ -110,7 +131,8 @@ CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT 1; END;`),
 
 describe('findTransactionControl', () => {
   it('finds BEGIN, START TRANSACTION, COMMIT, END, ROLLBACK and ABORT with their statement index', () => {
-    const sql = 'BEGIN; SELECT 1; COMMIT; begin transaction isolation level serializable; END; START TRANSACTION; ROLLBACK; ABORT';
+    const sql =
+      'BEGIN; SELECT 1; COMMIT; begin transaction isolation level serializable; END; START TRANSACTION; ROLLBACK; ABORT';
     expect(findTransactionControl(splitStatements(sql))).toEqual([
       { index: 0, keyword: 'BEGIN' },
       { index: 2, keyword: 'COMMIT' },
@@ -123,7 +145,11 @@ describe('findTransactionControl', () => {
   });
 
   it('names savepoint rollbacks and two-phase commands', () => {
-    expect(control("ROLLBACK TO SAVEPOINT a; ROLLBACK WORK TO a; PREPARE TRANSACTION 'x'; COMMIT PREPARED 'x'; ROLLBACK PREPARED 'y'; COMMIT AND CHAIN")).toEqual([
+    expect(
+      control(
+        "ROLLBACK TO SAVEPOINT a; ROLLBACK WORK TO a; PREPARE TRANSACTION 'x'; COMMIT PREPARED 'x'; ROLLBACK PREPARED 'y'; COMMIT AND CHAIN",
+      ),
+    ).toEqual([
       'ROLLBACK TO SAVEPOINT',
       'ROLLBACK TO SAVEPOINT',
       'PREPARE TRANSACTION',
@@ -134,7 +160,9 @@ describe('findTransactionControl', () => {
   });
 
   it('ignores SAVEPOINT, RELEASE, prepared statements and SET TRANSACTION', () => {
-    expect(control('SAVEPOINT a; RELEASE SAVEPOINT a; PREPARE q AS SELECT 1; SET TRANSACTION ISOLATION LEVEL SERIALIZABLE')).toEqual([]);
+    expect(
+      control('SAVEPOINT a; RELEASE SAVEPOINT a; PREPARE q AS SELECT 1; SET TRANSACTION ISOLATION LEVEL SERIALIZABLE'),
+    ).toEqual([]);
   });
 
   it('does not count BEGIN and COMMIT inside DO blocks, function bodies, strings or comments', () => {

@@ -38,7 +38,10 @@ describe('splitStatements', () => {
   });
 
   it('keeps comments between tokens but leaves out trailing whitespace and comments', () => {
-    expect(texts('SELECT 1 -- one\n  + 2 /* two */ ;\nSELECT 3 -- the end\n')).toEqual(['SELECT 1 -- one\n  + 2', 'SELECT 3']);
+    expect(texts('SELECT 1 -- one\n  + 2 /* two */ ;\nSELECT 3 -- the end\n')).toEqual([
+      'SELECT 1 -- one\n  + 2',
+      'SELECT 3',
+    ]);
   });
 
   it('ignores semicolons and comment markers inside single-quoted strings', () => {
@@ -49,11 +52,19 @@ describe('splitStatements', () => {
   });
 
   it("treats '' as an escaped quote and a backslash as an ordinary character in standard strings", () => {
-    expect(texts("SELECT 'it''s; fine';SELECT 'C:\\';SELECT 3")).toEqual(["SELECT 'it''s; fine'", "SELECT 'C:\\'", 'SELECT 3']);
+    expect(texts("SELECT 'it''s; fine';SELECT 'C:\\';SELECT 3")).toEqual([
+      "SELECT 'it''s; fine'",
+      "SELECT 'C:\\'",
+      'SELECT 3',
+    ]);
   });
 
   it("understands backslash escapes in E'...' strings, upper or lower case", () => {
-    expect(texts("SELECT E'it\\'s; \\\\';SELECT e'\\'';SELECT 3")).toEqual(["SELECT E'it\\'s; \\\\'", "SELECT e'\\''", 'SELECT 3']);
+    expect(texts("SELECT E'it\\'s; \\\\';SELECT e'\\'';SELECT 3")).toEqual([
+      "SELECT E'it\\'s; \\\\'",
+      "SELECT e'\\''",
+      'SELECT 3',
+    ]);
   });
 
   it("does not treat an identifier ending in e before a string as an E'' prefix", () => {
@@ -69,7 +80,10 @@ describe('splitStatements', () => {
   });
 
   it('ignores semicolons in double-quoted identifiers with "" escapes', () => {
-    expect(texts('CREATE TABLE "we""ird;name" ("x;" int);SELECT 2')).toEqual(['CREATE TABLE "we""ird;name" ("x;" int)', 'SELECT 2']);
+    expect(texts('CREATE TABLE "we""ird;name" ("x;" int);SELECT 2')).toEqual([
+      'CREATE TABLE "we""ird;name" ("x;" int)',
+      'SELECT 2',
+    ]);
   });
 
   it('does not split inside dollar-quoted strings, with or without a tag', () => {
@@ -132,8 +146,12 @@ CREATE TRIGGER t AFTER INSERT ON x FOR EACH ROW EXECUTE FUNCTION audit();`;
   });
 
   it('does not split on semicolons inside parentheses, so CREATE RULE with several actions stays whole', () => {
-    const sql = 'CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2));\nSELECT 1;';
-    expect(texts(sql)).toEqual(['CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2))', 'SELECT 1']);
+    const sql =
+      'CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2));\nSELECT 1;';
+    expect(texts(sql)).toEqual([
+      'CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2))',
+      'SELECT 1',
+    ]);
   });
 
   it('does not let a stray closing parenthesis stop later semicolons from splitting', () => {
@@ -166,11 +184,19 @@ SELECT 2;`;
 
   it('does not count END used as a column name or label inside a BEGIN ATOMIC body', () => {
     const sql = `CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT r.end, 1 AS end FROM r; END;SELECT 2`;
-    expect(texts(sql)).toEqual(['CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT r.end, 1 AS end FROM r; END', 'SELECT 2']);
+    expect(texts(sql)).toEqual([
+      'CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT r.end, 1 AS end FROM r; END',
+      'SELECT 2',
+    ]);
   });
 
   it('treats BEGIN, END and CASE outside routine bodies as ordinary words', () => {
-    expect(texts('BEGIN;SELECT CASE WHEN true THEN 1 END;COMMIT;END')).toEqual(['BEGIN', 'SELECT CASE WHEN true THEN 1 END', 'COMMIT', 'END']);
+    expect(texts('BEGIN;SELECT CASE WHEN true THEN 1 END;COMMIT;END')).toEqual([
+      'BEGIN',
+      'SELECT CASE WHEN true THEN 1 END',
+      'COMMIT',
+      'END',
+    ]);
   });
 
   it('does not look for BEGIN ATOMIC in statements other than CREATE FUNCTION and CREATE PROCEDURE', () => {

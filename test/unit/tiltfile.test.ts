@@ -20,7 +20,8 @@ interface Call {
 }
 
 function load(tiltfile = join(root, 'Tiltfile')): Call[] {
-  return (JSON.parse(execFileSync('python3', [stub, tiltfile], { cwd: root, encoding: 'utf8' })) as { calls: Call[] }).calls;
+  return (JSON.parse(execFileSync('python3', [stub, tiltfile], { cwd: root, encoding: 'utf8' })) as { calls: Call[] })
+    .calls;
 }
 
 function loadError(source: string): string {
@@ -57,20 +58,32 @@ done
 const cli = (args: string) => `${WAIT}exec node dist/src/cli.js ${args} --image "$(cat ${IMAGE_FILE})"`;
 
 describe('Tiltfile', () => {
-  it('runs only against the kind-schemagate context (besides Tilt\'s local defaults) and needs Tilt 0.36+', () => {
+  it("runs only against the kind-schemagate context (besides Tilt's local defaults) and needs Tilt 0.36+", () => {
     expect(of('allow_k8s_contexts')).toEqual([{ contexts: 'kind-schemagate' }]);
     expect(of('version_settings')).toEqual([{ check_updates: true, constraint: '>=0.36.0' }]);
   });
 
   it('builds one image, schemagate:dev, from the repository with its Dockerfile', () => {
-    expect(of('docker_build')).toEqual([{ ref: 'schemagate:dev', context: '.', dockerfile: 'Dockerfile', ignore: [], only: [], live_update: [], build_args: {} }]);
+    expect(of('docker_build')).toEqual([
+      {
+        ref: 'schemagate:dev',
+        context: '.',
+        dockerfile: 'Dockerfile',
+        ignore: [],
+        only: [],
+        live_update: [],
+        build_args: {},
+      },
+    ]);
   });
 
   it('deploys the namespace, Secrets and PostgreSQL as they are, and the backend at 1 replica', () => {
     const yamls = of('k8s_yaml').map((k) => k['yaml']);
     expect(yamls[0]).toEqual(['k8s/namespace.yaml', 'k8s/secrets.yaml', 'k8s/postgres.yaml']);
     const backend = parseAllDocuments((yamls[1] as { blob: string }).blob).map((d) => d.toJS() as Record<string, any>);
-    const original = parseAllDocuments(readFileSync(join(root, 'k8s/backend.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, any>);
+    const original = parseAllDocuments(readFileSync(join(root, 'k8s/backend.yaml'), 'utf8')).map(
+      (d) => d.toJS() as Record<string, any>,
+    );
     expect(original[0]!['spec'].replicas).toBe(0);
     original[0]!['spec'].replicas = 1;
     // Only the replica count differs: images, init containers, probes are the manifest's.
@@ -79,14 +92,36 @@ describe('Tiltfile', () => {
   });
 
   it('starts the backend only after db-migrate succeeded, and db-migrate after postgres, the CLI build and the image', () => {
-    expect(k8s('backend')).toMatchObject({ resource_deps: ['db-migrate'], port_forwards: ['8080:8080'], labels: ['app'], trigger_mode: 'TRIGGER_MODE_AUTO', auto_init: true });
+    expect(k8s('backend')).toMatchObject({
+      resource_deps: ['db-migrate'],
+      port_forwards: ['8080:8080'],
+      labels: ['app'],
+      trigger_mode: 'TRIGGER_MODE_AUTO',
+      auto_init: true,
+    });
     expect(k8s('backend')['links']).toEqual([
       { link: 'http://localhost:8080/health', name: 'health' },
       { link: 'http://localhost:8080/api/users', name: 'users' },
     ]);
-    expect(local('db-migrate')).toMatchObject({ resource_deps: ['cli-build', 'postgres', 'schemagate-image'], trigger_mode: 'TRIGGER_MODE_AUTO', auto_init: true });
-    expect(k8s('postgres')).toMatchObject({ resource_deps: ['cluster-config'], objects: ['postgres-initdb:configmap'], labels: ['database'] });
-    expect(k8s('cluster-config')).toMatchObject({ objects: ['schemagate:namespace', 'postgres-superuser:secret', 'schemagate-migrator:secret', 'schemagate-app:secret'], labels: ['setup'] });
+    expect(local('db-migrate')).toMatchObject({
+      resource_deps: ['cli-build', 'postgres', 'schemagate-image'],
+      trigger_mode: 'TRIGGER_MODE_AUTO',
+      auto_init: true,
+    });
+    expect(k8s('postgres')).toMatchObject({
+      resource_deps: ['cluster-config'],
+      objects: ['postgres-initdb:configmap'],
+      labels: ['database'],
+    });
+    expect(k8s('cluster-config')).toMatchObject({
+      objects: [
+        'schemagate:namespace',
+        'postgres-superuser:secret',
+        'schemagate-migrator:secret',
+        'schemagate-app:secret',
+      ],
+      labels: ['setup'],
+    });
   });
 
   it('re-runs db-migrate when migrations/ changes, and runs `schemagate migrate` with the image Tilt built', () => {
@@ -99,11 +134,21 @@ describe('Tiltfile', () => {
     expect(manual.map((k) => k['name'])).toEqual(['db-seed', 'db-reset', 'db-status', 'health-check', 'dev-setup']);
     for (const k of manual) expect(k['auto_init'], String(k['name'])).toBe(false);
     expect(local('db-seed')).toMatchObject({ cmd: cli('seed'), resource_deps: ['db-migrate'] });
-    expect(local('db-reset')).toMatchObject({ cmd: cli('reset'), resource_deps: ['cli-build', 'postgres', 'schemagate-image'] });
+    expect(local('db-reset')).toMatchObject({
+      cmd: cli('reset'),
+      resource_deps: ['cli-build', 'postgres', 'schemagate-image'],
+    });
     expect(local('db-status')).toMatchObject({ cmd: cli('status'), resource_deps: ['cli-build', 'schemagate-image'] });
     expect(local('dev-setup')).toMatchObject({ cmd: 'bash scripts/verify-migration-setup.sh', resource_deps: [] });
-    expect(local('health-check')).toMatchObject({ cmd: 'curl -sS --fail-with-body http://localhost:8080/health', resource_deps: ['backend'] });
-    expect(local('cli-build')).toMatchObject({ cmd: 'npm run build --silent', deps: ['src', 'package.json', 'package-lock.json', 'tsconfig.json'], auto_init: true });
+    expect(local('health-check')).toMatchObject({
+      cmd: 'curl -sS --fail-with-body http://localhost:8080/health',
+      resource_deps: ['backend'],
+    });
+    expect(local('cli-build')).toMatchObject({
+      cmd: 'npm run build --silent',
+      deps: ['src', 'package.json', 'package-lock.json', 'tsconfig.json'],
+      auto_init: true,
+    });
   });
 
   it('groups the resources with labels: setup, database, app', () => {
@@ -128,14 +173,24 @@ describe('Tiltfile', () => {
   it('gets the image ref from a k8s_custom_deploy with image_deps, which is ready without pods', () => {
     const [d] = of('k8s_custom_deploy');
     expect(d).toMatchObject({ name: 'schemagate-image', image_deps: ['schemagate:dev'], deps: [] });
-    expect(d!['delete_cmd']).toBe(`kubectl -n schemagate delete configmap schemagate-image --ignore-not-found && rm -f ${IMAGE_FILE}`);
+    expect(d!['delete_cmd']).toBe(
+      `kubectl -n schemagate delete configmap schemagate-image --ignore-not-found && rm -f ${IMAGE_FILE}`,
+    );
     expect(k8s('schemagate-image')).toMatchObject({ pod_readiness: 'ignore', resource_deps: ['cluster-config'] });
   });
 
   it('offers a button that re-runs the migration Job', () => {
     expect(of('load')).toEqual([{ module: 'ext://uibutton', names: ['cmd_button'] }]);
     expect(of('cmd_button')).toEqual([
-      { name: 'db-migrate-rerun', resource: 'db-migrate', argv: ['sh', '-c', cli('migrate --rerun')], text: 'Re-run the migration Job', location: 'resource', icon_name: 'replay', requires_confirmation: false },
+      {
+        name: 'db-migrate-rerun',
+        resource: 'db-migrate',
+        argv: ['sh', '-c', cli('migrate --rerun')],
+        text: 'Re-run the migration Job',
+        location: 'resource',
+        icon_name: 'replay',
+        requires_confirmation: false,
+      },
     ]);
   });
 
@@ -159,7 +214,7 @@ describe('Tiltfile', () => {
   });
 });
 
-describe('the Tiltfile\'s shell snippets', () => {
+describe("the Tiltfile's shell snippets", () => {
   /** A checkout-like folder with stand-ins for node (prints its arguments) and kubectl. */
   function sandbox(): { dir: string; env: NodeJS.ProcessEnv } {
     const dir = mkdtempSync(join(tmpdir(), 'tilt-sh-'));
@@ -177,13 +232,22 @@ describe('the Tiltfile\'s shell snippets', () => {
     return { dir, env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env['PATH']}` } };
   }
 
-  const sh = (cmd: string, dir: string, env: NodeJS.ProcessEnv) => spawnSync('sh', ['-c', cmd], { cwd: dir, env, encoding: 'utf8', timeout: 20_000 });
+  const sh = (cmd: string, dir: string, env: NodeJS.ProcessEnv) =>
+    spawnSync('sh', ['-c', cmd], { cwd: dir, env, encoding: 'utf8', timeout: 20_000 });
 
   it('schemagate-image records the ref Tilt passes as TILT_IMAGE_0, and prints only the applied YAML', () => {
     const { dir, env } = sandbox();
-    const r = sh(String(of('k8s_custom_deploy')[0]!['apply_cmd']), dir, { ...env, TILT_IMAGE_0: 'schemagate:tilt-0123456789abcdef' });
+    const r = sh(String(of('k8s_custom_deploy')[0]!['apply_cmd']), dir, {
+      ...env,
+      TILT_IMAGE_0: 'schemagate:tilt-0123456789abcdef',
+    });
     expect(r.status, r.stderr).toBe(0);
-    expect(parse(r.stdout)).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'schemagate-image', namespace: 'schemagate' }, data: { image: 'schemagate:tilt-0123456789abcdef' } });
+    expect(parse(r.stdout)).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'schemagate-image', namespace: 'schemagate' },
+      data: { image: 'schemagate:tilt-0123456789abcdef' },
+    });
     expect(readFileSync(join(dir, IMAGE_FILE), 'utf8')).toBe('schemagate:tilt-0123456789abcdef\n');
   });
 
@@ -229,22 +293,28 @@ describe('the Tiltfile\'s shell snippets', () => {
 
 describe('tilt_stub.py', () => {
   it('refuses a builtin Tilt does not have', () => {
-    expect(loadError("docker_compose('x.yaml')\n")).toBe("Tiltfile error: unknown builtin or name: name 'docker_compose' is not defined");
+    expect(loadError("docker_compose('x.yaml')\n")).toBe(
+      "Tiltfile error: unknown builtin or name: name 'docker_compose' is not defined",
+    );
   });
 
   it('refuses an argument a builtin does not take', () => {
-    expect(loadError("local_resource('x', cmd='true', resource_dep=['y'])\n")).toMatch(/^Tiltfile error: local_resource\(\) got an unexpected keyword argument 'resource_dep'$/);
+    expect(loadError("local_resource('x', cmd='true', resource_dep=['y'])\n")).toMatch(
+      /^Tiltfile error: local_resource\(\) got an unexpected keyword argument 'resource_dep'$/,
+    );
   });
 
   it('refuses Python that is not Starlark', () => {
-    expect(loadError("x = 1\nwhile x:\n    x = 0\n")).toMatch(/Tiltfile:2: while loops are Python, not Starlark$/);
+    expect(loadError('x = 1\nwhile x:\n    x = 0\n')).toMatch(/Tiltfile:2: while loops are Python, not Starlark$/);
     expect(loadError("name = 'a'\ny = f'{name}'\n")).toMatch(/Tiltfile:2: f-strings are Python, not Starlark$/);
     expect(loadError('x = None\ny = x is None\n')).toMatch(/Tiltfile:2: `is` is Python, not Starlark \(use ==\)$/);
     expect(loadError('import os\n')).toMatch(/Tiltfile:1: import statements are Python, not Starlark$/);
   });
 
   it('refuses a missing file and reports fail()', () => {
-    expect(loadError("k8s_yaml('nope.yaml')\n")).toBe('Tiltfile error: nope.yaml: no such file or directory (relative to the Tiltfile)');
+    expect(loadError("k8s_yaml('nope.yaml')\n")).toBe(
+      'Tiltfile error: nope.yaml: no such file or directory (relative to the Tiltfile)',
+    );
     expect(loadError("fail('stop here')\n")).toBe('Tiltfile error: fail(): stop here');
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, compareVersionTexts, isVersionText, parseVersion, type Version } from '../../src/engine/version.js';
+import {
+  compareVersions,
+  compareVersionTexts,
+  isVersionText,
+  parseVersion,
+  type Version,
+} from '../../src/engine/version.js';
 
 const v = (text: string): Version => {
   const parsed = parseVersion(text);
@@ -29,10 +35,13 @@ describe('parseVersion', () => {
     expect(parseVersion('123456789012345678901234567890')?.text).toBe('123456789012345678901234567890');
   });
 
-  it.each(['', 'a', '1a', 'v1', '1.', '.1', '1..2', '1__2', '-1', '+1', ' 1', '1 ', '1,2', '1.2-rc'])('refuses %j', (text) => {
-    expect(parseVersion(text)).toBeUndefined();
-    expect(isVersionText(text)).toBe(false);
-  });
+  it.each(['', 'a', '1a', 'v1', '1.', '.1', '1..2', '1__2', '-1', '+1', ' 1', '1 ', '1,2', '1.2-rc'])(
+    'refuses %j',
+    (text) => {
+      expect(parseVersion(text)).toBeUndefined();
+      expect(isVersionText(text)).toBe(false);
+    },
+  );
 
   it('accepts what it parses in isVersionText', () => {
     for (const t of ['1', '0012', '1.2.3', '1_2']) expect(isVersionText(t)).toBe(true);
@@ -60,7 +69,10 @@ describe('compareVersions', () => {
   });
 
   it('sorts a mixed list in migration order', () => {
-    const sorted = ['10', '1.10', '9', '1.2', '2', '001'].map(v).sort(compareVersions).map((x) => x.text);
+    const sorted = ['10', '1.10', '9', '1.2', '2', '001']
+      .map(v)
+      .sort(compareVersions)
+      .map((x) => x.text);
     expect(sorted).toEqual(['1', '1.2', '1.10', '2', '9', '10']);
   });
 });

@@ -73,12 +73,16 @@ export function parseDirectives(sql: string): { directives: Directives; problems
         const suggestion = didYouMean(name, KNOWN);
         problem(
           `unknown directive "${PREFIX}${rawName}"` +
-            (suggestion ? ` (did you mean "${PREFIX}${suggestion}"?)` : `; known directives: ${KNOWN.map((k) => PREFIX + k).join(', ')}`),
+            (suggestion
+              ? ` (did you mean "${PREFIX}${suggestion}"?)`
+              : `; known directives: ${KNOWN.map((k) => PREFIX + k).join(', ')}`),
         );
         continue;
       }
       if (!header) {
-        problem(`directive "${PREFIX}${name}" comes after the first statement and is ignored; move it to the top of the file`);
+        problem(
+          `directive "${PREFIX}${name}" comes after the first statement and is ignored; move it to the top of the file`,
+        );
         continue;
       }
       if (seen.has(name)) {

@@ -44,7 +44,12 @@ const MAX_LINE = 160;
  * position by one, not two. Positions past the end of `sent` (PostgreSQL's
  * "at end of input") point just past it.
  */
-export function locatePosition(source: string, sentOffset: number, sent: string, position: number): { line: number; column: number; offset: number } {
+export function locatePosition(
+  source: string,
+  sentOffset: number,
+  sent: string,
+  position: number,
+): { line: number; column: number; offset: number } {
   const characters = Number.isFinite(position) && position > 1 ? Math.floor(position) - 1 : 0;
   const offset = sentOffset + advanceCodePoints(sent, 0, characters);
   return { ...lineColumnAt(source, offset), offset };
@@ -67,7 +72,8 @@ export function codeFrame(source: string, line: number, column: number, opts: Co
   const caretChars = Array.from(stripCr(lines[target - 1] ?? ''));
   const caretIndex = Math.max(0, column - 1);
   // One window for every long line, so that they stay aligned with the caret.
-  const windowStart = caretChars.length > MAX_LINE ? Math.max(0, Math.min(caretIndex - MAX_LINE / 2, caretChars.length - MAX_LINE)) : 0;
+  const windowStart =
+    caretChars.length > MAX_LINE ? Math.max(0, Math.min(caretIndex - MAX_LINE / 2, caretChars.length - MAX_LINE)) : 0;
 
   const out: string[] = [];
   for (let n = first; n <= last; n++) {
@@ -76,8 +82,12 @@ export function codeFrame(source: string, line: number, column: number, opts: Co
     const gutter = `${n === target ? ' > ' : '   '}${String(n).padStart(width)} |`;
     out.push(shown.text ? `${gutter} ${shown.text}` : gutter);
     if (n === target) {
-      const before = chars.length > MAX_LINE ? chars.slice(windowStart, Math.max(windowStart, caretIndex)) : chars.slice(0, caretIndex);
-      const pad = ' '.repeat(shown.shift) + before.map(padFor).join('') + ' '.repeat(Math.max(0, caretIndex - chars.length));
+      const before =
+        chars.length > MAX_LINE
+          ? chars.slice(windowStart, Math.max(windowStart, caretIndex))
+          : chars.slice(0, caretIndex);
+      const pad =
+        ' '.repeat(shown.shift) + before.map(padFor).join('') + ' '.repeat(Math.max(0, caretIndex - chars.length));
       out.push(`   ${' '.repeat(width)} | ${pad}^`);
     }
   }
@@ -126,7 +136,11 @@ export function formatSqlError(input: {
   return { message: parts.join('\n'), line, column, frame };
 }
 
-function errorOffset(sentOffset: number, sent: string, error: PgErrorFields): { offset: number; internalLocated: boolean } {
+function errorOffset(
+  sentOffset: number,
+  sent: string,
+  error: PgErrorFields,
+): { offset: number; internalLocated: boolean } {
   const internalPosition = parsePosition(error.internalPosition);
   if (internalPosition !== undefined && error.internalQuery) {
     const at = sent.indexOf(error.internalQuery);

@@ -169,7 +169,13 @@ export class SqlLexer {
   }
 
   /** A quoted string or identifier whose body starts at `from`; a doubled quote is an escaped quote. */
-  private quoted(start: number, from: number, quote: number, kind: 'string' | 'quoted-ident', backslashEscapes: boolean): Token {
+  private quoted(
+    start: number,
+    from: number,
+    quote: number,
+    kind: 'string' | 'quoted-ident',
+    backslashEscapes: boolean,
+  ): Token {
     const s = this.source;
     let j = from;
     for (;;) {
@@ -185,8 +191,16 @@ export class SqlLexer {
       }
       if (j >= s.length) {
         throw kind === 'string'
-          ? this.unterminated('quoted string', start, "A quote inside a string is written twice ('it''s'), or use dollar quoting ($$it's$$).")
-          : this.unterminated('quoted identifier', start, 'A double quote inside a quoted identifier is written twice ("a""b").');
+          ? this.unterminated(
+              'quoted string',
+              start,
+              "A quote inside a string is written twice ('it''s'), or use dollar quoting ($$it's$$).",
+            )
+          : this.unterminated(
+              'quoted identifier',
+              start,
+              'A double quote inside a quoted identifier is written twice ("a""b").',
+            );
       }
       if (s.charCodeAt(j + 1) === quote) {
         j += 2;
@@ -249,7 +263,11 @@ export class SqlLexer {
         j++;
       }
     }
-    throw this.unterminated('/* comment', start, 'Block comments nest in PostgreSQL: every /* inside a comment needs its own */.');
+    throw this.unterminated(
+      '/* comment',
+      start,
+      'Block comments nest in PostgreSQL: every /* inside a comment needs its own */.',
+    );
   }
 
   private unterminated(what: string, offset: number, hint?: string): SplitError {

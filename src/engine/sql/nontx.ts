@@ -94,7 +94,8 @@ function nonTransactionalReason(t: readonly string[]): string | undefined {
       return reindexReason(t.slice(1));
     case 'create': {
       const object = second === 'unique' ? third : second;
-      if (object === 'index' && t[second === 'unique' ? 3 : 2] === 'concurrently') return `CREATE INDEX CONCURRENTLY ${IN_TX}`;
+      if (object === 'index' && t[second === 'unique' ? 3 : 2] === 'concurrently')
+        return `CREATE INDEX CONCURRENTLY ${IN_TX}`;
       if (second === 'database') return `CREATE DATABASE ${IN_TX}`;
       if (second === 'tablespace') return `CREATE TABLESPACE ${IN_TX}`;
       if (second === 'subscription' && !optionIsFalse(t, 'create_slot') && !optionIsFalse(t, 'connect')) {
@@ -110,11 +111,13 @@ function nonTransactionalReason(t: readonly string[]): string | undefined {
       return undefined;
     case 'alter':
       if (second === 'system') return `ALTER SYSTEM ${IN_TX}`;
-      if (second === 'database' && hasSequence(t, ['set', 'tablespace'])) return `ALTER DATABASE ... SET TABLESPACE ${IN_TX}`;
+      if (second === 'database' && hasSequence(t, ['set', 'tablespace']))
+        return `ALTER DATABASE ... SET TABLESPACE ${IN_TX}`;
       if (second === 'subscription') return alterSubscriptionReason(t);
       if (second === 'table') {
         const detach = indexOfSequence(t, ['detach', 'partition']);
-        if (detach >= 0 && t.indexOf('concurrently', detach) >= 0) return `ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY ${IN_TX}`;
+        if (detach >= 0 && t.indexOf('concurrently', detach) >= 0)
+          return `ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY ${IN_TX}`;
       }
       return undefined;
     default:

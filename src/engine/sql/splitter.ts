@@ -110,7 +110,13 @@ export function splitStatements(sql: string): Statement[] {
 
   if (atomicDepth > 0) {
     const { line, column } = lineColumnAt(sql, atomicStart);
-    throw new SplitError('BEGIN ATOMIC body', atomicStart, line, column, 'A BEGIN ATOMIC body ends with END (and each CASE inside it with its own END).');
+    throw new SplitError(
+      'BEGIN ATOMIC body',
+      atomicStart,
+      line,
+      column,
+      'A BEGIN ATOMIC body ends with END (and each CASE inside it with its own END).',
+    );
   }
   finish();
   return statements;

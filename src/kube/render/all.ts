@@ -39,6 +39,10 @@ export function renderAll(config: Config, inputs: RenderAllInputs): KubernetesOb
           }),
         ]
       : []),
-    renderSeedJob(config, { ...common, seedChecksums: inputs.seedChecksums, ...(inputs.seedVersions ? { seedVersions: inputs.seedVersions } : {}) }),
+    renderSeedJob(config, {
+      ...common,
+      seedChecksums: inputs.seedChecksums,
+      ...(inputs.seedVersions ? { seedVersions: inputs.seedVersions } : {}),
+    }),
   ];
 }

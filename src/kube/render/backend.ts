@@ -5,7 +5,15 @@
  */
 import type { KubernetesObject, V1Container, V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { Config, MigrationMode } from '../../config/types.js';
-import { DATABASE_URL, MANIFEST_IMAGE, databaseUrlFrom, resourcesFrom, restrictedContainer, setEnv, useImage } from './container.js';
+import {
+  DATABASE_URL,
+  MANIFEST_IMAGE,
+  databaseUrlFrom,
+  resourcesFrom,
+  restrictedContainer,
+  setEnv,
+  useImage,
+} from './container.js';
 import { ManifestFile, invalidManifest, readManifestSet, single, type Manifest } from './manifests.js';
 
 export interface BackendInputs {
@@ -55,7 +63,8 @@ function configureContainers(config: Config, deployment: Manifest & V1Deployment
   for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
     if (c.image === MANIFEST_IMAGE) useImage(c, image, k);
     // The application's role for every container that reads DATABASE_URL from a Secret.
-    if (c.env?.some((e) => e.name === DATABASE_URL && e.valueFrom?.secretKeyRef)) setEnv(c, databaseUrlFrom(k.backend.secret));
+    if (c.env?.some((e) => e.name === DATABASE_URL && e.valueFrom?.secretKeyRef))
+      setEnv(c, databaseUrlFrom(k.backend.secret));
   }
   const main = pod.containers.find((c) => c.ports?.some((p) => p.name === HTTP_PORT)) ?? pod.containers[0]!;
   for (const p of main.ports ?? []) if (p.name === HTTP_PORT) p.containerPort = k.backend.port;
@@ -77,7 +86,10 @@ export function renderBackend(config: Config, inputs: BackendInputs = {}): Rende
   const pod = deployment.spec!.template.spec!;
   if ((inputs.mode ?? k.migrationMode) === 'initContainer') {
     // First, so that wait/verify run against the migrated schema.
-    pod.initContainers = [migrateInitContainer(config, image), ...(pod.initContainers ?? []).filter((c) => c.name !== MIGRATE_INIT_CONTAINER)];
+    pod.initContainers = [
+      migrateInitContainer(config, image),
+      ...(pod.initContainers ?? []).filter((c) => c.name !== MIGRATE_INIT_CONTAINER),
+    ];
   }
 
   for (const service of objects.filter((o) => o.kind === 'Service') as (Manifest & V1Service)[]) {

@@ -17,5 +17,14 @@ export {
   type SeedJobInputs,
 } from './job.js';
 export { Annotation, JobKind, Label, jobLabels, jobName, jobSelector } from './labels.js';
-export { ManifestFile, builtInManifestsDir, manifestPath, parseManifests, readManifestSet, readManifests, type Manifest, type ManifestSet } from './manifests.js';
+export {
+  ManifestFile,
+  builtInManifestsDir,
+  manifestPath,
+  parseManifests,
+  readManifestSet,
+  readManifests,
+  type Manifest,
+  type ManifestSet,
+} from './manifests.js';
 export { toYaml } from './yaml.js';

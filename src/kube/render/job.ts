@@ -76,13 +76,23 @@ function containerOf(job: Manifest & V1Job, kind: JobKind): V1Container {
   if (!Array.isArray(containers)) throw invalidManifest(job, 'expected a Job with spec.template.spec.containers');
   const found = containers.find((c) => c.name === kind);
   if (!found) {
-    throw invalidManifest(job, `expected a container named "${kind}" (the one schemagate runs), found ${containers.map((c) => JSON.stringify(c.name)).join(', ') || 'none'}`);
+    throw invalidManifest(
+      job,
+      `expected a container named "${kind}" (the one schemagate runs), found ${containers.map((c) => JSON.stringify(c.name)).join(', ') || 'none'}`,
+    );
   }
   return found;
 }
 
 /** Fills in a Job template; the name and hash label come last, from a hash of everything else. */
-function renderJob(config: Config, kind: JobKind, jc: JobConfig, inputs: JobInputs, hashParts: readonly string[], annotations: Record<string, string>): V1Job {
+function renderJob(
+  config: Config,
+  kind: JobKind,
+  jc: JobConfig,
+  inputs: JobInputs,
+  hashParts: readonly string[],
+  annotations: Record<string, string>,
+): V1Job {
   const k = config.kubernetes;
   const namespace = inputs.namespace ?? k.namespace;
   const image = inputs.image ?? k.image;
@@ -118,7 +128,10 @@ function renderJob(config: Config, kind: JobKind, jc: JobConfig, inputs: JobInpu
   return job;
 }
 
-function fileAnnotations(checksums: readonly string[], versions: readonly string[] | undefined): Record<string, string> {
+function fileAnnotations(
+  checksums: readonly string[],
+  versions: readonly string[] | undefined,
+): Record<string, string> {
   return {
     [Annotation.fileCount]: String(checksums.length),
     ...(versions ? { [Annotation.versions]: versions.join(',') } : {}),
@@ -128,13 +141,27 @@ function fileAnnotations(checksums: readonly string[], versions: readonly string
 /** The migration Job (`db migrate`, the migration role's Secret), named `schemagate-migrate-<hash>`. */
 export function renderMigrationJob(config: Config, inputs: MigrationJobInputs): V1Job {
   const jc = config.kubernetes.migrationJob;
-  return renderJob(config, JobKind.migrate, jc, inputs, inputs.migrationChecksums, fileAnnotations(inputs.migrationChecksums, inputs.migrationVersions));
+  return renderJob(
+    config,
+    JobKind.migrate,
+    jc,
+    inputs,
+    inputs.migrationChecksums,
+    fileAnnotations(inputs.migrationChecksums, inputs.migrationVersions),
+  );
 }
 
 /** The seed Job (`db seed`), created suspended, named `schemagate-seed-<hash>`. */
 export function renderSeedJob(config: Config, inputs: SeedJobInputs): V1Job {
   const jc = config.kubernetes.seedJob;
-  return renderJob(config, JobKind.seed, jc, inputs, inputs.seedChecksums, fileAnnotations(inputs.seedChecksums, inputs.seedVersions));
+  return renderJob(
+    config,
+    JobKind.seed,
+    jc,
+    inputs,
+    inputs.seedChecksums,
+    fileAnnotations(inputs.seedChecksums, inputs.seedVersions),
+  );
 }
 
 /**

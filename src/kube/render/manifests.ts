@@ -56,7 +56,8 @@ export function builtInManifestsDir(): string {
   for (;;) {
     if (existsSync(join(dir, 'k8s', ManifestFile.namespace))) return join(dir, 'k8s');
     const up = dirname(dir);
-    if (up === dir) throw new Error(`schemagate's own k8s/ directory was not found above ${fileURLToPath(import.meta.url)}`);
+    if (up === dir)
+      throw new Error(`schemagate's own k8s/ directory was not found above ${fileURLToPath(import.meta.url)}`);
     dir = up;
   }
 }
@@ -115,18 +116,37 @@ export function parseManifests(text: string, file: string): Manifest[] {
     const err = doc.errors[0];
     if (err) {
       const pos = err.linePos?.[0];
-      throw manifestError(file, n, `invalid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${(err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`, err);
+      throw manifestError(
+        file,
+        n,
+        `invalid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${(err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
+        err,
+      );
     }
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     // An empty document (only comments, or a stray ---) holds nothing to apply.
     if (value === null || value === undefined) return;
-    if (!isRecord(value)) throw manifestError(file, n, `expected a Kubernetes object (a mapping), found ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`);
+    if (!isRecord(value))
+      throw manifestError(
+        file,
+        n,
+        `expected a Kubernetes object (a mapping), found ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`,
+      );
     for (const key of ['apiVersion', 'kind'] as const) {
-      if (typeof value[key] !== 'string' || value[key] === '') throw manifestError(file, n, `expected a non-empty string at ${key}, found ${JSON.stringify(value[key] ?? null)}`);
+      if (typeof value[key] !== 'string' || value[key] === '')
+        throw manifestError(
+          file,
+          n,
+          `expected a non-empty string at ${key}, found ${JSON.stringify(value[key] ?? null)}`,
+        );
     }
     const metadata = value['metadata'];
     if (!isRecord(metadata) || typeof metadata['name'] !== 'string' || metadata['name'] === '') {
-      throw manifestError(file, n, `${String(value['kind'])}: expected a non-empty string at metadata.name, found ${JSON.stringify(isRecord(metadata) ? (metadata['name'] ?? null) : null)}`);
+      throw manifestError(
+        file,
+        n,
+        `${String(value['kind'])}: expected a non-empty string at metadata.name, found ${JSON.stringify(isRecord(metadata) ? (metadata['name'] ?? null) : null)}`,
+      );
     }
     sources.set(value, { file, doc: n });
     out.push(value as Manifest);
@@ -164,7 +184,12 @@ export function readManifestSet(config: Config, file: ManifestFile, namespace: s
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw manifestError(shown, undefined, `cannot read the manifest (${(e as NodeJS.ErrnoException).code ?? String(e)})`, e);
+    throw manifestError(
+      shown,
+      undefined,
+      `cannot read the manifest (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      e,
+    );
   }
   return { file: shown, objects: parseManifests(text, shown).map((o) => inNamespace(o, namespace)) };
 }
@@ -179,5 +204,9 @@ export function single(set: ManifestSet, kind: string): Manifest {
   const found = set.objects.filter((o) => o.kind === kind);
   const first = found[0];
   if (found.length === 1 && first) return first;
-  throw manifestError(set.file, undefined, `expected exactly one ${kind}, found ${found.length === 0 ? 'none' : found.length}`);
+  throw manifestError(
+    set.file,
+    undefined,
+    `expected exactly one ${kind}, found ${found.length === 0 ? 'none' : found.length}`,
+  );
 }

@@ -7,7 +7,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { applyDefaults, generateJobSelector, initialStatus } from './defaults.js';
-import { alreadyExists, badRequest, conflict, forbidden, notFound, successStatus, unsupportedMediaType, type Status } from './errors.js';
+import {
+  alreadyExists,
+  badRequest,
+  conflict,
+  forbidden,
+  notFound,
+  successStatus,
+  unsupportedMediaType,
+  type Status,
+} from './errors.js';
 import { decodePatch, jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { apiVersionOf, mustFind, resourceKey, type ResourceType } from './resources.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -95,9 +104,16 @@ export class Api {
   }
 
   /** PUT: replaces the object (or only its status with subresource 'status'). */
-  update(t: ResourceType, namespace: string | undefined, name: string, body: KubeObject, opts: WriteOptions = {}): KubeObject {
+  update(
+    t: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    body: KubeObject,
+    opts: WriteOptions = {},
+  ): KubeObject {
     const existing = this.get(t, namespace, name);
-    if (!body || typeof body !== 'object' || !body.metadata) throw badRequest('the body of the request could not be decoded');
+    if (!body || typeof body !== 'object' || !body.metadata)
+      throw badRequest('the body of the request could not be decoded');
     if (body.metadata.name && body.metadata.name !== name) {
       throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
     }
@@ -131,7 +147,11 @@ export class Api {
     }
     if (sameObject(next, existing)) return existing;
     if (opts.dryRun) return next;
-    if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !(next.metadata.deletionGracePeriodSeconds ?? 0)) {
+    if (
+      next.metadata.deletionTimestamp &&
+      (next.metadata.finalizers ?? []).length === 0 &&
+      !(next.metadata.deletionGracePeriodSeconds ?? 0)
+    ) {
       return this.store.remove(resourceKey(t), next.metadata.namespace, name) ?? next;
     }
     return this.store.put(resourceKey(t), next);
@@ -150,11 +170,15 @@ export class Api {
     const patchBody = await decodePatch(type, rawBody);
     if (type === 'application/apply-patch+yaml') {
       // https://kubernetes.io/docs/reference/using-api/server-side-apply/
-      if (!opts.fieldManager) throw badRequest('PATCH, application/apply-patch+yaml: fieldManager is required for apply requests');
+      if (!opts.fieldManager)
+        throw badRequest('PATCH, application/apply-patch+yaml: fieldManager is required for apply requests');
       const existing = this.tryGet(t, namespace, name);
       if (!existing) {
         const body = patchBody as KubeObject;
-        return { object: this.create(t, namespace, { ...body, metadata: { ...body.metadata, name } }, opts), created: true };
+        return {
+          object: this.create(t, namespace, { ...body, metadata: { ...body.metadata, name } }, opts),
+          created: true,
+        };
       }
     }
     const existing = this.get(t, namespace, name);
@@ -239,7 +263,11 @@ export class Api {
     const ns = this.store.get(resourceKey(mustFind('namespaces')), undefined, namespace);
     if (!ns) throw notFound(mustFind('namespaces'), namespace);
     if (ns.metadata.deletionTimestamp) {
-      throw forbidden(`${t.plural} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, t, name);
+      throw forbidden(
+        `${t.plural} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        t,
+        name,
+      );
     }
   }
 }

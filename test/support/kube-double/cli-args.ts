@@ -12,7 +12,9 @@ export function parseArgs(argv: string[]): KubeDoubleOptions {
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
     const take = (): string => inline ?? value(i++, flag);
     switch (flag) {
       case '--time-scale': {
@@ -37,7 +39,9 @@ export function parseArgs(argv: string[]): KubeDoubleOptions {
         opts.contextName = take();
         break;
       default:
-        throw new Error(`unknown option ${arg}; expected --time-scale, --absent-image, --present-image, --port, --kubeconfig-dir, --context`);
+        throw new Error(
+          `unknown option ${arg}; expected --time-scale, --absent-image, --present-image, --port, --kubeconfig-dir, --context`,
+        );
     }
   }
   return opts;

@@ -70,7 +70,8 @@ export function applyDefaults(plural: string, obj: KubeObject, isCreate: boolean
       spec.revisionHistoryLimit ??= 10;
       spec.progressDeadlineSeconds ??= 600;
       spec.strategy ??= { type: 'RollingUpdate' };
-      if (spec.strategy.type === 'RollingUpdate') spec.strategy.rollingUpdate ??= { maxUnavailable: '25%', maxSurge: '25%' };
+      if (spec.strategy.type === 'RollingUpdate')
+        spec.strategy.rollingUpdate ??= { maxUnavailable: '25%', maxSurge: '25%' };
       defaultTemplate(spec.template, 'Always');
       break;
     case 'replicasets':

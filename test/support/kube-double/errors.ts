@@ -77,7 +77,9 @@ export function forbidden(message: string, t?: ResourceType, name?: string): Api
   return failure(403, 'Forbidden', message, t && name !== undefined ? details(t, name) : undefined);
 }
 
-export function methodNotAllowed(message = 'the server does not allow this method on the requested resource'): ApiError {
+export function methodNotAllowed(
+  message = 'the server does not allow this method on the requested resource',
+): ApiError {
   return failure(405, 'MethodNotAllowed', message);
 }
 
@@ -91,7 +93,11 @@ export function gone(requested: number, oldest: number): ApiError {
 }
 
 export function unsupportedMediaType(type: string): ApiError {
-  return failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got ${type})`);
+  return failure(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got ${type})`,
+  );
 }
 
 export function successStatus(t: ResourceType, name: string, uid: string): Status {

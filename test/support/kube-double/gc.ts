@@ -48,7 +48,8 @@ export class GarbageCollector {
   private entries(): Entry[] {
     const out: Entry[] = [];
     for (const { resource, object } of this.api.store.all()) {
-      const [group, version, plural] = resource.split('/').length === 2 ? ['', ...resource.split('/')] : resource.split('/');
+      const [group, version, plural] =
+        resource.split('/').length === 2 ? ['', ...resource.split('/')] : resource.split('/');
       const type = findResource(group ?? '', version ?? '', plural ?? '');
       if (type) out.push({ type, object });
     }
@@ -84,11 +85,15 @@ export class GarbageCollector {
         const deps = this.dependentsOf(all, object);
         for (const dep of deps) {
           if (!dep.object.metadata.deletionTimestamp) {
-            this.api.delete(dep.type, dep.object.metadata.namespace, dep.object.metadata.name, { propagationPolicy: 'Foreground' });
+            this.api.delete(dep.type, dep.object.metadata.namespace, dep.object.metadata.name, {
+              propagationPolicy: 'Foreground',
+            });
           }
         }
         const blocking = deps.filter((d) =>
-          (d.object.metadata.ownerReferences ?? []).some((r) => r.uid === object.metadata.uid && r.blockOwnerDeletion === true),
+          (d.object.metadata.ownerReferences ?? []).some(
+            (r) => r.uid === object.metadata.uid && r.blockOwnerDeletion === true,
+          ),
         );
         if (blocking.length === 0) this.removeFinalizer(type, object, 'foregroundDeletion');
       }
@@ -118,4 +123,3 @@ export class GarbageCollector {
     this.api.update(type, current.metadata.namespace, current.metadata.name, current);
   }
 }
-

@@ -100,7 +100,11 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
     if (process.env['KUBE_DOUBLE_DEBUG']) process.stderr.write(`kube-double: ${text}\n`);
   };
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
-    api.create(resourceTypes[0]!, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } as KubeObject['metadata'] });
+    api.create(resourceTypes[0]!, undefined, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name } as KubeObject['metadata'],
+    });
   }
   const events = new EventRecorder(api, () => clock.timestamp());
   const logs = new LogStore();
@@ -114,7 +118,15 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
     new ReplicaSetController(api, clock, events, onError),
     new DeploymentController(api, clock, events, onError),
   ];
-  const kubelet = new Kubelet({ api, clock, logs, images, events, onError, nodeName: `${contextName.replace(/^kind-/, '')}-control-plane` });
+  const kubelet = new Kubelet({
+    api,
+    clock,
+    logs,
+    images,
+    events,
+    onError,
+    nodeName: `${contextName.replace(/^kind-/, '')}-control-plane`,
+  });
 
   let server = '';
   const http = createApiServer({ api, watches, logs }, () => server.replace(/^http:\/\//, ''));

@@ -14,7 +14,9 @@ import { startKubeDouble, type KubeDoubleOptions } from './index.js';
 
 // Built: dist/test/support/kube-double/main.js -> dist/src/cli.js; from source: dist/src/cli.js of the checkout.
 const above = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const cli = [join(above, 'src', 'cli.js'), join(above, 'dist', 'src', 'cli.js')].find((f) => existsSync(f)) ?? join(above, 'src', 'cli.js');
+const cli =
+  [join(above, 'src', 'cli.js'), join(above, 'dist', 'src', 'cli.js')].find((f) => existsSync(f)) ??
+  join(above, 'src', 'cli.js');
 
 async function main(): Promise<void> {
   let opts: KubeDoubleOptions;
@@ -25,9 +27,14 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const double = await startKubeDouble({ images: { 'schemagate:*': { entrypoint: [process.execPath, cli], workingDir: process.cwd() } }, ...opts });
+  const double = await startKubeDouble({
+    images: { 'schemagate:*': { entrypoint: [process.execPath, cli], workingDir: process.cwd() } },
+    ...opts,
+  });
   process.stdout.write(`KUBECONFIG=${double.kubeconfigPath}\n`);
-  process.stderr.write(`kube-double serving ${double.server} (context ${double.contextName}, time scale ${double.timeScale})\n`);
+  process.stderr.write(
+    `kube-double serving ${double.server} (context ${double.contextName}, time scale ${double.timeScale})\n`,
+  );
   const keepAlive = setInterval(() => undefined, 1 << 30);
   const stop = (): void => {
     clearInterval(keepAlive);

@@ -20,7 +20,9 @@ export function withoutUndefined(value: unknown): unknown {
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value ?? null);
@@ -31,7 +33,8 @@ const generatedNameAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
 /** The 5-character suffix of generateName (no vowels, so no words). */
 export function randomSuffix(length = 5): string {
   let out = '';
-  for (let i = 0; i < length; i++) out += generatedNameAlphabet[Math.floor(Math.random() * generatedNameAlphabet.length)];
+  for (let i = 0; i < length; i++)
+    out += generatedNameAlphabet[Math.floor(Math.random() * generatedNameAlphabet.length)];
   return out;
 }
 

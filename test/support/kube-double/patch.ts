@@ -164,7 +164,8 @@ function addAt(doc: Value, path: string, value: Value, replace: boolean): Value 
     if (replace) parent[i] = structuredClone(value);
     else parent.splice(i, 0, structuredClone(value));
   } else {
-    if (replace && !(last in parent)) throw invalidPatch(`replace operation does not apply: doc is missing key: ${path}: missing value`);
+    if (replace && !(last in parent))
+      throw invalidPatch(`replace operation does not apply: doc is missing key: ${path}: missing value`);
     parent[last] = structuredClone(value);
   }
   return doc;

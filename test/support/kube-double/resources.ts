@@ -101,7 +101,9 @@ export function findByKind(apiVersion: string, kind: string): ResourceType | und
   return resourceTypes.find((t) => apiVersionOf(t) === apiVersion && t.kind === kind);
 }
 
-export function mustFind(key: 'pods' | 'jobs' | 'events' | 'namespaces' | 'replicasets' | 'deployments' | 'secrets' | 'configmaps'): ResourceType {
+export function mustFind(
+  key: 'pods' | 'jobs' | 'events' | 'namespaces' | 'replicasets' | 'deployments' | 'secrets' | 'configmaps',
+): ResourceType {
   const found = resourceTypes.find((t) => t.plural === key);
   if (!found) throw new Error(`unknown resource ${key}`);
   return found;

@@ -35,7 +35,10 @@ export function parseLabelSelector(text: string | undefined): LabelSelector {
   return splitTopLevel(text).map((part) => {
     const set = /^([^\s!=<>(),]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(part);
     if (set) {
-      const values = (set[3] ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
+      const values = (set[3] ?? '')
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
       return { key: set[1] ?? '', op: set[2] as 'in' | 'notin', values };
     }
     const cmp = /^([^\s!=<>]+)\s*(==|=|!=|>|<)\s*([^\s,]*)$/.exec(part);
@@ -43,7 +46,8 @@ export function parseLabelSelector(text: string | undefined): LabelSelector {
       const [, key = '', op, value = ''] = cmp;
       if (op === '>' || op === '<') {
         const n = Number(value);
-        if (!Number.isInteger(n)) throw badRequest(`unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer`);
+        if (!Number.isInteger(n))
+          throw badRequest(`unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer`);
         return { key, op: op === '>' ? 'gt' : 'lt', value: n };
       }
       return { key, op: op === '!=' ? 'notin' : 'in', values: [value] };
@@ -121,8 +125,26 @@ export interface FieldRequirement {
 const commonFields = ['metadata.name', 'metadata.namespace'];
 /** The field selectors each type supports (others get 400, like the API server). */
 const extraFields: Record<string, string[]> = {
-  pods: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP'],
-  events: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
+  pods: [
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'status.phase',
+    'status.podIP',
+  ],
+  events: [
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    'source',
+    'type',
+  ],
   secrets: ['type'],
   namespaces: ['status.phase'],
   jobs: ['status.successful'],
@@ -137,7 +159,9 @@ export function parseFieldSelector(text: string | undefined, plural: string, kin
     if (!m) throw badRequest(`invalid selector: '${text}'; can't understand '${part}'`);
     const path = (m[1] ?? '').trim();
     if (!allowed.includes(path)) {
-      throw badRequest(`field label not supported: ${path} (${kind} supports ${allowed.map((a) => `"${a}"`).join(', ')})`);
+      throw badRequest(
+        `field label not supported: ${path} (${kind} supports ${allowed.map((a) => `"${a}"`).join(', ')})`,
+      );
     }
     return { path, equal: m[2] !== '!=', value: (m[3] ?? '').trim() };
   });

@@ -74,9 +74,21 @@ export function validate(t: ResourceType, obj: KubeObject, old?: KubeObject): vo
     const rp = spec?.template?.spec?.restartPolicy;
     // https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-template
     if (rp === undefined) {
-      causes.push(cause('spec.template.spec.restartPolicy', 'Required value: valid values: "OnFailure", "Never"', 'FieldValueRequired'));
+      causes.push(
+        cause(
+          'spec.template.spec.restartPolicy',
+          'Required value: valid values: "OnFailure", "Never"',
+          'FieldValueRequired',
+        ),
+      );
     } else if (rp !== 'Never' && rp !== 'OnFailure') {
-      causes.push(cause('spec.template.spec.restartPolicy', `Unsupported value: ${goValue(rp)}: supported values: "OnFailure", "Never"`, 'FieldValueNotSupported'));
+      causes.push(
+        cause(
+          'spec.template.spec.restartPolicy',
+          `Unsupported value: ${goValue(rp)}: supported values: "OnFailure", "Never"`,
+          'FieldValueNotSupported',
+        ),
+      );
     }
     if (old) {
       const before = old['spec'] ?? {};
@@ -93,7 +105,10 @@ export function validate(t: ResourceType, obj: KubeObject, old?: KubeObject): vo
     if (!spec?.selector) causes.push(cause('spec.selector', 'Required value', 'FieldValueRequired'));
     else if (!matchesLabels(fromSelectorObject(spec.selector), spec.template?.metadata?.labels)) {
       causes.push(
-        cause('spec.template.metadata.labels', `Invalid value: ${goValue(spec.template?.metadata?.labels ?? {})}: \`selector\` does not match template \`labels\``),
+        cause(
+          'spec.template.metadata.labels',
+          `Invalid value: ${goValue(spec.template?.metadata?.labels ?? {})}: \`selector\` does not match template \`labels\``,
+        ),
       );
     }
     if (old && !isDeepStrictEqual(withoutUndefined(spec?.selector), withoutUndefined(old['spec']?.selector))) {

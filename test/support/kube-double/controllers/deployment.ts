@@ -15,7 +15,14 @@ import { objectKey } from '../store.js';
 import type { Condition, KubeObject } from '../types.js';
 import { controllerRef, isTerminal, setCondition } from './pods.js';
 import { WorkQueue } from './queue.js';
-import { podTemplateHash, rolloutCounts, specReplicas, statusField, surgeAndUnavailable, templateWithoutHash } from './rollout.js';
+import {
+  podTemplateHash,
+  rolloutCounts,
+  specReplicas,
+  statusField,
+  surgeAndUnavailable,
+  templateWithoutHash,
+} from './rollout.js';
 
 const component = 'deployment-controller';
 const revisionKey = 'deployment.kubernetes.io/revision';
@@ -62,10 +69,19 @@ export class DeploymentController {
     const t = mustFind('replicasets');
     const next = structuredClone(rs);
     next['spec'].replicas = replicas;
-    next.metadata.annotations = { ...(next.metadata.annotations ?? {}), 'deployment.kubernetes.io/desired-replicas': String(d['spec'].replicas ?? 1) };
+    next.metadata.annotations = {
+      ...(next.metadata.annotations ?? {}),
+      'deployment.kubernetes.io/desired-replicas': String(d['spec'].replicas ?? 1),
+    };
     const updated = this.api.update(t, rs.metadata.namespace, rs.metadata.name, next);
     const verb = replicas > from ? 'up' : 'down';
-    this.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled ${verb} replica set ${rs.metadata.name} from ${from} to ${replicas}`, component);
+    this.events.record(
+      d,
+      'Normal',
+      'ScalingReplicaSet',
+      `Scaled ${verb} replica set ${rs.metadata.name} from ${from} to ${replicas}`,
+      component,
+    );
     return updated;
   }
 
@@ -90,7 +106,10 @@ export class DeploymentController {
       const hash = podTemplateHash(spec.template);
       const revision = Math.max(0, ...all.map((rs) => Number(rs.metadata.annotations?.[revisionKey] ?? 0))) + 1;
       const template = structuredClone(spec.template);
-      template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), 'pod-template-hash': hash } };
+      template.metadata = {
+        ...(template.metadata ?? {}),
+        labels: { ...(template.metadata?.labels ?? {}), 'pod-template-hash': hash },
+      };
       const isRecreate = spec.strategy?.type === 'Recreate';
       const startAt = isRecreate ? 0 : Math.max(0, Math.min(replicas, replicas + maxSurge - sumSpec(all)));
       newRs = this.api.create(rsType, namespace, {
@@ -99,17 +118,30 @@ export class DeploymentController {
         metadata: {
           name: `${name}-${hash}`,
           labels: template.metadata.labels,
-          annotations: { [revisionKey]: String(revision), 'deployment.kubernetes.io/desired-replicas': String(replicas), 'deployment.kubernetes.io/max-replicas': String(replicas + maxSurge) },
+          annotations: {
+            [revisionKey]: String(revision),
+            'deployment.kubernetes.io/desired-replicas': String(replicas),
+            'deployment.kubernetes.io/max-replicas': String(replicas + maxSurge),
+          },
           ownerReferences: [controllerRef(d)],
         } as unknown as KubeObject['metadata'],
         spec: {
           replicas: startAt,
-          selector: { ...spec.selector, matchLabels: { ...(spec.selector?.matchLabels ?? {}), 'pod-template-hash': hash } },
+          selector: {
+            ...spec.selector,
+            matchLabels: { ...(spec.selector?.matchLabels ?? {}), 'pod-template-hash': hash },
+          },
           template,
         },
       });
       all = [...all, newRs];
-      this.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${newRs.metadata.name} from 0 to ${startAt}`, component);
+      this.events.record(
+        d,
+        'Normal',
+        'ScalingReplicaSet',
+        `Scaled up replica set ${newRs.metadata.name} from 0 to ${startAt}`,
+        component,
+      );
       conds.progressing('True', 'NewReplicaSetCreated', `Created new replica set "${newRs.metadata.name}"`);
     }
     const current = newRs;
@@ -120,20 +152,27 @@ export class DeploymentController {
       const oldUids = new Set(old().map((rs) => rs.metadata.uid));
       const oldRunning = this.api
         .list(mustFind('pods'), namespace)
-        .some((p) => !isTerminal(p) && (p.metadata.ownerReferences ?? []).some((r) => r.controller && oldUids.has(r.uid)));
+        .some(
+          (p) => !isTerminal(p) && (p.metadata.ownerReferences ?? []).some((r) => r.controller && oldUids.has(r.uid)),
+        );
       if (!oldRunning) newRs = this.scale(current, replicas, d);
     } else if (old().every((rs) => specReplicas(rs) === 0)) {
       newRs = this.scale(current, replicas, d);
     } else {
       // Scale up the new ReplicaSet within maxSurge, then scale down old ones within maxUnavailable.
       const room = replicas + maxSurge - sumSpec(all);
-      if (room > 0 && specReplicas(current) < replicas) newRs = this.scale(current, Math.min(replicas, specReplicas(current) + room), d);
+      if (room > 0 && specReplicas(current) < replicas)
+        newRs = this.scale(current, Math.min(replicas, specReplicas(current) + room), d);
       all = all.map((rs) => (rs.metadata.uid === newRs?.metadata.uid ? newRs : rs));
       const minAvailable = replicas - maxUnavailable;
       const newUnavailable = Math.max(0, specReplicas(newRs) - statusField(newRs, 'availableReplicas'));
       let budget = sumSpec(all) - minAvailable - newUnavailable;
       const available = all.reduce((n, rs) => n + statusField(rs, 'availableReplicas'), 0);
-      budget = Math.min(budget, Math.max(0, available - minAvailable) + old().reduce((n, rs) => n + Math.max(0, specReplicas(rs) - statusField(rs, 'availableReplicas')), 0));
+      budget = Math.min(
+        budget,
+        Math.max(0, available - minAvailable) +
+          old().reduce((n, rs) => n + Math.max(0, specReplicas(rs) - statusField(rs, 'availableReplicas')), 0),
+      );
       for (const rs of old().sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp))) {
         if (budget <= 0) break;
         const down = Math.min(budget, specReplicas(rs));
@@ -141,20 +180,32 @@ export class DeploymentController {
         budget -= down;
       }
     }
-    all = this.api.list(rsType, namespace).filter((rs) => (rs.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === d.metadata.uid));
+    all = this.api
+      .list(rsType, namespace)
+      .filter((rs) => (rs.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === d.metadata.uid));
     newRs = all.find((rs) => rs.metadata.uid === current.metadata.uid) ?? current;
     this.writeStatus(d, all, newRs, conds, maxUnavailable, key);
   }
 
-  private writeStatus(d: KubeObject, all: KubeObject[], newRs: KubeObject, conds: ConditionSet, maxUnavailable: number, key: string): void {
+  private writeStatus(
+    d: KubeObject,
+    all: KubeObject[],
+    newRs: KubeObject,
+    conds: ConditionSet,
+    maxUnavailable: number,
+    key: string,
+  ): void {
     const spec = d['spec'];
     const replicas: number = spec.replicas ?? 1;
     const counts = rolloutCounts(all, newRs);
     const rsName = newRs.metadata.name;
     const complete =
-      counts['updatedReplicas'] === replicas && counts['replicas'] === replicas && counts['availableReplicas'] === replicas;
+      counts['updatedReplicas'] === replicas &&
+      counts['replicas'] === replicas &&
+      counts['availableReplicas'] === replicas;
     const before = conds.get('Progressing');
-    if (complete) conds.progressing('True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`);
+    if (complete)
+      conds.progressing('True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`);
     else if (before?.reason !== 'ProgressDeadlineExceeded') {
       // https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#failed-deployment
       const deadlineMs = this.clock.scaledMs(spec.progressDeadlineSeconds ?? 600);
@@ -166,20 +217,40 @@ export class DeploymentController {
           conds.progressing('True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`);
         }
         this.deadlines.get(key)?.();
-        this.deadlines.set(key, this.clock.afterMs(deadlineMs + 1100, () => this.queue.add(key)));
+        this.deadlines.set(
+          key,
+          this.clock.afterMs(deadlineMs + 1100, () => this.queue.add(key)),
+        );
       }
     }
     const availableOk = counts['availableReplicas']! >= replicas - maxUnavailable;
     conds.set(
       availableOk
-        ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
-        : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
+        ? {
+            type: 'Available',
+            status: 'True',
+            reason: 'MinimumReplicasAvailable',
+            message: 'Deployment has minimum availability.',
+          }
+        : {
+            type: 'Available',
+            status: 'False',
+            reason: 'MinimumReplicasUnavailable',
+            message: 'Deployment does not have minimum availability.',
+          },
     );
-    const status: Record<string, unknown> = { observedGeneration: d.metadata.generation ?? 1, ...counts, conditions: conds.ordered() };
+    const status: Record<string, unknown> = {
+      observedGeneration: d.metadata.generation ?? 1,
+      ...counts,
+      conditions: conds.ordered(),
+    };
     if (counts['unavailableReplicas'] === 0) delete status['unavailableReplicas'];
     const t = mustFind('deployments');
     const next = structuredClone(d);
-    next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [revisionKey]: newRs.metadata.annotations?.[revisionKey] ?? '1' };
+    next.metadata.annotations = {
+      ...(next.metadata.annotations ?? {}),
+      [revisionKey]: newRs.metadata.annotations?.[revisionKey] ?? '1',
+    };
     const updated = this.api.update(t, d.metadata.namespace, d.metadata.name, next);
     this.api.update(t, d.metadata.namespace, d.metadata.name, { ...updated, status }, { subresource: 'status' });
   }
@@ -199,7 +270,11 @@ class ConditionSet {
   set(c: Omit<Condition, 'lastUpdateTime' | 'lastTransitionTime'>): void {
     const before = this.get(c.type);
     if (before && before.status === c.status && before.reason === c.reason && before.message === c.message) return;
-    const next: Condition = { ...c, lastUpdateTime: this.now, lastTransitionTime: before && before.status === c.status ? (before.lastTransitionTime ?? this.now) : this.now };
+    const next: Condition = {
+      ...c,
+      lastUpdateTime: this.now,
+      lastTransitionTime: before && before.status === c.status ? (before.lastTransitionTime ?? this.now) : this.now,
+    };
     this.list = setCondition(this.list, next);
   }
 

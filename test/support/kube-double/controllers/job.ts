@@ -13,7 +13,16 @@ import { mustFind, resourceKey } from '../resources.js';
 import { objectKey } from '../store.js';
 import type { Condition, KubeObject } from '../types.js';
 import { JobTracker, jobBackoffSeconds } from './job-tracker.js';
-import { createPodFromTemplate, deletePod, hasCondition, isActive, isReady, isTerminal, ownedPods, setCondition } from './pods.js';
+import {
+  createPodFromTemplate,
+  deletePod,
+  hasCondition,
+  isActive,
+  isReady,
+  isTerminal,
+  ownedPods,
+  setCondition,
+} from './pods.js';
 import { WorkQueue } from './queue.js';
 
 const component = 'job-controller';
@@ -91,7 +100,13 @@ export class JobController {
         const from = (failureTarget ?? successCriteria)!;
         conditions = setCondition(conditions, this.condition(final, 'True', from.reason ?? '', from.message ?? ''));
         if (final === 'Complete') status.completionTime = now;
-        this.events.record(job, final === 'Complete' ? 'Normal' : 'Warning', final === 'Complete' ? 'Completed' : (from.reason ?? 'Failed'), final === 'Complete' ? 'Job completed' : (from.message ?? ''), component);
+        this.events.record(
+          job,
+          final === 'Complete' ? 'Normal' : 'Warning',
+          final === 'Complete' ? 'Completed' : (from.reason ?? 'Failed'),
+          final === 'Complete' ? 'Job completed' : (from.message ?? ''),
+          component,
+        );
       }
       return this.writeStatus(job, status, conditions, active.length, terminating.length);
     }
@@ -123,25 +138,34 @@ export class JobController {
     const deadline = spec.activeDeadlineSeconds;
     if (typeof deadline === 'number') {
       const remainingMs = tracker.startedAtMs + this.clock.scaledMs(deadline) - nowMs;
-      if (remainingMs <= 0) return this.failureTarget(job, status, conditions, jobReasons.deadline, active, terminating.length, terminate);
+      if (remainingMs <= 0)
+        return this.failureTarget(job, status, conditions, jobReasons.deadline, active, terminating.length, terminate);
       tracker.scheduleDeadline(() => this.clock.afterMs(remainingMs + 1, () => this.queue.add(key)));
     }
-    const restarts = spec.template?.spec?.restartPolicy === 'OnFailure' ? active.reduce((n, p) => n + restartsOf(p), 0) : 0;
+    const restarts =
+      spec.template?.spec?.restartPolicy === 'OnFailure' ? active.reduce((n, p) => n + restartsOf(p), 0) : 0;
     if (status.failed + restarts > (spec.backoffLimit ?? 6)) {
       return this.failureTarget(job, status, conditions, jobReasons.backoff, active, terminating.length, terminate);
     }
     if (status.succeeded >= (spec.completions ?? 1)) {
-      conditions = setCondition(conditions, this.condition('SuccessCriteriaMet', 'True', jobReasons.completions.reason, jobReasons.completions.message));
+      conditions = setCondition(
+        conditions,
+        this.condition('SuccessCriteriaMet', 'True', jobReasons.completions.reason, jobReasons.completions.message),
+      );
       this.queue.add(key);
       return this.writeStatus(job, status, conditions, active.length, terminating.length);
     }
     const want = Math.min(spec.parallelism ?? 1, (spec.completions ?? 1) - status.succeeded);
     if (active.length < want) {
       // https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-backoff-failure-policy
-      const waitMs = tracker.lastFailureMs !== undefined ? tracker.lastFailureMs + this.clock.scaledMs(jobBackoffSeconds(tracker.failures)) - nowMs : 0;
+      const waitMs =
+        tracker.lastFailureMs !== undefined
+          ? tracker.lastFailureMs + this.clock.scaledMs(jobBackoffSeconds(tracker.failures)) - nowMs
+          : 0;
       if (waitMs > 0) tracker.scheduleBackoff(() => this.clock.afterMs(waitMs + 1, () => this.queue.add(key)));
       else {
-        for (let i = active.length; i < want; i++) active.push(createPodFromTemplate(this.api, this.events, job, spec.template, component));
+        for (let i = active.length; i < want; i++)
+          active.push(createPodFromTemplate(this.api, this.events, job, spec.template, component));
       }
     }
     return this.writeStatus(job, status, conditions, active.length, terminating.length, active);
@@ -162,8 +186,21 @@ export class JobController {
     this.writeStatus(job, status, next, 0, terminating + active.length);
   }
 
-  private writeStatus(job: KubeObject, status: Record<string, unknown>, conditions: Condition[], active: number, terminating: number, activePods: KubeObject[] = []): void {
-    const next: Record<string, unknown> = { ...status, active, ready: activePods.filter(isReady).length, terminating, uncountedTerminatedPods: {} };
+  private writeStatus(
+    job: KubeObject,
+    status: Record<string, unknown>,
+    conditions: Condition[],
+    active: number,
+    terminating: number,
+    activePods: KubeObject[] = [],
+  ): void {
+    const next: Record<string, unknown> = {
+      ...status,
+      active,
+      ready: activePods.filter(isReady).length,
+      terminating,
+      uncountedTerminatedPods: {},
+    };
     // active, succeeded and failed are omitempty in JobStatus; ready and terminating are pointers, shown as 0.
     for (const f of ['active', 'succeeded', 'failed']) if (!next[f]) delete next[f];
     if (conditions.length > 0) next['conditions'] = conditions;
@@ -173,6 +210,8 @@ export class JobController {
 }
 
 function restartsOf(pod: KubeObject): number {
-  const all = [...(pod['status']?.containerStatuses ?? []), ...(pod['status']?.initContainerStatuses ?? [])] as { restartCount?: number }[];
+  const all = [...(pod['status']?.containerStatuses ?? []), ...(pod['status']?.initContainerStatuses ?? [])] as {
+    restartCount?: number;
+  }[];
   return all.reduce((n, s) => n + (s.restartCount ?? 0), 0);
 }

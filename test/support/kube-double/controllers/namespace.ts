@@ -38,7 +38,8 @@ export class NamespaceController {
       if (!t.namespaced) continue;
       for (const o of this.api.list(t, name)) {
         remaining++;
-        if (!o.metadata.deletionTimestamp) this.api.delete(t, name, o.metadata.name, { propagationPolicy: 'Background' });
+        if (!o.metadata.deletionTimestamp)
+          this.api.delete(t, name, o.metadata.name, { propagationPolicy: 'Background' });
       }
     }
     if (remaining === 0) this.api.finalizeNamespace(name);

@@ -10,8 +10,22 @@ import { mustFind } from '../resources.js';
 import { fromSelectorObject, matchesLabels } from '../selectors.js';
 import type { Condition, KubeObject, PodTemplateSpec } from '../types.js';
 
-export function controllerRef(owner: KubeObject): { apiVersion: string; kind: string; name: string; uid: string; controller: true; blockOwnerDeletion: true } {
-  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true };
+export function controllerRef(owner: KubeObject): {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller: true;
+  blockOwnerDeletion: true;
+} {
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.metadata.name,
+    uid: owner.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 /** Pods selected by the owner's selector and controlled by it (ownerReference with controller: true). */
@@ -63,9 +77,17 @@ export function createPodFromTemplate(
   return pod;
 }
 
-export function deletePod(api: Api, events: EventRecorder, owner: KubeObject, pod: KubeObject, component: string): void {
+export function deletePod(
+  api: Api,
+  events: EventRecorder,
+  owner: KubeObject,
+  pod: KubeObject,
+  component: string,
+): void {
   try {
-    api.delete(mustFind('pods'), pod.metadata.namespace, pod.metadata.name, { preconditions: { uid: pod.metadata.uid } });
+    api.delete(mustFind('pods'), pod.metadata.namespace, pod.metadata.name, {
+      preconditions: { uid: pod.metadata.uid },
+    });
     events.record(owner, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`, component);
   } catch {
     // Already gone.
@@ -76,7 +98,8 @@ export function setCondition(conditions: Condition[], next: Condition): Conditio
   const i = conditions.findIndex((c) => c.type === next.type);
   if (i < 0) return [...conditions, next];
   const before = conditions[i]!;
-  if (before.status === next.status && before.reason === next.reason && before.message === next.message) return conditions;
+  if (before.status === next.status && before.reason === next.reason && before.message === next.message)
+    return conditions;
   const merged = { ...next };
   if (before.status === next.status && before.lastTransitionTime) merged.lastTransitionTime = before.lastTransitionTime;
   const out = [...conditions];

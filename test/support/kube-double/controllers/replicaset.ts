@@ -52,7 +52,8 @@ export class ReplicaSetController {
     const active = pods.filter(isActive);
     const want = spec.replicas ?? 1;
     if (active.length < want) {
-      for (let i = active.length; i < want; i++) active.push(createPodFromTemplate(this.api, this.events, rs, spec.template, component));
+      for (let i = active.length; i < want; i++)
+        active.push(createPodFromTemplate(this.api, this.events, rs, spec.template, component));
     } else if (active.length > want) {
       // Delete the least useful first: not ready before ready, then the newest.
       const ranked = [...active].sort((a, b) => {

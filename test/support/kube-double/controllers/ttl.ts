@@ -59,7 +59,10 @@ export class TtlAfterFinishedController {
     const remainingMs = at + this.clock.scaledMs(ttl) - this.clock.now().getTime();
     this.timers.get(uid)?.();
     if (remainingMs > 0) {
-      this.timers.set(uid, this.clock.afterMs(remainingMs + 1, () => this.queue.add(key)));
+      this.timers.set(
+        uid,
+        this.clock.afterMs(remainingMs + 1, () => this.queue.add(key)),
+      );
       return;
     }
     this.timers.delete(uid);

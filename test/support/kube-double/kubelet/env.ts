@@ -19,16 +19,23 @@ export function expand(text: string, vars: Record<string, string>): string {
   });
 }
 
-function source(api: Api, kind: 'Secret' | 'ConfigMap', namespace: string, name: string): Record<string, string> | undefined {
+function source(
+  api: Api,
+  kind: 'Secret' | 'ConfigMap',
+  namespace: string,
+  name: string,
+): Record<string, string> | undefined {
   const t = mustFind(kind === 'Secret' ? 'secrets' : 'configmaps');
   const obj = api.tryGet(t, namespace, name);
   if (!obj) return undefined;
   const out: Record<string, string> = {};
   if (kind === 'Secret') {
-    for (const [k, v] of Object.entries((obj['data'] ?? {}) as Record<string, string>)) out[k] = Buffer.from(v, 'base64').toString('utf8');
+    for (const [k, v] of Object.entries((obj['data'] ?? {}) as Record<string, string>))
+      out[k] = Buffer.from(v, 'base64').toString('utf8');
   } else {
     Object.assign(out, obj['data'] ?? {});
-    for (const [k, v] of Object.entries((obj['binaryData'] ?? {}) as Record<string, string>)) out[k] = Buffer.from(v, 'base64').toString('utf8');
+    for (const [k, v] of Object.entries((obj['binaryData'] ?? {}) as Record<string, string>))
+      out[k] = Buffer.from(v, 'base64').toString('utf8');
   }
   return out;
 }

@@ -21,7 +21,8 @@ export class Kubelet {
     this.unsubscribe = deps.api.store.subscribe((e) => {
       if (e.resource !== podsKey) return;
       const key = objectKey(e.object.metadata.namespace, e.object.metadata.name);
-      if (e.type === 'DELETED') this.podGone(key, e.object.metadata.uid, e.object['spec']?.terminationGracePeriodSeconds ?? 30);
+      if (e.type === 'DELETED')
+        this.podGone(key, e.object.metadata.uid, e.object['spec']?.terminationGracePeriodSeconds ?? 30);
       else this.queue.add(key);
     });
   }
@@ -62,14 +63,21 @@ export class Kubelet {
     if (!pod['spec']?.nodeName) {
       pod['spec'].nodeName = this.deps.nodeName;
       const bound = this.deps.api.update(t, namespace, name, pod);
-      this.deps.events.record(bound, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${this.deps.nodeName}`, 'default-scheduler');
+      this.deps.events.record(
+        bound,
+        'Normal',
+        'Scheduled',
+        `Successfully assigned ${namespace}/${name} to ${this.deps.nodeName}`,
+        'default-scheduler',
+      );
       return;
     }
     const phase = pod['status']?.phase;
     const current = this.workers.get(key);
     if (pod.metadata.deletionTimestamp) {
       if (current) current.terminate(pod.metadata.deletionGracePeriodSeconds ?? 0);
-      else this.deps.api.delete(t, namespace, name, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+      else
+        this.deps.api.delete(t, namespace, name, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
       return;
     }
     if (!current && phase !== 'Succeeded' && phase !== 'Failed') {

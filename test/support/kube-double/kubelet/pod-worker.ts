@@ -128,10 +128,17 @@ export class PodWorker {
     const policy = this.pod['spec'].restartPolicy ?? 'Always';
     for (let run = 0; ; run++) {
       if (this.terminating) return 'stopped';
-      const cfg = await prepareContainer(this.deps, this.pod, c, (reason, message) => {
-        status.state = { waiting: message ? { reason, message } : { reason } };
-        this.writeStatus();
-      }, (s) => this.sleep(s), () => this.terminating);
+      const cfg = await prepareContainer(
+        this.deps,
+        this.pod,
+        c,
+        (reason, message) => {
+          status.state = { waiting: message ? { reason, message } : { reason } };
+          this.writeStatus();
+        },
+        (s) => this.sleep(s),
+        () => this.terminating,
+      );
       if (cfg === 'stopped') return 'stopped';
       const log = this.deps.logs.newRun(this.pod.metadata.uid, c.name);
       const proc = startProcess(cfg.argv, cfg.cwd, cfg.env, log);
@@ -142,7 +149,9 @@ export class PodWorker {
       status.state = { running: { startedAt } };
       status.started = true;
       status.containerID = containerID;
-      status.imageID = `${cfg.qualifiedImage.replace(/:[^:/]*$/, '')}@sha256:${createHash('sha256').update(c.image ?? '').digest('hex')}`;
+      status.imageID = `${cfg.qualifiedImage.replace(/:[^:/]*$/, '')}@sha256:${createHash('sha256')
+        .update(c.image ?? '')
+        .digest('hex')}`;
       status.image = cfg.qualifiedImage;
       const probe = !isInit ? c.readinessProbe : undefined;
       let stopProbe = (): void => undefined;
@@ -223,11 +232,23 @@ export class PodWorker {
     const phase: Phase = terminalBefore
       ? previous.phase
       : (forcePhase ??
-        podPhase({ restartPolicy: current['spec'].restartPolicy ?? 'Always', initDone: this.initDone, initFailed: this.initFailed, containers: this.mains }));
+        podPhase({
+          restartPolicy: current['spec'].restartPolicy ?? 'Always',
+          initDone: this.initDone,
+          initFailed: this.initFailed,
+          containers: this.mains,
+        }));
     const now = this.deps.clock.timestamp();
     const status: Record<string, unknown> = {
       phase,
-      conditions: podConditions({ phase, initStatuses: this.inits, initDone: this.initDone, containers: this.mains, previous: previous.conditions ?? [], now }),
+      conditions: podConditions({
+        phase,
+        initStatuses: this.inits,
+        initDone: this.initDone,
+        containers: this.mains,
+        previous: previous.conditions ?? [],
+        now,
+      }),
       hostIP: '127.0.0.1',
       hostIPs: [{ ip: '127.0.0.1' }],
       podIP: '127.0.0.1',

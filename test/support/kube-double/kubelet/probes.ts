@@ -16,7 +16,13 @@ function portOf(c: Container, port: number | string): number {
   return named ? named.containerPort : Number(port);
 }
 
-function runOnce(probe: Probe, c: Container, env: Record<string, string>, cwd: string, timeoutMs: number): Promise<boolean> {
+function runOnce(
+  probe: Probe,
+  c: Container,
+  env: Record<string, string>,
+  cwd: string,
+  timeoutMs: number,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const done = (ok: boolean): void => resolve(ok);
     if (probe.exec?.command && probe.exec.command.length > 0) {
@@ -30,7 +36,12 @@ function runOnce(probe: Probe, c: Container, env: Record<string, string>, cwd: s
       });
     } else if (probe.httpGet) {
       const req = request(
-        { host: probe.httpGet.host ?? '127.0.0.1', port: portOf(c, probe.httpGet.port), path: probe.httpGet.path ?? '/', timeout: timeoutMs },
+        {
+          host: probe.httpGet.host ?? '127.0.0.1',
+          port: portOf(c, probe.httpGet.port),
+          path: probe.httpGet.path ?? '/',
+          timeout: timeoutMs,
+        },
         (res) => {
           res.resume();
           const code = res.statusCode ?? 0;
@@ -41,7 +52,11 @@ function runOnce(probe: Probe, c: Container, env: Record<string, string>, cwd: s
       req.on('error', () => done(false));
       req.end();
     } else if (probe.tcpSocket) {
-      const socket = connect({ host: probe.tcpSocket.host ?? '127.0.0.1', port: portOf(c, probe.tcpSocket.port), timeout: timeoutMs });
+      const socket = connect({
+        host: probe.tcpSocket.host ?? '127.0.0.1',
+        port: portOf(c, probe.tcpSocket.port),
+        timeout: timeoutMs,
+      });
       socket.on('connect', () => {
         socket.destroy();
         done(true);

@@ -10,8 +10,7 @@ import { constants } from 'node:os';
 import type { ContainerRunLog } from './logs.js';
 
 export type Exit =
-  | { kind: 'exited'; exitCode: number; signal?: number }
-  | { kind: 'startError'; exitCode: 128; message: string };
+  { kind: 'exited'; exitCode: number; signal?: number } | { kind: 'startError'; exitCode: 128; message: string };
 
 export interface RunningProcess {
   readonly exited: Promise<Exit>;
@@ -19,17 +18,27 @@ export interface RunningProcess {
   kill(signal: 'SIGTERM' | 'SIGKILL'): void;
 }
 
-export function startProcess(argv: string[], cwd: string, env: Record<string, string>, log: ContainerRunLog): RunningProcess {
+export function startProcess(
+  argv: string[],
+  cwd: string,
+  env: Record<string, string>,
+  log: ContainerRunLog,
+): RunningProcess {
   const [file, ...args] = argv;
   const runtimeError = (detail: string): string =>
     `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${detail}: unknown`;
   if (!file) {
     log.finish();
-    return { exited: Promise.resolve({ kind: 'startError', exitCode: 128, message: runtimeError('no command specified') }), kill: () => undefined };
+    return {
+      exited: Promise.resolve({ kind: 'startError', exitCode: 128, message: runtimeError('no command specified') }),
+      kill: () => undefined,
+    };
   }
   if (!existsSync(cwd)) {
     log.finish();
-    const message = runtimeError(`error during container init: chdir to cwd ("${cwd}") set in config.json failed: no such file or directory`);
+    const message = runtimeError(
+      `error during container init: chdir to cwd ("${cwd}") set in config.json failed: no such file or directory`,
+    );
     return { exited: Promise.resolve({ kind: 'startError', exitCode: 128, message }), kill: () => undefined };
   }
   let child: ChildProcess;

@@ -14,7 +14,11 @@ export interface PhaseInput {
 }
 
 function hasRun(s: ContainerStatus): boolean {
-  return 'running' in s.state || 'terminated' in s.state || (s.lastState as object) && 'terminated' in (s.lastState as object);
+  return (
+    'running' in s.state ||
+    'terminated' in s.state ||
+    ((s.lastState as object) && 'terminated' in (s.lastState as object))
+  );
 }
 
 function exitCodeOf(s: ContainerStatus): number | undefined {
@@ -50,7 +54,14 @@ export interface ConditionInput {
   now: string;
 }
 
-function condition(previous: Condition[], now: string, type: string, ok: boolean, reason?: string, message?: string): Condition {
+function condition(
+  previous: Condition[],
+  now: string,
+  type: string,
+  ok: boolean,
+  reason?: string,
+  message?: string,
+): Condition {
   const status = ok ? 'True' : 'False';
   const before = previous.find((c) => c.type === type);
   const c: Condition = {
@@ -76,7 +87,14 @@ export function podConditions(input: ConditionInput): Condition[] {
   const readyMessage = terminal ? undefined : `containers with unready status: [${unready.join(' ')}]`;
   const initialized = input.initDone || (terminal && incompleteInit.length === 0);
   return [
-    condition(previous, now, 'Initialized', initialized, terminal && incompleteInit.length === 0 ? 'PodCompleted' : 'ContainersNotInitialized', `containers with incomplete status: [${incompleteInit.join(' ')}]`),
+    condition(
+      previous,
+      now,
+      'Initialized',
+      initialized,
+      terminal && incompleteInit.length === 0 ? 'PodCompleted' : 'ContainersNotInitialized',
+      `containers with incomplete status: [${incompleteInit.join(' ')}]`,
+    ),
     condition(previous, now, 'Ready', !terminal && unready.length === 0, readyReason, readyMessage),
     condition(previous, now, 'ContainersReady', !terminal && unready.length === 0, readyReason, readyMessage),
     { ...condition(previous, now, 'PodScheduled', true) },

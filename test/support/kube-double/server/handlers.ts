@@ -67,10 +67,13 @@ function deleteOptions(q: URLSearchParams, body: string): DeleteOptions {
   const hasBody = body.trim() !== '';
   const fromBody: Record<string, unknown> = hasBody ? (parseJson(body) as unknown as Record<string, unknown>) : {};
   if (hasBody) q = new URLSearchParams();
-  const opts: DeleteOptions = { dryRun: dryRun(q) || (Array.isArray(fromBody['dryRun']) && fromBody['dryRun'].includes('All')) };
+  const opts: DeleteOptions = {
+    dryRun: dryRun(q) || (Array.isArray(fromBody['dryRun']) && fromBody['dryRun'].includes('All')),
+  };
   const policy = (fromBody['propagationPolicy'] as string | undefined) ?? q.get('propagationPolicy') ?? undefined;
   if (policy !== undefined) {
-    if (!['Background', 'Foreground', 'Orphan'].includes(policy)) throw badRequest(`propagationPolicy: Unsupported value: "${policy}"`);
+    if (!['Background', 'Foreground', 'Orphan'].includes(policy))
+      throw badRequest(`propagationPolicy: Unsupported value: "${policy}"`);
     opts.propagationPolicy = policy as PropagationPolicy;
   }
   const grace = (fromBody['gracePeriodSeconds'] as number | undefined) ?? intParam(q, 'gracePeriodSeconds');
@@ -148,12 +151,22 @@ function handleCollection(ctx: HandlerContext, r: ResourceRequest, res: ServerRe
       fieldSelector: q.get('fieldSelector') ?? undefined,
     });
     const deleted = items.map((o) => api.delete(r.type, o.metadata.namespace, o.metadata.name, opts));
-    return sendJson(res, 200, { kind: listKind(r.type), apiVersion: apiVersionOf(r.type), metadata: {}, items: deleted });
+    return sendJson(res, 200, {
+      kind: listKind(r.type),
+      apiVersion: apiVersionOf(r.type),
+      metadata: {},
+      items: deleted,
+    });
   }
   throw methodNotAllowed();
 }
 
-export async function handleResource(ctx: HandlerContext, r: ResourceRequest, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleResource(
+  ctx: HandlerContext,
+  r: ResourceRequest,
+  _req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   if (r.name === undefined) return handleCollection(ctx, r, res);
   const { api } = ctx;
   const { type: t, namespace: ns, name, query: q } = r;
@@ -192,7 +205,10 @@ export async function handleResource(ctx: HandlerContext, r: ResourceRequest, _r
     case 'PUT':
       return sendJson(res, 200, api.update(t, ns, name, parseJson(r.body), { dryRun: dryRun(q), subresource }));
     case 'PATCH': {
-      const opts: { dryRun: boolean; subresource: '' | 'status'; fieldManager?: string } = { dryRun: dryRun(q), subresource };
+      const opts: { dryRun: boolean; subresource: '' | 'status'; fieldManager?: string } = {
+        dryRun: dryRun(q),
+        subresource,
+      };
       const fm = q.get('fieldManager');
       if (fm) opts.fieldManager = fm;
       const { object, created } = await api.patch(t, ns, name, r.contentType, r.body, opts);

@@ -23,7 +23,12 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-async function handle(ctx: HandlerContext, serverAddress: () => string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  ctx: HandlerContext,
+  serverAddress: () => string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const r = route(url.pathname);
   const method = req.method ?? 'GET';
@@ -50,7 +55,12 @@ async function handle(ctx: HandlerContext, serverAddress: () => string, req: Inc
       return sendJson(res, 200, list);
     }
     case 'resource':
-      return handleResource(ctx, { ...r, method, query: url.searchParams, body, contentType: req.headers['content-type'] ?? '' }, req, res);
+      return handleResource(
+        ctx,
+        { ...r, method, query: url.searchParams, body, contentType: req.headers['content-type'] ?? '' },
+        req,
+        res,
+      );
     case 'unknown':
       throw notFoundPath();
   }
@@ -65,7 +75,15 @@ export function createApiServer(ctx: HandlerContext, serverAddress: () => string
       }
       if (err instanceof ApiError) return sendJson(res, err.code, err.status);
       const message = err instanceof Error ? err.message : String(err);
-      sendJson(res, 500, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'InternalError', code: 500 });
+      sendJson(res, 500, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message,
+        reason: 'InternalError',
+        code: 500,
+      });
     });
   });
   server.keepAliveTimeout = 1000;

@@ -27,7 +27,14 @@ function waitingText(reason: string): string {
   return reason;
 }
 
-export function serveLog(api: Api, logs: LogStore, namespace: string, name: string, q: LogQuery, res: ServerResponse): void {
+export function serveLog(
+  api: Api,
+  logs: LogStore,
+  namespace: string,
+  name: string,
+  q: LogQuery,
+  res: ServerResponse,
+): void {
   const pod = api.get(mustFind('pods'), namespace, name);
   const containers: Container[] = pod['spec']?.containers ?? [];
   const inits: Container[] = pod['spec']?.initContainers ?? [];
@@ -35,7 +42,8 @@ export function serveLog(api: Api, logs: LogStore, namespace: string, name: stri
   if (!container) {
     if (containers.length !== 1) {
       const names = containers.map((c) => c.name).join(' ');
-      const initNames = inits.length > 0 ? ` or one of the init containers: [${inits.map((c) => c.name).join(' ')}]` : '';
+      const initNames =
+        inits.length > 0 ? ` or one of the init containers: [${inits.map((c) => c.name).join(' ')}]` : '';
       throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${names}]${initNames}`);
     }
     container = containers[0]?.name ?? '';
@@ -44,7 +52,10 @@ export function serveLog(api: Api, logs: LogStore, namespace: string, name: stri
     throw badRequest(`container ${container} is not valid for pod ${name}`);
   }
   const runs = logs.runsOf(pod.metadata.uid, container);
-  const statuses: ContainerStatus[] = [...(pod['status']?.containerStatuses ?? []), ...(pod['status']?.initContainerStatuses ?? [])];
+  const statuses: ContainerStatus[] = [
+    ...(pod['status']?.containerStatuses ?? []),
+    ...(pod['status']?.initContainerStatuses ?? []),
+  ];
   const status = statuses.find((s) => s.name === container);
   const run = q.previous ? runs[runs.length - 2] : runs[runs.length - 1];
   if (!run) {
@@ -57,7 +68,8 @@ export function serveLog(api: Api, logs: LogStore, namespace: string, name: stri
   res.writeHead(200, { 'Content-Type': 'text/plain' });
   const since = q.sinceSeconds !== undefined ? Date.now() - q.sinceSeconds * 1000 : undefined;
   let budget = q.limitBytes ?? Infinity;
-  const format = (l: LogLine): string => (q.timestamps ? `${l.time.toISOString().replace('Z', '000000Z')} ${l.text}\n` : `${l.text}\n`);
+  const format = (l: LogLine): string =>
+    q.timestamps ? `${l.time.toISOString().replace('Z', '000000Z')} ${l.text}\n` : `${l.text}\n`;
   const emit = (l: LogLine): boolean => {
     if (since !== undefined && l.time.getTime() < since) return true;
     let text = format(l);

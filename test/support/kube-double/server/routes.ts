@@ -22,7 +22,10 @@ export type Route =
   | { kind: 'unknown' };
 
 export function route(pathname: string): Route {
-  const segs = pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  const segs = pathname
+    .split('/')
+    .filter((s) => s !== '')
+    .map(decodeURIComponent);
   if (pathname === '/version' || pathname === '/version/') return { kind: 'version' };
   if (['healthz', 'livez', 'readyz'].includes(segs[0] ?? '')) return { kind: 'health' };
   let group: string;

@@ -54,7 +54,8 @@ export function writeScale(
     throw e;
   }
   const replicas = scale.spec?.replicas;
-  if (typeof replicas !== 'number' || replicas < 0) throw badRequest('spec.replicas: Invalid value: must be greater than or equal to 0');
+  if (typeof replicas !== 'number' || replicas < 0)
+    throw badRequest('spec.replicas: Invalid value: must be greater than or equal to 0');
   const next = structuredClone(existing);
   next['spec'] = { ...next['spec'], replicas };
   const rv = method === 'PUT' ? scale.metadata?.resourceVersion : undefined;
