@@ -13,9 +13,14 @@ export class Clock {
     return new Date();
   }
 
-  /** RFC 3339 with seconds, like metav1.Time on the wire. */
+  /**
+   * RFC 3339 with seconds, like metav1.Time on the wire. Under a time scale
+   * below 1 a Kubernetes second is shorter than that resolution, so the
+   * milliseconds stay: the Job controller measures back-off from finishedAt.
+   */
   timestamp(at: Date = new Date()): string {
-    return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const iso = at.toISOString();
+    return this.timeScale < 1 ? iso : iso.replace(/\.\d{3}Z$/, 'Z');
   }
 
   /** Kubernetes seconds to real milliseconds under the time scale. */

@@ -61,7 +61,8 @@ export function applyDefaults(plural: string, obj: KubeObject, isCreate: boolean
       spec.parallelism ??= 1;
       spec.completionMode ??= 'NonIndexed';
       spec.suspend ??= false;
-      spec.podReplacementPolicy ??= 'TerminatingOrFailed';
+      // With a podFailurePolicy only Failed is allowed, and it is the default (job/#pod-replacement-policy).
+      spec.podReplacementPolicy ??= spec.podFailurePolicy ? 'Failed' : 'TerminatingOrFailed';
       defaultTemplate(spec.template, undefined);
       break;
     case 'deployments':

@@ -10,6 +10,7 @@ import { withoutUndefined } from './objects.js';
 import type { ResourceType } from './resources.js';
 import { fromSelectorObject, matchesLabels } from './selectors.js';
 import type { KubeObject, PodSpec } from './types.js';
+import { podFailurePolicyCauses } from './validation-job.js';
 
 const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -90,10 +91,11 @@ export function validate(t: ResourceType, obj: KubeObject, old?: KubeObject): vo
         ),
       );
     }
+    causes.push(...podFailurePolicyCauses(spec));
     if (old) {
       const before = old['spec'] ?? {};
       // https://kubernetes.io/docs/concepts/workloads/controllers/job/#updating-a-job (template is immutable)
-      for (const field of ['template', 'selector', 'completionMode', 'completions'] as const) {
+      for (const field of ['template', 'selector', 'completionMode', 'completions', 'podFailurePolicy'] as const) {
         if (!isDeepStrictEqual(withoutUndefined(spec?.[field]), withoutUndefined(before[field]))) {
           causes.push(cause(`spec.${field}`, `Invalid value: ${goValue(spec?.[field])}: field is immutable`));
         }

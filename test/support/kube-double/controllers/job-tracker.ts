@@ -1,60 +1,106 @@
 /**
  * What the Job controller remembers about one Job between syncs: which
  * pods it has counted as succeeded or failed (the real controller uses the
- * batch.kubernetes.io/job-tracking finalizer for this), when the last
- * failure happened (for the re-creation back-off), and its timers.
+ * batch.kubernetes.io/job-tracking finalizer for this), the back-off record
+ * (failures since the last success and when the last one finished, as
+ * pkg/controller/job/backoff_utils.go keeps it), and its timers.
  * https://kubernetes.io/docs/concepts/workloads/controllers/job/#job-tracking-with-finalizers
  */
 import type { KubeObject } from '../types.js';
-import { isTerminal } from './pods.js';
+import { finishedTimeMs, matchPodFailurePolicy, type PodFailurePolicy } from './pod-failure-policy.js';
 
-/** Delay before re-creating a failed pod: 10 s, 20 s, 40 s ... capped at 6 min. */
+/** Delay before re-creating a failed pod: 10 s, 20 s, 40 s ... capped at 6 min (DefaultJobPodFailureBackOff, MaxJobPodFailureBackOff). */
 export function jobBackoffSeconds(failures: number): number {
   return failures <= 0 ? 0 : Math.min(10 * 2 ** (failures - 1), 360);
+}
+
+export interface Observed {
+  newSucceeded: number;
+  newFailed: number;
+  /** The FailureTarget message of the first newly failed pod that matched a FailJob rule. */
+  failJobMessage?: string;
 }
 
 export class JobTracker {
   private readonly counted = new Set<string>();
   private readonly seen = new Map<string, KubeObject>();
   private readonly ignored = new Set<string>();
+  /** failuresAfterLastSuccess of the back-off record. */
   failures = 0;
+  /** lastFailureTime of the back-off record: when the last counted failed pod finished. */
   lastFailureMs: number | undefined;
   startedAtMs: number | undefined;
   private cancelBackoff: (() => void) | undefined;
   private cancelDeadline: (() => void) | undefined;
+
+  constructor(private readonly timeScale = 1) {}
 
   /** Pods deleted because the Job was suspended do not count as failures. */
   ignoreFailureOf(uid: string): void {
     this.ignored.add(uid);
   }
 
-  /** Counts pods that finished since the last sync, and pods that vanished while running (counted as failed). */
-  observe(pods: KubeObject[], nowMs: number): { newSucceeded: number; newFailed: number } {
-    let newSucceeded = 0;
-    let newFailed = 0;
+  /**
+   * Counts pods that finished since the last sync. Without a podFailurePolicy
+   * a pod being deleted counts as failed at once; with one, only once its
+   * phase is Failed (isPodFailed / onlyReplaceFailedPods in job_controller.go).
+   * A pod that vanished uncounted counts as failed.
+   */
+  observe(pods: KubeObject[], nowMs: number, policy?: PodFailurePolicy): Observed {
+    const out: Observed = { newSucceeded: 0, newFailed: 0 };
     const present = new Set(pods.map((p) => p.metadata.uid));
-    const fail = (uid: string): void => {
+    const succeededAt: number[] = [];
+    const failedAt: number[] = [];
+    const fail = (uid: string, pod: KubeObject | undefined, finishedMs: number): void => {
       this.counted.add(uid);
       if (this.ignored.has(uid)) return;
-      newFailed++;
-      this.failures++;
-      this.lastFailureMs = nowMs;
+      const match = pod ? matchPodFailurePolicy(policy, pod) : { countFailed: true };
+      if (!match.countFailed) return;
+      if (match.failJobMessage && out.failJobMessage === undefined) out.failJobMessage = match.failJobMessage;
+      out.newFailed++;
+      failedAt.push(finishedMs);
     };
     for (const p of pods) {
       const uid = p.metadata.uid;
       this.seen.set(uid, p);
-      if (this.counted.has(uid) || !isTerminal(p)) continue;
-      if (p['status'].phase === 'Succeeded') {
+      if (this.counted.has(uid)) continue;
+      const phase = p['status']?.phase;
+      if (phase === 'Succeeded') {
         this.counted.add(uid);
-        newSucceeded++;
-      } else fail(uid);
+        out.newSucceeded++;
+        succeededAt.push(finishedTimeMs(p, this.timeScale));
+      } else if (phase === 'Failed' || (!policy && p.metadata.deletionTimestamp)) {
+        fail(uid, p, finishedTimeMs(p, this.timeScale));
+      }
     }
     for (const uid of [...this.seen.keys()]) {
       if (present.has(uid)) continue;
       this.seen.delete(uid);
-      if (!this.counted.has(uid)) fail(uid);
+      if (!this.counted.has(uid)) fail(uid, undefined, nowMs);
     }
-    return { newSucceeded, newFailed };
+    this.updateBackoff(succeededAt, failedAt);
+    return out;
+  }
+
+  /** newBackoffRecord: a success resets the count, except for failures that finished after it. */
+  private updateBackoff(succeededAt: number[], failedAt: number[]): void {
+    failedAt.sort((a, b) => a - b);
+    if (succeededAt.length === 0) {
+      if (failedAt.length === 0) return;
+      this.failures += failedAt.length;
+      this.lastFailureMs = failedAt[failedAt.length - 1];
+      return;
+    }
+    const lastSuccess = Math.max(...succeededAt);
+    const after = failedAt.filter((t) => t > lastSuccess);
+    this.failures = after.length;
+    this.lastFailureMs = after.length > 0 ? after[after.length - 1] : undefined;
+  }
+
+  /** Real milliseconds until a replacement pod may be created (getRemainingTime). */
+  backoffRemainingMs(nowMs: number, scaledMs: (seconds: number) => number): number {
+    if (this.failures === 0 || this.lastFailureMs === undefined) return 0;
+    return Math.max(0, scaledMs(jobBackoffSeconds(this.failures)) - (nowMs - this.lastFailureMs));
   }
 
   scheduleBackoff(start: () => () => void): void {

@@ -12,7 +12,7 @@ import type { EventRecorder } from '../events.js';
 import { mustFind, resourceKey } from '../resources.js';
 import { objectKey } from '../store.js';
 import type { Condition, KubeObject } from '../types.js';
-import { JobTracker, jobBackoffSeconds } from './job-tracker.js';
+import { JobTracker } from './job-tracker.js';
 import {
   createPodFromTemplate,
   deletePod,
@@ -31,6 +31,7 @@ export const jobReasons = {
   backoff: { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' },
   deadline: { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' },
   completions: { reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' },
+  podFailurePolicy: { reason: 'PodFailurePolicy', message: '' },
 } as const;
 
 export class JobController {
@@ -73,7 +74,7 @@ export class JobController {
     if (!job) return;
     let tracker = this.trackers.get(job.metadata.uid);
     if (!tracker) {
-      tracker = new JobTracker();
+      tracker = new JobTracker(this.clock.timeScale);
       this.trackers.set(job.metadata.uid, tracker);
     }
     if (job.metadata.deletionTimestamp || hasCondition(job, 'Complete') || hasCondition(job, 'Failed')) return;
@@ -81,7 +82,7 @@ export class JobController {
     const status = structuredClone(job['status'] ?? {});
     let conditions: Condition[] = status.conditions ?? [];
     const pods = ownedPods(this.api, job);
-    const counts = tracker.observe(pods, this.clock.now().getTime());
+    const counts = tracker.observe(pods, this.clock.now().getTime(), spec.podFailurePolicy);
     status.succeeded = (status.succeeded ?? 0) + counts.newSucceeded;
     status.failed = (status.failed ?? 0) + counts.newFailed;
     const active = pods.filter(isActive);
@@ -142,6 +143,11 @@ export class JobController {
         return this.failureTarget(job, status, conditions, jobReasons.deadline, active, terminating.length, terminate);
       tracker.scheduleDeadline(() => this.clock.afterMs(remainingMs + 1, () => this.queue.add(key)));
     }
+    if (counts.failJobMessage) {
+      // pkg/controller/job/job_controller.go: a FailJob rule ends the Job before backoffLimit is looked at.
+      const why = { reason: jobReasons.podFailurePolicy.reason, message: counts.failJobMessage };
+      return this.failureTarget(job, status, conditions, why, active, terminating.length, terminate);
+    }
     const restarts =
       spec.template?.spec?.restartPolicy === 'OnFailure' ? active.reduce((n, p) => n + restartsOf(p), 0) : 0;
     if (status.failed + restarts > (spec.backoffLimit ?? 6)) {
@@ -156,15 +162,15 @@ export class JobController {
       return this.writeStatus(job, status, conditions, active.length, terminating.length);
     }
     const want = Math.min(spec.parallelism ?? 1, (spec.completions ?? 1) - status.succeeded);
-    if (active.length < want) {
+    // podReplacementPolicy Failed: no replacement while a pod is still terminating.
+    const occupied = active.length + (spec.podReplacementPolicy === 'Failed' ? terminating.length : 0);
+    if (occupied < want) {
       // https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-backoff-failure-policy
-      const waitMs =
-        tracker.lastFailureMs !== undefined
-          ? tracker.lastFailureMs + this.clock.scaledMs(jobBackoffSeconds(tracker.failures)) - nowMs
-          : 0;
+      // Measured from when the last failed pod finished (backoff_utils.go), not from when it was seen.
+      const waitMs = tracker.backoffRemainingMs(nowMs, (s) => this.clock.scaledMs(s));
       if (waitMs > 0) tracker.scheduleBackoff(() => this.clock.afterMs(waitMs + 1, () => this.queue.add(key)));
       else {
-        for (let i = active.length; i < want; i++)
+        for (let i = occupied; i < want; i++)
           active.push(createPodFromTemplate(this.api, this.events, job, spec.template, component));
       }
     }

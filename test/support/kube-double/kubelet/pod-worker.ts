@@ -239,16 +239,21 @@ export class PodWorker {
           containers: this.mains,
         }));
     const now = this.deps.clock.timestamp();
+    const owned = podConditions({
+      phase,
+      initStatuses: this.inits,
+      initDone: this.initDone,
+      containers: this.mains,
+      previous: previous.conditions ?? [],
+      now,
+    });
+    // Conditions others own (DisruptionTarget from an eviction, a readiness gate's) are kept.
+    const others = ((previous.conditions ?? []) as { type: string }[]).filter(
+      (c) => !owned.some((o) => o.type === c.type),
+    );
     const status: Record<string, unknown> = {
       phase,
-      conditions: podConditions({
-        phase,
-        initStatuses: this.inits,
-        initDone: this.initDone,
-        containers: this.mains,
-        previous: previous.conditions ?? [],
-        now,
-      }),
+      conditions: [...others, ...owned],
       hostIP: '127.0.0.1',
       hostIPs: [{ ip: '127.0.0.1' }],
       podIP: '127.0.0.1',
