@@ -23,6 +23,8 @@ import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } 
 import type { Store } from './store.js';
 import type { KubeObject } from './types.js';
 import { validate } from './validation.js';
+import { podSecurityViolation } from './admission/pod-security.js';
+import { quotaViolation } from './admission/resource-quota.js';
 import { randomSuffix, sameObject, sameSpec } from './objects.js';
 
 export interface WriteOptions {
@@ -51,6 +53,11 @@ export class Api {
     readonly store: Store,
     private readonly timestamp: () => string,
   ) {}
+
+  /** The API server's clock, as it stamps creationTimestamp. */
+  now(): string {
+    return this.timestamp();
+  }
 
   get(t: ResourceType, namespace: string | undefined, name: string): KubeObject {
     const found = this.store.get(resourceKey(t), t.namespaced ? namespace : undefined, name);
@@ -89,7 +96,6 @@ export class Api {
       }
       obj.metadata.name = obj.metadata.generateName + randomSuffix();
     }
-    if (this.tryGet(t, obj.metadata.namespace, obj.metadata.name)) throw alreadyExists(t, obj.metadata.name);
     obj.metadata.uid = randomUUID();
     obj.metadata.creationTimestamp = this.timestamp();
     delete obj.metadata.deletionTimestamp;
@@ -99,8 +105,21 @@ export class Api {
     applyDefaults(t.plural, obj, true);
     if (t.plural === 'jobs') generateJobSelector(obj);
     validate(t, obj);
+    if (t.plural === 'pods') this.admitPod(obj, body.metadata?.name || body.metadata?.generateName || '');
+    // Admission runs before storage: a rejected pod is Forbidden even when the name is taken.
+    if (this.tryGet(t, obj.metadata.namespace, obj.metadata.name)) throw alreadyExists(t, obj.metadata.name);
     if (opts.dryRun) return obj;
     return this.store.put(resourceKey(t), obj);
+  }
+
+  /** Validating admission of a new pod: Pod Security, then ResourceQuota. Throws 403 Forbidden. */
+  private admitPod(pod: KubeObject, shownName: string): void {
+    const pods = mustFind('pods');
+    const ns = this.tryGet(mustFind('namespaces'), undefined, pod.metadata.namespace ?? '');
+    const why =
+      podSecurityViolation(ns, pod) ??
+      quotaViolation(this.store.list(resourceKey(mustFind('resourcequotas')), pod.metadata.namespace), pod);
+    if (why) throw forbidden(`pods "${shownName}" is forbidden: ${why}`, pods, shownName);
   }
 
   /** PUT: replaces the object (or only its status with subresource 'status'). */

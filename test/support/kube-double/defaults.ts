@@ -28,6 +28,7 @@ export function defaultPodSpec(spec: PodSpec | undefined, restartPolicy: 'Always
     cc['terminationMessagePath'] ??= '/dev/termination-log';
     cc['terminationMessagePolicy'] ??= 'File';
     cc['resources'] ??= {};
+
     for (const p of (cc['ports'] as Record<string, unknown>[] | undefined) ?? []) p['protocol'] ??= 'TCP';
   }
 }
@@ -46,6 +47,12 @@ export function applyDefaults(plural: string, obj: KubeObject, isCreate: boolean
   switch (plural) {
     case 'pods':
       defaultPodSpec(spec, 'Always');
+      // SetDefaults_Pod: a limit without a request makes the request equal to the limit (pods only, not templates).
+      for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
+        const res = (c.resources ?? {}) as { requests?: Record<string, string>; limits?: Record<string, string> };
+        for (const [k, v] of Object.entries(res.limits ?? {}))
+          if (res.requests?.[k] === undefined) (res.requests ??= {})[k] = v;
+      }
       if (spec) {
         spec.serviceAccountName ??= 'default';
         spec.serviceAccount ??= spec.serviceAccountName;
@@ -148,6 +155,10 @@ export function initialStatus(plural: string, obj: KubeObject): void {
       break;
     case 'services':
       obj['status'] = { loadBalancer: {} };
+      break;
+    case 'resourcequotas':
+      // What the quota controller reports; usage is not added up by the double.
+      obj['status'] = { hard: { ...(obj['spec']?.hard ?? {}) }, used: {} };
       break;
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Records core/v1 Events about objects, as controllers and the kubelet do
- * (`kubectl describe` shows them).
+ * (`kubectl describe` shows them); a repeat of the same event raises its count.
  * https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/event-v1/
  */
 import { randomBytes } from 'node:crypto';
@@ -14,11 +14,27 @@ export class EventRecorder {
     private readonly timestamp: () => string,
   ) {}
 
+  /** Events already recorded, by what makes two of them the same (client-go's EventCorrelator key). */
+  private readonly seen = new Map<string, string>();
+
   record(about: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, component: string): void {
     const now = this.timestamp();
     const m = about.metadata;
+    const key = [m.uid, type, reason, message, component].join('\u0000');
+    const existing = this.seen.get(key);
+    const t = mustFind('events');
+    const before = existing ? this.api.tryGet(t, m.namespace ?? 'default', existing) : undefined;
+    if (before) {
+      // A repeat is the same Event with count + 1 and a new lastTimestamp, as `kubectl describe` shows "(x3 over 2m)".
+      this.api.update(t, m.namespace ?? 'default', existing!, {
+        ...before,
+        count: (before['count'] ?? 1) + 1,
+        lastTimestamp: now,
+      });
+      return;
+    }
     try {
-      this.api.create(mustFind('events'), m.namespace ?? 'default', {
+      const created = this.api.create(t, m.namespace ?? 'default', {
         apiVersion: 'v1',
         kind: 'Event',
         metadata: { name: `${m.name}.${randomBytes(8).toString('hex')}` } as KubeObject['metadata'],
@@ -40,6 +56,7 @@ export class EventRecorder {
         lastTimestamp: now,
         count: 1,
       });
+      this.seen.set(key, created.metadata.name);
     } catch {
       // The namespace may be gone or going; events are best effort, as in Kubernetes.
     }

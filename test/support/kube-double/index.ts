@@ -23,6 +23,8 @@ import { Kubelet } from './kubelet/kubelet.js';
 import { LogStore } from './kubelet/logs.js';
 import { resourceKey, resourceTypes } from './resources.js';
 import { createApiServer } from './server/http.js';
+import { Scheduler, type NodeCapacity } from './scheduler.js';
+export type { NodeCapacity } from './scheduler.js';
 import { Store } from './store.js';
 import type { KubeObject } from './types.js';
 import { WatchHub } from './watch.js';
@@ -46,6 +48,8 @@ export interface KubeDoubleOptions {
   port?: number;
   /** ENTRYPOINT, CMD and WORKDIR of images, by glob: what runs when a container gives only `args`. @default none */
   images?: Record<string, ImageConfig>;
+  /** What the one node offers the scheduler (cpu, memory, pods, cordoned). @default 8 cpu, 16Gi, 110 pods */
+  node?: NodeCapacity;
 }
 
 /** A resource's plural name, e.g. "pods", "jobs", "deployments". */
@@ -65,6 +69,8 @@ export interface KubeDouble {
   compact(): void;
   /** Makes an image pullable (or not) from now on. */
   setImagePresent(image: string, present: boolean): void;
+  /** Changes what the node offers (pending pods are tried again). */
+  setNode(capacity: NodeCapacity): void;
   /** Sets the ENTRYPOINT/CMD/WORKDIR of the images matching `glob`, from now on. */
   setImageConfig(glob: string, config: ImageConfig): void;
   /** A stored object, as the API would return it, or undefined. */
@@ -110,7 +116,10 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
   const logs = new LogStore();
   const images = new ImageRegistry(options.presentImages, options.absentImages ?? [], options.images ?? {});
   const watches = new WatchHub(store, clock);
+  const nodeName = `${contextName.replace(/^kind-/, '')}-control-plane`;
+  const scheduler = new Scheduler(api, clock, events, nodeName, options.node ?? {}, onError);
   const parts = [
+    scheduler,
     new GarbageCollector(api, onError),
     new NamespaceController(api, clock, onError),
     new JobController(api, clock, events, onError),
@@ -125,7 +134,7 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
     images,
     events,
     onError,
-    nodeName: `${contextName.replace(/^kind-/, '')}-control-plane`,
+    nodeName,
   });
 
   let server = '';
@@ -158,6 +167,7 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
     compact: () => store.compact(),
     setImagePresent: (image, present) => images.setPresent(image, present),
     setImageConfig: (glob, config) => images.setConfig(glob, config),
+    setNode: (capacity) => scheduler.setCapacity(capacity),
     get: (resource, namespace, name) => store.get(typeFor(resource), namespace, name),
     list: (resource, namespace) => store.list(typeFor(resource), namespace),
     get resourceVersion() {

@@ -52,6 +52,7 @@ export const resourceTypes: readonly ResourceType[] = [
   type('', 'v1', 'secrets', 'Secret'),
   type('', 'v1', 'services', 'Service', { shortNames: ['svc'], subresources: ['status'] }),
   type('', 'v1', 'events', 'Event', { shortNames: ['ev'] }),
+  type('', 'v1', 'resourcequotas', 'ResourceQuota', { shortNames: ['quota'], subresources: ['status'] }),
   type('', 'v1', 'serviceaccounts', 'ServiceAccount', { shortNames: ['sa'], storeOnly: true }),
   type('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', {
     shortNames: ['pvc'],
@@ -102,7 +103,19 @@ export function findByKind(apiVersion: string, kind: string): ResourceType | und
 }
 
 export function mustFind(
-  key: 'pods' | 'jobs' | 'events' | 'namespaces' | 'replicasets' | 'deployments' | 'secrets' | 'configmaps',
+  key:
+    | 'pods'
+    | 'jobs'
+    | 'events'
+    | 'namespaces'
+    | 'replicasets'
+    | 'deployments'
+    | 'secrets'
+    | 'configmaps'
+    | 'resourcequotas'
+    | 'services'
+    | 'statefulsets'
+    | 'persistentvolumeclaims',
 ): ResourceType {
   const found = resourceTypes.find((t) => t.plural === key);
   if (!found) throw new Error(`unknown resource ${key}`);

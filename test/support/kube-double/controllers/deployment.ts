@@ -239,6 +239,11 @@ export class DeploymentController {
             message: 'Deployment does not have minimum availability.',
           },
     );
+    // syncRolloutStatus (pkg/controller/deployment/progress.go): the new ReplicaSet's ReplicaFailure is the Deployment's.
+    const failure = ((newRs['status']?.conditions ?? []) as Condition[]).find((c) => c.type === 'ReplicaFailure');
+    if (failure)
+      conds.set({ type: 'ReplicaFailure', status: failure.status, reason: failure.reason, message: failure.message });
+    else conds.remove('ReplicaFailure');
     const status: Record<string, unknown> = {
       observedGeneration: d.metadata.generation ?? 1,
       ...counts,
@@ -276,6 +281,10 @@ class ConditionSet {
       lastTransitionTime: before && before.status === c.status ? (before.lastTransitionTime ?? this.now) : this.now,
     };
     this.list = setCondition(this.list, next);
+  }
+
+  remove(type: string): void {
+    this.list = this.list.filter((c) => c.type !== type);
   }
 
   progressing(status: 'True' | 'False', reason: string, message: string): void {

@@ -30,6 +30,8 @@ export class JobTracker {
   /** lastFailureTime of the back-off record: when the last counted failed pod finished. */
   lastFailureMs: number | undefined;
   startedAtMs: number | undefined;
+  /** Pod creations the API server rejected in a row (for the retry back-off). */
+  createFailures = 0;
   private cancelBackoff: (() => void) | undefined;
   private cancelDeadline: (() => void) | undefined;
 

@@ -12,6 +12,7 @@ import type { EventRecorder } from '../events.js';
 import { mustFind, resourceKey } from '../resources.js';
 import { objectKey } from '../store.js';
 import type { Condition, KubeObject } from '../types.js';
+import { ApiError } from '../errors.js';
 import { JobTracker } from './job-tracker.js';
 import {
   createPodFromTemplate,
@@ -170,8 +171,17 @@ export class JobController {
       const waitMs = tracker.backoffRemainingMs(nowMs, (s) => this.clock.scaledMs(s));
       if (waitMs > 0) tracker.scheduleBackoff(() => this.clock.afterMs(waitMs + 1, () => this.queue.add(key)));
       else {
-        for (let i = occupied; i < want; i++)
-          active.push(createPodFromTemplate(this.api, this.events, job, spec.template, component));
+        try {
+          for (let i = occupied; i < want; i++)
+            active.push(createPodFromTemplate(this.api, this.events, job, spec.template, component));
+          tracker.createFailures = 0;
+        } catch (err) {
+          if (!(err instanceof ApiError)) throw err;
+          // A rejected pod shows only as this event on the Job; the sync is retried with back-off (1 s doubling to 60 s).
+          this.events.record(job, 'Warning', 'FailedCreate', `Error creating: ${err.message}`, component);
+          const delay = Math.min(2 ** tracker.createFailures++, 60);
+          tracker.scheduleBackoff(() => this.clock.after(delay, () => this.queue.add(key)));
+        }
       }
     }
     return this.writeStatus(job, status, conditions, active.length, terminating.length, active);

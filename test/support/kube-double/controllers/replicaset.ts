@@ -10,7 +10,9 @@ import type { EventRecorder } from '../events.js';
 import { mustFind, resourceKey } from '../resources.js';
 import { fromSelectorObject, matchesLabels } from '../selectors.js';
 import { objectKey } from '../store.js';
-import { createPodFromTemplate, deletePod, isActive, isReady, ownedPods } from './pods.js';
+import { createPodFromTemplate, deletePod, isActive, isReady, ownedPods, setCondition } from './pods.js';
+import { ApiError } from '../errors.js';
+import type { Condition } from '../types.js';
 import { WorkQueue } from './queue.js';
 
 const component = 'replicaset-controller';
@@ -18,10 +20,11 @@ const component = 'replicaset-controller';
 export class ReplicaSetController {
   private readonly queue: WorkQueue;
   private readonly unsubscribe: () => void;
+  private readonly createFailures = new Map<string, number>();
 
   constructor(
     private readonly api: Api,
-    clock: Clock,
+    private readonly clock: Clock,
     private readonly events: EventRecorder,
     onError: (err: unknown, where: string) => void,
   ) {
@@ -51,9 +54,21 @@ export class ReplicaSetController {
     const pods = ownedPods(this.api, rs);
     const active = pods.filter(isActive);
     const want = spec.replicas ?? 1;
+    let failure: string | undefined;
     if (active.length < want) {
-      for (let i = active.length; i < want; i++)
-        active.push(createPodFromTemplate(this.api, this.events, rs, spec.template, component));
+      try {
+        for (let i = active.length; i < want; i++)
+          active.push(createPodFromTemplate(this.api, this.events, rs, spec.template, component));
+        this.createFailures.delete(key);
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        // pkg/controller/controller_utils.go: an event, and the ReplicaFailure condition (replica_set_utils.go).
+        failure = err.message;
+        this.events.record(rs, 'Warning', 'FailedCreate', `Error creating: ${err.message}`, component);
+        const n = this.createFailures.get(key) ?? 0;
+        this.createFailures.set(key, n + 1);
+        this.queue.addAfter(key, Math.min(2 ** n, 60));
+      }
     } else if (active.length > want) {
       // Delete the least useful first: not ready before ready, then the newest.
       const ranked = [...active].sort((a, b) => {
@@ -65,7 +80,20 @@ export class ReplicaSetController {
     }
     const labels = fromSelectorObject({ matchLabels: spec.template?.metadata?.labels ?? {} });
     const ready = active.filter(isReady).length;
+    const before: Condition[] = rs['status']?.conditions ?? [];
+    let conditions = before.filter((c) => c.type !== 'ReplicaFailure');
+    if (failure !== undefined) {
+      const now = this.clock.timestamp();
+      conditions = setCondition(before, {
+        type: 'ReplicaFailure',
+        status: 'True',
+        reason: 'FailedCreate',
+        message: failure,
+        lastTransitionTime: now,
+      });
+    }
     const status = {
+      ...(conditions.length > 0 ? { conditions } : {}),
       replicas: active.length,
       fullyLabeledReplicas: active.filter((p) => matchesLabels(labels, p.metadata.labels)).length,
       readyReplicas: ready,

@@ -1,6 +1,5 @@
 /**
- * The node agent: binds new pods to its node (standing in for the
- * scheduler), runs a PodWorker per pod, passes deletions on, and kills every
+ * The node agent: runs a PodWorker per pod bound to its node, passes deletions on, and kills every
  * process on stop.
  * https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/
  */
@@ -60,18 +59,8 @@ export class Kubelet {
     const worker = this.workers.get(key);
     // A pod recreated under the same name is a new pod.
     if (worker && worker.uid !== pod.metadata.uid) this.podGone(key, worker.uid, 0);
-    if (!pod['spec']?.nodeName) {
-      pod['spec'].nodeName = this.deps.nodeName;
-      const bound = this.deps.api.update(t, namespace, name, pod);
-      this.deps.events.record(
-        bound,
-        'Normal',
-        'Scheduled',
-        `Successfully assigned ${namespace}/${name} to ${this.deps.nodeName}`,
-        'default-scheduler',
-      );
-      return;
-    }
+    // The scheduler binds pods (scheduler.ts); an unbound pod is not this node's yet.
+    if (pod['spec']?.nodeName !== this.deps.nodeName) return;
     const phase = pod['status']?.phase;
     const current = this.workers.get(key);
     if (pod.metadata.deletionTimestamp) {
