@@ -99,6 +99,8 @@ export interface Container {
   envFrom?: EnvFromSource[];
   ports?: { name?: string; containerPort: number }[];
   readinessProbe?: Probe;
+  /** Always on an init container makes it a sidecar (1.29+). */
+  restartPolicy?: 'Always';
 }
 
 export interface PodSpec {

@@ -40,6 +40,7 @@ export class PodWorker {
   private initDone: boolean;
   private initFailed = false;
   private terminating = false;
+  private sidecarsStopping = false;
   private gone = false;
   private readonly procs = new Map<string, RunningProcess>();
   private readonly sleepers = new Set<() => void>();
@@ -91,13 +92,24 @@ export class PodWorker {
 
   private async run(): Promise<void> {
     this.writeStatus();
+    const sidecars: Promise<Outcome>[] = [];
     for (const [i, c] of ((this.pod['spec'].initContainers ?? []) as Container[]).entries()) {
-      const outcome = await this.runContainer(c, this.inits[i]!, true);
-      if (outcome === 'stopped') return this.finishTermination();
-      if (outcome === 'failed') {
-        this.initFailed = true;
-        this.writeStatus();
-        return;
+      if (c.restartPolicy === 'Always') {
+        // A sidecar: the next init container starts once it runs; it keeps running beside the containers.
+        let started!: () => void;
+        const running = new Promise<void>((r) => (started = r));
+        sidecars.push(this.runContainer(c, this.inits[i]!, 'sidecar', started));
+        await Promise.race([running, sidecars[sidecars.length - 1]]);
+        if (this.terminating) return this.finishAfter(sidecars);
+      } else {
+        const outcome = await this.runContainer(c, this.inits[i]!, 'init');
+        if (outcome === 'stopped') return this.finishAfter(sidecars);
+        if (outcome === 'failed') {
+          this.initFailed = true;
+          await this.stopSidecars(sidecars);
+          this.writeStatus();
+          return;
+        }
       }
       const next = this.inits[i + 1];
       if (next) next.state = { waiting: { reason: 'PodInitializing' } };
@@ -108,8 +120,31 @@ export class PodWorker {
       this.writeStatus();
     }
     const containers = this.pod['spec'].containers as Container[];
-    await Promise.all(containers.map((c, i) => this.runContainer(c, this.mains[i]!, false)));
-    if (this.terminating) this.finishTermination();
+    await Promise.all(containers.map((c, i) => this.runContainer(c, this.mains[i]!, 'main')));
+    if (this.terminating) return this.finishAfter(sidecars);
+    // The containers are done: sidecars are stopped (they do not keep a Job's pod from completing).
+    await this.stopSidecars(sidecars);
+    this.writeStatus();
+  }
+
+  private async finishAfter(sidecars: Promise<Outcome>[]): Promise<void> {
+    await Promise.all(sidecars);
+    this.finishTermination();
+  }
+
+  private async stopSidecars(sidecars: Promise<Outcome>[]): Promise<void> {
+    if (sidecars.length === 0) return;
+    this.sidecarsStopping = true;
+    for (const wake of [...this.sleepers]) wake();
+    // In reverse order of their start, as the kubelet stops sidecars.
+    const names = ((this.pod['spec'].initContainers ?? []) as Container[])
+      .filter((c) => c.restartPolicy === 'Always')
+      .map((c) => c.name)
+      .reverse();
+    for (const name of names) this.procs.get(name)?.kill('SIGTERM');
+    const kill = this.deps.clock.after(this.pod['spec'].terminationGracePeriodSeconds ?? 30, () => this.killAll());
+    await Promise.all(sidecars);
+    kill();
   }
 
   private sleep(seconds: number): Promise<void> {
@@ -124,10 +159,17 @@ export class PodWorker {
     });
   }
 
-  private async runContainer(c: Container, status: ContainerStatus, isInit: boolean): Promise<Outcome> {
+  private async runContainer(
+    c: Container,
+    status: ContainerStatus,
+    kind: 'init' | 'sidecar' | 'main',
+    onStarted: () => void = () => undefined,
+  ): Promise<Outcome> {
     const policy = this.pod['spec'].restartPolicy ?? 'Always';
+    const isInit = kind === 'init';
+    const stopped = (): boolean => this.terminating || (kind === 'sidecar' && this.sidecarsStopping);
     for (let run = 0; ; run++) {
-      if (this.terminating) return 'stopped';
+      if (stopped()) return 'stopped';
       const cfg = await prepareContainer(
         this.deps,
         this.pod,
@@ -137,7 +179,7 @@ export class PodWorker {
           this.writeStatus();
         },
         (s) => this.sleep(s),
-        () => this.terminating,
+        stopped,
       );
       if (cfg === 'stopped') return 'stopped';
       const log = this.deps.logs.newRun(this.pod.metadata.uid, c.name);
@@ -166,6 +208,7 @@ export class PodWorker {
       }
       this.deps.events.record(this.pod, 'Normal', 'Started', `Started container ${c.name}`, 'kubelet');
       this.writeStatus();
+      onStarted();
       const exit = await proc.exited;
       stopProbe();
       this.procs.delete(c.name);
@@ -181,9 +224,15 @@ export class PodWorker {
         containerID,
       };
       status.state = { terminated };
-      if (this.terminating) return 'stopped';
+      if (stopped()) {
+        this.writeStatus();
+        return 'stopped';
+      }
       const ok = exit.exitCode === 0;
-      const restart = isInit ? !ok && policy !== 'Never' : policy === 'Always' || (policy === 'OnFailure' && !ok);
+      // A sidecar is restarted whatever the pod's restartPolicy.
+      const restart =
+        kind === 'sidecar' ||
+        (isInit ? !ok && policy !== 'Never' : policy === 'Always' || (policy === 'OnFailure' && !ok));
       if (!restart) {
         this.writeStatus();
         return ok ? 'succeeded' : 'failed';
@@ -204,7 +253,9 @@ export class PodWorker {
   private finishTermination(): void {
     this.killTimer?.();
     if (this.gone) return;
-    const all = [...this.inits, ...this.mains];
+    const specInits = (this.pod['spec'].initContainers ?? []) as Container[];
+    // A sidecar stopped by the termination says nothing about how the pod ended.
+    const all = [...this.inits.filter((_, i) => specInits[i]?.restartPolicy !== 'Always'), ...this.mains];
     const failed = all.some((s) => 'terminated' in s.state && s.state.terminated.exitCode !== 0);
     const ranAll = this.mains.every((s) => 'terminated' in s.state);
     // Since Kubernetes 1.27 the kubelet puts a deleted pod in a terminal phase before removing it.
@@ -229,7 +280,7 @@ export class PodWorker {
     }
     const previous = current['status'] ?? {};
     const terminalBefore = previous.phase === 'Succeeded' || previous.phase === 'Failed';
-    const phase: Phase = terminalBefore
+    let phase: Phase = terminalBefore
       ? previous.phase
       : (forcePhase ??
         podPhase({
@@ -238,12 +289,17 @@ export class PodWorker {
           initFailed: this.initFailed,
           containers: this.mains,
         }));
+    // The kubelet reports a terminal phase only once every container, sidecars too, has stopped.
+    if (!terminalBefore && !forcePhase && (phase === 'Succeeded' || phase === 'Failed') && this.procs.size > 0)
+      phase = 'Running';
+    const specInits = (current['spec'].initContainers ?? []) as Container[];
+    const sidecarStatuses = this.inits.filter((_, i) => specInits[i]?.restartPolicy === 'Always');
     const now = this.deps.clock.timestamp();
     const owned = podConditions({
       phase,
       initStatuses: this.inits,
       initDone: this.initDone,
-      containers: this.mains,
+      containers: [...sidecarStatuses, ...this.mains],
       previous: previous.conditions ?? [],
       now,
     });
@@ -259,7 +315,8 @@ export class PodWorker {
       podIP: '127.0.0.1',
       podIPs: [{ ip: '127.0.0.1' }],
       startTime: this.startTime,
-      containerStatuses: structuredClone(this.mains),
+      // pkg/kubelet/kubelet_pods.go sorts the containers' statuses by name; init containers keep spec order.
+      containerStatuses: structuredClone(this.mains).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
       qosClass: previous.qosClass ?? 'BestEffort',
     };
     if (this.inits.length > 0) status['initContainerStatuses'] = structuredClone(this.inits);
