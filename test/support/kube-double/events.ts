@@ -3,10 +3,17 @@
  * (`kubectl describe` shows them); a repeat of the same event raises its count.
  * https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/event-v1/
  */
-import { randomBytes } from 'node:crypto';
 import type { Api } from './api.js';
 import { mustFind } from './resources.js';
 import type { KubeObject } from './types.js';
+
+let last = 0n;
+/** Wall-clock nanoseconds, strictly increasing within the process. */
+function nanoseconds(): bigint {
+  const now = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+  last = now > last ? now : last + 1n;
+  return last;
+}
 
 export class EventRecorder {
   constructor(
@@ -37,7 +44,8 @@ export class EventRecorder {
       const created = this.api.create(t, m.namespace ?? 'default', {
         apiVersion: 'v1',
         kind: 'Event',
-        metadata: { name: `${m.name}.${randomBytes(8).toString('hex')}` } as KubeObject['metadata'],
+        // `<object>.<hex nanoseconds>` like client-go's recorder, so a list (sorted by name) is in time order.
+        metadata: { name: `${m.name}.${nanoseconds().toString(16)}` } as KubeObject['metadata'],
         involvedObject: {
           apiVersion: about.apiVersion,
           kind: about.kind,

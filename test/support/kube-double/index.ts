@@ -6,7 +6,10 @@
  *
  * Never import @kubernetes/client-node here: this is the server.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Api } from './api.js';
 import { Clock } from './clock.js';
 import { DeploymentController } from './controllers/deployment.js';
@@ -21,6 +24,7 @@ import { ImageRegistry, type ImageConfig } from './kubelet/images.js';
 export type { ImageConfig } from './kubelet/images.js';
 import { Kubelet } from './kubelet/kubelet.js';
 import { LogStore } from './kubelet/logs.js';
+import { snapshotImage } from './kubelet/image-content.js';
 import { resourceKey, resourceTypes } from './resources.js';
 import { createApiServer } from './server/http.js';
 import { Scheduler, type NodeCapacity } from './scheduler.js';
@@ -50,6 +54,17 @@ export interface KubeDoubleOptions {
   images?: Record<string, ImageConfig>;
   /** What the one node offers the scheduler (cpu, memory, pods, cordoned). @default 8 cpu, 16Gi, 110 pods */
   node?: NodeCapacity;
+  /** Image globs on the node only, as `kind load` puts them: IfNotPresent/Never run them, Always fails to pull. @default [] */
+  loadedImages?: string[];
+}
+
+export interface BuildImageOptions {
+  /** ENTRYPOINT/CMD/ENV of the image; its WORKDIR is the snapshot. */
+  config?: ImageConfig;
+  /** Only paths (relative to `from`) this accepts are copied. @default everything but node_modules and .git */
+  include?: (relativePath: string) => boolean;
+  /** Push it to the registry too; otherwise it is only on the node, like `kind load`. @default false */
+  push?: boolean;
 }
 
 /** A resource's plural name, e.g. "pods", "jobs", "deployments". */
@@ -69,6 +84,12 @@ export interface KubeDouble {
   compact(): void;
   /** Makes an image pullable (or not) from now on. */
   setImagePresent(image: string, present: boolean): void;
+  /** Snapshots `from` as the content of image `ref` (its WORKDIR), on the node; returns its digest and folder. */
+  buildImage(ref: string, from: string, opts?: BuildImageOptions): { digest: string; dir: string };
+  /** Puts an image on the node only (`kind load`). */
+  loadImage(ref: string): void;
+  /** The next `times` pulls of images matching `glob` fail (default: 429 Too Many Requests), then pulls work again. */
+  injectPullErrors(glob: string, times: number, message?: string): void;
   /** Changes what the node offers (pending pods are tried again). */
   setNode(capacity: NodeCapacity): void;
   /** Sets the ENTRYPOINT/CMD/WORKDIR of the images matching `glob`, from now on. */
@@ -114,7 +135,15 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
   }
   const events = new EventRecorder(api, () => clock.timestamp());
   const logs = new LogStore();
-  const images = new ImageRegistry(options.presentImages, options.absentImages ?? [], options.images ?? {});
+  // Everything the double writes (kubeconfig, image snapshots, volumes) lives here and goes on close().
+  const root = mkdtempSync(join(tmpdir(), 'kube-double-'));
+  const images = new ImageRegistry(
+    options.presentImages,
+    options.absentImages ?? [],
+    options.images ?? {},
+    options.loadedImages ?? [],
+  );
+  let built = 0;
   const watches = new WatchHub(store, clock);
   const nodeName = `${contextName.replace(/^kind-/, '')}-control-plane`;
   const scheduler = new Scheduler(api, clock, events, nodeName, options.node ?? {}, onError);
@@ -144,7 +173,7 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
     http.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   server = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  const kubeconfigPath = await writeKubeconfig(server, contextName, options.kubeconfigDir);
+  const kubeconfigPath = await writeKubeconfig(server, contextName, options.kubeconfigDir ?? root);
 
   let closed: Promise<void> | undefined;
   return {
@@ -160,6 +189,7 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
         clock.close();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
+        rmSync(root, { recursive: true, force: true });
       })();
       return closed;
     },
@@ -168,6 +198,16 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
     setImagePresent: (image, present) => images.setPresent(image, present),
     setImageConfig: (glob, config) => images.setConfig(glob, config),
     setNode: (capacity) => scheduler.setCapacity(capacity),
+    buildImage(ref, from, opts = {}) {
+      const content = snapshotImage(from, join(root, 'images', String(++built)), opts.include);
+      images.setContent(ref, content);
+      images.setConfig(ref, { ...opts.config, workingDir: content.dir });
+      if (opts.push) images.setPresent(ref, true);
+      else images.load(ref);
+      return { digest: content.digest, dir: content.dir };
+    },
+    loadImage: (ref) => images.load(ref),
+    injectPullErrors: (glob, times, message) => images.injectPullErrors(glob, times, message),
     get: (resource, namespace, name) => store.get(typeFor(resource), namespace, name),
     list: (resource, namespace) => store.list(typeFor(resource), namespace),
     get resourceVersion() {

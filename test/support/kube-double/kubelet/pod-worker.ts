@@ -191,9 +191,13 @@ export class PodWorker {
       status.state = { running: { startedAt } };
       status.started = true;
       status.containerID = containerID;
-      status.imageID = `${cfg.qualifiedImage.replace(/:[^:/]*$/, '')}@sha256:${createHash('sha256')
-        .update(c.image ?? '')
-        .digest('hex')}`;
+      // An image with content has the digest of its files; any other a stable made-up one.
+      const digest =
+        this.deps.images.content(c.image ?? '')?.digest ??
+        `sha256:${createHash('sha256')
+          .update(c.image ?? '')
+          .digest('hex')}`;
+      status.imageID = `${cfg.qualifiedImage.replace(/:[^:/]*$/, '')}@${digest}`;
       status.image = cfg.qualifiedImage;
       const probe = !isInit ? c.readinessProbe : undefined;
       let stopProbe = (): void => undefined;

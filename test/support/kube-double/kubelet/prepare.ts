@@ -51,6 +51,7 @@ export async function prepareContainer(
   const image = c.image ?? '';
   const pullPolicy = (c as Container & { imagePullPolicy?: string }).imagePullPolicy ?? 'IfNotPresent';
   let pullFailures = 0;
+  let pulled = false;
   let lastConfigError = '';
   while (!terminating()) {
     const invalid = deps.images.invalidReason(image);
@@ -60,23 +61,44 @@ export async function prepareContainer(
       while (!terminating()) await sleep(300);
       return 'stopped';
     }
-    if (!deps.images.isPresent(image)) {
-      if (pullPolicy === 'Never') {
+    if (pullPolicy === 'Never') {
+      if (!deps.images.usableWithoutPull(image)) {
         const message = `Container image "${image}" is not present with pull policy of Never`;
         setWaiting('ErrImageNeverPull', message);
         deps.events.record(pod, 'Warning', 'ErrImageNeverPull', message, 'kubelet');
         await sleep(configRetrySeconds);
         continue;
       }
-      const message = deps.images.pullError(image);
-      setWaiting('ErrImagePull', message);
-      deps.events.record(pod, 'Warning', 'Failed', message, 'kubelet');
-      await sleep(errImagePullSeconds);
-      if (terminating()) break;
-      setWaiting('ImagePullBackOff', `Back-off pulling image "${image}"`);
-      deps.events.record(pod, 'Normal', 'BackOff', `Back-off pulling image "${image}"`, 'kubelet');
-      await sleep(pullBackoffSeconds(pullFailures++));
-      continue;
+    } else if (!pulled) {
+      const startedMs = Date.now();
+      const r = deps.images.pull(image, pullPolicy);
+      if (!r.ok) {
+        // pkg/kubelet/images/image_manager.go: the error, then ErrImagePull, then the back-off.
+        deps.events.record(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, 'kubelet');
+        setWaiting('ErrImagePull', r.message);
+        deps.events.record(pod, 'Warning', 'Failed', r.message, 'kubelet');
+        deps.events.record(pod, 'Warning', 'Failed', 'Error: ErrImagePull', 'kubelet');
+        await sleep(errImagePullSeconds);
+        if (terminating()) break;
+        setWaiting('ImagePullBackOff', `Back-off pulling image "${image}"`);
+        deps.events.record(pod, 'Normal', 'BackOff', `Back-off pulling image "${image}"`, 'kubelet');
+        deps.events.record(pod, 'Warning', 'Failed', 'Error: ImagePullBackOff', 'kubelet');
+        await sleep(pullBackoffSeconds(pullFailures++));
+        continue;
+      }
+      pulled = true;
+      if (r.pulled) {
+        const took = `${Date.now() - startedMs}ms`;
+        deps.events.record(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, 'kubelet');
+        deps.events.record(
+          pod,
+          'Normal',
+          'Pulled',
+          `Successfully pulled image "${image}" in ${took} (${took} including waiting). Image size: ${r.size} bytes.`,
+          'kubelet',
+        );
+      } else
+        deps.events.record(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, 'kubelet');
     }
     let vars: Record<string, string>;
     try {
@@ -98,10 +120,10 @@ export async function prepareContainer(
       if (v !== undefined) env[key] = v;
     }
     env['HOSTNAME'] = pod.metadata.name;
-    Object.assign(env, vars);
+    const img = deps.images.config(image);
+    Object.assign(env, img.env ?? {}, vars);
     // command/args are an argv (no shell); $(VAR) refers to the container's variables.
     // Without a command the image's ENTRYPOINT runs; without args, its CMD (unless a command was given).
-    const img = deps.images.config(image);
     const command = c.command ?? img.entrypoint ?? [];
     const args = c.args ?? (c.command ? [] : (img.cmd ?? []));
     const argv = [...command, ...args].map((a) => expand(a, vars));
