@@ -423,10 +423,11 @@ describe('kubelet', () => {
     expect(ready.status?.containerStatuses?.[0]?.ready).toBe(true);
   });
 
-  test('httpGet and tcpSocket readiness probes succeed once the port answers (configure-liveness-readiness-startup-probes/#define-a-tcp-liveness-probe)', async () => {
+  test("httpGet and tcpSocket readiness probes succeed once the pod's IP answers on the port (configure-liveness-readiness-startup-probes/#define-a-tcp-liveness-probe: host defaults to the pod IP)", async () => {
     const ns = await h.namespace('probe-net');
     const port = await freePort();
-    const server = `require('http').createServer((q, s) => { s.statusCode = q.url === '/healthz' ? 200 : 500; s.end(); }).listen(${port}, '127.0.0.1')`;
+    // On every address: the probe comes to the pod's IP, not to its loopback.
+    const server = `require('http').createServer((q, s) => { s.statusCode = q.url === '/healthz' ? 200 : 500; s.end(); }).listen(${port})`;
     await createPod(ns, 'http', {
       containers: [
         container('web', server, {
@@ -446,7 +447,8 @@ describe('kubelet', () => {
     });
     const running = await until(ns, 'tcp', 'Running', phaseIs('Running'));
     expect(running.status?.containerStatuses?.[0]?.ready).toBe(false);
-    const listener = createServer().listen(tcpPort, '127.0.0.1');
+    // Something answering on the pod's IP (the probe's default host).
+    const listener = createServer().listen(tcpPort, running.status!.podIP!);
     try {
       await until(ns, 'tcp', 'Ready', (p) => p.status?.containerStatuses?.[0]?.ready === true);
     } finally {

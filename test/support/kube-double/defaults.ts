@@ -3,6 +3,7 @@
  * users look at. https://kubernetes.io/docs/reference/kubernetes-api/
  * (each type's page lists its defaults).
  */
+import { nextClusterIp } from './network/addresses.js';
 import type { KubeObject, PodSpec, PodTemplateSpec } from './types.js';
 
 /** imagePullPolicy: Always for `:latest` or no tag, else IfNotPresent (Container v1 `imagePullPolicy`). */
@@ -38,8 +39,6 @@ function defaultTemplate(t: PodTemplateSpec | undefined, restartPolicy: 'Always'
   t.metadata ??= {};
   defaultPodSpec(t.spec, restartPolicy);
 }
-
-let nextClusterIp = 10;
 
 /** Applies create- and update-time defaults in place. */
 export function applyDefaults(plural: string, obj: KubeObject, isCreate: boolean): void {
@@ -104,8 +103,8 @@ export function applyDefaults(plural: string, obj: KubeObject, isCreate: boolean
       spec.type ??= 'ClusterIP';
       spec.sessionAffinity ??= 'None';
       if (isCreate && spec.clusterIP === undefined) {
-        spec.clusterIP = `10.96.${Math.floor(nextClusterIp / 250)}.${(nextClusterIp % 250) + 1}`;
-        nextClusterIp++;
+        // A loopback address the double's service proxy listens on (network/services.ts).
+        spec.clusterIP = nextClusterIp();
         spec.clusterIPs = [spec.clusterIP];
       }
       for (const p of spec.ports ?? []) {

@@ -6,7 +6,7 @@
  *
  * Never import @kubernetes/client-node here: this is the server.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { DeploymentController } from './controllers/deployment.js';
 import { JobController } from './controllers/job.js';
 import { NamespaceController } from './controllers/namespace.js';
 import { ReplicaSetController } from './controllers/replicaset.js';
+import { StatefulSetController } from './controllers/statefulset.js';
 import { TtlAfterFinishedController } from './controllers/ttl.js';
 import { EventRecorder } from './events.js';
 import { GarbageCollector } from './gc.js';
@@ -25,11 +26,14 @@ export type { ImageConfig } from './kubelet/images.js';
 import { Kubelet } from './kubelet/kubelet.js';
 import { LogStore } from './kubelet/logs.js';
 import { snapshotImage } from './kubelet/image-content.js';
+import { postgresImage } from './images/postgres.js';
 import { resourceKey, resourceTypes } from './resources.js';
 import { createApiServer } from './server/http.js';
 import { Scheduler, type NodeCapacity } from './scheduler.js';
 export type { NodeCapacity } from './scheduler.js';
 import { Store } from './store.js';
+import { preloadSource } from './network/preload.js';
+import { ServiceNetwork } from './network/services.js';
 import type { KubeObject } from './types.js';
 import { WatchHub } from './watch.js';
 
@@ -56,6 +60,8 @@ export interface KubeDoubleOptions {
   node?: NodeCapacity;
   /** Image globs on the node only, as `kind load` puts them: IfNotPresent/Never run them, Always fails to pull. @default [] */
   loadedImages?: string[];
+  /** Image globs run as the official postgres image on a local PostgreSQL server (needs `npm run build`). @default [] */
+  postgresImages?: string[];
 }
 
 export interface BuildImageOptions {
@@ -137,6 +143,11 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
   const logs = new LogStore();
   // Everything the double writes (kubeconfig, image snapshots, volumes) lives here and goes on close().
   const root = mkdtempSync(join(tmpdir(), 'kube-double-'));
+  // Readable by the `postgres` user an emulated postgres image runs as (when the tests run as root).
+  chmodSync(root, 0o755);
+  const preload = join(root, 'pod-network.cjs');
+  writeFileSync(preload, preloadSource);
+  const hostsFile = join(root, 'hosts.json');
   const images = new ImageRegistry(
     options.presentImages,
     options.absentImages ?? [],
@@ -144,17 +155,24 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
     options.loadedImages ?? [],
   );
   let built = 0;
+  if ((options.postgresImages ?? []).length > 0) {
+    const config = postgresImage(root);
+    for (const glob of options.postgresImages ?? []) images.setConfig(glob, config);
+  }
   const watches = new WatchHub(store, clock);
   const nodeName = `${contextName.replace(/^kind-/, '')}-control-plane`;
   const scheduler = new Scheduler(api, clock, events, nodeName, options.node ?? {}, onError);
+  const network = new ServiceNetwork(api, hostsFile, onError);
   const parts = [
     scheduler,
+    network,
     new GarbageCollector(api, onError),
     new NamespaceController(api, clock, onError),
     new JobController(api, clock, events, onError),
     new TtlAfterFinishedController(api, clock, onError),
     new ReplicaSetController(api, clock, events, onError),
     new DeploymentController(api, clock, events, onError),
+    new StatefulSetController(api, clock, events, onError),
   ];
   const kubelet = new Kubelet({
     api,
@@ -164,6 +182,8 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
     events,
     onError,
     nodeName,
+    root,
+    network: { preload, hostsFile },
   });
 
   let server = '';

@@ -74,7 +74,6 @@ export const resourceTypes: readonly ResourceType[] = [
     shortNames: ['sts'],
     subresources: ['status', 'scale'],
     hasGeneration: true,
-    storeOnly: true,
   }),
   type('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', { storeOnly: true }),
   type('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', { storeOnly: true }),

@@ -49,7 +49,7 @@ function fieldRef(pod: KubeObject, path: string): string {
     'metadata.uid': pod.metadata.uid,
     'spec.nodeName': pod['spec']?.nodeName,
     'spec.serviceAccountName': pod['spec']?.serviceAccountName,
-    'status.podIP': '127.0.0.1',
+    'status.podIP': pod['status']?.podIP ?? '127.0.0.1',
     'status.hostIP': '127.0.0.1',
   };
   return table[path] ?? '';

@@ -12,6 +12,8 @@ import { prepareContainer, type KubeletDeps } from './prepare.js';
 import { startProcess, type RunningProcess } from './process.js';
 import { startReadinessProbe } from './probes.js';
 import { podConditions, podPhase, type Phase } from './status.js';
+import { materializeVolumes, mountsOf, VolumeError } from './volumes.js';
+import { nextPodIp } from '../network/addresses.js';
 
 type Outcome = 'succeeded' | 'failed' | 'stopped';
 
@@ -45,6 +47,8 @@ export class PodWorker {
   private readonly procs = new Map<string, RunningProcess>();
   private readonly sleepers = new Set<() => void>();
   private readonly startTime: string;
+  private readonly podIp = nextPodIp();
+  private volumes = new Map<string, string>();
   private killTimer: (() => void) | undefined;
   readonly done: Promise<void>;
 
@@ -58,6 +62,7 @@ export class PodWorker {
     this.mains = spec.containers.map((c: Container) => newStatus(c, hasInit ? 'PodInitializing' : 'ContainerCreating'));
     this.initDone = !hasInit;
     this.startTime = deps.clock.timestamp();
+    this.pod['status'] = { ...(this.pod['status'] ?? {}), podIP: this.podIp };
     this.done = this.run().catch((err: unknown) => deps.onError(err, `kubelet pod ${this.label}`));
   }
 
@@ -92,6 +97,21 @@ export class PodWorker {
 
   private async run(): Promise<void> {
     this.writeStatus();
+    // Volumes first: a missing ConfigMap or Secret keeps every container waiting (FailedMount, retried).
+    let lastMountError = '';
+    for (;;) {
+      if (this.terminating) return this.finishTermination();
+      try {
+        this.volumes = materializeVolumes(this.deps.api, this.deps.root, this.pod);
+        break;
+      } catch (err) {
+        if (!(err instanceof VolumeError)) throw err;
+        if (err.message !== lastMountError)
+          this.deps.events.record(this.pod, 'Warning', 'FailedMount', err.message, 'kubelet');
+        lastMountError = err.message;
+        await this.sleep(10);
+      }
+    }
     const sidecars: Promise<Outcome>[] = [];
     for (const [i, c] of ((this.pod['spec'].initContainers ?? []) as Container[]).entries()) {
       if (c.restartPolicy === 'Always') {
@@ -174,6 +194,7 @@ export class PodWorker {
         this.deps,
         this.pod,
         c,
+        mountsOf(this.volumes, c as Container & { volumeMounts?: [] }),
         (reason, message) => {
           status.state = { waiting: message ? { reason, message } : { reason } };
           this.writeStatus();
@@ -316,8 +337,8 @@ export class PodWorker {
       conditions: [...others, ...owned],
       hostIP: '127.0.0.1',
       hostIPs: [{ ip: '127.0.0.1' }],
-      podIP: '127.0.0.1',
-      podIPs: [{ ip: '127.0.0.1' }],
+      podIP: this.podIp,
+      podIPs: [{ ip: this.podIp }],
       startTime: this.startTime,
       // pkg/kubelet/kubelet_pods.go sorts the containers' statuses by name; init containers keep spec order.
       containerStatuses: structuredClone(this.mains).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),

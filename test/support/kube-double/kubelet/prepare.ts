@@ -5,6 +5,8 @@
  * https://kubernetes.io/docs/concepts/containers/images/#imagepullbackoff
  * https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/
  */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import type { Api } from '../api.js';
 import type { Clock } from '../clock.js';
 import type { EventRecorder } from '../events.js';
@@ -21,6 +23,10 @@ export interface KubeletDeps {
   events: EventRecorder;
   onError: (err: unknown, where: string) => void;
   nodeName: string;
+  /** The double's folder: pod volumes and claims live under it. */
+  root: string;
+  /** The preload that gives Node processes the pod's network, and the hosts file it reads. */
+  network: { preload: string; hostsFile: string };
 }
 
 export interface ContainerConfig {
@@ -44,6 +50,7 @@ export async function prepareContainer(
   deps: KubeletDeps,
   pod: KubeObject,
   c: Container,
+  mounts: Record<string, string>,
   setWaiting: (reason: string, message?: string) => void,
   sleep: (seconds: number) => Promise<void>,
   terminating: () => boolean,
@@ -122,6 +129,21 @@ export async function prepareContainer(
     env['HOSTNAME'] = pod.metadata.name;
     const img = deps.images.config(image);
     Object.assign(env, img.env ?? {}, vars);
+    // The pod's network and volumes, for the double's preload and the images it emulates.
+    const podIp = pod['status']?.podIP ?? '127.0.0.1';
+    Object.assign(env, {
+      KUBE_DOUBLE_POD_IP: podIp,
+      KUBE_DOUBLE_NAMESPACE: pod.metadata.namespace ?? 'default',
+      KUBE_DOUBLE_DNS: deps.network.hostsFile,
+      KUBE_DOUBLE_MOUNTS: JSON.stringify(mounts),
+      // The container's own writable folder (its "root file system"), short enough for a Unix socket path.
+      KUBE_DOUBLE_ROOTFS: join(
+        deps.root,
+        'r',
+        `${pod.metadata.uid.slice(0, 8)}-${createHash('sha256').update(c.name).digest('hex').slice(0, 6)}`,
+      ),
+      NODE_OPTIONS: `--require "${deps.network.preload}"${vars['NODE_OPTIONS'] ? ` ${vars['NODE_OPTIONS']}` : ''}`,
+    });
     // command/args are an argv (no shell); $(VAR) refers to the container's variables.
     // Without a command the image's ENTRYPOINT runs; without args, its CMD (unless a command was given).
     const command = c.command ?? img.entrypoint ?? [];

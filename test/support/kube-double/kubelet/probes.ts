@@ -22,6 +22,7 @@ function runOnce(
   env: Record<string, string>,
   cwd: string,
   timeoutMs: number,
+  podIp: string,
 ): Promise<boolean> {
   return new Promise((resolve) => {
     const done = (ok: boolean): void => resolve(ok);
@@ -37,7 +38,8 @@ function runOnce(
     } else if (probe.httpGet) {
       const req = request(
         {
-          host: probe.httpGet.host ?? '127.0.0.1',
+          // The host defaults to the pod's IP.
+          host: probe.httpGet.host ?? podIp,
           port: portOf(c, probe.httpGet.port),
           path: probe.httpGet.path ?? '/',
           timeout: timeoutMs,
@@ -53,7 +55,7 @@ function runOnce(
       req.end();
     } else if (probe.tcpSocket) {
       const socket = connect({
-        host: probe.tcpSocket.host ?? '127.0.0.1',
+        host: probe.tcpSocket.host ?? podIp,
         port: portOf(c, probe.tcpSocket.port),
         timeout: timeoutMs,
       });
@@ -86,7 +88,14 @@ export function startReadinessProbe(
   let failures = 0;
   const tick = async (): Promise<void> => {
     if (stopped) return;
-    const ok = await runOnce(probe, c, env, cwd, (probe.timeoutSeconds ?? 1) * 1000);
+    const ok = await runOnce(
+      probe,
+      c,
+      env,
+      cwd,
+      (probe.timeoutSeconds ?? 1) * 1000,
+      env['KUBE_DOUBLE_POD_IP'] ?? '127.0.0.1',
+    );
     if (stopped) return;
     if (ok) {
       failures = 0;
