@@ -1,10 +1,13 @@
 /**
  * Starts the double by hand:
  *   npm run cluster:double -- [--time-scale F] [--absent-image GLOB]... [--present-image GLOB]... [--port N] [--kubeconfig-dir DIR]
- * Prints `KUBECONFIG=<path>` once it serves; runs until SIGTERM or SIGINT.
- * schemagate's image (`schemagate:*`) runs the CLI built in this checkout, in
- * the folder the double was started from (as the real image runs it in /app),
- * so `schemagate up` can be tried against it.
+ * Prints `KUBECONFIG=<path>` once it serves; runs until SIGTERM, SIGINT or SIGHUP
+ * (or until the process that started it is gone), then stops every container
+ * and removes its temporary folder.
+ * schemagate's image (`schemagate:*`, loaded on the node as `kind load` does)
+ * runs the CLI built in this checkout, in the folder the double was started
+ * from (as the real image runs it in /app); `postgres:*` runs a local
+ * PostgreSQL. So `schemagate up` runs the project's own k8s/ against it.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,21 +30,33 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  // npm runs scripts in the package's folder; INIT_CWD is where `npm run cluster:double` was typed.
+  const project = process.env['INIT_CWD'] ?? process.cwd();
   const double = await startKubeDouble({
-    images: { 'schemagate:*': { entrypoint: [process.execPath, cli], workingDir: process.cwd() } },
+    images: { 'schemagate:*': { entrypoint: [process.execPath, cli], workingDir: project } },
+    // As on kind: schemagate's image is `kind load`ed (not in any registry), postgres runs for real.
+    loadedImages: ['schemagate:*'],
+    postgresImages: ['postgres:*', 'docker.io/library/postgres:*'],
     ...opts,
   });
   process.stdout.write(`KUBECONFIG=${double.kubeconfigPath}\n`);
   process.stderr.write(
     `kube-double serving ${double.server} (context ${double.contextName}, time scale ${double.timeScale})\n`,
   );
-  const keepAlive = setInterval(() => undefined, 1 << 30);
+  // Also the keep-alive: when whatever started us (npm, a shell) is gone, stop too, so no container outlives it.
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid !== parent) stop();
+  }, 250);
+  let stopping = false;
   const stop = (): void => {
-    clearInterval(keepAlive);
+    if (stopping) return;
+    stopping = true;
+    clearInterval(watch);
+    // Every container process is stopped and the double's temporary folder removed before exiting.
     void double.close().then(() => process.exit(0));
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, stop);
 }
 
 void main();
