@@ -12,7 +12,7 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { fileURLToPath } from 'node:url';
-import { startKubeDouble, type ImageConfig, type KubeDouble } from './kube-double/index.js';
+import { startKubeDouble, type ImageConfig, type KubeDouble, type NodeCapacity } from './kube-double/index.js';
 
 export interface TestClusterOptions {
   /** Prefix of the namespace created for the test file. @default "e2e" */
@@ -25,6 +25,12 @@ export interface TestClusterOptions {
   presentImages?: string[];
   /** ENTRYPOINT/CMD/WORKDIR of the double's images (ignored on a real cluster). @default schemagate's images run the built CLI */
   images?: Record<string, ImageConfig>;
+  /** What the double's node offers the scheduler (ignored on a real cluster). @default 8 cpu, 16Gi, 110 pods */
+  node?: NodeCapacity;
+  /** Images only on the double's node, as `kind load` puts them (ignored on a real cluster). */
+  loadedImages?: string[];
+  /** Images the double runs as a local PostgreSQL (ignored on a real cluster). */
+  postgresImages?: string[];
 }
 
 /**
@@ -59,6 +65,9 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
     ...(opts.absentImages ? { absentImages: opts.absentImages } : {}),
     ...(opts.presentImages ? { presentImages: opts.presentImages } : {}),
     images: opts.images ?? { 'schemagate:*': schemagateImage() },
+    ...(opts.node ? { node: opts.node } : {}),
+    ...(opts.loadedImages ? { loadedImages: opts.loadedImages } : {}),
+    ...(opts.postgresImages ? { postgresImages: opts.postgresImages } : {}),
   });
   const created = await fetch(`${double.server}/api/v1/namespaces`, {
     method: 'POST',
