@@ -72,8 +72,8 @@ describe('client-node against the double', () => {
     });
     const roles = await h.objects.list('rbac.authorization.k8s.io/v1', 'Role', ns);
     expect(roles.items.map((r) => r.metadata?.name)).toEqual(['jobs']);
-    // A StatefulSet is stored only: no pods appear for it (README).
-    expect(h.double.list('pods', ns)).toEqual([]);
+    // The StatefulSet controller makes its first pod, named by ordinal.
+    await waitFor('postgres-0', () => h.double.get('pods', ns, 'postgres-0'));
     for (const m of appManifests(ns)) await h.objects.delete(m);
     expect(h.double.list('serviceaccounts', ns)).toEqual([]);
   });
