@@ -212,6 +212,25 @@ describe('podFailurePolicy validation (pkg/apis/batch/validation/validation.go)'
   });
 });
 
+describe('podFailurePolicy on update', () => {
+  test('is immutable (ValidateJobSpecUpdate)', async () => {
+    const ns = await h.namespace('pfp-immutable');
+    await h.batch.createNamespacedJob({
+      namespace: ns,
+      body: jobManifest('j', 'setInterval(()=>{},1000)', { spec: { podFailurePolicy: failJobOn([4]) } }),
+    });
+    const r = await fetch(`${h.double.server}/apis/batch/v1/namespaces/${ns}/jobs/j`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/merge-patch+json' },
+      body: JSON.stringify({ spec: { podFailurePolicy: failJobOn([4, 5]) } }),
+    });
+    expect(r.status).toBe(422);
+    expect(((await r.json()) as { message: string }).message).toMatch(
+      /^Job\.batch "j" is invalid: spec\.podFailurePolicy: Invalid value: .*: field is immutable$/,
+    );
+  });
+});
+
 describe('Job pod back-off (pkg/controller/job/backoff_utils.go)', () => {
   const failedPod = (uid: string, finishedAt: string, phase = 'Failed') =>
     ({
