@@ -108,13 +108,25 @@ describe.runIf(onDouble)('npm run cluster:double, then schemagate up on a fresh 
     expect(await health.json()).toMatchObject({ status: 'ok', version: '4', problems: [] });
   }, 240_000);
 
-  it('SIGTERM to npm stops the double: exit 0, no container process left, its temporary folder gone', async () => {
+  it('SIGTERM to npm stops the double: no container process left, its temporary folder gone', async () => {
     const root = dirname(kubeconfig);
+    const before = await execa('pgrep', ['-f', root], { reject: false });
+    expect(before.stdout, 'the double runs containers (postgres, the backend)').not.toBe('');
     double!.kill('SIGTERM');
     const r = await double!;
-    expect(r.exitCode, String(r.stderr)).toBe(0);
-    expect(existsSync(root)).toBe(false);
-    const left = await execa('pgrep', ['-f', root], { reject: false });
-    expect(left.stdout).toBe('');
+    // npm passes SIGTERM on to the double (the script execs node); npm itself ends with the double's 0 or by the signal.
+    expect(r.exitCode === 0 || r.signal === 'SIGTERM', `exit ${r.exitCode} ${r.signal}: ${String(r.stderr)}`).toBe(
+      true,
+    );
+    // The double finishes its clean-up (postgres' shutdown) on its own.
+    const deadline = Date.now() + 30_000;
+    let left = '';
+    for (;;) {
+      left = (await execa('pgrep', ['-f', root], { reject: false })).stdout;
+      if ((left === '' && !existsSync(root)) || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(left, 'processes of the double still running').toBe('');
+    expect(existsSync(root), `${root} still there`).toBe(false);
   }, 60_000);
 });
