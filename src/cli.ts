@@ -54,6 +54,11 @@ const top: Record<string, TopCommand> = {
     summary: 'check a setup: config, migrations, seeds, manifests (--cluster: against the cluster too)',
     load: async () => (await import('./cli/cluster.js')).clusterCommands.check!,
   },
+  lint: {
+    summary:
+      "lint the migrations still to apply with Squawk (locks, rewrites, NOT VALID, CONCURRENTLY) for the target's PostgreSQL",
+    load: async () => (await import('./lint/command.js')).lintCommand,
+  },
   backend: {
     summary: 'run the sample backend (/health, /api/users) on $PORT',
     load: async () => (await import('./cli/backend.js')).backendCommand,

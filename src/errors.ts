@@ -30,6 +30,8 @@ export const ExitCode = {
   cluster: 10,
   /** A destructive command was refused (context guard, missing --yes). */
   refused: 11,
+  /** `lint`: a migration to apply is dangerous for a live database (Squawk found an error). */
+  lint: 12,
   /** Interrupted by SIGINT / SIGTERM: the running work was cancelled and rolled back. */
   interrupted: 130,
 } as const;

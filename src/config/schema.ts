@@ -31,10 +31,12 @@ import {
   imageRef,
   integer,
   oneOf,
+  ruleName,
   secretKey,
   serviceName,
   tableName,
   text,
+  versionText,
 } from './validators.js';
 
 const DEFAULT_MIGRATOR_SECRET = 'schemagate-migrator';
@@ -93,6 +95,33 @@ const verify = mapping({
     list(requiredTable, { type: 'list of table names or mappings', unique: (t) => t.name }),
     [] as RequiredTable[],
   ),
+});
+
+/**
+ * Squawk rules reported as warnings unless `lint.warn` says otherwise: advice
+ * on types and re-runnability, and statement_timeout (schemagate sets none by
+ * default). Every other rule is about locks, rewrites or breaking clients.
+ */
+export const DEFAULT_LINT_WARN = [
+  'prefer-robust-stmts',
+  'prefer-bigint-over-int',
+  'prefer-bigint-over-smallint',
+  'prefer-identity',
+  'prefer-text-field',
+  'prefer-timestamptz',
+  'ban-char-field',
+  'require-statement-timeout',
+];
+
+const rules = () => list(ruleName(), { unique: (r) => r });
+
+const lint = mapping({
+  enabled: field(boolean(), true),
+  since: optional(versionText('a migration version (e.g. 4, "1.2" or 20240101120000)', /^\d+(?:[._]\d+)*$/)),
+  pgVersion: optional(versionText('a PostgreSQL version (e.g. 16 or "15.4")', /^\d+(?:\.\d+){0,2}$/)),
+  exclude: field(rules(), [] as string[]),
+  include: field(rules(), [] as string[]),
+  warn: field(rules(), DEFAULT_LINT_WARN),
 });
 
 const local = mapping({
@@ -170,6 +199,7 @@ export const configSpec = mapping({
   migrations: section(migrations),
   seeds: section(seeds),
   verify: section(verify),
+  lint: section(lint),
   local: section(local),
   kubernetes: section(kubernetes),
 });
@@ -178,8 +208,18 @@ export const configSpec = mapping({
 export type RawConfig = SpecValue<typeof configSpec>;
 type RawJob = RawConfig['kubernetes']['seed'];
 
-/** Checks that need more than one key: a request above its limit. */
+/** Checks that need more than one key: a request above its limit, a lint rule both excluded and a warning. */
 export function crossCheck(raw: RawConfig, issues: Issues): void {
+  const excluded = new Map(raw.lint.exclude.map((r, i) => [r, i]));
+  raw.lint.warn.forEach((r, i) => {
+    const at = excluded.get(r);
+    if (at !== undefined)
+      report(
+        issues,
+        `lint.warn[${i}]`,
+        `"${r}" is also in lint.exclude[${at}]: an excluded rule is not checked at all; keep it in one of the two lists`,
+      );
+  });
   for (const job of ['migration', 'seed'] as const) {
     const { requests, limits } = raw.kubernetes[job].resources;
     const at = `kubernetes.${job}.resources`;
@@ -241,6 +281,14 @@ export function toConfig(raw: RawConfig, file: string | undefined, root: string)
     },
     seeds: { dir: resolve(root, raw.seeds.dir) },
     verify: { tables: raw.verify.tables.map((t) => ({ name: t.name, columns: [...t.columns] })) },
+    lint: {
+      enabled: raw.lint.enabled,
+      since: raw.lint.since,
+      pgVersion: raw.lint.pgVersion,
+      exclude: [...raw.lint.exclude],
+      include: [...raw.lint.include],
+      warn: [...raw.lint.warn],
+    },
     local: { dataDir: resolve(root, raw.local.dataDir), port: raw.local.port, database: raw.local.database },
     kubernetes: {
       namespace: k.namespace,

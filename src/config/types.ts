@@ -77,6 +77,22 @@ export interface VerifyConfig {
   tables: RequiredTable[];
 }
 
+/** `schemagate lint`: Squawk over the pending migrations. */
+export interface LintConfig {
+  /** `check` and the Tilt pane run lint. @default true */
+  enabled: boolean;
+  /** Without a database: lint only versions above this one (those up to it are in production). @default undefined (all) */
+  since: string | undefined;
+  /** PostgreSQL version of the target when no database is connected. @default undefined (Squawk's default) */
+  pgVersion: string | undefined;
+  /** Squawk rules not checked. @default [] */
+  exclude: string[];
+  /** Squawk's opt-in rules to check too. @default [] */
+  include: string[];
+  /** Rules reported as warnings (they do not fail lint). @default DEFAULT_LINT_WARN */
+  warn: string[];
+}
+
 export interface LocalConfig {
   /** Data directory of the embedded PostgreSQL. @default ".schemagate" */
   dataDir: string;
@@ -161,6 +177,7 @@ export interface Config {
   migrations: MigrationsConfig;
   seeds: SeedsConfig;
   verify: VerifyConfig;
+  lint: LintConfig;
   local: LocalConfig;
   kubernetes: KubernetesConfig;
 }

@@ -172,3 +172,24 @@ export function applicationName(): Spec<string> {
   const type = 'an application name (printable ASCII, at most 63 characters)';
   return text(type, (s) => (s.length <= 63 && /^[\x20-\x7e]+$/.test(s) ? undefined : new Problem(wrongValue(type, s))));
 }
+
+/**
+ * A version written as text or as a whole number (`4`, `"1.2"`, `20240101120000`).
+ * A YAML float is refused: `1.10` would silently become `1.1`.
+ */
+export function versionText(type: string, pattern: RegExp): Spec<string> {
+  return leaf(type, (v) => {
+    if (typeof v === 'number') {
+      if (Number.isSafeInteger(v) && v >= 0) return String(v);
+      return new Problem(wrongValue(type, v, `quote it ("${v}"), or YAML reads it as a number`));
+    }
+    if (typeof v !== 'string') return new Problem(wrongType(type, v));
+    return pattern.test(v) ? v : new Problem(wrongValue(type, v));
+  });
+}
+
+/** A Squawk rule name (`require-concurrent-index-creation`); whether Squawk knows it is checked when lint runs. */
+export function ruleName(): Spec<string> {
+  const type = 'a Squawk rule name (lowercase words joined by "-", e.g. require-concurrent-index-creation)';
+  return text(type, (s) => (/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(s) ? undefined : new Problem(wrongValue(type, s))));
+}
