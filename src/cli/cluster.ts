@@ -219,11 +219,12 @@ export const clusterCommands: Record<string, DbCommand> = {
     'Check a setup without changing anything: configuration, migrations and seeds parse and validate, manifests render; with --cluster, the API server accepts them (dry run) and the database is current.',
     { cluster: { type: 'boolean', description: 'also check against the cluster of the kubeconfig' } },
     async (c) => {
-      const { offlineChecks, manifestChecks } = await import('../tasks/check.js');
+      const { offlineChecks, lintChecks, manifestChecks } = await import('../tasks/check.js');
       let checks: import('../tasks/check.js').Check[];
       try {
         const run = clusterRun(c);
         checks = offlineChecks(run.config);
+        checks.push(...(await lintChecks(run.config, checks, c.signal)));
         checks.push(...(await manifestChecks(run, flag(c.args, 'cluster'))));
       } catch (e) {
         checks = [
@@ -242,9 +243,9 @@ export const clusterCommands: Record<string, DbCommand> = {
         bad.length ? `${bad.length} of ${checks.length} checks failed` : `all ${checks.length} checks passed`,
       );
       if (bad.length === 0) return ExitCode.ok;
-      return bad.some((x) => ['configuration', 'migrations', 'seeds', 'manifests'].includes(x.name))
-        ? ExitCode.validation
-        : ExitCode.cluster;
+      if (bad.some((x) => ['configuration', 'migrations', 'seeds', 'manifests'].includes(x.name)))
+        return ExitCode.validation;
+      return bad.every((x) => x.name === 'lint') ? ExitCode.lint : ExitCode.cluster;
     },
   ),
   render: cmd(

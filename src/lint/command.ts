@@ -34,6 +34,7 @@ const options: Options = {
   },
   migrations: { type: 'string', description: 'migrations folder (default: migrations.dir)', value: 'DIR' },
   'exit-zero': { type: 'boolean', description: 'exit 0 even when there are errors (show them, fail nothing)' },
+  'if-enabled': { type: 'boolean', description: 'do nothing when lint.enabled is false (what Tilt runs)' },
 };
 
 /** Is a database named anywhere (flag, environment, config)? Lint connects only then. */
@@ -108,6 +109,11 @@ export const lintCommand = {
   options,
   positionals: 0,
   async run(c: CommandContext): Promise<ExitCode> {
+    if (flag(c.args, 'if-enabled') && !configFrom(c.args, c.env).lint.enabled) {
+      c.out.data({ ok: true, skipped: 'lint.enabled is false' });
+      c.out.result('lint: skipped (lint.enabled is false)');
+      return ExitCode.ok;
+    }
     const r = await lint(c);
     const { targets, ...rest } = r;
     c.out.data({ ok: r.errors === 0, ...rest, linted: targets.length });

@@ -26,11 +26,12 @@ export function describeScope(r: LintReport): string {
 }
 
 /** `file:line:column: error rule: message`, a code frame, then Squawk's help, schemagate's note and the rule's page. */
-export function formatFinding(f: Finding, source: string | undefined, paint: Paint = plain): string {
+export function formatFinding(f: Finding, source: string | undefined, paint: Paint = plain, brief = false): string {
   const level = f.severity === 'error' ? paint('red', 'error') : paint('yellow', 'warning');
   const lines = [`${f.file}:${f.line}:${f.column}: ${level} ${paint('bold', f.rule)}: ${f.message}`];
   if (source !== undefined) lines.push(codeFrame(source, f.line, f.column, { above: 0, below: 0 }));
   if (f.help) lines.push(`  help: ${f.help}`);
+  if (brief) return lines.join('\n');
   if (f.note) lines.push(`  note: ${f.note}`);
   if (f.url) lines.push(paint('dim', `  see: ${f.url}`));
   return lines.join('\n');

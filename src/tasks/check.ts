@@ -62,6 +62,13 @@ export function offlineChecks(config: Config): Check[] {
   return checks;
 }
 
+/** `schemagate lint --offline` as a check line: errors fail it, warnings are shown under it. Skipped when the files do not validate. */
+export async function lintChecks(config: Config, before: readonly Check[], signal?: AbortSignal): Promise<Check[]> {
+  if (!config.lint.enabled || before.some((c) => c.name === 'migrations' && !c.ok)) return [];
+  const { lintCheck } = await import('../lint/check.js');
+  return [await lintCheck(config, signal)];
+}
+
 /** Renders the manifests; with a cluster, the API server validates them too (server-side dry run). */
 export async function manifestChecks(run: ClusterRun, withCluster: boolean): Promise<Check[]> {
   let objects: KubernetesObject[];

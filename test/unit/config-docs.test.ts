@@ -63,6 +63,7 @@ describe("the repository's schemagate.yaml", () => {
     const shown = new Set(keyPaths(parse(text)));
     expect([...validated.keys()].filter((k) => !shown.has(k))).toEqual([
       'database.url',
+      'lint.pgVersion',
       'kubernetes.context',
       'kubernetes.migration.resources.limits.cpu',
       'kubernetes.seed.resources.limits.cpu',

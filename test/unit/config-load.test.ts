@@ -98,8 +98,12 @@ describe("the repository's schemagate.yaml", () => {
     expect(config.file).toBe(join(repo, 'schemagate.yaml'));
   });
 
-  it('shows the defaults, apart from the tables the sample application needs', () => {
-    expect({ ...config, file: undefined, verify: { tables: [] } }).toEqual(defaultConfig(repo));
+  it('shows the defaults, apart from the tables the sample application needs and where its lint gate starts', () => {
+    const d = defaultConfig(repo);
+    expect(config.lint.since).toBe('4');
+    expect({ ...config, file: undefined, verify: { tables: [] }, lint: { ...config.lint, since: undefined } }).toEqual(
+      d,
+    );
   });
 
   it('lists the tables and columns of the sample application', () => {

@@ -56,6 +56,9 @@ while [ ! -s "$f" ] || [ -n "$(find migrations seeds schemagate.yaml -newer "$f"
 done
 `;
 const cli = (args: string) => `${WAIT}exec node dist/src/cli.js ${args} --image "$(cat ${IMAGE_FILE})"`;
+const LINT = `node dist/src/cli.js lint --offline --if-enabled --exit-zero || echo "schemagate lint could not run (above); running the migration anyway" >&2
+`;
+const LINT_ECHO = 'node dist/src/cli.js lint --offline --if-enabled --exit-zero\n';
 
 describe('Tiltfile', () => {
   it("runs only against the kind-schemagate context (besides Tilt's local defaults) and needs Tilt 0.36+", () => {
@@ -124,9 +127,9 @@ describe('Tiltfile', () => {
     });
   });
 
-  it('re-runs db-migrate when migrations/ changes, and runs `schemagate migrate` with the image Tilt built', () => {
+  it('re-runs db-migrate when migrations/ changes: the lint gate first, then `schemagate migrate` with the image Tilt built', () => {
     expect(local('db-migrate')['deps']).toEqual(['migrations']);
-    expect(local('db-migrate')['cmd']).toBe(cli('migrate'));
+    expect(local('db-migrate')['cmd']).toBe(LINT + cli('migrate'));
   });
 
   it('has manual triggers db-seed, db-reset, db-status, dev-setup and health-check that do not run on tilt up', () => {
@@ -257,8 +260,25 @@ describe("the Tiltfile's shell snippets", () => {
     writeFileSync(join(dir, IMAGE_FILE), 'schemagate:tilt-1\n');
     const r = sh(String(local('db-migrate')['cmd']), dir, env);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toBe('node dist/src/cli.js migrate --image schemagate:tilt-1\n');
+    expect(r.stdout).toBe(`${LINT_ECHO}node dist/src/cli.js migrate --image schemagate:tilt-1\n`);
     expect(r.stderr).toBe('');
+  });
+
+  it('db-migrate shows the lint findings before it waits for the image, and runs the migration when lint cannot run', () => {
+    const { dir, env } = sandbox();
+    mkdirSync(join(dir, '.schemagate'));
+    writeFileSync(join(dir, IMAGE_FILE), 'schemagate:tilt-2\n');
+    // A node whose lint fails as a missing squawk binary does (exit 3), and that echoes anything else.
+    writeFileSync(
+      join(dir, 'bin/node'),
+      '#!/bin/sh\nif [ "$2" = lint ]; then echo "error: lint needs Squawk" >&2; exit 3; fi\necho "node $*"\n',
+    );
+    const r = sh(String(local('db-migrate')['cmd']), dir, env);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe(
+      'error: lint needs Squawk\nschemagate lint could not run (above); running the migration anyway\n',
+    );
+    expect(r.stdout).toBe('node dist/src/cli.js migrate --image schemagate:tilt-2\n');
   });
 
   it('db-migrate waits for the image when a migration is newer than it, and gives up with a message', () => {
@@ -269,7 +289,7 @@ describe("the Tiltfile's shell snippets", () => {
     utimesSync(join(dir, IMAGE_FILE), old, old);
     const r = sh(String(local('db-migrate')['cmd']), dir, { ...env, SCHEMAGATE_IMAGE_WAIT: '1' });
     expect(r.status).toBe(1);
-    expect(r.stdout).toBe('');
+    expect(r.stdout).toBe(LINT_ECHO);
     expect(r.stderr).toBe(
       'waiting for Tilt to build and load the image with the current migrations (resource schemagate-image)\nno image with the current migrations after 1 s: see the schemagate-image resource (image build) in Tilt\n',
     );
@@ -282,12 +302,12 @@ describe("the Tiltfile's shell snippets", () => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     await new Promise((r) => setTimeout(r, 1200));
-    expect(out).toBe('');
+    expect(out).toBe(LINT_ECHO);
     mkdirSync(join(dir, '.schemagate'));
     writeFileSync(join(dir, IMAGE_FILE), 'schemagate:tilt-new\n');
     const code = await new Promise((r) => child.on('exit', r));
     expect(code).toBe(0);
-    expect(out).toBe('node dist/src/cli.js migrate --image schemagate:tilt-new\n');
+    expect(out).toBe(`${LINT_ECHO}node dist/src/cli.js migrate --image schemagate:tilt-new\n`);
   });
 });
 
