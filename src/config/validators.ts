@@ -181,7 +181,9 @@ export function versionText(type: string, pattern: RegExp): Spec<string> {
   return leaf(type, (v) => {
     if (typeof v === 'number') {
       if (Number.isSafeInteger(v) && v >= 0) return String(v);
-      return new Problem(wrongValue(type, v, `quote it ("${v}"), or YAML reads it as a number`));
+      return new Problem(
+        wrongValue(type, v, 'YAML read a number: write the version in quotes, e.g. "1.10", which unquoted is 1.1'),
+      );
     }
     if (typeof v !== 'string') return new Problem(wrongType(type, v));
     return pattern.test(v) ? v : new Problem(wrongValue(type, v));

@@ -61,5 +61,6 @@ export function renderLint(r: LintReport, paint: Paint = plain): string[] {
 export function summary(r: LintReport): string {
   if (r.targets.length === 0) return 'nothing to lint';
   if (r.findings.length === 0) return `no findings in ${plural(r.targets.length, 'migration')}`;
-  return `${plural(r.errors, 'error')}, ${plural(r.warnings, 'warning')} in ${plural(new Set(r.findings.map((f) => f.file)).size, 'file')}`;
+  const counts = [r.errors ? plural(r.errors, 'error') : '', r.warnings ? plural(r.warnings, 'warning') : ''];
+  return `${counts.filter(Boolean).join(', ')} in ${plural(new Set(r.findings.map((f) => f.file)).size, 'file')}`;
 }

@@ -66,7 +66,7 @@ export interface Pending {
 export async function pendingOn(opts: EngineOptions, files: readonly MigrationFile[]): Promise<Pending> {
   return withSession(opts, 'lint', async (ctx) => {
     const plan = await planFor(ctx, files, opts);
-    const { rows } = await ctx.client.query<{ v: string }>('SHOW server_version_num');
+    const { rows } = await ctx.client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
     const byVersion = new Map(files.map((f) => [f.version.text, f]));
     const pending = plan.entries
       .filter((e) => e.state === 'pending' || e.state === 'out-of-order' || e.state === 'failed')

@@ -1,0 +1,432 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, project } from '../support/cli.js';
+import { freshDatabase, rows } from '../support/pg.js';
+
+/**
+ * `schemagate lint`: the real CLI running the real Squawk (npm squawk-cli) on
+ * files as schemagate runs them, against a real PostgreSQL where it says
+ * what is pending. Rule names are Squawk's, documented at
+ * https://squawkhq.com/docs/rules (sbdchd/squawk docs/docs/<rule>.md):
+ * adding-field-with-default, require-concurrent-index-creation,
+ * adding-not-nullable-field, changing-column-type,
+ * constraint-missing-not-valid, adding-foreign-key-constraint,
+ * require-lock-timeout, require-statement-timeout.
+ */
+interface Finding {
+  file: string;
+  version: string;
+  line: number;
+  column: number;
+  rule: string;
+  severity: 'error' | 'warning';
+  message: string;
+  help?: string;
+  note?: string;
+}
+interface Report {
+  ok: boolean;
+  scope: { kind: string; since?: string; from?: string; database?: string; current?: string };
+  pgVersion?: { version: string; from: string };
+  files: Array<{ file: string; version: string; transactional: boolean; satisfiedBySchemagate: string[] }>;
+  findings: Finding[];
+  errors: number;
+  warnings: number;
+  linted: number;
+}
+
+async function lint(dir: string, args: string[] = [], env: Record<string, string | undefined> = {}) {
+  const r = await cli(['lint', '--json', ...args], { cwd: dir, env });
+  return { ...r, report: (r.stdout.trim().startsWith('{') ? JSON.parse(r.stdout) : undefined) as Report };
+}
+
+/** Where `needle` starts in `text`: `line:column`, 1-based, the column in code points (as an editor shows it). */
+function pos(text: string, needle: string): string {
+  const i = text.indexOf(needle);
+  if (i < 0) throw new Error(`${needle} not in the text`);
+  const before = text
+    .replace(/^\uFEFF/, '')
+    .slice(0, text.replace(/^\uFEFF/, '').indexOf(needle))
+    .split(/\r?\n/);
+  return `${before.length}:${Array.from(before.at(-1)!).length + 1}`;
+}
+
+/** The findings of one rule, as `file:line:column severity`. */
+const at = (r: Report, rule: string) =>
+  r.findings.filter((f) => f.rule === rule).map((f) => `${f.file}:${f.line}:${f.column} ${f.severity}`);
+
+const TABLES = 'CREATE TABLE users (id bigint PRIMARY KEY, email text, name text, org_id bigint);\n';
+
+describe('schemagate lint: the dangers of a migration for a live database', () => {
+  it('reports each danger at its file:line:column, as an error, and exits 12', async () => {
+    const files = {
+      'migrations/001_users.sql': TABLES,
+      // A volatile default rewrites the table.
+      'migrations/002_rewrite.sql':
+        '-- an id for every row\n\nALTER TABLE users ADD COLUMN uid uuid DEFAULT gen_random_uuid();\n',
+      'migrations/003_index.sql': '-- lookups by email\n  CREATE INDEX users_email ON users (email);\n',
+      'migrations/004_not_null.sql': 'SELECT 1;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n',
+      'migrations/005_type.sql': "-- é😀\nSELECT '😀'; ALTER TABLE users ALTER COLUMN org_id TYPE text;\n",
+      'migrations/006_check.sql': 'ALTER TABLE users ADD CONSTRAINT users_id_positive CHECK (id > 0);\n',
+      'migrations/007_fk.sql':
+        'CREATE TABLE orgs (id bigint PRIMARY KEY);\nALTER TABLE users ADD CONSTRAINT users_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id);\n',
+    };
+    const where = (file: keyof typeof files, needle: string) => `${file}:${pos(files[file], needle)} error`;
+    const { exitCode, report } = await lint(project(files));
+    expect(exitCode).toBe(12);
+    expect(report.ok).toBe(false);
+    expect(report.scope).toEqual({ kind: 'all' });
+    expect(at(report, 'adding-field-with-default')).toEqual([where('migrations/002_rewrite.sql', 'gen_random_uuid()')]);
+    expect(at(report, 'require-concurrent-index-creation')).toEqual([
+      where('migrations/003_index.sql', 'CREATE INDEX'),
+    ]);
+    expect(at(report, 'adding-not-nullable-field')).toEqual([where('migrations/004_not_null.sql', 'SET NOT NULL')]);
+    expect(at(report, 'changing-column-type')).toEqual([where('migrations/005_type.sql', 'TYPE text')]);
+    expect(at(report, 'constraint-missing-not-valid')).toEqual([
+      where('migrations/006_check.sql', 'ADD CONSTRAINT'),
+      where('migrations/007_fk.sql', 'ADD CONSTRAINT'),
+    ]);
+    expect(at(report, 'adding-foreign-key-constraint')).toEqual([
+      where('migrations/007_fk.sql', 'CONSTRAINT users_org_fk'),
+    ]);
+    // The positions, spelled out once: an emoji before the statement counts as one column.
+    expect(where('migrations/005_type.sql', 'TYPE text')).toBe('migrations/005_type.sql:2:51 error');
+    const index = report.findings.find((f) => f.rule === 'require-concurrent-index-creation')!;
+    expect(index).toMatchObject({
+      version: '3',
+      message: 'During normal index creation, table updates are blocked, but reads are still allowed.',
+      help: 'Use `concurrently` to avoid blocking writes.',
+    });
+  });
+
+  it('prints file:line:column, the rule, the message, a code frame and Squawk help', async () => {
+    const dir = project({
+      'migrations/001_index.sql': '-- lookups by email\n  CREATE INDEX users_email ON users (email);\n',
+    });
+    const r = await cli(['lint'], { cwd: dir });
+    expect(r.exitCode).toBe(12);
+    expect(r.stdout).toContain(
+      [
+        'migrations/001_index.sql:2:3: error require-concurrent-index-creation: During normal index creation, table updates are blocked, but reads are still allowed.',
+        ' > 2 |   CREATE INDEX users_email ON users (email);',
+        '     |   ^',
+        '  help: Use `concurrently` to avoid blocking writes.',
+        '  see: https://squawkhq.com/docs/require-concurrent-index-creation',
+      ].join('\n'),
+    );
+    expect(r.stdout).toMatch(
+      /^lint: all 1 migration \(no database given\); PostgreSQL version not given \(Squawk's default: a current one\); Squawk 2\.\d+\.\d+\n1 error, 1 warning in 1 file$/m,
+    );
+  });
+
+  it('passes a migration written to be safe on a live database', async () => {
+    const dir = project({
+      // With a statement_timeout set by schemagate too, not even a warning is left.
+      'schemagate.yaml': 'migrations:\n  statementTimeout: 10m\n',
+      'migrations/001_users.sql': TABLES,
+      'migrations/002_add.sql':
+        'ALTER TABLE users ADD COLUMN IF NOT EXISTS nickname text;\nALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;\n',
+      'migrations/003_validate.sql': 'ALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\n',
+      'migrations/004_index.sql': 'CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);\n',
+    });
+    const { exitCode, report, stderr } = await lint(dir, [], {});
+    expect(report?.findings, stderr).toEqual([]);
+    expect(exitCode).toBe(0);
+    expect(report.linted).toBe(4);
+    expect((await cli(['lint'], { cwd: dir })).stdout).toMatch(/^no findings in 4 migrations$/m);
+  });
+
+  it('lints a transaction-wrapped migration as such: NOT VALID and VALIDATE in one transaction block reads', async () => {
+    const sql =
+      'ALTER TABLE users ADD CONSTRAINT users_id_positive CHECK (id > 0) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_id_positive;\n';
+    const dir = project({ 'migrations/001_users.sql': TABLES, 'migrations/002_check.sql': sql });
+    const { report } = await lint(dir);
+    expect(report.files.map((f) => [f.version, f.transactional])).toEqual([
+      ['1', true],
+      ['2', true],
+    ]);
+    expect(at(report, 'constraint-missing-not-valid')).toEqual(['migrations/002_check.sql:2:19 error']);
+    expect(report.findings.find((f) => f.rule === 'constraint-missing-not-valid')?.message).toBe(
+      'Using `NOT VALID` and `VALIDATE CONSTRAINT` in the same transaction will block all reads while the constraint is validated.',
+    );
+  });
+
+  it('lints a no-transaction migration without --assume-in-transaction: each statement commits on its own', async () => {
+    const dir = project({
+      'migrations/001_users.sql': TABLES,
+      'migrations/002_check.sql':
+        '-- schemagate:no-transaction\nALTER TABLE users ADD CONSTRAINT users_id_positive CHECK (id > 0) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_id_positive;\n',
+      // Detected: CONCURRENTLY cannot run in a transaction, so it is not linted as if it did.
+      'migrations/003_index.sql': 'CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);\n',
+    });
+    const { report } = await lint(dir);
+    expect(report.files.map((f) => [f.version, f.transactional])).toEqual([
+      ['1', true],
+      ['2', false],
+      ['3', false],
+    ]);
+    expect(at(report, 'constraint-missing-not-valid')).toEqual([]);
+    expect(at(report, 'ban-concurrent-index-creation-in-transaction')).toEqual([]);
+  });
+
+  it('does not report a missing lock_timeout: schemagate sets it before each migration', async () => {
+    const sql = 'ALTER TABLE users ADD COLUMN IF NOT EXISTS nickname text;\n';
+    const dir = project({ 'migrations/001_users.sql': TABLES, 'migrations/002_add.sql': sql });
+    const set = (await lint(dir)).report;
+    expect(at(set, 'require-lock-timeout')).toEqual([]);
+    expect(set.files[1]!.satisfiedBySchemagate).toEqual(['require-lock-timeout']);
+
+    // With migrations.lockTimeout 0 schemagate sets none, and Squawk's rule speaks.
+    writeFileSync(join(dir, 'schemagate.yaml'), 'migrations:\n  lockTimeout: 0\n');
+    const unset = (await lint(dir)).report;
+    expect(unset.files[1]!.satisfiedBySchemagate).toEqual([]);
+    expect(at(unset, 'require-lock-timeout')).toEqual(['migrations/002_add.sql:1:1 error']);
+    expect(unset.findings.find((f) => f.rule === 'require-lock-timeout')?.note).toMatch(
+      /^schemagate sets lock_timeout before each migration when migrations\.lockTimeout \(or `-- schemagate:lock-timeout 5s` at the top of the file\) is above 0; it is 0 for this file\.$/,
+    );
+
+    // A file's own directive counts as well; both timeouts set also satisfy Squawk's older combined rule.
+    writeFileSync(
+      join(dir, 'migrations/002_add.sql'),
+      `-- schemagate:lock-timeout 2s\n-- schemagate:statement-timeout 1m\n${sql}`,
+    );
+    const directive = (await lint(dir)).report;
+    expect(directive.files[1]!.satisfiedBySchemagate).toEqual([
+      'require-lock-timeout',
+      'require-statement-timeout',
+      'require-timeout-settings',
+    ]);
+    expect(directive.findings.filter((f) => f.file === 'migrations/002_add.sql')).toEqual([]);
+  });
+
+  it('maps positions in a dbmate file to the file, and does not lint its down section', async () => {
+    const index =
+      "\uFEFF-- migrate:up\r\n-- ünïcödé 😀\r\nSELECT 'é';  CREATE INDEX users_email ON users (email);\r\n\r\n-- migrate:down\r\nDROP INDEX users_email;\r\n";
+    const dir = project({
+      'migrations/20240101000000_users.sql': `-- migrate:up\r\n${TABLES.trimEnd()}\r\n\r\n-- migrate:down\r\nDROP TABLE users;\r\n`,
+      'migrations/20240102000000_index.sql': index,
+    });
+    const { report } = await lint(dir);
+    expect(pos(index, 'CREATE INDEX')).toBe('3:14');
+    expect(at(report, 'require-concurrent-index-creation')).toEqual(['migrations/20240102000000_index.sql:3:14 error']);
+    expect(report.findings.filter((f) => /ban-drop|require-concurrent-index-deletion/.test(f.rule))).toEqual([]);
+  });
+});
+
+describe('schemagate lint: which migrations', () => {
+  it('against a database, lints only what is pending there, for its server version', async () => {
+    const url = await freshDatabase();
+    const dir = project({
+      'migrations/001_users.sql': TABLES,
+      'migrations/002_index.sql': 'CREATE INDEX users_email ON users (email);\n',
+      'migrations/003_type.sql': 'ALTER TABLE users ALTER COLUMN name TYPE text;\n',
+    });
+    expect((await cli(['db', 'migrate', '--to', '2'], { cwd: dir, env: { DATABASE_URL: url } })).exitCode).toBe(0);
+    // The server's own version string (e.g. "17.10" or "16.4 (Debian 16.4-1)"), read independently of schemagate.
+    const [{ v }] = await rows<{ v: string }>(url, `SELECT current_setting('server_version') AS v`);
+    const expected = v.split(' ')[0];
+
+    const { exitCode, report, all } = await lint(dir, [], { DATABASE_URL: url });
+    expect(exitCode, all).toBe(12);
+    expect(report.scope).toMatchObject({ kind: 'pending', current: '2' });
+    expect(report.pgVersion).toEqual({ version: expected, from: 'the server' });
+    expect(report.files.map((f) => f.file)).toEqual(['migrations/003_type.sql']);
+    expect(at(report, 'changing-column-type')).toEqual(['migrations/003_type.sql:1:37 error']);
+    expect(at(report, 'require-concurrent-index-creation')).toEqual([]);
+    // The password of the URL is never shown.
+    const password = new URL(url).password;
+    if (password) expect(all).not.toContain(password);
+
+    // Everything applied: nothing to lint. --pg-version wins over the server's.
+    expect((await cli(['db', 'migrate'], { cwd: dir, env: { DATABASE_URL: url } })).exitCode).toBe(0);
+    const done = await lint(dir, ['--database-url', url, '--pg-version', '10']);
+    expect(done.exitCode).toBe(0);
+    expect(done.report).toMatchObject({ linted: 0, findings: [], pgVersion: { version: '10', from: '--pg-version' } });
+    expect((await cli(['lint', '--database-url', url], { cwd: dir })).stdout).toMatch(/^nothing to lint$/m);
+  });
+
+  it('without a database: all migrations, those after lint.since, or after --since; --all ignores lint.since', async () => {
+    const dir = project({
+      'schemagate.yaml': 'lint:\n  since: 1\n',
+      'migrations/001_users.sql': TABLES,
+      'migrations/002_index.sql': 'CREATE INDEX users_email ON users (email);\n',
+      'migrations/003_type.sql': 'ALTER TABLE users ALTER COLUMN name TYPE text;\n',
+    });
+    const offline = (await lint(dir)).report;
+    expect(offline.scope).toEqual({ kind: 'since', since: '1', from: 'lint.since' });
+    expect(offline.files.map((f) => f.version)).toEqual(['2', '3']);
+    const since = (await lint(dir, ['--since', '2'])).report;
+    expect(since.scope).toEqual({ kind: 'since', since: '2', from: '--since' });
+    expect(since.files.map((f) => f.version)).toEqual(['3']);
+    expect((await lint(dir, ['--all'])).report.files.map((f) => f.version)).toEqual(['1', '2', '3']);
+    // --offline: DATABASE_URL is not used.
+    const off = await lint(dir, ['--offline'], { DATABASE_URL: 'postgres://nobody:secret@127.0.0.1:1/none' });
+    expect(off.report.scope.kind).toBe('since');
+  });
+
+  it('--local without an embedded database yet: every migration is pending there', async () => {
+    const dir = project({ 'migrations/001_users.sql': TABLES });
+    const r = await lint(dir, ['--local']);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.report.scope).toEqual({ kind: 'all' });
+  });
+
+  it('--pg-version 10 reports a constant default as a table rewrite (PostgreSQL before 11 rewrote the table)', async () => {
+    const dir = project({
+      'migrations/001_users.sql': TABLES,
+      'migrations/002_flag.sql': 'ALTER TABLE users ADD COLUMN IF NOT EXISTS active boolean DEFAULT true;\n',
+    });
+    expect(at((await lint(dir)).report, 'adding-field-with-default')).toEqual([]);
+    const old = (await lint(dir, ['--pg-version', '10'])).report;
+    expect(old.pgVersion).toEqual({ version: '10', from: '--pg-version' });
+    expect(at(old, 'adding-field-with-default')).toEqual(['migrations/002_flag.sql:1:67 error']);
+    writeFileSync(join(dir, 'schemagate.yaml'), 'lint:\n  pgVersion: 10\n');
+    expect((await lint(dir)).report.pgVersion).toEqual({ version: '10', from: 'lint.pgVersion' });
+  });
+
+  it('refuses flags that contradict each other, and a bad --since or --pg-version', async () => {
+    const dir = project({ 'migrations/001_users.sql': TABLES });
+    const both = await cli(['lint', '--all', '--since', '3'], { cwd: dir });
+    expect(both.exitCode).toBe(2);
+    expect(both.stderr).toContain('error: lint: --all and --since cannot be combined');
+    const since = await cli(['lint', '--since', 'v3'], { cwd: dir });
+    expect(since.exitCode).toBe(2);
+    expect(since.stderr).toContain('error: --since v3: not a version (expected digits, e.g. 4, 1.2 or 20240101120000)');
+    const pg = await cli(['lint', '--pg-version', 'banana'], { cwd: dir });
+    expect(pg.exitCode).toBe(2);
+    expect(pg.stderr).toContain('error: --pg-version banana: not a PostgreSQL version (expected e.g. 16 or 15.4)');
+  });
+});
+
+describe('schemagate lint: configuration', () => {
+  const INDEX = {
+    'migrations/001_users.sql': TABLES,
+    'migrations/002_index.sql': 'CREATE INDEX users_email ON users (email);\n',
+  };
+
+  it('lint.exclude leaves a rule out; lint.warn makes it a warning that does not fail', async () => {
+    const excluded = project({
+      ...INDEX,
+      'schemagate.yaml': 'lint:\n  exclude: [require-concurrent-index-creation]\n',
+    });
+    const e = await lint(excluded);
+    expect(e.exitCode).toBe(0);
+    expect(at(e.report, 'require-concurrent-index-creation')).toEqual([]);
+
+    const warned = project({
+      ...INDEX,
+      'schemagate.yaml': 'lint:\n  warn: [require-concurrent-index-creation, require-statement-timeout]\n',
+    });
+    const w = await lint(warned);
+    expect(w.exitCode).toBe(0);
+    expect(at(w.report, 'require-concurrent-index-creation')).toEqual(['migrations/002_index.sql:1:1 warning']);
+
+    // Setting warn replaces the default list: require-statement-timeout is an error now.
+    const replaced = project({ ...INDEX, 'schemagate.yaml': 'lint:\n  warn: [require-concurrent-index-creation]\n' });
+    const r = await lint(replaced);
+    expect(r.exitCode).toBe(12);
+    expect(at(r.report, 'require-statement-timeout')).toEqual(['migrations/002_index.sql:1:1 error']);
+  });
+
+  it('--exit-zero shows the errors and exits 0', async () => {
+    const r = await cli(['lint', '--exit-zero'], { cwd: project(INDEX) });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('migrations/002_index.sql:1:1: error require-concurrent-index-creation');
+  });
+
+  it('names the key of a rule Squawk does not know, and of a rule both excluded and a warning', async () => {
+    const unknown = await cli(['lint'], {
+      cwd: project({
+        ...INDEX,
+        'schemagate.yaml': 'lint:\n  exclude: [require-concurrent-index-creation, ban-everything]\n',
+      }),
+    });
+    expect(unknown.exitCode).toBe(3);
+    expect(unknown.stderr).toMatch(
+      /^error: \S*schemagate\.yaml: 1 problem in the configuration:\n {2}- lint\.exclude\[1\]: Squawk 2\.\d+\.\d+ has no rule "ban-everything"\nhint: Rule names are listed at https:\/\/squawkhq\.com\/docs\/rules/m,
+    );
+    const both = await cli(['lint'], {
+      cwd: project({ ...INDEX, 'schemagate.yaml': 'lint:\n  exclude: [ban-drop-column]\n  warn: [ban-drop-column]\n' }),
+    });
+    expect(both.exitCode).toBe(3);
+    expect(both.stderr).toContain(
+      '- lint.warn[0]: "ban-drop-column" is also in lint.exclude[0]: an excluded rule is not checked at all; keep it in one of the two lists',
+    );
+  });
+
+  it('reports a Squawk comment that contradicts how schemagate runs the file', async () => {
+    const dir = project({
+      'migrations/001_users.sql': TABLES,
+      'migrations/002_add.sql':
+        '-- squawk-disable-assume-in-transaction\nALTER TABLE users ADD COLUMN IF NOT EXISTS nickname text;\n',
+    });
+    const { report } = await lint(dir);
+    expect(at(report, 'squawk-transaction-comment')).toEqual(['migrations/002_add.sql:1:1 error']);
+    expect(report.findings.find((f) => f.rule === 'squawk-transaction-comment')?.message).toMatch(
+      /^this comment makes Squawk lint the file as if it ran without a transaction, but schemagate runs it in one/,
+    );
+  });
+});
+
+describe('schemagate lint: the squawk binary', () => {
+  const dir = () => project({ 'migrations/001_users.sql': TABLES });
+
+  function fake(script: string): string {
+    const file = join(mkdtempSync(join(tmpdir(), 'fake-squawk-')), 'squawk');
+    writeFileSync(file, `#!/bin/sh\n${script}\n`);
+    chmodSync(file, 0o755);
+    return file;
+  }
+
+  it('says how to install it when it is missing', async () => {
+    const r = await cli(['lint'], { cwd: dir(), env: { SCHEMAGATE_SQUAWK: '/nonexistent/squawk' } });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('error: cannot run squawk /nonexistent/squawk (from SCHEMAGATE_SQUAWK): no such file');
+    expect(r.stderr).toMatch(/hint: Install it with `npm install --include=optional` in the project/);
+  });
+
+  it('refuses a binary that does not answer with the JSON report, showing what it said', async () => {
+    const broken = fake(
+      'case "$1" in --version) echo "squawk 2.66.0" ;; *) echo "thread main panicked" >&2; exit 101 ;; esac',
+    );
+    const r = await cli(['lint'], { cwd: dir(), env: { SCHEMAGATE_SQUAWK: broken } });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain(
+      `error: squawk ${broken} (from SCHEMAGATE_SQUAWK) exited with code 101 instead of linting:\nthread main panicked`,
+    );
+
+    const garbage = fake('case "$1" in --version) echo "squawk 2.66.0" ;; *) echo "all good" ;; esac');
+    const g = await cli(['lint'], { cwd: dir(), env: { SCHEMAGATE_SQUAWK: garbage } });
+    expect(g.exitCode).toBe(3);
+    expect(g.stderr).toContain(
+      `error: squawk ${garbage} (from SCHEMAGATE_SQUAWK) exited with code 0 without the JSON report it was asked for`,
+    );
+  });
+});
+
+describe('schemagate check: the lint line', () => {
+  it('fails check on an error finding (exit 12) and shows warnings under a passing line', async () => {
+    const dir = project({
+      'migrations/001_users.sql': TABLES,
+      'migrations/002_index.sql': 'CREATE INDEX users_email ON users (email);\n',
+    });
+    const r = await cli(['check'], { cwd: dir });
+    expect(r.exitCode).toBe(12);
+    expect(r.stdout).toMatch(/^FAIL {2}lint: 1 error, 1 warning in 1 file: all 2 migrations \(no database given\);/m);
+    expect(r.stdout).toContain(
+      '        migrations/002_index.sql:1:1: error require-concurrent-index-creation: During normal index creation, table updates are blocked, but reads are still allowed.',
+    );
+
+    writeFileSync(join(dir, 'schemagate.yaml'), 'lint:\n  since: 1\n  exclude: [require-concurrent-index-creation]\n');
+    const ok = await cli(['check'], { cwd: dir });
+    expect(ok.exitCode, ok.all).toBe(0);
+    expect(ok.stdout).toMatch(/^ok {4}lint: 1 warning in 1 file: 1 migration after version 1 \(lint\.since\);/m);
+    expect(ok.stdout).toContain('        migrations/002_index.sql:1:1: warning require-statement-timeout:');
+
+    writeFileSync(join(dir, 'schemagate.yaml'), 'lint:\n  enabled: false\n');
+    const off = await cli(['check', '--json'], { cwd: dir });
+    expect(JSON.parse(off.stdout).checks.map((c: { name: string }) => c.name)).not.toContain('lint');
+  });
+});
