@@ -26,13 +26,16 @@ export class SquawkError extends SchemagateError {
 }
 
 /** `$SCHEMAGATE_SQUAWK`, else the binary of the npm package squawk-cli (resolved, not run through its Node wrapper). */
-export function findSquawk(env: NodeJS.ProcessEnv = process.env): SquawkBinary {
+export function findSquawk(
+  env: NodeJS.ProcessEnv = process.env,
+  load: () => { getBinaryPath(): string } = () =>
+    createRequire(import.meta.url)('squawk-cli/js/index.js') as { getBinaryPath(): string },
+): SquawkBinary {
   const fromEnv = env[SQUAWK_ENV];
   if (fromEnv) return { path: fromEnv, from: SQUAWK_ENV };
-  const require = createRequire(import.meta.url);
   let pkg: { getBinaryPath(): string };
   try {
-    pkg = require('squawk-cli/js/index.js') as { getBinaryPath(): string };
+    pkg = load();
   } catch (e) {
     throw new SquawkError(
       'lint.squawk-missing',

@@ -225,8 +225,8 @@ describe('schemagate lint: which migrations', () => {
     });
     expect((await cli(['db', 'migrate', '--to', '2'], { cwd: dir, env: { DATABASE_URL: url } })).exitCode).toBe(0);
     // The server's own version string (e.g. "17.10" or "16.4 (Debian 16.4-1)"), read independently of schemagate.
-    const [{ v }] = await rows<{ v: string }>(url, `SELECT current_setting('server_version') AS v`);
-    const expected = v.split(' ')[0];
+    const [server] = await rows<{ v: string }>(url, `SELECT current_setting('server_version') AS v`);
+    const expected = server!.v.split(' ')[0];
 
     const { exitCode, report, all } = await lint(dir, [], { DATABASE_URL: url });
     expect(exitCode, all).toBe(12);

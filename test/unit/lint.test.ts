@@ -5,7 +5,10 @@ import { ConfigError } from '../../src/errors.js';
 import { satisfiedBySchemagate } from '../../src/lint/lint.js';
 import { SourceMap, unitsForBytes } from '../../src/lint/position.js';
 import { pgVersionOf } from '../../src/lint/scope.js';
-import { unknownRule } from '../../src/lint/squawk.js';
+import { findSquawk, unknownRule } from '../../src/lint/squawk.js';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { transactionComments } from '../../src/lint/transaction-comment.js';
 import { thrown } from '../support/thrown.js';
 
@@ -126,5 +129,81 @@ describe('the lint section of schemagate.yaml', () => {
       '  - lint.enabled: expected true or false, found a string ("yes")',
       '  - lint.exlude: unknown key (did you mean "exclude"?)',
     ]);
+  });
+});
+
+describe('finding the squawk binary', () => {
+  it('says how to install squawk-cli when the package is not installed, or has no binary for this platform', () => {
+    const missing = thrown(() =>
+      findSquawk({}, () => {
+        throw new Error("Cannot find module 'squawk-cli/js/index.js'");
+      }),
+    );
+    expect(missing.message).toBe('lint needs Squawk, and the npm package squawk-cli is not installed');
+    expect(missing.exitCode).toBe(3);
+    expect(missing.hint).toMatch(/^Install it with `npm install --include=optional` in the project/);
+    const platform = thrown(() =>
+      findSquawk({}, () => ({
+        getBinaryPath: () => {
+          throw new Error(
+            'squawk: the "@squawk-cli/linux-x64" optional dependency was not installed.\nThis usually...',
+          );
+        },
+      })),
+    );
+    expect(platform.message).toBe(
+      'lint needs Squawk, and squawk-cli has no binary here: squawk: the "@squawk-cli/linux-x64" optional dependency was not installed.',
+    );
+  });
+
+  it('takes $SCHEMAGATE_SQUAWK first, then the binary of squawk-cli itself (not its Node wrapper)', () => {
+    expect(findSquawk({ SCHEMAGATE_SQUAWK: '/opt/squawk' })).toEqual({
+      path: '/opt/squawk',
+      from: 'SCHEMAGATE_SQUAWK',
+    });
+    const found = findSquawk({});
+    expect(found.from).toBe('the npm package squawk-cli');
+    expect(found.path).toMatch(/@squawk-cli\/[a-z0-9]+-[a-z0-9]+\/bin\/squawk(\.exe)?$/);
+    expect(statSync(found.path).isFile()).toBe(true);
+  });
+});
+
+describe('what db commands and pods load', () => {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+  /** Relative imports, static and dynamic, of a source file (not `import type`). */
+  function imports(file: string): string[] {
+    const src = readFileSync(file, 'utf8');
+    const specs = [
+      ...src.matchAll(/^\s*(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm),
+      ...src.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
+    ].map((m) => m[1]!);
+    return specs.filter((s) => s.startsWith('.')).map((s) => resolve(dirname(file), s.replace(/\.js$/, '.ts')));
+  }
+
+  it('never reaches src/lint (nor squawk-cli) from the db commands or the engine, even through lazy imports', () => {
+    const engine = join(root, 'src/engine');
+    const todo = [
+      join(root, 'src/cli/db.ts'),
+      ...readdirSync(engine, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => join(engine, f)),
+    ];
+    const seen = new Set<string>();
+    while (todo.length > 0) {
+      const f = todo.pop()!;
+      if (seen.has(f)) continue;
+      seen.add(f);
+      todo.push(...imports(f));
+    }
+    expect(seen.size).toBeGreaterThan(30);
+    expect([...seen].map((f) => relative(root, f)).filter((f) => f.startsWith('src/lint/'))).toEqual([]);
+    for (const f of seen) expect(readFileSync(f, 'utf8'), relative(root, f)).not.toContain('squawk-cli');
+  });
+
+  it('loads src/lint only for the lint command, lazily from the command table', () => {
+    const cli = readFileSync(join(root, 'src/cli.ts'), 'utf8');
+    expect(cli).toContain("load: async () => (await import('./lint/command.js')).lintCommand");
+    expect(cli).not.toMatch(/^import [^;]*lint\//m);
   });
 });
