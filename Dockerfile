@@ -30,8 +30,9 @@ FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production HOME=/tmp NO_UPDATE_NOTIFIER=1
 WORKDIR /app
 COPY package.json package-lock.json ./
-# embedded-postgres is an optional dependency, only for `--local` on a laptop:
-# pods reach PostgreSQL over the network, so it is left out (saves ~60 MB).
+# embedded-postgres and squawk-cli are optional dependencies, for `--local`
+# and `schemagate lint` on a laptop or in CI: pods reach PostgreSQL over the
+# network and never lint, so both are left out (~60 MB and ~25 MB).
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 COPY --from=build /src/dist/src ./dist/src

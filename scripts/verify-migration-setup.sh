@@ -59,7 +59,8 @@ if [ "$local_only" = 0 ]; then
   tool tilt 'tilt version' 'https://docs.tilt.dev/install.html (0.36 or newer)'
 fi
 
-# The project: configuration, migrations, seeds, manifests; and the cluster, when there is one.
+# The project: configuration, migrations, seeds, the lint gate (Squawk over
+# the migrations after lint.since), manifests; and the cluster, when there is one.
 args=(check)
 if [ "$local_only" = 0 ] && [ "$cluster" = auto ]; then
   if [ -n "${KUBECONFIG:-}" ] || [ -f "$HOME/.kube/config" ]; then args+=(--cluster)

@@ -85,7 +85,8 @@ describe('scripts/verify-migration-setup.sh', () => {
       expect(r.all).toMatch(new RegExp(`^ok {4}${name} `, 'm'));
     expect(r.all).toMatch(/^ok {4}manifests \(server dry run\): /m);
     expect(r.all).toMatch(/^ok {4}database: postgres answers; 4 applied, 0 pending$/m);
-    expect(r.all).toMatch(/^all 12 checks passed$/m);
+    expect(r.all).toMatch(/^ok {4}lint: nothing to lint: 0 migrations after version 4 \(lint\.since\);/m);
+    expect(r.all).toMatch(/^all 13 checks passed$/m);
   });
 
   it('fails, naming the missing tool and how to install it', async () => {
@@ -110,6 +111,20 @@ describe('scripts/verify-migration-setup.sh', () => {
     const r = await script('verify-migration-setup.sh', ['--local'], p.dir, { PATH: toolPath([]), HOME: p.dir });
     expect(r.exitCode).toBe(1);
     expect(r.all).toMatch(/^FAIL {2}migrations: migrations\/005_broken\.sql:1:\d+: unterminated dollar-quoted string/m);
+  });
+
+  it('fails on the lint line for a new migration that is dangerous on a live database, naming file, line and rule', async () => {
+    const url = await freshDatabase();
+    const p = e2eProject(cluster, url, {
+      migrations: { '005_users_by_email.sql': '-- lookups by email\nCREATE INDEX users_email_idx ON users (email);\n' },
+    });
+    const r = await script('verify-migration-setup.sh', ['--local'], p.dir, { PATH: toolPath([]), HOME: p.dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toMatch(/^FAIL {2}lint: 1 error, 1 warning in 1 file: 1 migration after version 4 \(lint\.since\);/m);
+    expect(r.all).toMatch(
+      /^ {8}migrations\/005_users_by_email\.sql:2:1: error require-concurrent-index-creation: During normal index creation/m,
+    );
+    expect(r.all).toMatch(/^1 of \d+ checks failed$/m);
   });
 
   it('fails on the database check while a migration is pending', async () => {

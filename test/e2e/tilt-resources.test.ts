@@ -165,4 +165,33 @@ describe.skipIf(process.env['SCHEMAGATE_E2E_REAL'] === '1')("the Tiltfile's reso
       { n: 4 },
     ]);
   });
+
+  it("db-migrate shows lint's findings on a new migration before the Job runs, then runs it", async () => {
+    writeFileSync(
+      join(workspace, 'migrations/005_users_by_name.sql'),
+      'CREATE INDEX users_username_idx ON users (username);\n',
+    );
+    // What schemagate-image does once Tilt has built the image with the new file.
+    writeFileSync(join(workspace, '.schemagate/tilt-image'), 'schemagate:tilt-e2e\n');
+    const r = await run(['bash', '-c', cmdOf('db-migrate')]);
+    expect(r.exitCode, r.all).toBe(0);
+    const finding = r.all.indexOf(
+      'migrations/005_users_by_name.sql:1:1: error require-concurrent-index-creation: During normal index creation, table updates are blocked, but reads are still allowed.',
+    );
+    const applied = r.all.indexOf('applied migrations/005_users_by_name.sql');
+    expect(finding, r.all).toBeGreaterThanOrEqual(0);
+    expect(applied, r.all).toBeGreaterThan(finding);
+    expect(r.all).toMatch(/^lint: 1 migration after version 4 \(lint\.since\);/m);
+    expect(await rows(url, `SELECT count(*)::int AS n FROM schemagate_migrations WHERE kind = 'migration'`)).toEqual([
+      { n: 5 },
+    ]);
+  });
+
+  it('db-migrate still runs the migration when lint cannot run (no squawk binary), saying so', async () => {
+    const r = await run(['bash', '-c', cmdOf('db-migrate')], { SCHEMAGATE_SQUAWK: '/nonexistent/squawk' });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.all).toContain('error: cannot run squawk /nonexistent/squawk (from SCHEMAGATE_SQUAWK): no such file');
+    expect(r.all).toContain('schemagate lint could not run (above); running the migration anyway');
+    expect(r.all).toMatch(/Migration job\/schemagate-migrate-[0-9a-f]+ (already )?complete/);
+  });
 });

@@ -78,6 +78,13 @@ describe('Dockerfile', () => {
     expect(installs[0]!.args).toMatch(/^npm ci --omit=dev --omit=optional --ignore-scripts\b/);
   });
 
+  it('leaves out Squawk: squawk-cli is an optional dependency, for `schemagate lint` on a laptop or in CI, never in a pod', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+    expect(Object.keys(pkg['optionalDependencies']!)).toContain('squawk-cli');
+    expect(Object.keys(pkg['dependencies']!)).not.toContain('squawk-cli');
+    expect(ops('RUN').find((i) => /\bnpm ci\b/.test(i.args))!.args).toMatch(/--omit=optional/);
+  });
+
   it('holds the CLI, migrations, seeds, schemagate.yaml and k8s/ under /app', () => {
     expect(ops('WORKDIR').map((i) => i.args)).toEqual(['/app']);
     const copies = ops('COPY').map((i) => i.args);
