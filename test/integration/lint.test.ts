@@ -1,8 +1,8 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, project } from '../support/cli.js';
+import { cli, project, repoRoot } from '../support/cli.js';
 import { freshDatabase, rows } from '../support/pg.js';
 
 /**
@@ -428,5 +428,30 @@ describe('schemagate check: the lint line', () => {
     writeFileSync(join(dir, 'schemagate.yaml'), 'lint:\n  enabled: false\n');
     const off = await cli(['check', '--json'], { cwd: dir });
     expect(JSON.parse(off.stdout).checks.map((c: { name: string }) => c.name)).not.toContain('lint');
+  });
+});
+
+describe("the README's lint example", () => {
+  it('is what lint prints for a new index on the sample application, pending on a database at version 4', async () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const block = /```text\n\$ schemagate lint --database-url "\$PRODUCTION_URL"\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const url = await freshDatabase();
+    const dir = project({ 'migrations/.keep': '' });
+    cpSync(join(repoRoot, 'migrations'), join(dir, 'migrations'), { recursive: true });
+    expect((await cli(['db', 'migrate'], { cwd: dir, env: { DATABASE_URL: url } })).exitCode).toBe(0);
+    writeFileSync(
+      join(dir, 'migrations/005_users_by_email.sql'),
+      '-- lookups by email\nCREATE INDEX users_email_idx ON users (email);\n',
+    );
+    writeFileSync(join(dir, 'schemagate.yaml'), 'migrations:\n  statementTimeout: 1m\n');
+    const r = await cli(['lint', '--database-url', url], { cwd: dir });
+    expect(r.exitCode).toBe(12);
+    // The scope line names the database, its server version and Squawk's version: the rest is verbatim.
+    const scope =
+      /^lint: 1 migration pending on \S+ \(at version 4\); PostgreSQL [\d.]+ \(from the server\); Squawk [\d.]+$/m;
+    expect(r.stdout).toMatch(scope);
+    expect(block!).toMatch(scope);
+    expect(`${r.stdout}\n`.replace(scope, '<scope>')).toBe(block!.replace(scope, '<scope>'));
   });
 });
