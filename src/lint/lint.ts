@@ -88,7 +88,13 @@ export interface LintInput {
 /** Rules schemagate reports itself: Squawk does not accept them in --exclude. */
 export const OWN_RULES = ['syntax-error', 'squawk-transaction-comment'];
 
-/** The rules schemagate satisfies for a file, because it sets the timeouts itself before the file runs. */
+/**
+ * The rules schemagate satisfies for a file, because it sets the timeouts
+ * itself before the file runs. Squawk's docs for require-lock-timeout and
+ * require-statement-timeout (squawkhq.com/docs/require-lock-timeout): "If
+ * your database connection is already configured with a lock timeout, you
+ * can safely ignore this rule"; schemagate's session is that connection.
+ */
 export function satisfiedBySchemagate(t: Pick<LintTarget, 'lockTimeoutMs' | 'statementTimeoutMs'>): string[] {
   const rules: string[] = [];
   if (t.lockTimeoutMs > 0) rules.push('require-lock-timeout');
@@ -144,6 +150,7 @@ export async function lintTargets(input: LintInput): Promise<LintResult> {
       include: [...rules.include],
       pgVersion: input.pgVersion,
     };
+    // Flags as squawkhq.com/docs/cli documents them: --assume-in-transaction, --exclude, --include, --pg-version, --config.
     const run = async (files: string[], assumeInTransaction: boolean, exclude: string[]) => {
       try {
         return await runSquawk(bin, { ...base, files, assumeInTransaction, exclude }, input.signal);
