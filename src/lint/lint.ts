@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { normalizeSql } from '../engine/checksum.js';
@@ -165,10 +165,16 @@ export async function lintTargets(input: LintInput): Promise<LintResult> {
     const groups = new Map<string, { tx: boolean; exclude: string[]; files: string[] }>();
     const byPath = new Map<string, LintTarget>();
     const files: LintedFile[] = [];
+    const texts = new Map<LintTarget, string>();
     input.targets.forEach((t, i) => {
-      const rel = `${i}/${basename(t.file)}`;
-      mkdirSync(join(dir, String(i)));
-      writeFileSync(join(dir, rel), t.sql);
+      const raw = readFileSync(t.path, 'utf8');
+      texts.set(t, normalizeSql(raw));
+      // Squawk reads the file itself when it is exactly the text that runs (the usual case); otherwise a copy of that text.
+      let rel = t.path;
+      if (raw !== t.sql) {
+        rel = `${i}-${basename(t.file)}`;
+        writeFileSync(join(dir, rel), t.sql);
+      }
       byPath.set(rel, t);
       const satisfied = satisfiedBySchemagate(t);
       files.push({
@@ -187,7 +193,7 @@ export async function lintTargets(input: LintInput): Promise<LintResult> {
     const maps = new Map<LintTarget, SourceMap>();
     const mapFor = (t: LintTarget) => {
       let m = maps.get(t);
-      if (!m) maps.set(t, (m = new SourceMap(t.file, normalizeSql(readFileSync(t.path, 'utf8')), t.sql)));
+      if (!m) maps.set(t, (m = new SourceMap(t.file, texts.get(t)!, t.sql)));
       return m;
     };
     const severity = (rule: string): Severity => (rules.warn.includes(rule) ? 'warning' : 'error');

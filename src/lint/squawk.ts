@@ -71,7 +71,7 @@ export interface SquawkViolation {
 }
 
 export interface SquawkBatch {
-  /** Paths relative to `cwd`, as Squawk will report them. */
+  /** Paths (absolute, or relative to `cwd`), as Squawk will report them. */
   files: string[];
   cwd: string;
   /** An empty config file, so that no `.squawk.toml` above `cwd` changes the rules behind schemagate's back. */

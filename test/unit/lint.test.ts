@@ -170,15 +170,35 @@ describe('finding the squawk binary', () => {
 
 describe('what db commands and pods load', () => {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-  /** Relative imports, static and dynamic, of a source file (not `import type`). */
-  function imports(file: string): string[] {
+  /** Imports of a source file (not `import type`): static ones, and dynamic ones unless `staticOnly`. */
+  function specifiers(file: string, staticOnly = false): string[] {
     const src = readFileSync(file, 'utf8');
-    const specs = [
+    return [
       ...src.matchAll(/^\s*(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm),
-      ...src.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
+      ...(staticOnly ? [] : src.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)),
     ].map((m) => m[1]!);
-    return specs.filter((s) => s.startsWith('.')).map((s) => resolve(dirname(file), s.replace(/\.js$/, '.ts')));
   }
+  function imports(file: string, staticOnly = false): string[] {
+    return specifiers(file, staticOnly)
+      .filter((s) => s.startsWith('.'))
+      .map((s) => resolve(dirname(file), s.replace(/\.js$/, '.ts')));
+  }
+
+  it('an offline lint does not load pg: the database part of lint is a lazy import', () => {
+    const todo = [join(root, 'src/lint/command.ts')];
+    const seen = new Set<string>();
+    while (todo.length > 0) {
+      const f = todo.pop()!;
+      if (seen.has(f)) continue;
+      seen.add(f);
+      todo.push(...imports(f, true));
+    }
+    expect(seen.has(join(root, 'src/lint/scope.ts'))).toBe(true);
+    const packages = [...seen].flatMap((f) =>
+      specifiers(f, true).filter((s) => !s.startsWith('.') && !s.startsWith('node:')),
+    );
+    expect(packages).not.toContain('pg');
+  });
 
   it('never reaches src/lint (nor squawk-cli) from the db commands or the engine, even through lazy imports', () => {
     const engine = join(root, 'src/engine');
