@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, project, repoRoot } from '../support/cli.js';
+import { freePort } from '../support/net.js';
 import { freshDatabase, rows } from '../support/pg.js';
 
 /**
@@ -265,6 +266,21 @@ describe('schemagate lint: which migrations', () => {
     const off = await lint(dir, ['--offline'], { DATABASE_URL: 'postgres://nobody:secret@127.0.0.1:1/none' });
     expect(off.report.scope.kind).toBe('since');
   });
+
+  it('--local: what is pending on the embedded PostgreSQL, for its version', async () => {
+    const port = await freePort();
+    const dir = project({ 'schemagate.yaml': `local:\n  port: ${port}\n`, 'migrations/001_users.sql': TABLES });
+    // As root, the embedded server runs as the postgres user, which must be able to enter the project.
+    chmodSync(dir, 0o755);
+    const migrated = await cli(['migrate', '--local'], { cwd: dir, timeout: 90_000 });
+    expect(migrated.exitCode, migrated.all).toBe(0);
+    writeFileSync(join(dir, 'migrations/002_index.sql'), 'CREATE INDEX users_email ON users (email);\n');
+    const { report, all } = await lint(dir, ['--local']);
+    expect(report?.scope, all).toMatchObject({ kind: 'pending', current: '1' });
+    expect(report.files.map((f) => f.version)).toEqual(['2']);
+    expect(report.pgVersion?.from).toBe('the server');
+    expect(at(report, 'require-concurrent-index-creation')).toEqual(['migrations/002_index.sql:1:1 error']);
+  }, 120_000);
 
   it('--local without an embedded database yet: every migration is pending there', async () => {
     const dir = project({ 'migrations/001_users.sql': TABLES });
