@@ -199,7 +199,7 @@ export async function runSquawk(
   return parseViolations(bin, r);
 }
 
-/** Squawk's version line (`squawk 2.66.0`), for reports. */
+/** Squawk's version line (`squawk 2.61.0`), for reports. */
 export async function squawkVersion(bin: SquawkBinary, cwd: string, signal?: AbortSignal): Promise<string> {
   const r = await exec(bin, ['--version'], cwd, signal);
   const m = /(\d+\.\d+\.\d+)/.exec(r.stdout);
