@@ -249,7 +249,7 @@ export const dbCommands: Record<string, DbCommand> = {
       const config = configFrom(c.args, c.env);
       const { roundTrip } = await import('../engine/roundtrip.js');
       const { withScratchDatabase, withThrowawayServer } = await import('../engine/scratch.js');
-      const { formatDuration } = await import('../engine/time.js');
+      const { formatDuration } = await import('../util/time.js');
       // Only an explicit --database-url names a server: DATABASE_URL is the application's database, not a place for scratch work.
       const serverUrl = str(c.args, 'database-url');
       const progress = (line: string) => c.out.progress(line);

@@ -3,7 +3,7 @@ import { loadConfig, resolveDatabaseUrl } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import type { EngineOptions } from '../engine/session.js';
-import { parseDuration } from '../engine/sql/duration.js';
+import { parseDuration } from '../util/duration.js';
 import { type Parsed, str } from './args.js';
 import type { Output } from './output.js';
 

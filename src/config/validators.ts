@@ -3,7 +3,7 @@
  * it found. Kubernetes quantities are in `quantity.ts`, URLs in `database-url.ts`.
  */
 import { didYouMean } from '../util/did-you-mean.js';
-import { parseDuration } from '../engine/sql/duration.js';
+import { parseDuration } from '../util/duration.js';
 import { wrongType, wrongValue } from './found.js';
 import { leaf, Problem, type Spec } from './spec.js';
 

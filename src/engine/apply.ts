@@ -8,7 +8,7 @@ import type { HistoryRow, HistoryKind } from './history.js';
 import { analyze, type Analysis } from './analyze.js';
 import { formatSqlError, type PgErrorFields } from './sql/error-frame.js';
 import type { Statement } from './sql/splitter.js';
-import { formatDuration } from './time.js';
+import { formatDuration } from '../util/time.js';
 
 /** A migration or seed as the applier sees it. */
 export interface Script {

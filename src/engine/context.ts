@@ -2,7 +2,7 @@ import { ExitCode, SchemagateError } from '../errors.js';
 import { redact } from '../redact.js';
 import { cancelBackend, type Client, type ConnectOptions } from './connect.js';
 import type { HistoryTable } from './history.js';
-import { type Clock, sleep as realSleep, systemClock } from './time.js';
+import { type Clock, sleep as realSleep, systemClock } from '../util/time.js';
 
 /** Where the engine reports progress: one line at a time, already redacted. */
 export type Logger = (line: string) => void;

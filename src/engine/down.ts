@@ -4,7 +4,7 @@ import { logLine, query } from './context.js';
 import { readDownScript, readMigrations, type MigrationFile } from './files.js';
 import { buildPlan } from './plan.js';
 import { type EngineOptions, withLockedSession } from './session.js';
-import { formatDuration } from './time.js';
+import { formatDuration } from '../util/time.js';
 import { compareVersions, parseVersion } from './version.js';
 import { formatSqlError, type PgErrorFields } from './sql/error-frame.js';
 import { sqlState } from './connect.js';

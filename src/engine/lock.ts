@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ExitCode, SchemagateError } from '../errors.js';
 import type { Client } from './connect.js';
-import { type Clock, sleep as realSleep, systemClock } from './time.js';
+import { type Clock, sleep as realSleep, systemClock } from '../util/time.js';
 
 /**
  * The migration lock: a session-level advisory lock taken with

@@ -5,7 +5,7 @@ import { type EngineContext, logLine } from './context.js';
 import { type MigrationFile, readMigrations } from './files.js';
 import { buildPlan, type Plan, PlanError } from './plan.js';
 import { type EngineOptions, withLockedSession } from './session.js';
-import { formatDuration } from './time.js';
+import { formatDuration } from '../util/time.js';
 import { parseVersion, type Version } from './version.js';
 
 export interface AppliedMigration {

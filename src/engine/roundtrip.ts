@@ -14,7 +14,7 @@ import {
 } from './schema-diff.js';
 import { buildSnapshot, itemKey, readCatalog, type SchemaSnapshot } from './schema-snapshot.js';
 import { type EngineOptions, withSession } from './session.js';
-import { systemClock } from './time.js';
+import { systemClock } from '../util/time.js';
 import { verify } from './verify.js';
 
 export interface RoundTripStep {

@@ -5,7 +5,7 @@ import { logLine } from './context.js';
 import { readMigrations, readSeeds, type SeedFile } from './files.js';
 import { buildPlan } from './plan.js';
 import { type EngineOptions, withLockedSession } from './session.js';
-import { formatDuration } from './time.js';
+import { formatDuration } from '../util/time.js';
 
 export interface SeedResult {
   applied: { name: string; file: string; ms: number }[];

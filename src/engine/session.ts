@@ -5,7 +5,7 @@ import { type ConnectOptions, withClient } from './connect.js';
 import { type EngineContext, type EngineSettings, type Logger, makeContext } from './context.js';
 import { HistoryTable } from './history.js';
 import { acquireLock, describeHolder, lockKey, releaseLock } from './lock.js';
-import { type Clock, formatDuration } from './time.js';
+import { type Clock, formatDuration } from '../util/time.js';
 
 /** Everything the engine functions need; built from schemagate.yaml and flags by `engineOptions()`. */
 export interface EngineOptions {

@@ -1,6 +1,6 @@
 import { ExitCode, SchemagateError } from '../errors.js';
 import { connect, connectError, type ConnectOptions, sqlState, WAIT_ADVICE } from './connect.js';
-import { type Clock, formatDuration, sleep as realSleep, systemClock } from './time.js';
+import { type Clock, formatDuration, sleep as realSleep, systemClock } from '../util/time.js';
 
 export interface WaitOptions {
   timeoutMs: number;

@@ -1,6 +1,6 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { ExitCode, SchemagateError } from '../errors.js';
-import { formatDuration } from '../engine/time.js';
+import { formatDuration } from '../util/time.js';
 import type { Cluster } from './client.js';
 import { crashingInit, stuckContainer, stuckHint } from './pod-problems.js';
 import { observe } from './watch.js';

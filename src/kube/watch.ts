@@ -1,5 +1,5 @@
 import type { Cluster } from './client.js';
-import { sleep as realSleep } from '../engine/time.js';
+import { sleep as realSleep } from '../util/time.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 

@@ -1,7 +1,7 @@
 import type { KubernetesObject, V1Deployment, V1Job } from '@kubernetes/client-node';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../util/output.js';
 import type { Config } from '../config/types.js';
-import { formatDuration } from '../engine/time.js';
+import { formatDuration } from '../util/time.js';
 import { ExitCode, SchemagateError } from '../errors.js';
 import { applyObject, deleteJob, ensureJob, jobState, resumeJob } from '../kube/apply.js';
 import { type Cluster, connectCluster } from '../kube/client.js';

@@ -1,5 +1,5 @@
 import { Listr, type ListrTaskWrapper } from 'listr2';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../util/output.js';
 import { rendererFor } from './renderer.js';
 
 export type Task<C> = ListrTaskWrapper<C, any, any>;

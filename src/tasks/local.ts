@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import type { Config } from '../config/types.js';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../util/output.js';
 import type { EmbeddedServer } from '../engine/embedded.js';
 import type { EngineOptions } from '../engine/session.js';
 import type { StatusReport } from '../engine/status.js';
-import { formatDuration } from '../engine/time.js';
+import { formatDuration } from '../util/time.js';
 import { runSteps, type Step, type Task as TaskOf } from './listr.js';
 
 /** What a local pipeline step may do; the steps call engine functions and nothing else (STYLE 5). */

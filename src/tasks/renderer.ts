@@ -1,4 +1,4 @@
-import type { Output } from '../cli/output.js';
+import type { Output } from '../util/output.js';
 
 /**
  * listr2's renderer by environment (STYLE 18): the live renderer in a

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../src/engine/sql/duration.js';
+import { parseDuration } from '../../src/util/duration.js';
 
 describe('parseDuration', () => {
   it('reads milliseconds, seconds, minutes, hours and days', () => {

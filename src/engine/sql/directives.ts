@@ -1,5 +1,5 @@
 import { didYouMean } from '../../util/did-you-mean.js';
-import { DURATION_EXAMPLES, parseDuration } from './duration.js';
+import { DURATION_EXAMPLES, parseDuration } from '../../util/duration.js';
 import { SqlLexer } from './lexer.js';
 import { LineCounter } from './position.js';
 import { SplitError } from './split-error.js';
