@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Separate projects (STYLE 15): unit tests need nothing; integration tests get
-// a real embedded PostgreSQL; double tests exercise the Kubernetes API double;
-// e2e tests run the built CLI against the double (or a real cluster).
+// Separate projects: unit tests need nothing; integration tests get a real
+// embedded PostgreSQL; double tests exercise the Kubernetes API double; kube
+// tests run src/kube in process against the double; e2e tests run the built
+// CLI against the double (or a real cluster).
 export default defineConfig({
   test: {
     projects: [
@@ -27,6 +28,14 @@ export default defineConfig({
         test: {
           name: 'double',
           include: ['test/double/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'kube',
+          include: ['test/kube/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
         },

@@ -111,6 +111,45 @@ export class ConfigError extends SchemagateError {
   }
 }
 
+/**
+ * A Kubernetes API call that failed: what was being done, on which context,
+ * and the HTTP status (undefined when the API server was not reached). Code
+ * that expects a status checks it (`status === 404`); everything else
+ * propagates as it is.
+ */
+export class KubeApiError extends SchemagateError {
+  override readonly name = 'KubeApiError';
+  constructor(
+    code: 'kube.api' | 'kube.unreachable',
+    message: string,
+    readonly status: number | undefined,
+    /** The API server's own message (or the client's, when the server was not reached). */
+    readonly reason: string,
+    options: { exitCode: ExitCode; hint?: string; context?: ErrorContext; cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * A Job failed (`finished`: its Failed condition, after its pods ran), or
+ * cannot succeed (a container that can never start): the Job, and the last
+ * log lines of its failed attempt.
+ */
+export class JobFailedError extends SchemagateError {
+  override readonly name = 'JobFailedError';
+  constructor(
+    code: string,
+    message: string,
+    hint: string,
+    readonly job: string,
+    readonly lastLines: readonly string[],
+    readonly finished: boolean,
+  ) {
+    super(code, message, { exitCode: ExitCode.cluster, hint, context: { object: `job/${job}` } });
+  }
+}
+
 export function isSchemagateError(e: unknown): e is SchemagateError {
   return e instanceof SchemagateError;
 }

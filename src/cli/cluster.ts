@@ -88,17 +88,16 @@ function clusterRun(c: CommandContext): import('../tasks/cluster.js').ClusterRun
   };
 }
 
-/** The end of a cluster pipeline: the summary (or, with --json, the whole context as data). */
-function finish(c: CommandContext, ctx: import('../tasks/cluster.js').ClusterContext, started: number): ExitCode {
+/** The end of a cluster pipeline: the summary (or, with --json, the report). */
+function finish(c: CommandContext, r: import('../tasks/cluster.js').ClusterReport, started: number): ExitCode {
   const seconds = (performance.now() - started) / 1000;
-  const { cluster, ...rest } = ctx;
-  c.out.data({ ...rest, context: cluster?.context, namespace: cluster?.namespace, seconds });
+  c.out.data({ ...r, seconds });
   if (!c.out.json) {
     c.out.result('');
-    for (const line of ctx.summary) c.out.result(`  ${line}`);
-    if (ctx.backend) {
+    for (const line of r.summary) c.out.result(`  ${line}`);
+    if (r.backend) {
       c.out.result(
-        `  backend: kubectl -n ${cluster?.namespace} port-forward deployment/${ctx.backend.name} 8080${ctx.backend.service ? ` (service/${ctx.backend.service})` : ''}`,
+        `  backend: kubectl -n ${r.namespace} port-forward deployment/${r.backend.name} 8080${r.backend.service ? ` (service/${r.backend.service})` : ''}`,
       );
     }
     c.out.result(`done in ${seconds.toFixed(1)}s`);
@@ -192,10 +191,8 @@ export const clusterCommands: Record<string, DbCommand> = {
     async (c) => {
       if (flag(c.args, 'local')) return runLocal(c, ['verify']);
       const run = clusterRun(c);
-      const { connectCluster } = await import('../kube/client.js');
-      const { runDbJob } = await import('../tasks/cluster-status.js');
-      const cluster = await connectCluster({ context: run.context, namespace: run.namespace });
-      const r = await runDbJob<import('../engine/verify.js').VerifyReport>(run, cluster, 'verify', ['verify']);
+      const { verifyInCluster } = await import('../tasks/cluster-status.js');
+      const r = await verifyInCluster(run);
       c.out.data(r);
       if ('error' in r) {
         if (c.out.json) return ExitCode.cluster;
@@ -227,9 +224,9 @@ export const clusterCommands: Record<string, DbCommand> = {
         checks.push(...(await lintChecks(run.config, checks, c.signal)));
         checks.push(...(await manifestChecks(run, flag(c.args, 'cluster'))));
       } catch (e) {
-        checks = [
-          { name: 'configuration', ok: false, detail: (e as Error).message, hint: (e as { hint?: string }).hint },
-        ];
+        // A configuration that does not load is the check's finding; anything else is a bug and propagates.
+        if (!(e instanceof SchemagateError)) throw e;
+        checks = [{ name: 'configuration', ok: false, detail: e.message, hint: e.hint }];
       }
       c.out.data({ ok: checks.every((x) => x.ok), checks });
       for (const x of checks) {

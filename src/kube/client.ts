@@ -1,7 +1,16 @@
+/**
+ * Connecting to a cluster: find the kubeconfig, pick the context, load
+ * `@kubernetes/client-node`, and make sure the API server answers before
+ * anyone says "connected".
+ */
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, SchemagateError } from '../errors.js';
 import { registerSecret } from '../redact.js';
+import { ClientNodeApi } from './client-node-api.js';
+import type { KubeApi } from './api.js';
 
 /**
  * The Kubernetes client, loaded only when a cluster command runs:
@@ -9,16 +18,6 @@ import { registerSecret } from '../redact.js';
  * pods) must never pay for it.
  */
 export type K8s = typeof import('@kubernetes/client-node');
-
-export interface Cluster {
-  k8s: K8s;
-  kc: import('@kubernetes/client-node').KubeConfig;
-  context: string;
-  namespace: string;
-  core: import('@kubernetes/client-node').CoreV1Api;
-  batch: import('@kubernetes/client-node').BatchV1Api;
-  apps: import('@kubernetes/client-node').AppsV1Api;
-}
 
 /**
  * `npm run build` also bundles client-node into one file (dist/vendor): the
@@ -32,29 +31,89 @@ export async function loadK8s(): Promise<K8s> {
   return import('@kubernetes/client-node');
 }
 
-export async function connectCluster(opts: {
+export interface ConnectOptions {
+  /** @default the kubeconfig's current context */
   context?: string | undefined;
   namespace: string;
+  /** A kubeconfig file. @default `$KUBECONFIG` (its files merged), else `~/.kube/config`, else the pod's service account */
   kubeconfig?: string | undefined;
-}): Promise<Cluster> {
+  /** Where KUBECONFIG, HOME and KUBERNETES_SERVICE_HOST are read. @default process.env */
+  env?: NodeJS.ProcessEnv;
+}
+
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/** The kubeconfig files to read, as kubectl finds them; `[]` for in-cluster. Fails naming what was looked for. */
+export function kubeconfigFiles(opts: Pick<ConnectOptions, 'kubeconfig' | 'env'>): string[] {
+  const env = opts.env ?? process.env;
+  if (opts.kubeconfig) {
+    if (existsSync(opts.kubeconfig)) return [opts.kubeconfig];
+    throw noKubeconfig(`the kubeconfig ${opts.kubeconfig} does not exist`);
+  }
+  const listed = (env['KUBECONFIG'] ?? '').split(delimiter).filter((p) => p !== '');
+  if (listed.length > 0) {
+    // kubectl skips files of KUBECONFIG that do not exist; so do we, unless none does.
+    const found = listed.filter((p) => existsSync(p));
+    if (found.length > 0) return found;
+    throw noKubeconfig(
+      `KUBECONFIG names ${listed.join(', ')}, and ${listed.length === 1 ? 'it does' : 'none of them does'} not exist`,
+    );
+  }
+  const home = join(env['HOME'] ?? homedir(), '.kube', 'config');
+  if (existsSync(home)) return [home];
+  if (env['KUBERNETES_SERVICE_HOST'] && existsSync(SERVICE_ACCOUNT_TOKEN)) return [];
+  throw noKubeconfig(`KUBECONFIG is not set and ${home} does not exist`);
+}
+
+function noKubeconfig(why: string): SchemagateError {
+  return new SchemagateError('kube.no-config', `no cluster configured: ${why}`, {
+    exitCode: ExitCode.config,
+    hint: 'Create a local cluster (kind create cluster --config kind-config.yaml) or point KUBECONFIG at a kubeconfig. Without a cluster, the same pipeline runs on an embedded PostgreSQL: add --local.',
+  });
+}
+
+/**
+ * Reads the kubeconfig, selects the context and asks the API server for its
+ * version, so that a caller reports "connected" only once the cluster
+ * answered. Tokens and passwords of the kubeconfig never reach the output.
+ */
+export async function connectApi(opts: ConnectOptions): Promise<{ api: KubeApi; serverVersion: string }> {
+  const files = kubeconfigFiles(opts);
   const k8s = await loadK8s();
   const kc = new k8s.KubeConfig();
   try {
-    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-    else kc.loadFromDefault();
+    if (files.length === 0) kc.loadFromCluster();
+    for (const [i, file] of files.entries()) {
+      if (i === 0) kc.loadFromFile(file);
+      else {
+        const more = new k8s.KubeConfig();
+        more.loadFromFile(file);
+        kc.mergeConfig(more, true);
+      }
+    }
   } catch (e) {
-    throw new SchemagateError('kube.config', `could not read the kubeconfig: ${(e as Error).message}`, {
-      exitCode: ExitCode.config,
-      hint: 'Point KUBECONFIG at a valid kubeconfig (kind writes one with `kind create cluster`).',
-      cause: e,
-    });
+    throw new SchemagateError(
+      'kube.config',
+      `could not read the kubeconfig ${files.join(', ') || '(in-cluster)'}: ${e instanceof Error ? e.message : String(e)}`,
+      {
+        exitCode: ExitCode.config,
+        hint: 'Point KUBECONFIG at a valid kubeconfig (kind writes one with `kind create cluster`).',
+        cause: e,
+      },
+    );
+  }
+  for (const u of kc.getUsers()) {
+    registerSecret(u.token);
+    registerSecret(u.password);
   }
   const contexts = kc.getContexts().map((c) => c.name);
   const context = opts.context ?? kc.getCurrentContext();
   if (!context || !contexts.includes(context)) {
     throw new SchemagateError(
       'kube.context',
-      context ? `kubeconfig has no context "${context}"` : 'kubeconfig has no current context',
+      context
+        ? `kubeconfig ${files.join(', ')} has no context "${context}"`
+        : `kubeconfig ${files.join(', ')} has no current context`,
       {
         exitCode: ExitCode.config,
         hint: contexts.length
@@ -64,60 +123,7 @@ export async function connectCluster(opts: {
     );
   }
   kc.setCurrentContext(context);
-  // Tokens and passwords of the kubeconfig never reach our output.
-  for (const u of kc.getUsers()) {
-    registerSecret(u.token);
-    registerSecret(u.password);
-  }
-  return {
-    k8s,
-    kc,
-    context,
-    namespace: opts.namespace,
-    core: kc.makeApiClient(k8s.CoreV1Api),
-    batch: kc.makeApiClient(k8s.BatchV1Api),
-    apps: kc.makeApiClient(k8s.AppsV1Api),
-  };
-}
-
-/** The HTTP status of a client-node ApiException, if it is one. */
-export function httpStatus(e: unknown): number | undefined {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-/** Turns a failed API call into an error that names the object and the cluster. */
-export function apiError(e: unknown, what: string, cluster: Pick<Cluster, 'context'>): SchemagateError {
-  const status = httpStatus(e);
-  const body = (e as { body?: unknown }).body;
-  let reason = (e as Error).message ?? String(e);
-  try {
-    const parsed = typeof body === 'string' ? JSON.parse(body) : body;
-    if (parsed && typeof parsed === 'object' && 'message' in parsed)
-      reason = String((parsed as { message: unknown }).message);
-  } catch {
-    // keep the client's message
-  }
-  if (status === undefined && /ECONNREFUSED|ENOTFOUND|fetch failed|connect/i.test(reason)) {
-    return new SchemagateError(
-      'kube.unreachable',
-      `could not reach the Kubernetes API of context "${cluster.context}" while trying to ${what}: ${reason}`,
-      {
-        exitCode: ExitCode.cluster,
-        hint: 'Is the cluster running? `kubectl cluster-info` tells; for kind: `kind create cluster --config kind-config.yaml`.',
-        cause: e,
-      },
-    );
-  }
-  return new SchemagateError(
-    'kube.api',
-    `Kubernetes refused to ${what}${status ? ` (HTTP ${status})` : ''}: ${reason}`,
-    {
-      exitCode: status === 403 ? ExitCode.refused : ExitCode.cluster,
-      ...(status === 403
-        ? { hint: 'The kubeconfig user lacks RBAC permission for this; ask for it, or use another context.' }
-        : {}),
-      cause: e,
-    },
-  );
+  const api = new ClientNodeApi(k8s, kc, context, opts.namespace);
+  const serverVersion = await api.serverVersion();
+  return { api, serverVersion };
 }

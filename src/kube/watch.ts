@@ -1,119 +1,138 @@
-import type { Cluster } from './client.js';
-import { sleep as realSleep } from '../util/time.js';
+/**
+ * List, then watch from the list's resourceVersion: the one way schemagate
+ * follows a collection. A dropped watch resumes from the last version seen
+ * (bookmarks included) with capped backoff; `410 Gone` means that version is
+ * too old, so the list is done again. Runs until its signal aborts; the
+ * caller decides when it has seen enough.
+ *
+ * https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
+ */
+import type { Sleep } from '../util/time.js';
+import type { KubeApi, Resource, ResourceTypes, Selectors } from './api.js';
+import { httpStatus } from './errors.js';
+import { KubeApiError } from '../errors.js';
 
-export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
-
-export interface Meta {
-  metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string };
-}
-
-export interface ObserveOptions<T extends Meta> {
-  cluster: Cluster;
-  /** API path of the collection, e.g. `/apis/batch/v1/namespaces/app/jobs`. */
-  path: string;
-  /** Lists the collection with the same selectors as `query`. */
-  list(): Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
-  query: { labelSelector?: string; fieldSelector?: string };
+export interface ObserveOptions<R extends Resource> {
+  api: KubeApi;
+  resource: R;
+  selectors: Selectors;
   /** The complete current state, after every (re-)list. */
-  onSync(items: T[]): void;
-  onEvent(type: WatchEventType, obj: T): void;
+  onSync(items: ResourceTypes[R][]): void;
+  onEvent(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: ResourceTypes[R]): void;
   signal: AbortSignal;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep: Sleep;
   /** Told when the watch is resumed or the list redone, and why. */
   onResume?: (why: string) => void;
 }
 
-/**
- * List, then watch from the list's resourceVersion (STYLE 8). A dropped watch
- * resumes from the last version seen (bookmarks included) with capped backoff;
- * `410 Gone` means that version is too old, so the list is done again. Runs
- * until `signal` aborts; the caller decides when it has seen enough.
- *
- * https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
- */
-export async function observe<T extends Meta>(opts: ObserveOptions<T>): Promise<void> {
-  const sleep = opts.sleep ?? realSleep;
-  const watcher = new opts.cluster.k8s.Watch(opts.cluster.kc);
-  let rv: string | undefined;
+/** Consecutive failures after which a list error is given up on, or a watch starts over with a list. */
+const MAX_FAILURES = 5;
+
+/** Failures that another try cannot fix: a wrong request, or no permission. */
+function permanent(e: unknown): boolean {
+  const status = e instanceof KubeApiError ? e.status : httpStatus(e);
+  return status !== undefined && status >= 400 && status < 500 && status !== 410 && status !== 429;
+}
+
+function backoff(failures: number, baseMs: number): number {
+  return Math.min(baseMs * 2 ** failures, 5000);
+}
+
+type Outcome = 'gone' | 'closed' | { error: unknown };
+
+/** One watch request, from `resourceVersion` until the server ends it, it fails, or `signal` aborts. */
+function watchOnce<R extends Resource>(opts: ObserveOptions<R>, rv: { value: string | undefined }): Promise<Outcome> {
+  return new Promise<Outcome>((resolve) => {
+    let settled = false;
+    let controller: AbortController | undefined;
+    const finish = (o: Outcome) => {
+      if (settled) return;
+      settled = true;
+      opts.signal.removeEventListener('abort', onAbort);
+      controller?.abort();
+      resolve(o);
+    };
+    const onAbort = () => finish('closed');
+    // Aborted already (by what the last list showed): no request at all.
+    if (opts.signal.aborted) {
+      resolve('closed');
+      return;
+    }
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    opts.api
+      .watch(
+        opts.resource,
+        { ...opts.selectors, ...(rv.value === undefined ? {} : { resourceVersion: rv.value }) },
+        {
+          onEvent: (type, obj) => {
+            if (settled) return;
+            if (type === 'ERROR') {
+              // The API server ends a watch from a compacted version with an ERROR event carrying a 410 Status.
+              finish(obj.code === 410 ? 'gone' : { error: new Error(`watch error: ${JSON.stringify(obj)}`) });
+              return;
+            }
+            rv.value = obj.metadata?.resourceVersion ?? rv.value;
+            if (type !== 'BOOKMARK') opts.onEvent(type, obj);
+          },
+          onDone: (err) => {
+            if (err === undefined) finish('closed');
+            else finish(httpStatus(err) === 410 ? 'gone' : { error: err });
+          },
+        },
+      )
+      .then(
+        (c) => {
+          controller = c;
+          if (settled) c.abort();
+        },
+        (e: unknown) => finish({ error: e }),
+      );
+  });
+}
+
+export async function observe<R extends Resource>(opts: ObserveOptions<R>): Promise<void> {
+  const rv: { value: string | undefined } = { value: undefined };
+  let listed = false;
   let failures = 0;
+  const pause = (ms: number) =>
+    opts.sleep(ms, opts.signal).catch((e: unknown) => {
+      // Aborted: the loop below sees the signal and ends.
+      if (!opts.signal.aborted) throw e;
+    });
   while (!opts.signal.aborted) {
-    if (rv === undefined) {
+    if (!listed) {
       try {
-        const l = await opts.list();
-        rv = l.metadata?.resourceVersion;
-        opts.onSync(l.items);
+        const l = await opts.api.list(opts.resource, opts.selectors);
+        if (opts.signal.aborted) return;
+        rv.value = l.metadata?.resourceVersion;
+        listed = true;
         failures = 0;
+        opts.onSync(l.items);
       } catch (e) {
         if (opts.signal.aborted) return;
-        failures++;
-        if (failures > 5) throw e;
-        opts.onResume?.(`list failed (${(e as Error).message}); retrying`);
-        await sleep(Math.min(200 * 2 ** failures, 5000), opts.signal).catch(() => undefined);
+        if (permanent(e) || ++failures > MAX_FAILURES) throw e;
+        opts.onResume?.(`list failed (${e instanceof Error ? e.message : String(e)}); retrying`);
+        await pause(backoff(failures, 200));
         continue;
       }
     }
-    const outcome = await new Promise<'gone' | 'closed' | 'error'>((resolve) => {
-      let settled = false;
-      const finish = (o: 'gone' | 'closed' | 'error') => {
-        if (!settled) {
-          settled = true;
-          opts.signal.removeEventListener('abort', onAbort);
-          resolve(o);
-        }
-      };
-      let controller: AbortController | undefined;
-      const onAbort = () => {
-        controller?.abort();
-        finish('closed');
-      };
-      opts.signal.addEventListener('abort', onAbort, { once: true });
-      watcher
-        .watch(
-          opts.path,
-          { ...opts.query, resourceVersion: rv, allowWatchBookmarks: true },
-          (type: string, obj: T & { code?: number }) => {
-            if (type === 'BOOKMARK') {
-              rv = obj.metadata?.resourceVersion ?? rv;
-              return;
-            }
-            if (type === 'ERROR') {
-              if (obj.code === 410) {
-                controller?.abort();
-                finish('gone');
-              }
-              return;
-            }
-            rv = obj.metadata?.resourceVersion ?? rv;
-            opts.onEvent(type as WatchEventType, obj);
-          },
-          (err: unknown) => {
-            const status =
-              (err as { statusCode?: number; code?: number } | null)?.statusCode ??
-              (err as { code?: number } | null)?.code;
-            finish(status === 410 ? 'gone' : err ? 'error' : 'closed');
-          },
-        )
-        .then((c) => {
-          controller = c;
-          if (opts.signal.aborted) c.abort();
-        })
-        .catch(() => finish('error'));
-    });
+    const outcome = await watchOnce(opts, rv);
     if (opts.signal.aborted) return;
     if (outcome === 'gone') {
       opts.onResume?.("the watch's resourceVersion is too old (410 Gone): listing again");
-      rv = undefined;
+      listed = false;
       continue;
     }
-    if (outcome === 'error') {
-      failures++;
-      opts.onResume?.(`the watch failed; resuming from resourceVersion ${rv}`);
-      await sleep(Math.min(100 * 2 ** failures, 5000), opts.signal).catch(() => undefined);
-      // After repeated failures, start over with a fresh list.
-      if (failures > 5) rv = undefined;
+    if (outcome === 'closed') {
+      failures = 0;
+      opts.onResume?.(`the watch was closed; resuming from resourceVersion ${rv.value}`);
       continue;
     }
-    failures = 0;
-    opts.onResume?.(`the watch was closed; resuming from resourceVersion ${rv}`);
+    if (permanent(outcome.error)) throw outcome.error;
+    failures++;
+    opts.onResume?.(`the watch failed; resuming from resourceVersion ${rv.value}`);
+    await pause(backoff(failures, 100));
+    // After repeated failures, start over with a fresh list.
+    if (failures > MAX_FAILURES) listed = false;
   }
 }

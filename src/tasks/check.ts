@@ -4,7 +4,7 @@ import { analyze } from '../engine/analyze.js';
 import { readMigrations, readSeeds } from '../engine/files.js';
 import { existsSync } from 'node:fs';
 import { isSchemagateError } from '../errors.js';
-import type { ClusterRun } from './cluster.js';
+import type { ClusterRun } from './cluster-run.js';
 import { renderInputs } from './render-inputs.js';
 
 /** One line of `schemagate check`: what was checked, and what was found. */
@@ -15,8 +15,10 @@ export interface Check {
   hint?: string | undefined;
 }
 
+/** A check that found a problem. Anything but a SchemagateError is a bug, not a finding: it propagates. */
 function failed(name: string, e: unknown): Check {
-  return { name, ok: false, detail: (e as Error).message, hint: isSchemagateError(e) ? e.hint : undefined };
+  if (!isSchemagateError(e)) throw e;
+  return { name, ok: false, detail: e.message, hint: e.hint };
 }
 
 /** Checks that need no cluster and no database: files, their SQL, the manifests. */
@@ -36,7 +38,8 @@ export function offlineChecks(config: Config): Check[] {
       try {
         if (!analyze({ file: f.file, version: f.version.text, sql: f.sql }).transactional) nonTx++;
       } catch (e) {
-        problems.push((e as Error).message);
+        if (!isSchemagateError(e)) throw e;
+        problems.push(e.message);
       }
     }
     const withDown = files.filter((f) => f.down).length;
@@ -86,40 +89,35 @@ export async function manifestChecks(run: ClusterRun, withCluster: boolean): Pro
     },
   ];
   if (!withCluster) return checks;
-  const { connectCluster } = await import('../kube/client.js');
-  let cluster;
+  const { clusterStatus, connectFor } = await import('./cluster-status.js');
+  let kube;
   try {
-    cluster = await connectCluster({ context: run.context, namespace: run.namespace });
-    const version = await cluster.kc.makeApiClient(cluster.k8s.VersionApi).getCode();
-    checks.push({ name: 'cluster', ok: true, detail: `context ${cluster.context}, Kubernetes ${version.gitVersion}` });
+    kube = await connectFor(run);
+    checks.push({ name: 'cluster', ok: true, detail: `context ${kube.context}, Kubernetes ${kube.serverVersion}` });
   } catch (e) {
     checks.push(failed('cluster', e));
     return checks;
   }
-  const api = cluster.k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
-  const rejected: string[] = [];
-  for (const o of objects) {
-    try {
-      await api.patch(o, undefined, 'All', 'schemagate', true, cluster.k8s.PatchStrategy.ServerSideApply);
-    } catch (e) {
-      const body = (e as { body?: unknown }).body;
-      rejected.push(
-        `${o.kind}/${o.metadata?.name}: ${typeof body === 'string' ? (JSON.parse(body) as { message?: string }).message : (e as Error).message}`,
-      );
-    }
-  }
-  checks.push(
-    rejected.length
-      ? { name: 'manifests (server dry run)', ok: false, detail: rejected.join('\n') }
-      : {
-          name: 'manifests (server dry run)',
-          ok: true,
-          detail: `the API server accepts all ${objects.length} objects`,
-        },
-  );
   try {
-    const { clusterStatus } = await import('./cluster-status.js');
-    const s = await clusterStatus(run);
+    const rejected = (await kube.dryRun(objects)).filter((r) => r.rejected !== undefined);
+    checks.push(
+      rejected.length
+        ? {
+            name: 'manifests (server dry run)',
+            ok: false,
+            detail: rejected.map((r) => `${r.object}: ${r.rejected}`).join('\n'),
+          }
+        : {
+            name: 'manifests (server dry run)',
+            ok: true,
+            detail: `the API server accepts all ${objects.length} objects`,
+          },
+    );
+  } catch (e) {
+    checks.push(failed('manifests (server dry run)', e));
+  }
+  try {
+    const s = await clusterStatus(run, kube);
     if ('error' in s.database)
       checks.push({
         name: 'database',

@@ -1,292 +1,218 @@
-import type { KubernetesObject, V1Deployment, V1Job } from '@kubernetes/client-node';
-import type { Output } from '../util/output.js';
-import type { Config } from '../config/types.js';
-import { formatDuration } from '../util/time.js';
+/**
+ * The cluster pipelines (`up`, `migrate`, `seed`, `reset`) as task lists: each
+ * step renders, submits and waits through the `Kube` session.
+ */
+import type { V1Deployment, V1Job } from '@kubernetes/client-node';
 import { ExitCode, SchemagateError } from '../errors.js';
-import { applyObject, deleteJob, ensureJob, jobState, resumeJob } from '../kube/apply.js';
-import { type Cluster, connectCluster } from '../kube/client.js';
-import { checkContext } from '../kube/guard.js';
-import { renderAll, renderBackend, renderResetJob, renderSeedJob } from '../kube/render/index.js';
-import { waitForRollout } from '../kube/rollout.js';
-import { waitForJob } from '../kube/wait-job.js';
-import { renderInputs } from './render-inputs.js';
+import { checkContext, jobState, type Kube, nameOf } from '../kube/index.js';
+import { renderBackend, renderResetJob, renderSeedJob } from '../kube/render/index.js';
+import { formatDuration } from '../util/time.js';
+import { type ClusterReport, type ClusterRun, connect, logTo, renderPlan } from './cluster-run.js';
 import { runSteps, type Step, type Task as TaskOf } from './listr.js';
+import { renderInputs } from './render-inputs.js';
 
-/** What every cluster pipeline needs, from flags and schemagate.yaml. */
-export interface ClusterRun {
-  config: Config;
-  out: Output;
-  signal: AbortSignal;
-  namespace: string;
-  context: string | undefined;
-  image: string;
-  timeoutMs: number;
-  allowContext: string | undefined;
-  env: NodeJS.ProcessEnv;
+export { renderPlan, type ClusterReport, type ClusterRun } from './cluster-run.js';
+
+type Task = TaskOf<ClusterReport>;
+
+/** When the migration Job's Complete condition was seen (on the session's clock): the release latency starts there. */
+interface Timing {
+  completedAt?: number;
 }
 
-export interface ClusterContext {
-  cluster?: Cluster;
-  summary: string[];
-  /** Milliseconds from the migration Job's Complete condition to the release request. */
-  releaseLatencyMs?: number;
-  migrationJob?: string;
-  migrationMs?: number;
-  seedJob?: string;
-  backend?: { name: string; replicas: number; service: string | undefined };
+function report(kube: Kube): ClusterReport {
+  return { context: kube.context, namespace: kube.namespace, summary: [] };
 }
 
-type Task = TaskOf<ClusterContext>;
-
-/** Everything rendered, split by the step that submits it. */
-export function renderPlan(run: Pick<ClusterRun, 'config' | 'image' | 'namespace'>) {
-  const objects = renderAll(run.config, { image: run.image, namespace: run.namespace, ...renderInputs(run.config) });
-  const backendName = run.config.kubernetes.backend.deployment;
-  const isJob = (o: KubernetesObject) => o.kind === 'Job';
-  const isBackend = (o: KubernetesObject) => o.kind === 'Deployment' && o.metadata?.name === backendName;
-  const jobs = objects.filter(isJob) as V1Job[];
-  return {
-    base: objects.filter((o) => !isJob(o) && !isBackend(o)),
-    backend: objects.find(isBackend) as V1Deployment | undefined,
-    migrationJob: jobs.find((j) => j.metadata?.labels?.['schemagate.dev/job'] === 'migrate'),
-    seedJob: jobs.find((j) => j.metadata?.labels?.['schemagate.dev/job'] === 'seed'),
-  };
-}
-
-function logTo(task: Task) {
-  return {
-    onLog: (line: string, attempt: number) => {
-      task.output = `[attempt ${attempt}] ${line}`;
-    },
-    onProgress: (line: string) => {
-      task.output = line;
-    },
-  };
-}
-
-async function connect(run: ClusterRun, ctx: ClusterContext, task: Task): Promise<void> {
-  ctx.cluster = await connectCluster({ context: run.context, namespace: run.namespace });
-  task.title = `Cluster: context ${ctx.cluster.context}, namespace ${run.namespace}`;
+function nonce(): string {
+  return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
 
 async function runMigrationJob(
   run: ClusterRun,
-  ctx: ClusterContext,
+  kube: Kube,
+  r: ClusterReport,
   task: Task,
   job: V1Job,
+  timing: Timing,
   rerun = false,
 ): Promise<void> {
-  const cluster = ctx.cluster!;
-  const name = job.metadata!.name!;
-  ctx.migrationJob = name;
-  const ensured = await ensureJob(cluster, job, run.signal, { replaceComplete: rerun });
+  const ensured = await kube.ensureJob(job, run.signal, { replaceComplete: rerun });
+  const name = ensured.job.metadata.name;
+  r.migrationJob = name;
   if (ensured.state === 'complete') {
     task.title = `Migration job/${name} already complete (same migrations, same image)`;
-    ctx.summary.push(task.title);
-    ctx.releaseLatencyMs = undefined;
+    r.summary.push(task.title);
     return;
   }
   task.output = `${ensured.how === 'attached' ? 'attached to' : ensured.how} job/${name}`;
-  const r = await waitForJob(cluster, { name, timeoutMs: run.timeoutMs, signal: run.signal, ...logTo(task) });
-  ctx.migrationMs = r.durationMs;
-  (ctx as { completedAt?: number }).completedAt = r.completedAt;
-  task.title = `Migration job/${name} complete (${r.attempts} attempt${r.attempts === 1 ? '' : 's'}, ${formatDuration(r.durationMs)})`;
-  ctx.summary.push(task.title);
+  const w = await kube.waitForJob({ name, timeoutMs: run.timeoutMs, signal: run.signal, ...logTo(task) });
+  r.migrationMs = w.durationMs;
+  timing.completedAt = w.completedAt;
+  task.title = `Migration job/${name} complete (${w.attempts} attempt${w.attempts === 1 ? '' : 's'}, ${formatDuration(w.durationMs)})`;
+  r.summary.push(task.title);
 }
 
-async function release(run: ClusterRun, ctx: ClusterContext, task: Task): Promise<void> {
-  const cluster = ctx.cluster!;
+async function release(run: ClusterRun, kube: Kube, r: ClusterReport, task: Task, timing: Timing): Promise<void> {
   const k = run.config.kubernetes;
   const rendered = renderBackend(run.config, {
     image: run.image,
     namespace: run.namespace,
     replicas: k.backend.replicas,
   });
-  const completedAt = (ctx as { completedAt?: number }).completedAt;
   for (const o of rendered.objects) {
-    await applyObject(cluster, o);
-    if (o === rendered.deployment && completedAt !== undefined) ctx.releaseLatencyMs = performance.now() - completedAt;
+    await kube.apply(o);
+    if (o === rendered.deployment && timing.completedAt !== undefined)
+      r.releaseLatencyMs = kube.clock.now() - timing.completedAt;
   }
   task.output = `scaled deployment/${k.backend.deployment} to ${k.backend.replicas}; waiting for the rollout`;
-  const r = await waitForRollout(cluster, {
+  const w = await kube.waitForRollout({
     name: k.backend.deployment,
     timeoutMs: run.timeoutMs,
     signal: run.signal,
     onProgress: (l) => (task.output = l),
   });
   const service = rendered.objects.find((o) => o.kind === 'Service')?.metadata?.name;
-  ctx.backend = { name: k.backend.deployment, replicas: r.replicas, service };
-  task.title = `Backend deployment/${k.backend.deployment} available (${r.replicas} replica${r.replicas === 1 ? '' : 's'}, ${formatDuration(r.durationMs)})`;
-  ctx.summary.push(task.title);
+  r.backend = { name: k.backend.deployment, replicas: w.replicas, service };
+  task.title = `Backend deployment/${k.backend.deployment} available (${w.replicas} replica${w.replicas === 1 ? '' : 's'}, ${formatDuration(w.durationMs)})`;
+  r.summary.push(task.title);
 }
 
-async function ensureBackendParked(
-  run: ClusterRun,
-  ctx: ClusterContext,
-  task: Task,
-  backend: V1Deployment | undefined,
-): Promise<void> {
-  if (!backend) return;
-  const cluster = ctx.cluster!;
-  const name = backend.metadata!.name!;
-  try {
-    await cluster.apps.readNamespacedDeployment({ name, namespace: run.namespace });
+async function ensureBackendParked(kube: Kube, task: Task, backend: V1Deployment): Promise<void> {
+  const name = backend.metadata?.name ?? '';
+  if (await kube.readDeployment(name)) {
     task.title = `Backend deployment/${name} exists: left as it is until the schema is ready`;
-  } catch {
-    await applyObject(cluster, backend);
-    task.title = `Backend deployment/${name} created with 0 replicas`;
+    return;
   }
-}
-
-function listr(run: ClusterRun, tasks: Step<ClusterContext>[]) {
-  return { run: (ctx: ClusterContext) => runSteps(run.out, tasks, ctx) };
+  await kube.apply(backend);
+  task.title = `Backend deployment/${name} created with 0 replicas`;
 }
 
 /** `up`: base objects, migration Job, seed Job (suspended), then release the backend and await its rollout. */
-export async function up(run: ClusterRun): Promise<ClusterContext> {
+export async function up(run: ClusterRun): Promise<ClusterReport> {
   const plan = renderPlan(run);
-  const ctx: ClusterContext = { summary: [] };
   const initMode = run.config.kubernetes.migrationMode === 'initContainer';
-  await listr(run, [
-    { title: 'Connect to the cluster', task: (c, t) => connect(run, c, t) },
+  const kube = await connect(run);
+  const timing: Timing = {};
+  const { migrationJob, seedJob, backend } = plan;
+  const steps: Step<ClusterReport>[] = [
     {
       title: `Apply ${plan.base.length} base objects (namespace, secrets, postgres)`,
-      task: async (c, t) => {
-        for (const o of plan.base) await applyObject(c.cluster!, o);
+      task: async (_r, t) => {
+        for (const o of plan.base) await kube.apply(o);
         t.title = `Applied ${plan.base.map((o) => `${o.kind?.toLowerCase()}/${o.metadata?.name}`).join(', ') || 'no base objects'}`;
       },
     },
-    {
+  ];
+  if (backend)
+    steps.push({
       title: 'Park the backend until the schema is ready',
-      task: (c, t) => ensureBackendParked(run, c, t, plan.backend),
-    },
-    ...(initMode || !plan.migrationJob
-      ? []
-      : [
-          {
-            title: 'Run the migration Job',
-            task: (c: ClusterContext, t: Task) => runMigrationJob(run, c, t, plan.migrationJob!),
-          },
-        ]),
-    ...(plan.seedJob
-      ? [
-          {
-            title: 'Create the seed Job (suspended)',
-            task: async (c: ClusterContext, t: Task) => {
-              const e = await ensureJob(c.cluster!, plan.seedJob!, run.signal);
-              c.seedJob = e.job.metadata!.name!;
-              t.title = `Seed job/${c.seedJob}: ${e.how === 'attached' ? `already there (${e.state})` : 'created, suspended'}; \`schemagate seed\` runs it`;
-              c.summary.push(t.title);
-            },
-          },
-        ]
-      : []),
-    { title: 'Release the backend', task: (c, t) => release(run, c, t) },
-  ]).run(ctx);
-  return ctx;
+      task: (_r, t) => ensureBackendParked(kube, t, backend),
+    });
+  if (!initMode && migrationJob)
+    steps.push({
+      title: 'Run the migration Job',
+      task: (r, t) => runMigrationJob(run, kube, r, t, migrationJob, timing),
+    });
+  if (seedJob)
+    steps.push({
+      title: 'Create the seed Job (suspended)',
+      task: async (r, t) => {
+        const e = await kube.ensureJob(seedJob, run.signal);
+        r.seedJob = e.job.metadata.name;
+        t.title = `Seed job/${r.seedJob}: ${e.how === 'attached' ? `already there (${e.state})` : 'created, suspended'}; \`schemagate seed\` runs it`;
+        r.summary.push(t.title);
+      },
+    });
+  steps.push({ title: 'Release the backend', task: (r, t) => release(run, kube, r, t, timing) });
+  return runSteps(run.out, steps, report(kube));
 }
 
 /** `migrate`: run (or re-attach to) the migration Job and wait for it. */
 export async function migrate(
   run: ClusterRun,
   opts: { rerun?: boolean; cleanup?: boolean } = {},
-): Promise<ClusterContext> {
-  const plan = renderPlan(run);
-  if (!plan.migrationJob) {
+): Promise<ClusterReport> {
+  const { migrationJob } = renderPlan(run);
+  if (!migrationJob) {
     throw new SchemagateError(
       'migrate.init-mode',
       "kubernetes.migration.mode is initContainer: there is no migration Job; the backend's init container migrates",
-      {
-        exitCode: ExitCode.usage,
-        hint: 'Run `schemagate up` to roll the backend out, or switch the mode to job.',
-      },
+      { exitCode: ExitCode.usage, hint: 'Run `schemagate up` to roll the backend out, or switch the mode to job.' },
     );
   }
-  const ctx: ClusterContext = { summary: [] };
-  await listr(run, [
-    { title: 'Connect to the cluster', task: (c, t) => connect(run, c, t) },
-    {
-      title: 'Run the migration Job',
-      task: (c, t) => runMigrationJob(run, c, t, plan.migrationJob!, opts.rerun ?? false),
-    },
-    ...(opts.cleanup
-      ? [
-          {
-            title: 'Delete the migration Job',
-            task: async (c: ClusterContext, t: Task) => {
-              await deleteJob(c.cluster!, plan.migrationJob!.metadata!.name!, run.signal);
-              t.title = `Deleted job/${plan.migrationJob!.metadata!.name} and its pods`;
-              c.summary.push(t.title);
-            },
-          },
-        ]
-      : []),
-  ]).run(ctx);
-  return ctx;
+  const kube = await connect(run);
+  const name = nameOf(migrationJob);
+  const steps: Step<ClusterReport>[] = [
+    { title: 'Run the migration Job', task: (r, t) => runMigrationJob(run, kube, r, t, migrationJob, {}, opts.rerun) },
+  ];
+  if (opts.cleanup)
+    steps.push({
+      title: 'Delete the migration Job',
+      task: async (r, t) => {
+        await kube.deleteJob(name, run.signal);
+        t.title = `Deleted job/${name} and its pods`;
+        r.summary.push(t.title);
+      },
+    });
+  return runSteps(run.out, steps, report(kube));
 }
 
 /** `seed`: resume the suspended seed Job (recreating it if it already ran) and wait. */
-export async function seed(run: ClusterRun): Promise<ClusterContext> {
-  const ctx: ClusterContext = { summary: [] };
+export async function seed(run: ClusterRun): Promise<ClusterReport> {
   const job = renderSeedJob(run.config, { image: run.image, namespace: run.namespace, ...renderInputs(run.config) });
-  const name = job.metadata!.name!;
-  await listr(run, [
-    { title: 'Connect to the cluster', task: (c, t) => connect(run, c, t) },
-    {
-      title: `Run the seed Job`,
-      task: async (c, t) => {
-        const e = await ensureJob(c.cluster!, job, run.signal, { replaceComplete: true });
-        c.seedJob = name;
-        if (jobState(e.job) === 'suspended') await resumeJob(c.cluster!, name);
-        t.output = `${e.how === 'replaced' ? 'recreated' : e.how} and resumed job/${name}`;
-        const r = await waitForJob(c.cluster!, { name, timeoutMs: run.timeoutMs, signal: run.signal, ...logTo(t) });
-        t.title = `Seed job/${name} complete (${formatDuration(r.durationMs)})`;
-        c.summary.push(t.title);
+  const kube = await connect(run);
+  return runSteps(
+    run.out,
+    [
+      {
+        title: 'Run the seed Job',
+        task: async (r, t) => {
+          const e = await kube.ensureJob(job, run.signal, { replaceComplete: true });
+          const name = e.job.metadata.name;
+          r.seedJob = name;
+          if (jobState(e.job) === 'suspended') await kube.resumeJob(name);
+          t.output = `${e.how === 'replaced' ? 'recreated' : e.how} and resumed job/${name}`;
+          const w = await kube.waitForJob({ name, timeoutMs: run.timeoutMs, signal: run.signal, ...logTo(t) });
+          t.title = `Seed job/${name} complete (${formatDuration(w.durationMs)})`;
+          r.summary.push(t.title);
+        },
       },
-    },
-  ]).run(ctx);
-  return ctx;
+    ],
+    report(kube),
+  );
 }
 
 /** `reset`: on an allowed context only, drop and recreate the schema through a Job, then migrate. */
-export async function reset(run: ClusterRun): Promise<ClusterContext> {
-  const plan = renderPlan(run);
-  const ctx: ClusterContext = { summary: [] };
-  // The guard runs before any task, so a refusal touches nothing.
-  const cluster = await connectCluster({ context: run.context, namespace: run.namespace });
+export async function reset(run: ClusterRun): Promise<ClusterReport> {
+  const { migrationJob } = renderPlan(run);
+  const kube = await connect(run);
+  // The guard runs before any change, so a refusal touches nothing.
   const allowed = checkContext({
     command: 'reset',
-    context: cluster.context,
+    context: kube.context,
     allowed: run.config.kubernetes.allowedContexts,
     allowFlag: run.allowContext,
     env: run.env,
   });
-  ctx.cluster = cluster;
-  const job = renderResetJob(run.config, {
-    image: run.image,
-    namespace: run.namespace,
-    nonce: `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
-  });
-  await listr(run, [
+  const job = renderResetJob(run.config, { image: run.image, namespace: run.namespace, nonce: nonce() });
+  const steps: Step<ClusterReport>[] = [
     {
-      title: `Reset the database (context ${cluster.context}, allowed by ${allowed.allowedBy})`,
-      task: async (c, t) => {
-        const name = job.metadata!.name!;
-        await ensureJob(c.cluster!, job, run.signal);
-        await waitForJob(c.cluster!, { name, timeoutMs: run.timeoutMs, signal: run.signal, ...logTo(t) });
+      title: `Reset the database (context ${kube.context}, allowed by ${allowed.allowedBy})`,
+      task: async (r, t) => {
+        const e = await kube.ensureJob(job, run.signal);
+        const name = e.job.metadata.name;
+        await kube.waitForJob({ name, timeoutMs: run.timeoutMs, signal: run.signal, ...logTo(t) });
         t.title = `Reset job/${name} complete: schema dropped and recreated`;
-        c.summary.push(t.title);
+        r.summary.push(t.title);
       },
     },
-    ...(plan.migrationJob
-      ? // The schema is empty now: a complete migration Job of the same content must run again.
-        [
-          {
-            title: 'Run the migration Job',
-            task: (c: ClusterContext, t: Task) => runMigrationJob(run, c, t, plan.migrationJob!, true),
-          },
-        ]
-      : []),
-  ]).run(ctx);
-  return ctx;
+  ];
+  // The schema is empty now: a complete migration Job of the same content must run again.
+  if (migrationJob)
+    steps.push({
+      title: 'Run the migration Job',
+      task: (r, t) => runMigrationJob(run, kube, r, t, migrationJob, {}, true),
+    });
+  return runSteps(run.out, steps, report(kube));
 }

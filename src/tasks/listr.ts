@@ -2,6 +2,8 @@ import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { Output } from '../util/output.js';
 import { rendererFor } from './renderer.js';
 
+// listr2's wrapper is generic over its renderers; the steps only set `title` and `output`, which every renderer has.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Task<C> = ListrTaskWrapper<C, any, any>;
 export interface Step<C> {
   title: string;
@@ -15,6 +17,7 @@ export interface Step<C> {
  */
 export async function runSteps<C extends object>(out: Output, steps: Step<C>[], ctx: C): Promise<C> {
   let failure: unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as for Task above
   const list = new Listr<C, any, any>(
     steps.map((s) => ({
       title: s.title,
@@ -39,4 +42,13 @@ export async function runSteps<C extends object>(out: Output, steps: Step<C>[], 
     throw failure ?? e;
   }
   return ctx;
+}
+
+/** One step that computes a value (e.g. the cluster session the next steps use). */
+export async function runStep<T>(out: Output, title: string, fn: (task: Task<object>) => Promise<T>): Promise<T> {
+  let resolve: (value: T) => void = () => undefined;
+  const value = new Promise<T>((r) => (resolve = r));
+  await runSteps(out, [{ title, task: async (_ctx, task) => resolve(await fn(task)) }], {});
+  // runSteps resolved, so the step ran to its end and `value` is settled.
+  return value;
 }

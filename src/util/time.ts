@@ -1,7 +1,10 @@
-/** Anything that waits takes its clock and delay function as parameters (STYLE 7). */
+/** What reads the time takes a clock, and what waits a delay function, as parameters: tests pass their own. */
 export interface Clock {
   now(): number;
 }
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 export const systemClock: Clock = { now: () => Date.now() };
 

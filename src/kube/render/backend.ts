@@ -9,8 +9,10 @@ import {
   DATABASE_URL,
   MANIFEST_IMAGE,
   databaseUrlFrom,
+  repointDatabaseUrl,
   resourcesFrom,
   restrictedContainer,
+  setDatabaseUrl,
   setEnv,
   useImage,
 } from './container.js';
@@ -48,7 +50,7 @@ function migrateInitContainer(config: Config, image: string): V1Container {
   // It runs before wait-for-db: it must wait for PostgreSQL itself.
   const c: V1Container = { name: MIGRATE_INIT_CONTAINER, args: ['db', 'migrate', '--wait-for-db', '120s'] };
   useImage(c, image, k);
-  c.env = [databaseUrlFrom(k.migrationJob.secret)];
+  c.env = [databaseUrlFrom(config.database.urlEnv, k.migrationJob.secret)];
   c.resources = resourcesFrom(k.migrationJob.resources);
   c.securityContext = restrictedContainer();
   return c;
@@ -60,11 +62,14 @@ function configureContainers(config: Config, deployment: Manifest & V1Deployment
   if (!pod || !Array.isArray(pod.containers) || pod.containers.length === 0) {
     throw invalidManifest(deployment, 'expected a Deployment with spec.template.spec.containers');
   }
+  const urlEnv = config.database.urlEnv;
   for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
-    if (c.image === MANIFEST_IMAGE) useImage(c, image, k);
-    // The application's role for every container that reads DATABASE_URL from a Secret.
-    if (c.env?.some((e) => e.name === DATABASE_URL && e.valueFrom?.secretKeyRef))
-      setEnv(c, databaseUrlFrom(k.backend.secret));
+    const readsUrl = c.env?.some((e) => (e.name === DATABASE_URL || e.name === urlEnv) && e.valueFrom?.secretKeyRef);
+    // The application's role for every container that reads the URL from a Secret; schemagate's CLI reads it as urlEnv.
+    if (c.image === MANIFEST_IMAGE) {
+      useImage(c, image, k);
+      if (readsUrl) setDatabaseUrl(c, urlEnv, k.backend.secret);
+    } else if (readsUrl) repointDatabaseUrl(c, urlEnv, k.backend.secret);
   }
   const main = pod.containers.find((c) => c.ports?.some((p) => p.name === HTTP_PORT)) ?? pod.containers[0]!;
   for (const p of main.ports ?? []) if (p.name === HTTP_PORT) p.containerPort = k.backend.port;

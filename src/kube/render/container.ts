@@ -1,6 +1,6 @@
 /**
- * Pieces of the containers schemagate fills in: the image, the DATABASE_URL
- * taken from a Secret, resources from the config, and the security context of
+ * Pieces of the containers schemagate fills in: the image, the database URL
+ * taken from a Secret (as `database.urlEnv`), resources from the config, and the security context of
  * a container it adds itself.
  */
 import type { V1Container, V1EnvVar, V1ResourceRequirements, V1SecurityContext } from '@kubernetes/client-node';
@@ -13,7 +13,7 @@ import type { KubernetesConfig, Resources, SecretRef } from '../../config/types.
  */
 export const MANIFEST_IMAGE = 'schemagate:dev';
 
-/** The variable schemagate reads the database URL from inside a pod. */
+/** The variable the database URL is read from by default (`database.urlEnv`), and the Secret key that holds it. */
 export const DATABASE_URL = 'DATABASE_URL';
 
 /** Requests and limits as the API takes them, leaving out what the config leaves unset. */
@@ -32,9 +32,40 @@ export function resourcesFrom(r: Resources): V1ResourceRequirements {
   };
 }
 
-/** DATABASE_URL from a Secret: a reference only, the value never appears in a manifest. */
-export function databaseUrlFrom(secret: SecretRef): V1EnvVar {
-  return { name: DATABASE_URL, valueFrom: { secretKeyRef: { name: secret.name, key: secret.key } } };
+/** The database URL from a Secret, as variable `name`: a reference only, the value never appears in a manifest. */
+export function databaseUrlFrom(name: string, secret: SecretRef): V1EnvVar {
+  return { name, valueFrom: { secretKeyRef: { name: secret.name, key: secret.key } } };
+}
+
+/** Whether an entry is the database URL read from a Secret, under the default name or `urlEnv`. */
+function isDatabaseUrl(e: V1EnvVar, urlEnv: string): boolean {
+  return (e.name === DATABASE_URL || e.name === urlEnv) && e.valueFrom?.secretKeyRef !== undefined;
+}
+
+/**
+ * Gives a container of schemagate's image its database URL from `secret`
+ * under the variable the CLI reads (`database.urlEnv`). The manifest's own
+ * entry (`DATABASE_URL` or `urlEnv` from a Secret) is replaced where it
+ * stands, so the container never has two URLs.
+ */
+export function setDatabaseUrl(container: V1Container, urlEnv: string, secret: SecretRef): void {
+  const env = container.env ?? [];
+  const at = env.findIndex((e) => isDatabaseUrl(e, urlEnv));
+  const rest = env.filter((e) => !isDatabaseUrl(e, urlEnv) && e.name !== urlEnv);
+  const variable = databaseUrlFrom(urlEnv, secret);
+  if (at >= 0) rest.splice(Math.min(at, rest.length), 0, variable);
+  else rest.push(variable);
+  container.env = rest;
+}
+
+/**
+ * Points another image's container (the application's) at `secret` for the
+ * database URL it reads from a Secret, keeping the variable's name: that
+ * program, not schemagate, decides which variable it reads.
+ */
+export function repointDatabaseUrl(container: V1Container, urlEnv: string, secret: SecretRef): void {
+  for (const e of container.env ?? [])
+    if (isDatabaseUrl(e, urlEnv)) e.valueFrom = { secretKeyRef: { name: secret.name, key: secret.key } };
 }
 
 /** Sets a variable, replacing one of the same name in place (its position is kept). */

@@ -8,15 +8,31 @@ export { MIGRATE_INIT_CONTAINER, renderBackend, type BackendInputs, type Rendere
 export { DATABASE_URL, MANIFEST_IMAGE } from './container.js';
 export { canonicalJson, contentHash } from './hash.js';
 export {
+  renderDbJob,
   renderMigrationJob,
   renderResetJob,
   renderSeedJob,
+  type DbJobCommand,
+  type DbJobInputs,
   type JobInputs,
   type MigrationJobInputs,
   type ResetJobInputs,
   type SeedJobInputs,
 } from './job.js';
-export { Annotation, JobKind, Label, jobLabels, jobName, jobSelector } from './labels.js';
+export {
+  Annotation,
+  JobKind,
+  JobPodLabel,
+  Label,
+  jobKindOf,
+  jobLabels,
+  jobName,
+  jobSelector,
+  named,
+  podsOfJob,
+  podsOfJobNamed,
+  selectorOf,
+} from './labels.js';
 export {
   ManifestFile,
   builtInManifestsDir,

@@ -5,7 +5,7 @@
 import type { V1Container, V1Job, V1PodFailurePolicy } from '@kubernetes/client-node';
 import { ExitCode } from '../../errors.js';
 import type { Config, JobConfig } from '../../config/types.js';
-import { databaseUrlFrom, resourcesFrom, setEnv, useImage } from './container.js';
+import { resourcesFrom, setDatabaseUrl, useImage } from './container.js';
 import { canonicalJson, contentHash } from './hash.js';
 import { Annotation, JobKind, Label, jobLabels, jobName } from './labels.js';
 import { ManifestFile, invalidManifest, readManifestSet, single, type Manifest } from './manifests.js';
@@ -59,19 +59,34 @@ function podFailurePolicy(containerName: string): V1PodFailurePolicy {
 
 // A Job can start before PostgreSQL accepts connections (up applies both at once): wait, rather than spend an attempt.
 const WAIT = ['--wait-for-db', '120s'];
-const args: Record<JobKind, string[]> = {
+
+/** The Jobs with a template of their own under `k8s/jobs/`; a one-off db Job uses the migration Job's. */
+type TemplateKind = typeof JobKind.migrate | typeof JobKind.seed | typeof JobKind.reset;
+
+const args: Record<TemplateKind, string[]> = {
   migrate: ['db', 'migrate', ...WAIT],
   seed: ['db', 'seed', ...WAIT],
   reset: ['db', 'reset', '--yes', ...WAIT],
 };
 
-const templateFile: Record<JobKind, ManifestFile> = {
+const templateFile: Record<TemplateKind, ManifestFile> = {
   migrate: ManifestFile.migrateJob,
   seed: ManifestFile.seedJob,
   reset: ManifestFile.resetJob,
 };
 
-function containerOf(job: Manifest & V1Job, kind: JobKind): V1Container {
+/** What differs between the Jobs rendered from one template. */
+interface JobShape {
+  /** The `schemagate.dev/job` label and the name's prefix. */
+  kind: JobKind;
+  template: TemplateKind;
+  args: string[];
+  backoffLimit: number;
+  ttlSecondsAfterFinished: number;
+  podFailurePolicy: boolean;
+}
+
+function containerOf(job: Manifest & V1Job, kind: TemplateKind): V1Container {
   const containers = job.spec?.template?.spec?.containers;
   if (!Array.isArray(containers)) throw invalidManifest(job, 'expected a Job with spec.template.spec.containers');
   const found = containers.find((c) => c.name === kind);
@@ -87,7 +102,7 @@ function containerOf(job: Manifest & V1Job, kind: JobKind): V1Container {
 /** Fills in a Job template; the name and hash label come last, from a hash of everything else. */
 function renderJob(
   config: Config,
-  kind: JobKind,
+  shape: JobShape,
   jc: JobConfig,
   inputs: JobInputs,
   hashParts: readonly string[],
@@ -96,22 +111,24 @@ function renderJob(
   const k = config.kubernetes;
   const namespace = inputs.namespace ?? k.namespace;
   const image = inputs.image ?? k.image;
-  const job = single(readManifestSet(config, templateFile[kind], namespace, true), 'Job') as Manifest & V1Job;
+  const { kind } = shape;
+  const job = single(readManifestSet(config, templateFile[shape.template], namespace, true), 'Job') as Manifest & V1Job;
 
-  const container = containerOf(job, kind);
+  const container = containerOf(job, shape.template);
   useImage(container, image, k);
-  container.args = [...args[kind]];
+  container.args = [...shape.args];
   container.resources = resourcesFrom(jc.resources);
-  setEnv(container, databaseUrlFrom(jc.secret));
+  setDatabaseUrl(container, config.database.urlEnv, jc.secret);
 
   // containerOf checked that spec.template.spec exists.
   const spec = job.spec!;
   const pod = spec.template.spec!;
   pod.restartPolicy = 'Never';
-  spec.backoffLimit = jc.backoffLimit;
-  spec.ttlSecondsAfterFinished = jc.ttlSecondsAfterFinished;
+  spec.backoffLimit = shape.backoffLimit;
+  spec.ttlSecondsAfterFinished = shape.ttlSecondsAfterFinished;
   spec.activeDeadlineSeconds = jc.activeDeadlineSeconds;
-  spec.podFailurePolicy = podFailurePolicy(kind);
+  if (shape.podFailurePolicy) spec.podFailurePolicy = podFailurePolicy(shape.template);
+  else delete spec.podFailurePolicy;
   if (kind === JobKind.seed) spec.suspend = true;
   else delete spec.suspend;
 
@@ -124,8 +141,20 @@ function renderJob(
   const hash = contentHash([image, ...hashParts, canonicalJson({ ...job, metadata })]);
   job.metadata.name = jobName(kind, hash);
   job.metadata.labels[Label.hash] = hash;
-  spec.template.metadata.labels![Label.hash] = hash;
+  spec.template.metadata.labels = { ...spec.template.metadata.labels, [Label.hash]: hash };
   return job;
+}
+
+/** A template Job's shape, with its settings from the config. */
+function shapeOf(kind: TemplateKind, jc: JobConfig): JobShape {
+  return {
+    kind,
+    template: kind,
+    args: args[kind],
+    backoffLimit: jc.backoffLimit,
+    ttlSecondsAfterFinished: jc.ttlSecondsAfterFinished,
+    podFailurePolicy: true,
+  };
 }
 
 function fileAnnotations(
@@ -143,7 +172,7 @@ export function renderMigrationJob(config: Config, inputs: MigrationJobInputs): 
   const jc = config.kubernetes.migrationJob;
   return renderJob(
     config,
-    JobKind.migrate,
+    shapeOf(JobKind.migrate, jc),
     jc,
     inputs,
     inputs.migrationChecksums,
@@ -156,7 +185,7 @@ export function renderSeedJob(config: Config, inputs: SeedJobInputs): V1Job {
   const jc = config.kubernetes.seedJob;
   return renderJob(
     config,
-    JobKind.seed,
+    shapeOf(JobKind.seed, jc),
     jc,
     inputs,
     inputs.seedChecksums,
@@ -171,5 +200,37 @@ export function renderSeedJob(config: Config, inputs: SeedJobInputs): V1Job {
  */
 export function renderResetJob(config: Config, inputs: ResetJobInputs): V1Job {
   const jc = config.kubernetes.migrationJob;
-  return renderJob(config, JobKind.reset, jc, inputs, [inputs.nonce], { [Annotation.nonce]: inputs.nonce });
+  return renderJob(config, shapeOf(JobKind.reset, jc), jc, inputs, [inputs.nonce], {
+    [Annotation.nonce]: inputs.nonce,
+  });
+}
+
+/** The db commands a one-off Job runs to read the database's state for the runner. */
+export type DbJobCommand = typeof JobKind.status | typeof JobKind.verify;
+
+export interface DbJobInputs extends JobInputs {
+  /** `schemagate db <command> --json` is what the Job runs. */
+  command: DbJobCommand;
+  /** Makes each run a new Job, as for a reset. */
+  nonce: string;
+}
+
+/**
+ * A one-off Job that runs `schemagate db status|verify --json` with the
+ * migration role and prints its report, named `schemagate-<command>-<hash>`:
+ * the migration Job's template and Secret, one attempt (a non-zero exit is a
+ * report, not a failure to retry), deleted by its TTL after 5 minutes if the
+ * runner could not delete it.
+ */
+export function renderDbJob(config: Config, inputs: DbJobInputs): V1Job {
+  const jc = config.kubernetes.migrationJob;
+  const shape: JobShape = {
+    kind: inputs.command,
+    template: JobKind.migrate,
+    args: ['db', inputs.command, '--json'],
+    backoffLimit: 0,
+    ttlSecondsAfterFinished: 300,
+    podFailurePolicy: false,
+  };
+  return renderJob(config, shape, jc, inputs, [inputs.nonce], { [Annotation.nonce]: inputs.nonce });
 }

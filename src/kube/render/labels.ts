@@ -8,6 +8,10 @@ export const JobKind = {
   migrate: 'migrate',
   seed: 'seed',
   reset: 'reset',
+  /** A one-off `db status --json` (`schemagate status`). */
+  status: 'status',
+  /** A one-off `db verify --json` (`schemagate verify`, `check --cluster`). */
+  verify: 'verify',
 } as const;
 export type JobKind = (typeof JobKind)[keyof typeof JobKind];
 
@@ -31,7 +35,13 @@ export const Annotation = {
 } as const;
 
 /** `app.kubernetes.io/component` of each Job kind. */
-const component: Record<JobKind, string> = { migrate: 'migration', seed: 'seed', reset: 'reset' };
+const component: Record<JobKind, string> = {
+  migrate: 'migration',
+  seed: 'seed',
+  reset: 'reset',
+  status: 'status',
+  verify: 'verify',
+};
 
 /** The labels of a Job and its pod template (the hash label once the hash is known). */
 export function jobLabels(kind: JobKind, hash?: string): Record<string, string> {
@@ -52,4 +62,39 @@ export function jobSelector(kind: JobKind): string {
 /** `schemagate-migrate-<hash>`: at most 29 characters, well under the 63 a Job name may have. */
 export function jobName(kind: JobKind, hash: string): string {
   return `schemagate-${kind}-${hash}`;
+}
+
+/** Labels the Job controller puts on a Job's pods (Kubernetes 1.27+). https://kubernetes.io/docs/reference/labels-annotations-taints/ */
+export const JobPodLabel = {
+  /** The Job's uid: a recreated Job of the same name never matches its predecessor's pods. */
+  controllerUid: 'batch.kubernetes.io/controller-uid',
+  jobName: 'batch.kubernetes.io/job-name',
+} as const;
+
+/** The pods of one Job, by its uid. */
+export function podsOfJob(uid: string): string {
+  return `${JobPodLabel.controllerUid}=${uid}`;
+}
+
+/** The pods of every Job of that name (for `kubectl logs -l`). */
+export function podsOfJobNamed(name: string): string {
+  return `${JobPodLabel.jobName}=${name}`;
+}
+
+/** A field selector matching one object by name. */
+export function named(name: string): string {
+  return `metadata.name=${name}`;
+}
+
+/** A label selector from a `matchLabels` map (a Deployment's `spec.selector.matchLabels`). */
+export function selectorOf(matchLabels: Record<string, string>): string {
+  return Object.entries(matchLabels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+/** The `schemagate.dev/job` label of an object, if it is one of the Jobs schemagate renders. */
+export function jobKindOf(o: { metadata?: { labels?: Record<string, string> } }): JobKind | undefined {
+  const v = o.metadata?.labels?.[Label.job];
+  return (Object.values(JobKind) as string[]).includes(v ?? '') ? (v as JobKind) : undefined;
 }

@@ -1,0 +1,77 @@
+/**
+ * A one-off `schemagate db <command> --json` in a Job: how the runner learns
+ * the database's state without ever connecting to it.
+ */
+import type { V1Job } from '@kubernetes/client-node';
+import { JobFailedError } from '../errors.js';
+import { Resource, type KubeApi } from './api.js';
+import { deleteJob, ensureJob, nameOf } from './jobs.js';
+import { type Timers, waitForJob } from './job-wait.js';
+import { podsOfJobNamed } from './render/labels.js';
+
+export interface DbJobOptions {
+  /** Deadline of the wait (at most 2 minutes: a report is quick). */
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** Told when the Job could not be deleted afterwards (its TTL removes it in 5 minutes). */
+  onProgress?: (line: string) => void;
+}
+
+/** The report a command printed, or why there is none (`error`: the command's own message, or what went wrong). */
+export type DbJobResult<T> = T | { error: string };
+
+/** Reads the JSON report the Job's pod printed. */
+async function report<T>(api: KubeApi, name: string): Promise<DbJobResult<T>> {
+  const pods = await api.list(Resource.pods, { labelSelector: podsOfJobNamed(name) });
+  const pod = pods.items[0];
+  const podName = pod?.metadata?.name;
+  const container = pod?.spec?.containers[0]?.name;
+  if (!podName || !container) return { error: `job/${name} has no pod to read a report from` };
+  const text = await api.readLog(podName, container);
+  const start = text.indexOf('{');
+  if (start < 0) return { error: `job/${name} printed nothing` };
+  let parsed: T & { error?: unknown; message?: string };
+  try {
+    parsed = JSON.parse(text.slice(start)) as T & { error?: unknown; message?: string };
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
+    return { error: `job/${name} printed no JSON report: ${e.message}` };
+  }
+  // A failed command prints {"error": code, "message": ...}: report its message.
+  return typeof parsed.error === 'string' ? { error: parsed.message ?? parsed.error } : parsed;
+}
+
+/**
+ * Submits the rendered Job, waits for it, reads the report its pod printed,
+ * and deletes the Job. A command that exits non-zero (pending migrations,
+ * drift, a failed verify) fails its pod and still printed its report.
+ */
+export async function runDbJob<T>(
+  api: KubeApi,
+  timers: Timers,
+  job: V1Job,
+  opts: DbJobOptions,
+): Promise<DbJobResult<T>> {
+  const name = nameOf(job);
+  const cleanup = () => deleteJob(api, timers, name, opts.signal);
+  let result: DbJobResult<T>;
+  try {
+    await ensureJob(api, timers, job, opts.signal);
+    result = await waitForJob(api, timers, { name, timeoutMs: Math.min(opts.timeoutMs, 120_000), signal: opts.signal })
+      .then(() => report<T>(api, name))
+      .catch(async (e: unknown) => {
+        if (!(e instanceof JobFailedError)) throw e;
+        // Its pods ran and exited non-zero: the report is in the log. Otherwise it never ran (an image that cannot be pulled).
+        return e.finished ? report<T>(api, name) : { error: e.message };
+      });
+  } catch (e) {
+    await cleanup().catch((cleanupError: unknown) => {
+      // The first failure is the one to report; an interrupted run does not wait for the deletion.
+      if (!opts.signal.aborted)
+        opts.onProgress?.(`could not delete job/${name} after the failure: ${(cleanupError as Error).message}`);
+    });
+    throw e;
+  }
+  await cleanup();
+  return result;
+}
