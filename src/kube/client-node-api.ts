@@ -30,7 +30,15 @@ export class ClientNodeApi implements KubeApi {
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.batch = kc.makeApiClient(k8s.BatchV1Api);
     this.apps = kc.makeApiClient(k8s.AppsV1Api);
-    this.objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+    // Objects without a namespace are applied in the session's, whatever the kubeconfig's context names.
+    const scoped = new k8s.KubeConfig();
+    scoped.loadFromOptions({
+      clusters: kc.clusters,
+      users: kc.users,
+      contexts: kc.contexts.map((c) => (c.name === context ? { ...c, namespace } : c)),
+      currentContext: context,
+    });
+    this.objects = k8s.KubernetesObjectApi.makeApiClient(scoped);
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
