@@ -2,6 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { JobFailedError, SchemagateError } from '../../src/errors.js';
+import { Resource } from '../../src/kube/api.js';
+import { waitUntil } from '../../src/kube/wait.js';
 import { job, kubeHarness, progressLog, scratchDir, sh, untilFile, type KubeHarness } from './harness.js';
 
 // The Job wait's decisions, each against the double (real HTTP and watch, real client-node) with a manual clock.
@@ -218,5 +220,55 @@ describe('waitForJob through a flaky API server', () => {
     await progress.next(/^job\/gone410: the watch's resourceVersion is too old \(410 Gone\): listing again$/);
     writeFileSync(join(dir, 'go'), '');
     expect(await waiting).toMatchObject({ name: 'gone410', attempts: 1 });
+  });
+});
+
+describe('re-attaching to a Job that already retried', () => {
+  // Kubernetes' back-off (10 s, 20 s, ...) at a tenth: attempts start a second or more apart, as they do in a cluster.
+  let r: KubeHarness;
+  beforeAll(async () => {
+    r = await kubeHarness({ timeScale: 0.1 });
+  });
+  afterAll(() => r.close());
+
+  it('numbers the attempts oldest first and replays their logs in that order before following the running one', async () => {
+    const s = await r.session();
+    const dir = scratchDir();
+    const runs = join(dir, 'runs');
+    const script = `mkdir -p '${runs}'; n=$(ls '${runs}' | wc -l); touch '${runs}/'$n; echo "run $n"; [ $n -ge 2 ] || exit 1; ${untilFile(join(dir, 'go'))}; echo finished`;
+    await s.api.createJob(job('retry', sh(script), { backoffLimit: 2 }));
+    // Attach only once the third attempt runs, as a second `schemagate migrate` would.
+    const pods = {
+      name: 'pods',
+      resource: Resource.pods,
+      selectors: { labelSelector: 'batch.kubernetes.io/job-name=retry' },
+    };
+    const running = await waitUntil({
+      api: s.api,
+      sources: [pods],
+      evaluate: (v) => v.items(pods).find((p) => p.status?.phase === 'Running' && v.items(pods).length === 3),
+      deadlineMs: 60_000,
+      timeout: () => new Error('the third attempt never ran'),
+      signal: new AbortController().signal,
+      sleep: s.clock.sleep,
+    });
+    const logs: string[] = [];
+    const progress = progressLog();
+    const waiting = s.kube.waitForJob({
+      name: 'retry',
+      timeoutMs: 60_000,
+      signal: new AbortController().signal,
+      onLog: (line, attempt) => logs.push(`${attempt}: ${line}`),
+      ...progress,
+    });
+    await progress.next(/^attempt 3: /);
+    writeFileSync(join(dir, 'go'), '');
+    expect(await waiting).toMatchObject({ attempts: 3 });
+    expect(progress.lines.filter((l) => l.startsWith('attempt'))).toEqual([
+      expect.stringMatching(/^attempt 1: pod retry-\w+ started$/),
+      expect.stringMatching(/^attempt 2: pod retry-\w+ started$/),
+      `attempt 3: pod ${running.metadata?.name} started`,
+    ]);
+    expect(logs).toEqual(['1: run 0', '2: run 1', '3: run 2', '3: finished']);
   });
 });
