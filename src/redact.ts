@@ -13,20 +13,33 @@ export function registerSecret(value: string | undefined | null): void {
   if (value && value.length >= 4) secrets.add(value);
 }
 
-/** Registers the password (raw and percent-decoded) of a connection URL. */
+/** Registers a value and its percent-decoded form (when it decodes). */
+function registerEncoded(value: string): void {
+  registerSecret(value);
+  try {
+    registerSecret(decodeURIComponent(value));
+  } catch (e) {
+    // A stray % (not percent-encoding): the raw form is registered above.
+    if (!(e instanceof URIError)) throw e;
+  }
+}
+
+/**
+ * Registers the password of a connection URL (raw and percent-decoded, in
+ * the userinfo or as `?password=`), even of one `new URL()` cannot parse (an
+ * unencoded `/` or `#` in the password). The one place a URL's secrets are
+ * registered: the config file's text, the URL a command resolves, and the
+ * engine's connections all come here.
+ */
 export function registerUrlSecrets(url: string | undefined): void {
   if (!url) return;
-  try {
-    const u = new URL(url);
-    if (u.password) {
-      registerSecret(u.password);
-      registerSecret(decodeURIComponent(u.password));
-    }
-    const pw = u.searchParams.get('password');
-    if (pw) registerSecret(pw);
-  } catch {
-    // Not a URL: the pattern in redact() still handles user:pass@ forms.
-  }
+  const userinfo = /^[a-z][a-z0-9+.-]*:\/\/[^:/@]*:(.*)@[^@]*$/i.exec(url);
+  if (userinfo?.[1]) registerEncoded(userinfo[1]);
+  if (!URL.canParse(url)) return;
+  const u = new URL(url);
+  if (u.password) registerEncoded(u.password);
+  const pw = u.searchParams.get('password');
+  if (pw) registerSecret(pw);
 }
 
 // scheme://user:password@host -> scheme://user:***@host. The password runs to the

@@ -4,7 +4,6 @@ import { healthCheck } from '../backend/health.js';
 import { startBackend } from '../backend/server.js';
 import { verify } from '../engine/verify.js';
 import { ExitCode, SchemagateError } from '../errors.js';
-import { registerUrlSecrets } from '../redact.js';
 import { dbOptions } from './args.js';
 import type { CommandContext, DbCommand } from './db.js';
 import { configFrom, engineOptions } from './engine-options.js';
@@ -31,8 +30,7 @@ function portFrom(env: NodeJS.ProcessEnv): number {
 async function run(c: CommandContext): Promise<ExitCode> {
   const config = configFrom(c.args, c.env);
   const port = portFrom(c.env);
-  const engine = engineOptions(config, c.args, c.out, c.signal);
-  registerUrlSecrets(engine.url);
+  const engine = engineOptions(config, c.args, c.out, c.signal, { env: c.env });
   const pool = new pg.Pool({
     connectionString: engine.url,
     application_name: `${config.database.applicationName} backend @${hostname()}`.slice(0, 63),

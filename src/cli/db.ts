@@ -21,7 +21,7 @@ export interface DbCommand {
 }
 
 function opts(c: CommandContext) {
-  return engineOptions(configFrom(c.args, c.env), c.args, c.out, c.signal);
+  return engineOptions(configFrom(c.args, c.env), c.args, c.out, c.signal, { env: c.env });
 }
 
 /** `--wait-for-db`: a Job may start before PostgreSQL accepts connections; wait for it rather than fail the attempt. */
@@ -92,7 +92,7 @@ export const dbCommands: Record<string, DbCommand> = {
     async run(c) {
       const config = configFrom(c.args, c.env);
       const { verify } = await import('../engine/verify.js');
-      const r = await verify(engineOptions(config, c.args, c.out, c.signal), config.verify.tables);
+      const r = await verify(engineOptions(config, c.args, c.out, c.signal, { env: c.env }), config.verify.tables);
       c.out.data(r);
       if (r.ok) {
         c.out.result(

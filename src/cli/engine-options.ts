@@ -30,9 +30,9 @@ export function engineOptions(
   p: Parsed,
   out: Output,
   signal: AbortSignal | undefined,
-  overrides: { url?: string } = {},
+  overrides: { url?: string; env?: NodeJS.ProcessEnv } = {},
 ): EngineOptions {
-  const url = overrides.url ?? resolveDatabaseUrl(config, str(p, 'database-url')).url;
+  const url = overrides.url ?? resolveDatabaseUrl(config, str(p, 'database-url'), overrides.env).url;
   const m = config.migrations;
   return {
     url,

@@ -1,11 +1,12 @@
 /**
  * The database URL: where it comes from (flag, environment, config) and
- * whether it is a PostgreSQL URL. Its password is registered for redaction as
- * soon as it is seen and never appears in a message from here.
+ * whether it is a PostgreSQL URL. The URL in use has its password registered
+ * for redaction here (a URL in the config file already was, when the file was
+ * read), and never appears in a message from here.
  */
 import { isAbsolute, relative } from 'node:path';
 import { ExitCode, SchemagateError } from '../errors.js';
-import { registerSecret, registerUrlSecrets } from '../redact.js';
+import { registerUrlSecrets } from '../redact.js';
 import { wrongType } from './found.js';
 import { leaf, Problem, type Spec } from './spec.js';
 import type { Config } from './types.js';
@@ -14,23 +15,6 @@ export interface DatabaseUrlSource {
   url: string;
   /** Where the URL came from: `--database-url`, the variable named by `database.urlEnv`, or `database.url`. */
   source: 'flag' | 'env' | 'config';
-}
-
-/**
- * Registers the password of anything that looks like a connection URL, even
- * one `new URL()` cannot parse (an unencoded `/` or `#` in the password).
- */
-export function registerDatabaseUrlSecrets(url: string): void {
-  registerUrlSecrets(url);
-  const m = /^[a-z][a-z0-9+.-]*:\/\/[^:/@]*:(.*)@[^@]*$/i.exec(url);
-  if (m?.[1]) {
-    registerSecret(m[1]);
-    try {
-      registerSecret(decodeURIComponent(m[1]));
-    } catch {
-      // Not percent-encoded: the raw form is registered.
-    }
-  }
 }
 
 /** Why `url` is not a usable PostgreSQL URL (without echoing it), or undefined when it is. */
@@ -53,7 +37,6 @@ const EXPECTED_URL = 'a postgres:// or postgresql:// URL';
 export function postgresUrl(): Spec<string> {
   return leaf(EXPECTED_URL, (v) => {
     if (typeof v !== 'string' || v.trim() === '') return new Problem(wrongType(EXPECTED_URL, v));
-    registerDatabaseUrlSecrets(v);
     const problem = postgresUrlProblem(v);
     return problem ? new Problem(`expected ${EXPECTED_URL}, ${problem}`) : v;
   });
@@ -90,7 +73,7 @@ export function resolveDatabaseUrl(
   for (const c of candidates) {
     if (c.url === undefined || c.url.trim() === '') continue;
     const url = c.url.trim();
-    registerDatabaseUrlSecrets(url);
+    registerUrlSecrets(url);
     const problem = postgresUrlProblem(url);
     if (problem) {
       throw new SchemagateError(

@@ -8,7 +8,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import { ConfigError, ExitCode, SchemagateError } from '../errors.js';
-import { registerDatabaseUrlSecrets } from './database-url.js';
+import { registerUrlSecrets } from '../redact.js';
 import { scrubUrls } from './found.js';
 import { configSpec, crossCheck, toConfig } from './schema.js';
 import type { Issues } from './spec.js';
@@ -128,8 +128,8 @@ function parse(text: string, file: string, root: string, configFile: string | un
 
 /** The YAML document as plain data (null for an empty file); syntax errors point at line and column. */
 function parseYaml(text: string, file: string): unknown {
-  // Register the URL's password before anything can quote the line it is on.
-  for (const m of text.matchAll(/^\s*url\s*:\s*['"]?([^'"\s#]+)/gm)) if (m[1]) registerDatabaseUrlSecrets(m[1]);
+  // Register every URL's password before anything can quote the line it is on (any key, any YAML style).
+  for (const m of text.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi)) registerUrlSecrets(m[0]);
   const lineCounter = new (yaml().LineCounter)();
   // prettyErrors off: its code frame would quote the source line, password and all.
   const doc = yaml().parseDocument(text, { prettyErrors: false, lineCounter, uniqueKeys: true });
