@@ -4,6 +4,7 @@ import type { CommandContext } from './cli/db.js';
 import { createOutput } from './cli/output.js';
 import { ExitCode, SchemagateError, UsageError } from './errors.js';
 import { didYouMean } from './util/did-you-mean.js';
+import { packageVersion } from './util/package-version.js';
 
 /**
  * The command table: `schemagate <command>` and `schemagate db <command>`.
@@ -65,8 +66,6 @@ const top: Record<string, TopCommand> = {
   },
 };
 
-const VERSION = '0.1.0';
-
 function mainHelp(dbNames: string[]): string {
   const lines = [
     "schemagate: gate an application's release on its PostgreSQL schema.",
@@ -116,7 +115,7 @@ async function run(argv: string[]): Promise<number> {
       return first ? ExitCode.ok : ExitCode.usage;
     }
     if (first === '--version' || first === 'version') {
-      process.stdout.write(`${VERSION}\n`);
+      process.stdout.write(`${packageVersion()}\n`);
       return ExitCode.ok;
     }
     let name: string;

@@ -216,13 +216,15 @@ export const clusterCommands: Record<string, DbCommand> = {
     'Check a setup without changing anything: configuration, migrations and seeds parse and validate, manifests render; with --cluster, the API server accepts them (dry run) and the database is current.',
     { cluster: { type: 'boolean', description: 'also check against the cluster of the kubeconfig' } },
     async (c) => {
-      const { offlineChecks, lintChecks, manifestChecks } = await import('../tasks/check.js');
+      const { offlineChecks, lintChecks, manifestChecks, clusterChecks } = await import('../tasks/check.js');
       let checks: import('../tasks/check.js').Check[];
       try {
         const run = clusterRun(c);
         checks = offlineChecks(run.config);
         checks.push(...(await lintChecks(run.config, checks, c.signal)));
-        checks.push(...(await manifestChecks(run, flag(c.args, 'cluster'))));
+        const manifests = manifestChecks(run.config, run.image, run.namespace);
+        checks.push(...manifests.checks);
+        if (flag(c.args, 'cluster') && manifests.objects) checks.push(...(await clusterChecks(run, manifests.objects)));
       } catch (e) {
         // A configuration that does not load is the check's finding; anything else is a bug and propagates.
         if (!(e instanceof SchemagateError)) throw e;

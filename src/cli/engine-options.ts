@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { engineOptionsFor } from '../api/engine-options.js';
 import { loadConfig, resolveDatabaseUrl } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { UsageError } from '../errors.js';
@@ -22,8 +22,8 @@ export function durationFlag(p: Parsed, name: string): number | undefined {
 }
 
 /**
- * The wrapper layer (STYLE 5): settings from schemagate.yaml, overridden by
- * flags and the environment, turned into the engine's options.
+ * The wrapper layer: settings from schemagate.yaml, overridden by flags and
+ * the environment, turned into the engine's options.
  */
 export function engineOptions(
   config: Config,
@@ -32,22 +32,12 @@ export function engineOptions(
   signal: AbortSignal | undefined,
   overrides: { url?: string; env?: NodeJS.ProcessEnv } = {},
 ): EngineOptions {
-  const url = overrides.url ?? resolveDatabaseUrl(config, str(p, 'database-url'), overrides.env).url;
-  const m = config.migrations;
-  return {
-    url,
-    applicationName: config.database.applicationName,
-    connectTimeoutMs: config.database.connectTimeoutMs,
-    migrationsDir: resolve(str(p, 'migrations') ?? resolve(config.root, m.dir)),
-    seedsDir: resolve(str(p, 'seeds') ?? resolve(config.root, config.seeds.dir)),
-    format: m.format,
-    schema: m.schema,
-    table: m.table,
-    managedSchemas: m.managedSchemas,
-    settings: { lockTimeoutMs: m.lockTimeoutMs, lockRetries: m.lockRetries, statementTimeoutMs: m.statementTimeoutMs },
-    lockWaitMs: durationFlag(p, 'lock-wait') ?? m.lockWaitMs,
-    outOfOrder: m.outOfOrder,
+  return engineOptionsFor(config, {
+    url: overrides.url ?? resolveDatabaseUrl(config, str(p, 'database-url'), overrides.env).url,
+    migrationsDir: str(p, 'migrations'),
+    seedsDir: str(p, 'seeds'),
+    lockWaitMs: durationFlag(p, 'lock-wait'),
     log: (line) => out.progress(line),
     signal,
-  };
+  });
 }

@@ -5,6 +5,7 @@ import { readMigrations, readSeeds } from '../engine/files.js';
 import { existsSync } from 'node:fs';
 import { isSchemagateError } from '../errors.js';
 import type { ClusterRun } from './cluster-run.js';
+import { renderAll } from '../kube/render/index.js';
 import { renderInputs } from './render-inputs.js';
 
 /** One line of `schemagate check`: what was checked, and what was found. */
@@ -72,23 +73,25 @@ export async function lintChecks(config: Config, before: readonly Check[], signa
   return [await lintCheck(config, signal)];
 }
 
-/** Renders the manifests; with a cluster, the API server validates them too (server-side dry run). */
-export async function manifestChecks(run: ClusterRun, withCluster: boolean): Promise<Check[]> {
+/** Renders the manifests: a check, and the objects for the cluster checks (undefined when they do not render). */
+export function manifestChecks(
+  config: Config,
+  image: string,
+  namespace: string,
+): { checks: Check[]; objects: KubernetesObject[] | undefined } {
   let objects: KubernetesObject[];
   try {
-    const { renderAll } = await import('../kube/render/index.js');
-    objects = renderAll(run.config, { image: run.image, namespace: run.namespace, ...renderInputs(run.config) });
+    objects = renderAll(config, { image, namespace, ...renderInputs(config) });
   } catch (e) {
-    return [failed('manifests', e)];
+    return { checks: [failed('manifests', e)], objects: undefined };
   }
-  const checks: Check[] = [
-    {
-      name: 'manifests',
-      ok: true,
-      detail: `${objects.length} objects render (${[...new Set(objects.map((o) => o.kind))].join(', ')})`,
-    },
-  ];
-  if (!withCluster) return checks;
+  const kinds = [...new Set(objects.map((o) => o.kind))].join(', ');
+  return { checks: [{ name: 'manifests', ok: true, detail: `${objects.length} objects render (${kinds})` }], objects };
+}
+
+/** Against the cluster: it answers, the API server accepts the objects (server-side dry run), the database is current. */
+export async function clusterChecks(run: ClusterRun, objects: readonly KubernetesObject[]): Promise<Check[]> {
+  const checks: Check[] = [];
   const { clusterStatus, connectFor } = await import('./cluster-status.js');
   let kube;
   try {
