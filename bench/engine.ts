@@ -221,9 +221,11 @@ async function benchN(
       );
     }
   };
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   // The tools get their server from the command line only.
-  for (const k of Object.keys(env)) if (k.startsWith('PG') || k === 'DATABASE_URL') delete env[k];
+  const env: NodeJS.ProcessEnv = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG') && k !== 'DATABASE_URL')),
+    NO_COLOR: '1',
+  };
   const t = { cwd: work, env, timeoutMs: cfg.timeoutMs };
   const applies: Partial<Record<Tool, (url: string) => Promise<number>>> = {
     psql: async (url) =>

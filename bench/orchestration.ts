@@ -82,7 +82,8 @@ async function main(): Promise<void> {
       };
       const c = new pg.Client({ connectionString: url });
       await c.connect();
-      const sql = Number((await c.query(`SELECT sum(execution_time_ms) AS ms FROM schemagate_migrations`)).rows[0].ms);
+      const sum = await c.query<{ ms: string }>(`SELECT sum(execution_time_ms) AS ms FROM schemagate_migrations`);
+      const sql = Number(sum.rows[0]?.ms);
       await c.end();
       rows.push({ total: r.ms, sql, release: report.releaseLatencyMs ?? NaN, job: report.migrationMs ?? NaN });
       await server.dropDatabase(db);

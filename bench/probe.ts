@@ -79,7 +79,7 @@ for (const method of ['connect', 'query', 'end'] as const) {
       typeof first === 'string'
         ? first
         : typeof first === 'object' && first && 'text' in first
-          ? String((first as { text: unknown }).text)
+          ? String(first.text)
           : '';
     const event: ProbeEvent = {
       at: epoch(),

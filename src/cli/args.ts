@@ -7,7 +7,7 @@ export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { des
 export type Options = Record<string, OptionSpec>;
 
 /** Flags every `db` command takes. */
-export const dbOptions: Options = {
+export const dbOptions = {
   'database-url': {
     type: 'string',
     description: 'PostgreSQL URL (default: $DATABASE_URL, then database.url)',
@@ -25,7 +25,7 @@ export const dbOptions: Options = {
     description: 'first wait up to this long for PostgreSQL to accept connections (what Jobs do)',
     value: 'DURATION',
   },
-};
+} satisfies Options;
 
 /** Flags every command takes. */
 export const commonOptions: Options = {
@@ -60,9 +60,8 @@ export function parse(argv: string[], options: Options, command: string, maxPosi
   } catch (e) {
     if (e instanceof UsageError) throw e;
     const msg = (e as Error).message;
-    const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(msg);
-    if (unknown) {
-      const flag = unknown[1]!;
+    const flag = /Unknown option '(-{1,2}[^']+)'/.exec(msg)?.[1];
+    if (flag) {
       const guess = didYouMean(flag.replace(/^-+/, ''), Object.keys(options));
       throw new UsageError(
         `${command}: unknown flag ${flag}${guess ? ` (did you mean --${guess}?)` : ''}`,
@@ -70,9 +69,8 @@ export function parse(argv: string[], options: Options, command: string, maxPosi
       );
     }
     // Node names the flag as '-t, --to <value>': keep only the long name.
-    const missing = /Option '(?:-\w, )?(--?[^' ]+)[^']*' argument (?:missing|is ambiguous)/.exec(msg);
-    if (missing) {
-      const f = missing[1]!;
+    const f = /Option '(?:-\w, )?(--?[^' ]+)[^']*' argument (?:missing|is ambiguous)/.exec(msg)?.[1];
+    if (f) {
       throw new UsageError(
         `${command}: ${f} needs a value`,
         `Write ${f} VALUE (or ${f}=VALUE when the value starts with "-"); see \`schemagate ${command} --help\`.`,

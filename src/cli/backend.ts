@@ -74,7 +74,7 @@ export const backendCommand: DbCommand = {
   usage: 'schemagate backend',
   summary:
     'Run the sample backend: GET /health (db verify), GET and POST /api/users. Listens on $PORT (default 8080; 0: any free port).',
-  options: { 'database-url': dbOptions['database-url']!, migrations: dbOptions['migrations']! },
+  options: { 'database-url': dbOptions['database-url'], migrations: dbOptions.migrations },
   positionals: 0,
   run,
 };

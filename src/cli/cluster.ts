@@ -129,7 +129,7 @@ function cmd(
   return { usage, summary, options: { ...clusterOptions, ...options }, positionals: 0, run };
 }
 
-export const clusterCommands: Record<string, DbCommand> = {
+export const clusterCommands = {
   up: cmd(
     'schemagate up [--local [--fresh]]',
     'Bring the schema up: migrate, seed, verify. In a cluster: migration Job, seed Job (suspended), backend release and rollout.',
@@ -272,7 +272,7 @@ export const clusterCommands: Record<string, DbCommand> = {
       return ExitCode.ok;
     },
   ),
-};
+} satisfies Record<string, DbCommand>;
 
 /** A Secret with every value replaced by `<hidden>`: output never shows a password unless asked to. */
 function hideSecretValues<T extends { kind?: string }>(o: T): T {

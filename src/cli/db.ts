@@ -46,7 +46,8 @@ export const dbCommands: Record<string, DbCommand> = {
     positionals: 0,
     async run(c) {
       const { migrate } = await import('../engine/migrate.js');
-      const r = await migrate(opts(c), { ...(str(c.args, 'to') ? { to: str(c.args, 'to')! } : {}) });
+      const to = str(c.args, 'to');
+      const r = await migrate(opts(c), to ? { to } : {});
       c.out.data(r);
       c.out.result(
         r.applied.length === 0
@@ -63,7 +64,8 @@ export const dbCommands: Record<string, DbCommand> = {
     positionals: 0,
     async run(c) {
       const { dryRun, renderDryRun } = await import('../engine/dry-run.js');
-      const d = await dryRun(opts(c), { ...(str(c.args, 'to') ? { to: str(c.args, 'to')! } : {}) });
+      const to = str(c.args, 'to');
+      const d = await dryRun(opts(c), to ? { to } : {});
       c.out.data(d);
       if (!c.out.json) process.stdout.write(renderDryRun(d));
       return d.migrations.length > 0 ? ExitCode.pending : ExitCode.ok;

@@ -1,4 +1,4 @@
-import { isSchemagateError, type SchemagateError } from '../errors.js';
+import { isSchemagateError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { Output, Style } from '../util/output.js';
 
@@ -16,7 +16,7 @@ const CODES: Record<Style, [number, number]> = {
 export function useColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
-  return stream.isTTY === true && env.TERM !== 'dumb';
+  return stream.isTTY && env.TERM !== 'dumb';
 }
 
 export function createOutput(opts: {
@@ -54,7 +54,7 @@ export function createOutput(opts: {
       if (opts.json) {
         const body = isSchemagateError(e)
           ? e.toJSON()
-          : { error: 'internal', message: String((e as Error)?.message ?? e), exitCode: 1 };
+          : { error: 'internal', message: e instanceof Error ? e.message : String(e), exitCode: 1 };
         process.stdout.write(`${redact(JSON.stringify(body, null, 2))}\n`);
         return;
       }
@@ -69,7 +69,7 @@ export function formatError(
   verbose = false,
 ): string {
   if (isSchemagateError(e)) {
-    const se = e as SchemagateError;
+    const se = e;
     let text = `${paint('red', 'error:')} ${se.message}`;
     if (se.hint) text += `\n${paint('bold', 'hint:')} ${se.hint}`;
     if (verbose && se.cause instanceof Error && se.cause.stack) text += `\n${paint('dim', se.cause.stack)}`;

@@ -228,7 +228,7 @@ export function crossCheck(raw: RawConfig, issues: Issues): void {
     for (const kind of ['cpu', 'memory'] as const satisfies readonly QuantityKind[]) {
       const request = requests[kind];
       const limit = limits[kind];
-      if (request === undefined || limit === undefined) continue;
+      if (limit === undefined) continue;
       if (quantityValue(kind, request) > quantityValue(kind, limit)) {
         report(
           issues,

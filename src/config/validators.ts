@@ -59,11 +59,9 @@ export function duration(opts: { positive?: boolean; postgres?: boolean } = {}):
     if (typeof v === 'number') ms = Number.isSafeInteger(v) && v >= 0 ? v : undefined;
     else if (typeof v === 'string') ms = parseDuration(v);
     else return new Problem(wrongType(expected, v));
-    if (ms === undefined || (opts.positive && ms === 0)) return new Problem(wrongValue(expected, v as string | number));
+    if (ms === undefined || (opts.positive && ms === 0)) return new Problem(wrongValue(expected, v));
     if (opts.postgres && ms > INT32_MAX) {
-      return new Problem(
-        wrongValue(`a duration of at most ${INT32_MAX}ms (PostgreSQL's limit, about 24 days)`, v as string | number),
-      );
+      return new Problem(wrongValue(`a duration of at most ${INT32_MAX}ms (PostgreSQL's limit, about 24 days)`, v));
     }
     return ms;
   });

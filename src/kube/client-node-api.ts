@@ -56,17 +56,15 @@ export class ClientNodeApi implements KubeApi {
 
   apply<T extends KubernetesObject>(object: T, options: { dryRun?: boolean } = {}): Promise<T> {
     const where = object.metadata?.namespace ?? this.namespace;
-    return this.call(
-      `${options.dryRun ? 'dry-run apply' : 'apply'} ${describe(object)} in namespace ${where}`,
-      async () =>
-        (await this.objects.patch(
-          object,
-          undefined,
-          options.dryRun ? 'All' : undefined,
-          FIELD_MANAGER,
-          true,
-          this.k8s.PatchStrategy.ServerSideApply,
-        )) as T,
+    return this.call(`${options.dryRun ? 'dry-run apply' : 'apply'} ${describe(object)} in namespace ${where}`, () =>
+      this.objects.patch(
+        object,
+        undefined,
+        options.dryRun ? 'All' : undefined,
+        FIELD_MANAGER,
+        true,
+        this.k8s.PatchStrategy.ServerSideApply,
+      ),
     );
   }
 
@@ -133,11 +131,10 @@ export class ClientNodeApi implements KubeApi {
     );
   }
 
-  async readLog(pod: string, container: string, options: LogOptions = {}): Promise<string> {
-    const text = await this.call(`read the log of pod ${pod}, container ${container}`, () =>
+  readLog(pod: string, container: string, options: LogOptions = {}): Promise<string> {
+    return this.call(`read the log of pod ${pod}, container ${container}`, () =>
       this.core.readNamespacedPodLog({ name: pod, namespace: this.namespace, container, ...options }),
     );
-    return String(text);
   }
 
   followLog(pod: string, container: string, sink: Writable): Promise<AbortController> {

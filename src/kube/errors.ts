@@ -30,7 +30,7 @@ function statusMessage(body: unknown): string | undefined {
     }
   }
   if (parsed && typeof parsed === 'object' && 'message' in parsed) {
-    const m = (parsed as { message: unknown }).message;
+    const m = parsed.message;
     return typeof m === 'string' ? m : undefined;
   }
   return undefined;
@@ -44,7 +44,8 @@ export function apiError(e: unknown, what: string, context: string): KubeApiErro
   const status = httpStatus(e);
   const raw = e instanceof Error ? e.message : String(e);
   const reason = statusMessage((e as { body?: unknown } | null)?.body) ?? (raw || 'no message');
-  if (status === undefined && UNREACHABLE.test(`${reason} ${String((e as { cause?: unknown })?.cause ?? '')}`)) {
+  const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : '';
+  if (status === undefined && UNREACHABLE.test(`${reason} ${cause}`)) {
     return new KubeApiError(
       'kube.unreachable',
       `could not reach the Kubernetes API of context "${context}" while trying to ${what}: ${reason}`,

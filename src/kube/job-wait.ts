@@ -163,7 +163,7 @@ async function failure(f: JobFailure, logs: PodLogs, job: string): Promise<Schem
     });
   const pod = f.logsOf;
   const podName = pod?.metadata?.name;
-  const container = pod?.spec?.containers?.[0]?.name;
+  const container = pod?.spec?.containers[0]?.name;
   const tail = podName && container ? await logs.tail(podName, container) : { lines: [] };
   const message = `${f.message}${podName ? tailText(podName, tail) : ''}`;
   return new JobFailedError(f.code, message, f.hint, job, tail.lines, f.cause === 'condition');

@@ -63,7 +63,9 @@ export function createKube(api: KubeApi, serverVersion: string, timers: Timers):
     namespace: api.namespace,
     serverVersion,
     clock: timers.clock,
-    apply: async (object) => void (await api.apply(object)),
+    async apply(object) {
+      await api.apply(object);
+    },
     async dryRun(objects) {
       const results: DryRunResult[] = [];
       for (const o of objects) {

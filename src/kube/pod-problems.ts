@@ -52,13 +52,13 @@ export function crashingInit(pod: V1Pod): PodProblem | undefined {
   for (const s of pod.status?.initContainerStatuses ?? []) {
     const waiting = s.state?.waiting?.reason;
     const lastExit = s.lastState?.terminated ?? s.state?.terminated;
-    if (waiting === 'CrashLoopBackOff' || ((s.restartCount ?? 0) >= 2 && lastExit && lastExit.exitCode !== 0)) {
+    if (waiting === 'CrashLoopBackOff' || (s.restartCount >= 2 && lastExit && lastExit.exitCode !== 0)) {
       return {
         pod: pod.metadata?.name ?? '?',
         container: s.name,
         init: true,
         reason: waiting ?? 'Error',
-        message: `exit code ${lastExit?.exitCode ?? '?'}, restarted ${s.restartCount ?? 0} times`,
+        message: `exit code ${lastExit?.exitCode ?? '?'}, restarted ${s.restartCount} times`,
       };
     }
   }

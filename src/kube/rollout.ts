@@ -89,7 +89,7 @@ export async function waitForRollout(
     name: `pods of ${what}`,
     resource: Resource.pods,
     selectors: (v) => {
-      const labels = v.items(deployments)[0]?.spec?.selector?.matchLabels;
+      const labels = v.items(deployments)[0]?.spec?.selector.matchLabels;
       return labels ? { labelSelector: selectorOf(labels) } : undefined;
     },
   };

@@ -91,25 +91,27 @@ function watchOnce<R extends Resource>(opts: ObserveOptions<R>, rv: { value: str
 }
 
 export async function observe<R extends Resource>(opts: ObserveOptions<R>): Promise<void> {
+  // A function, not the property: it changes while this awaits, which narrowing cannot know.
+  const aborted = () => opts.signal.aborted;
   const rv: { value: string | undefined } = { value: undefined };
   let listed = false;
   let failures = 0;
   const pause = (ms: number) =>
     opts.sleep(ms, opts.signal).catch((e: unknown) => {
       // Aborted: the loop below sees the signal and ends.
-      if (!opts.signal.aborted) throw e;
+      if (!aborted()) throw e;
     });
-  while (!opts.signal.aborted) {
+  while (!aborted()) {
     if (!listed) {
       try {
         const l = await opts.api.list(opts.resource, opts.selectors);
-        if (opts.signal.aborted) return;
+        if (aborted()) return;
         rv.value = l.metadata?.resourceVersion;
         listed = true;
         failures = 0;
         opts.onSync(l.items);
       } catch (e) {
-        if (opts.signal.aborted) return;
+        if (aborted()) return;
         if (permanent(e) || ++failures > MAX_FAILURES) throw e;
         opts.onResume?.(`list failed (${e instanceof Error ? e.message : String(e)}); retrying`);
         await pause(backoff(failures, 200));
@@ -117,7 +119,7 @@ export async function observe<R extends Resource>(opts: ObserveOptions<R>): Prom
       }
     }
     const outcome = await watchOnce(opts, rv);
-    if (opts.signal.aborted) return;
+    if (aborted()) return;
     if (outcome === 'gone') {
       opts.onResume?.("the watch's resourceVersion is too old (410 Gone): listing again");
       listed = false;

@@ -26,7 +26,7 @@ export async function runSteps<C extends object>(out: Output, steps: Step<C>[], 
           await s.task(c, t);
         } catch (e) {
           failure = e;
-          throw new Error(String((e as Error)?.message ?? e).split('\n')[0]);
+          throw new Error((e instanceof Error ? e.message : String(e)).split('\n')[0]);
         }
       },
     })),

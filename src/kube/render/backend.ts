@@ -3,7 +3,14 @@
  * schemagate's image, the configured name, port, replicas and Secret, and in
  * `initContainer` migration mode a first init container that migrates.
  */
-import type { KubernetesObject, V1Container, V1Deployment, V1Service } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1Container,
+  V1Deployment,
+  V1DeploymentSpec,
+  V1PodSpec,
+  V1Service,
+} from '@kubernetes/client-node';
 import type { Config, MigrationMode } from '../../config/types.js';
 import {
   DATABASE_URL,
@@ -16,7 +23,7 @@ import {
   setEnv,
   useImage,
 } from './container.js';
-import { ManifestFile, invalidManifest, readManifestSet, single, type Manifest } from './manifests.js';
+import { ManifestFile, fromYaml, invalidManifest, readManifestSet, single, type Manifest } from './manifests.js';
 
 export interface BackendInputs {
   /** Replaces the image `schemagate:dev` wherever backend.yaml names it. @default config.kubernetes.image */
@@ -56,12 +63,19 @@ function migrateInitContainer(config: Config, image: string): V1Container {
   return c;
 }
 
-function configureContainers(config: Config, deployment: Manifest & V1Deployment, image: string): void {
-  const k = config.kubernetes;
-  const pod = deployment.spec?.template?.spec;
-  if (!pod || !Array.isArray(pod.containers) || pod.containers.length === 0) {
+/** The parts of the Deployment schemagate fills in; parsed YAML may lack any of them, whatever the types say. */
+function partsOf(deployment: Manifest & V1Deployment): { spec: V1DeploymentSpec; pod: V1PodSpec; first: V1Container } {
+  const spec = deployment.spec;
+  const pod = fromYaml(spec?.template)?.spec;
+  const containers = fromYaml(pod?.containers);
+  const first = Array.isArray(containers) ? containers[0] : undefined;
+  if (!spec || !pod || !first)
     throw invalidManifest(deployment, 'expected a Deployment with spec.template.spec.containers');
-  }
+  return { spec, pod, first };
+}
+
+function configureContainers(config: Config, pod: V1PodSpec, first: V1Container, image: string): void {
+  const k = config.kubernetes;
   const urlEnv = config.database.urlEnv;
   for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
     const readsUrl = c.env?.some((e) => (e.name === DATABASE_URL || e.name === urlEnv) && e.valueFrom?.secretKeyRef);
@@ -71,7 +85,7 @@ function configureContainers(config: Config, deployment: Manifest & V1Deployment
       if (readsUrl) setDatabaseUrl(c, urlEnv, k.backend.secret);
     } else if (readsUrl) repointDatabaseUrl(c, urlEnv, k.backend.secret);
   }
-  const main = pod.containers.find((c) => c.ports?.some((p) => p.name === HTTP_PORT)) ?? pod.containers[0]!;
+  const main = pod.containers.find((c) => c.ports?.some((p) => p.name === HTTP_PORT)) ?? first;
   for (const p of main.ports ?? []) if (p.name === HTTP_PORT) p.containerPort = k.backend.port;
   if (main.env?.some((e) => e.name === 'PORT')) setEnv(main, { name: 'PORT', value: String(k.backend.port) });
 }
@@ -84,11 +98,11 @@ export function renderBackend(config: Config, inputs: BackendInputs = {}): Rende
   const { objects } = set;
   const deployment = single(set, 'Deployment') as Manifest & V1Deployment;
 
+  const { spec, pod, first } = partsOf(deployment);
   deployment.metadata.name = k.backend.deployment;
-  deployment.spec!.replicas = inputs.replicas ?? 0;
-  configureContainers(config, deployment, image);
+  spec.replicas = inputs.replicas ?? 0;
+  configureContainers(config, pod, first, image);
 
-  const pod = deployment.spec!.template.spec!;
   if ((inputs.mode ?? k.migrationMode) === 'initContainer') {
     // First, so that wait/verify run against the migrated schema.
     pod.initContainers = [

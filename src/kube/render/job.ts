@@ -2,13 +2,13 @@
  * The migration, seed and reset Jobs: a template from `k8s/jobs/` filled in
  * from the config, named by a hash of its content.
  */
-import type { V1Container, V1Job, V1PodFailurePolicy } from '@kubernetes/client-node';
+import type { V1Container, V1Job, V1JobSpec, V1PodFailurePolicy, V1PodSpec } from '@kubernetes/client-node';
 import { ExitCode } from '../../errors.js';
 import type { Config, JobConfig } from '../../config/types.js';
 import { resourcesFrom, setDatabaseUrl, useImage } from './container.js';
 import { canonicalJson, contentHash } from './hash.js';
 import { Annotation, JobKind, Label, jobLabels, jobName } from './labels.js';
-import { ManifestFile, invalidManifest, readManifestSet, single, type Manifest } from './manifests.js';
+import { ManifestFile, fromYaml, invalidManifest, readManifestSet, single, type Manifest } from './manifests.js';
 
 export interface JobInputs {
   /** The image to run. @default config.kubernetes.image */
@@ -86,9 +86,16 @@ interface JobShape {
   podFailurePolicy: boolean;
 }
 
-function containerOf(job: Manifest & V1Job, kind: TemplateKind): V1Container {
-  const containers = job.spec?.template?.spec?.containers;
-  if (!Array.isArray(containers)) throw invalidManifest(job, 'expected a Job with spec.template.spec.containers');
+/** The parts of a Job template schemagate fills in; parsed YAML may lack any of them, whatever the types say. */
+function templateOf(
+  job: Manifest & V1Job,
+  kind: TemplateKind,
+): { spec: V1JobSpec; pod: V1PodSpec; container: V1Container } {
+  const spec = job.spec;
+  const pod = fromYaml(spec?.template)?.spec;
+  const containers = fromYaml(pod?.containers);
+  if (!spec || !pod || !Array.isArray(containers))
+    throw invalidManifest(job, 'expected a Job with spec.template.spec.containers');
   const found = containers.find((c) => c.name === kind);
   if (!found) {
     throw invalidManifest(
@@ -96,7 +103,7 @@ function containerOf(job: Manifest & V1Job, kind: TemplateKind): V1Container {
       `expected a container named "${kind}" (the one schemagate runs), found ${containers.map((c) => JSON.stringify(c.name)).join(', ') || 'none'}`,
     );
   }
-  return found;
+  return { spec, pod, container: found };
 }
 
 /** Fills in a Job template; the name and hash label come last, from a hash of everything else. */
@@ -114,15 +121,12 @@ function renderJob(
   const { kind } = shape;
   const job = single(readManifestSet(config, templateFile[shape.template], namespace, true), 'Job') as Manifest & V1Job;
 
-  const container = containerOf(job, shape.template);
+  const { spec, pod, container } = templateOf(job, shape.template);
   useImage(container, image, k);
   container.args = [...shape.args];
   container.resources = resourcesFrom(jc.resources);
   setDatabaseUrl(container, config.database.urlEnv, jc.secret);
 
-  // containerOf checked that spec.template.spec exists.
-  const spec = job.spec!;
-  const pod = spec.template.spec!;
   pod.restartPolicy = 'Never';
   spec.backoffLimit = shape.backoffLimit;
   spec.ttlSecondsAfterFinished = shape.ttlSecondsAfterFinished;

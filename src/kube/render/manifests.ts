@@ -100,6 +100,14 @@ export function invalidManifest(obj: object, message: string): SchemagateError {
   return manifestError(src?.file ?? 'a manifest', src?.doc, message);
 }
 
+/**
+ * A field of a parsed manifest, as possibly absent: the YAML holds only what
+ * the file says, whatever the Kubernetes types promise.
+ */
+export function fromYaml<T>(value: T): T | undefined {
+  return value;
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
