@@ -59,12 +59,9 @@ export function redact(text: string): string {
 
 /** A connection URL fit for display: the password replaced by `***`. */
 export function displayUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    if (u.searchParams.has('password')) u.searchParams.set('password', '***');
-    return u.toString();
-  } catch {
-    return redact(url);
-  }
+  if (!URL.canParse(url)) return redact(url);
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  if (u.searchParams.has('password')) u.searchParams.set('password', '***');
+  return u.toString();
 }

@@ -19,12 +19,9 @@ export interface DatabaseUrlSource {
 
 /** Why `url` is not a usable PostgreSQL URL (without echoing it), or undefined when it is. */
 export function postgresUrlProblem(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
+  if (!URL.canParse(url))
     return 'found a string that is not a URL (percent-encode @ : / ? # in the user name and password)';
-  }
+  const parsed = new URL(url);
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
     return `found a URL with scheme "${parsed.protocol.slice(0, 20)}"`;
   }

@@ -204,7 +204,7 @@ export const configSpec = mapping({
   kubernetes: section(kubernetes),
 });
 
-/** The file as validated, with the user-facing key names (STYLE 13: not yet `Config`). */
+/** The file as validated, with the user-facing key names (not yet `Config`). */
 export type RawConfig = SpecValue<typeof configSpec>;
 type RawJob = RawConfig['kubernetes']['seed'];
 
