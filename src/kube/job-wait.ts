@@ -94,9 +94,10 @@ export async function waitForJob(api: KubeApi, timers: Timers, opts: JobWaitOpti
     });
   };
 
-  let verdict;
+  // When Complete was seen: the release latency starts here, not after the last log lines drained.
+  let decidedAt = started;
   try {
-    verdict = await waitUntil({
+    const verdict = await waitUntil({
       api,
       sources: [jobs, pods],
       signal: opts.signal,
@@ -138,18 +139,18 @@ export async function waitForJob(api: KubeApi, timers: Timers, opts: JobWaitOpti
       },
       ...(opts.onProgress ? { onResume: (s: Source, why: string) => opts.onProgress?.(`${s.name}: ${why}`) } : {}),
     });
+    decidedAt = timers.clock.now();
     if (verdict.outcome === 'failed') throw await failure(verdict, logs, name);
     await logs.drain();
   } finally {
     logs.stop();
   }
-  const now = timers.clock.now();
   const job = last?.job?.status;
   return {
     name,
     attempts: last?.pods.length || (job?.succeeded ?? 0) + (job?.failed ?? 0),
-    durationMs: now - started,
-    completedAt: now,
+    durationMs: decidedAt - started,
+    completedAt: decidedAt,
   };
 }
 
