@@ -58,7 +58,7 @@ const top: Record<string, TopCommand> = {
   lint: {
     summary:
       "lint the migrations still to apply with Squawk (locks, rewrites, NOT VALID, CONCURRENTLY) for the target's PostgreSQL",
-    load: async () => (await import('./lint/command.js')).lintCommand,
+    load: async () => (await import('./cli/lint.js')).lintCommand,
   },
   backend: {
     summary: 'run the sample backend (/health, /api/users) on $PORT',

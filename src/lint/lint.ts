@@ -193,7 +193,7 @@ export async function lintTargets(input: LintInput): Promise<LintResult> {
     const maps = new Map<LintTarget, SourceMap>();
     const mapFor = (t: LintTarget) => {
       let m = maps.get(t);
-      if (!m) maps.set(t, (m = new SourceMap(t.file, texts.get(t)!, t.sql)));
+      if (!m) maps.set(t, (m = new SourceMap(t.file, texts.get(t) ?? t.sql, t.sql)));
       return m;
     };
     const severity = (rule: string): Severity => (rules.warn.includes(rule) ? 'warning' : 'error');
@@ -230,7 +230,10 @@ export async function lintTargets(input: LintInput): Promise<LintResult> {
     const order = new Map(input.targets.map((t, i) => [t.file, i]));
     findings.sort(
       (a, b) =>
-        order.get(a.file)! - order.get(b.file)! || a.line - b.line || a.column - b.column || cmp(a.rule, b.rule),
+        (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) ||
+        a.line - b.line ||
+        a.column - b.column ||
+        cmp(a.rule, b.rule),
     );
     const errors = findings.filter((f) => f.severity === 'error').length;
     return { squawk: { version, path: bin.path }, files, findings, errors, warnings: findings.length - errors };

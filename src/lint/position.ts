@@ -36,8 +36,9 @@ export class SourceMap {
   /** The file's 1-based line and code-point column of Squawk's (line, byte column), both 0-based. */
   at(line: number, byteColumn: number): LineColumn {
     const l = Math.max(0, Math.min(line, this.lineStarts.length - 1));
-    const start = this.lineStarts[l]!;
-    const end = l + 1 < this.lineStarts.length ? this.lineStarts[l + 1]! - 1 : this.runText.length;
+    const start = this.lineStarts[l] ?? 0;
+    const next = this.lineStarts[l + 1];
+    const end = next === undefined ? this.runText.length : next - 1;
     return this.atOffset(start + unitsForBytes(this.runText, start, end, byteColumn));
   }
 
@@ -52,7 +53,7 @@ export function unitsForBytes(text: string, from: number, to: number, bytes: num
   let i = from;
   let seen = 0;
   while (i < to && seen < bytes) {
-    const c = text.codePointAt(i)!;
+    const c = text.codePointAt(i) ?? 0;
     seen += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
     i += c > 0xffff ? 2 : 1;
   }

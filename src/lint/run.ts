@@ -56,11 +56,12 @@ export async function runLint(o: LintOptions): Promise<LintReport> {
     scope = p.scope;
     selected = p.files;
     serverVersion = p.pgVersion;
-  } else if (req.kind === 'since' || (req.kind === 'offline' && lint.since !== undefined)) {
-    const since = req.kind === 'since' ? req.since : lint.since!;
-    const from = req.kind === 'since' ? '--since' : 'lint.since';
-    selected = filesSince(files, since, from);
-    scope = { kind: 'since', since, from };
+  } else if (req.kind === 'since') {
+    selected = filesSince(files, req.since, '--since');
+    scope = { kind: 'since', since: req.since, from: '--since' };
+  } else if (req.kind === 'offline' && lint.since !== undefined) {
+    selected = filesSince(files, lint.since, 'lint.since');
+    scope = { kind: 'since', since: lint.since, from: 'lint.since' };
   } else {
     scope = { kind: 'all' };
   }

@@ -69,6 +69,8 @@ export async function pendingOn(opts: EngineOptions, files: readonly MigrationFi
   return withSession(opts, 'lint', async (ctx) => {
     const plan = await planFor(ctx, files, opts);
     const { rows } = await ctx.client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
+    const version = rows[0]?.v;
+    if (version === undefined) throw new Error('BUG: SELECT current_setting returned no row');
     const byVersion = new Map(files.map((f) => [f.version.text, f]));
     const pending = plan.entries
       .filter((e) => e.state === 'pending' || e.state === 'out-of-order' || e.state === 'failed')
@@ -77,7 +79,7 @@ export async function pendingOn(opts: EngineOptions, files: readonly MigrationFi
     return {
       files: pending,
       scope: { kind: 'pending', database: displayUrl(opts.url), current: plan.current, problems: plan.problems },
-      pgVersion: pgVersionOf(Number(rows[0]!.v)),
+      pgVersion: pgVersionOf(Number(version)),
     };
   });
 }

@@ -97,7 +97,10 @@ function exec(bin: SquawkBinary, args: string[], cwd: string, signal?: AbortSign
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.name === 'AbortError') return reject(signal?.reason ?? e);
+      if (e.name === 'AbortError') {
+        reject(signal?.reason instanceof Error ? signal.reason : e);
+        return;
+      }
       reject(
         new SquawkError(
           'lint.squawk-broken',
@@ -150,11 +153,11 @@ function parseViolations(bin: SquawkBinary, r: Exit): SquawkViolation[] {
   return data.map((v: Record<string, unknown>) => {
     const n = (k: string) => {
       if (typeof v[k] !== 'number') throw brokenOutput(bin, r, `with a finding without "${k}"`);
-      return v[k] as number;
+      return v[k];
     };
     const s = (k: string) => {
       if (typeof v[k] !== 'string') throw brokenOutput(bin, r, `with a finding without "${k}"`);
-      return v[k] as string;
+      return v[k];
     };
     return {
       file: s('file'),
@@ -204,5 +207,5 @@ export async function squawkVersion(bin: SquawkBinary, cwd: string, signal?: Abo
   const r = await exec(bin, ['--version'], cwd, signal);
   const m = /(\d+\.\d+\.\d+)/.exec(r.stdout);
   if (r.code !== 0 || !m) throw brokenOutput(bin, r, 'when asked for its version');
-  return m[1]!;
+  return m[1] ?? m[0];
 }

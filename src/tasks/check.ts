@@ -69,7 +69,7 @@ export function offlineChecks(config: Config): Check[] {
 /** `schemagate lint --offline` as a check line: errors fail it, warnings are shown under it. Skipped when the files do not validate. */
 export async function lintChecks(config: Config, before: readonly Check[], signal?: AbortSignal): Promise<Check[]> {
   if (!config.lint.enabled || before.some((c) => c.name === 'migrations' && !c.ok)) return [];
-  const { lintCheck } = await import('../lint/check.js');
+  const { lintCheck } = await import('./lint-check.js');
   return [await lintCheck(config, signal)];
 }
 

@@ -14,10 +14,12 @@ export const LAYERS: readonly { name: string; rank: number; files: RegExp }[] = 
   { name: 'config', rank: 1, files: /^src\/config\// },
   { name: 'engine', rank: 2, files: /^src\/engine\// },
   { name: 'kube', rank: 2, files: /^src\/kube\// },
-  { name: 'backend', rank: 3, files: /^src\/backend\// },
-  { name: 'tasks', rank: 3, files: /^src\/tasks\// },
-  { name: 'api', rank: 4, files: /^src\/(api\/.*|index\.ts)$/ },
-  { name: 'cli', rank: 5, files: /^src\/(cli\/.*|cli\.ts)$/ },
+  // The lint gate reads migrations as the engine does and runs Squawk; tasks (check) and the CLI use it.
+  { name: 'lint', rank: 3, files: /^src\/lint\// },
+  { name: 'backend', rank: 4, files: /^src\/backend\// },
+  { name: 'tasks', rank: 4, files: /^src\/tasks\// },
+  { name: 'api', rank: 5, files: /^src\/(api\/.*|index\.ts)$/ },
+  { name: 'cli', rank: 6, files: /^src\/(cli\/.*|cli\.ts)$/ },
 ];
 
 const CLIENT_NODE = '@kubernetes/client-node';

@@ -185,7 +185,7 @@ describe('what db commands and pods load', () => {
   }
 
   it('an offline lint does not load pg: the database part of lint is a lazy import', () => {
-    const todo = [join(root, 'src/lint/command.ts')];
+    const todo = [join(root, 'src/cli/lint.ts')];
     const seen = new Set<string>();
     while (todo.length > 0) {
       const f = todo.pop()!;
@@ -223,7 +223,7 @@ describe('what db commands and pods load', () => {
 
   it('loads src/lint only for the lint command, lazily from the command table', () => {
     const cli = readFileSync(join(root, 'src/cli.ts'), 'utf8');
-    expect(cli).toContain("load: async () => (await import('./lint/command.js')).lintCommand");
+    expect(cli).toContain("load: async () => (await import('./cli/lint.js')).lintCommand");
     expect(cli).not.toMatch(/^import [^;]*lint\//m);
   });
 });

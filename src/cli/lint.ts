@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { flag, type Options, str } from '../cli/args.js';
-import type { CommandContext } from '../cli/db.js';
-import { configFrom, engineOptions } from '../cli/engine-options.js';
+import { flag, type Options, str } from './args.js';
+import type { CommandContext } from './db.js';
+import { configFrom, engineOptions } from './engine-options.js';
 import { resolveDatabaseUrl } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { renderLint } from './report.js';
-import { type LintReport, runLint, type ScopeRequest } from './run.js';
+import { renderLint } from '../lint/report.js';
+import { type LintReport, runLint, type ScopeRequest } from '../lint/run.js';
 
 const options: Options = {
   'database-url': {
@@ -117,7 +117,7 @@ export const lintCommand = {
     const r = await lint(c);
     const { targets, ...rest } = r;
     c.out.data({ ok: r.errors === 0, ...rest, linted: targets.length });
-    if (!c.out.json) for (const line of renderLint(r, c.out.paint)) c.out.result(line);
+    if (!c.out.json) for (const line of renderLint(r, (style, text) => c.out.paint(style, text))) c.out.result(line);
     return r.errors > 0 && !flag(c.args, 'exit-zero') ? ExitCode.lint : ExitCode.ok;
   },
 };

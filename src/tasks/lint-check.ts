@@ -1,8 +1,8 @@
 import type { Config } from '../config/types.js';
 import { isSchemagateError } from '../errors.js';
-import type { Check } from '../tasks/check.js';
-import { formatFinding, describeScope, summary } from './report.js';
-import { runLint } from './run.js';
+import type { Check } from './check.js';
+import { formatFinding, describeScope, summary } from '../lint/report.js';
+import { runLint } from '../lint/run.js';
 
 /**
  * The lint line of `schemagate check`: no database (check changes and
