@@ -64,6 +64,10 @@ const top: Record<string, TopCommand> = {
     summary: 'run the sample backend (/health, /api/users) on $PORT',
     load: async () => (await import('./cli/backend.js')).backendCommand,
   },
+  wait: {
+    summary: 'wait until each tcp://, http(s)://, redis:// or postgres:// target answers, with a deadline',
+    load: async () => (await import('./cli/wait.js')).waitCommand,
+  },
 };
 
 function mainHelp(dbNames: string[]): string {

@@ -10,10 +10,20 @@ export interface WaitOptions {
   onAttempt?: (error: SchemagateError, waitedMs: number) => void;
 }
 
-/** Failures that waiting cannot fix: report them at once instead of at the deadline. */
-function permanent(e: unknown): boolean {
+/** Failures that waiting cannot fix (a wrong password, a refused user): report them at once instead of at the deadline. */
+export function isPermanentConnectError(e: unknown): boolean {
   const state = sqlState((e as { cause?: unknown }).cause ?? e);
   return state === '28P01' || state === '28000';
+}
+
+/** One attempt: a connection and `SELECT 1`, closed again. Failures are `connectError`s. */
+export async function pingDatabase(conn: ConnectOptions): Promise<void> {
+  const client = await connect(conn);
+  try {
+    await client.query('SELECT 1');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /**
@@ -32,19 +42,14 @@ export async function waitForDatabase(
   for (let attempt = 1; ; attempt++) {
     let last: SchemagateError;
     try {
-      const client = await connect({
+      await pingDatabase({
         ...conn,
         connectTimeoutMs: Math.min(conn.connectTimeoutMs ?? 5000, Math.max(1000, opts.timeoutMs)),
       });
-      try {
-        await client.query('SELECT 1');
-        return { waitedMs: clock.now() - started, attempts: attempt };
-      } finally {
-        await client.end().catch(() => undefined);
-      }
+      return { waitedMs: clock.now() - started, attempts: attempt };
     } catch (e) {
       last = e instanceof SchemagateError ? e : connectError(e, conn.url, conn.connectTimeoutMs ?? 5000);
-      if (permanent(e)) throw last;
+      if (isPermanentConnectError(e)) throw last;
     }
     const waited = clock.now() - started;
     opts.onAttempt?.(last, waited);
