@@ -4,7 +4,7 @@ import { healthCheck } from '../backend/health.js';
 import { startBackend } from '../backend/server.js';
 import { verify } from '../engine/verify.js';
 import { ExitCode, SchemagateError } from '../errors.js';
-import { dbOptions } from './args.js';
+import { dbOptions, flag } from './args.js';
 import type { CommandContext, DbCommand } from './db.js';
 import { configFrom, engineOptions } from './engine-options.js';
 
@@ -27,9 +27,30 @@ function portFrom(env: NodeJS.ProcessEnv): number {
   return Number(text);
 }
 
+/** `--local`: what the init container `wait-for-dependencies` does in a cluster, from this machine. */
+async function waitForDependencies(c: CommandContext, config: ReturnType<typeof configFrom>): Promise<void> {
+  const { localTargets } = await import('../wait/dependencies.js');
+  const texts = localTargets(config.backend.dependencies);
+  if (texts.length === 0) return;
+  const { parseTarget } = await import('../wait/target.js');
+  const { resolvePasswords } = await import('../wait/password.js');
+  const { progressLine, waitForTargets } = await import('../wait/run.js');
+  const { formatDuration } = await import('../engine/time.js');
+  c.out.progress(
+    `waiting up to ${formatDuration(config.backend.waitTimeoutMs)} for ${texts.length} ${texts.length === 1 ? 'dependency' : 'dependencies'} of the backend (backend.dependencies)`,
+  );
+  await waitForTargets(resolvePasswords(texts.map(parseTarget), { env: c.env }), {
+    timeoutMs: config.backend.waitTimeoutMs,
+    signal: c.signal,
+    timeoutSetting: 'backend.waitTimeout in schemagate.yaml',
+    onProgress: (p) => c.out.progress(progressLine(p)),
+  });
+}
+
 async function run(c: CommandContext): Promise<ExitCode> {
   const config = configFrom(c.args, c.env);
   const port = portFrom(c.env);
+  if (flag(c.args, 'local')) await waitForDependencies(c, config);
   const engine = engineOptions(config, c.args, c.out, c.signal, { env: c.env });
   const pool = new pg.Pool({
     connectionString: engine.url,
@@ -71,10 +92,18 @@ async function run(c: CommandContext): Promise<ExitCode> {
 }
 
 export const backendCommand: DbCommand = {
-  usage: 'schemagate backend',
+  usage: 'schemagate backend [--local]',
   summary:
     'Run the sample backend: GET /health (db verify), GET and POST /api/users. Listens on $PORT (default 8080; 0: any free port).',
-  options: { 'database-url': dbOptions['database-url'], migrations: dbOptions.migrations },
+  options: {
+    'database-url': dbOptions['database-url'],
+    migrations: dbOptions.migrations,
+    local: {
+      type: 'boolean',
+      description:
+        'running on this machine: first wait for backend.dependencies (their local URLs), as the init container does in a cluster',
+    },
+  },
   positionals: 0,
   run,
 };

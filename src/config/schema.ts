@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { postgresUrl } from './database-url.js';
+import { dependency, type RawDependency } from './dependency.js';
 import { cpuQuantity, memoryQuantity, quantityValue, type QuantityKind } from './quantity.js';
 import {
   field,
@@ -19,7 +20,7 @@ import {
   type SpecValue,
 } from './spec.js';
 import { wrongType } from './found.js';
-import type { Config, JobConfig, RequiredTable } from './types.js';
+import type { Config, Dependency, JobConfig, RequiredTable } from './types.js';
 import { MigrationFormat, MigrationMode } from './types.js';
 import {
   applicationName,
@@ -130,6 +131,14 @@ const local = mapping({
   database: field(identifier('a database name'), 'schemagate'),
 });
 
+const backend = mapping({
+  dependencies: field(
+    list(dependency, { type: 'list of wait targets or mappings', unique: (d) => d.url }),
+    [] as RawDependency[],
+  ),
+  waitTimeout: field(duration({ positive: true }), 120_000, '2m'),
+});
+
 const resources = mapping({
   requests: section(
     mapping({
@@ -201,6 +210,7 @@ export const configSpec = mapping({
   verify: section(verify),
   lint: section(lint),
   local: section(local),
+  backend: section(backend),
   kubernetes: section(kubernetes),
 });
 
@@ -208,7 +218,7 @@ export const configSpec = mapping({
 export type RawConfig = SpecValue<typeof configSpec>;
 type RawJob = RawConfig['kubernetes']['seed'];
 
-/** Checks that need more than one key: a request above its limit, a lint rule both excluded and a warning. */
+/** Checks that need more than one key: a request above its limit, a lint rule both excluded and a warning, one variable set from two Secrets. */
 export function crossCheck(raw: RawConfig, issues: Issues): void {
   const excluded = new Map(raw.lint.exclude.map((r, i) => [r, i]));
   raw.lint.warn.forEach((r, i) => {
@@ -219,6 +229,25 @@ export function crossCheck(raw: RawConfig, issues: Issues): void {
         `lint.warn[${i}]`,
         `"${r}" is also in lint.exclude[${at}]: an excluded rule is not checked at all; keep it in one of the two lists`,
       );
+  });
+  // The init container has one environment: a variable can hold only one Secret's value.
+  const firstSource = new Map<string, { at: string; from: string }>();
+  // A rejected item is left out of the list: the indexes below would no longer be the file's.
+  const depsOk = !issues.some((i) => i.key.startsWith('backend.dependencies'));
+  raw.backend.dependencies.forEach((d, i) => {
+    if (!depsOk) return;
+    if (!d.password?.secret) return;
+    const at = `backend.dependencies[${i}].password`;
+    const from = `${d.password.secret.name}/${d.password.secret.key}`;
+    const first = firstSource.get(d.password.env);
+    if (!first) firstSource.set(d.password.env, { at, from });
+    else if (first.from !== from) {
+      report(
+        issues,
+        `${at}.env`,
+        `${d.password.env} is already set from Secret ${first.from} (${first.at}); give this password another variable`,
+      );
+    }
   });
   for (const job of ['migration', 'seed'] as const) {
     const { requests, limits } = raw.kubernetes[job].resources;
@@ -252,6 +281,16 @@ function job(raw: RawJob): JobConfig {
     activeDeadlineSeconds: raw.activeDeadlineSeconds,
     resources: { requests: quantities(raw.resources.requests), limits: quantities(raw.resources.limits) },
     secret: { ...raw.secret },
+  };
+}
+
+function dependencyOf(d: RawDependency): Dependency {
+  return {
+    url: d.url,
+    local: d.local ?? d.url,
+    password: d.password
+      ? { env: d.password.env, secret: d.password.secret ? { ...d.password.secret } : undefined }
+      : undefined,
   };
 }
 
@@ -290,6 +329,7 @@ export function toConfig(raw: RawConfig, file: string | undefined, root: string)
       warn: [...raw.lint.warn],
     },
     local: { dataDir: resolve(root, raw.local.dataDir), port: raw.local.port, database: raw.local.database },
+    backend: { dependencies: raw.backend.dependencies.map(dependencyOf), waitTimeoutMs: raw.backend.waitTimeout },
     kubernetes: {
       namespace: k.namespace,
       context: k.context,

@@ -102,6 +102,36 @@ export interface LocalConfig {
   database: string;
 }
 
+/** A Secret key: where the init container's password variable comes from. */
+export interface SecretKeyRef {
+  name: string;
+  key: string;
+}
+
+/** A password kept out of a dependency's URL. */
+export interface DependencyPassword {
+  /** The environment variable that holds it: in your shell with --local; in the init container, set from `secret`. */
+  env: string;
+  /** The Secret key the init container's variable is set from. @default undefined (needed in a cluster) */
+  secret: SecretKeyRef | undefined;
+}
+
+/** A service the backend needs besides PostgreSQL, waited on (`schemagate wait`) before it starts. */
+export interface Dependency {
+  /** The target as the backend's pods reach it: tcp://, http(s)://, redis(s)://, postgres:// (`schemagate wait` syntax). */
+  url: string;
+  /** The target as this machine reaches it, for `backend --local`; false: not waited on there. @default url */
+  local: string | false;
+  password: DependencyPassword | undefined;
+}
+
+export interface BackendDependenciesConfig {
+  /** @default [] */
+  dependencies: Dependency[];
+  /** The deadline of the wait for all of them. @default 120000 */
+  waitTimeoutMs: number;
+}
+
 export interface Resources {
   requests: { cpu?: string; memory?: string };
   limits: { cpu?: string; memory?: string };
@@ -179,5 +209,7 @@ export interface Config {
   verify: VerifyConfig;
   lint: LintConfig;
   local: LocalConfig;
+  /** What the backend needs before it starts (its Deployment is under `kubernetes.backend`). */
+  backend: BackendDependenciesConfig;
   kubernetes: KubernetesConfig;
 }

@@ -50,7 +50,7 @@ const SCHEMES: Record<string, { kind: TargetKind; tls: boolean; port?: number }>
 
 /** What the documentation and error hints call the accepted forms. */
 export const TARGET_FORMS =
-  'tcp://HOST:PORT, http(s)://HOST[:PORT]/PATH, redis(s)://[<user>:<password>@]HOST[:PORT][/DB], postgres://<user>:<password>@HOST[:PORT]/DB';
+  'tcp://HOST:PORT, http(s)://HOST[:PORT]/PATH, redis(s)://HOST[:PORT][/DB], postgres://HOST[:PORT]/DB';
 
 const ENCODE = 'percent-encode @ : / ? # in the user name and password';
 

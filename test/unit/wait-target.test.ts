@@ -72,7 +72,7 @@ describe('wait targets', () => {
       'not a URL: write tcp://localhost:6379 to wait until the port accepts connections',
     );
     expect(problem('amqp://mq:5672')).toBe(
-      'the scheme amqp:// is not one schemagate can ask (tcp://HOST:PORT, http(s)://HOST[:PORT]/PATH, redis(s)://[<user>:<password>@]HOST[:PORT][/DB], postgres://<user>:<password>@HOST[:PORT]/DB); for another service, tcp://HOST:PORT waits until its port accepts connections',
+      'the scheme amqp:// is not one schemagate can ask (tcp://HOST:PORT, http(s)://HOST[:PORT]/PATH, redis(s)://HOST[:PORT][/DB], postgres://HOST[:PORT]/DB); for another service, tcp://HOST:PORT waits until its port accepts connections',
     );
     expect(problem('tcp://db')).toBe('no port (expected tcp://db:PORT)');
     expect(problem('tcp://db:5432/x')).toBe('a tcp:// target takes no path (expected tcp://HOST:PORT)');
@@ -107,7 +107,7 @@ describe('wait targets', () => {
     expect(err.exitCode).toBe(2);
     expect(err.message).toMatch(/^target "mysql:\/\/root:\*\*\*@db:3306": the scheme mysql:\/\/ is not one/);
     expect(err.hint).toBe(
-      'Targets are tcp://HOST:PORT, http(s)://HOST[:PORT]/PATH, redis(s)://[<user>:<password>@]HOST[:PORT][/DB], postgres://<user>:<password>@HOST[:PORT]/DB; see `schemagate wait --help`.',
+      'Targets are tcp://HOST:PORT, http(s)://HOST[:PORT]/PATH, redis(s)://HOST[:PORT][/DB], postgres://HOST[:PORT]/DB; see `schemagate wait --help`.',
     );
     const unparsable = thrown(() => parseTarget('redis://:p@ss/w0rd@cache'));
     expect(unparsable.message).toBe(
