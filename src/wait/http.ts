@@ -59,6 +59,8 @@ export function probeHttp(target: HttpTarget, attempt: Attempt): Promise<string>
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;
       const answer = `${status} ${res.statusMessage || STATUS_CODES[status] || ''}`.trimEnd();
+      // The body is not needed: the request is destroyed once the status is known, which may abort it.
+      res.on('error', () => undefined);
       res.resume();
       if (expected(target, status)) return finish(() => resolve(answer));
       const location = status >= 300 && status < 400 && res.headers.location ? ` to ${res.headers.location}` : '';

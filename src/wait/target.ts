@@ -130,7 +130,7 @@ export function readTarget(text: string): Target | { problem: string } {
     return problem(`not a valid URL (${ENCODE})`);
   }
   // `@` after the host: most likely a password with an unencoded `/`; its rest must not be echoed as a path.
-  if (/@/.test(u.pathname + u.search)) return problem(`an "@" after the host (${ENCODE})`);
+  if (/@/.test(u.pathname + u.search)) return problem(`an "@" after the host (${ENCODE}; in a path, write %40)`);
   const scheme = SCHEMES[u.protocol.toLowerCase()];
   if (!scheme) {
     return problem(

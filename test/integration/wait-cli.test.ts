@@ -220,7 +220,7 @@ describe('schemagate wait', () => {
     20_000,
   );
 
-  it('loads neither @kubernetes/client-node nor listr2, and pg only for a postgres:// target', async () => {
+  it('loads neither @kubernetes/client-node nor listr2, pg only for a postgres:// target, and no probe in db commands', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'schemagate-loads-'));
     writeFileSync(
       join(dir, 'hooks.mjs'),
@@ -230,22 +230,26 @@ describe('schemagate wait', () => {
       join(dir, 'register.mjs'),
       `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`,
     );
-    const loaded = async (target: string) => {
+    const loaded = async (...args: string[]) => {
       const log = join(dir, `${Math.random()}.log`);
       writeFileSync(log, '');
-      const r = await execa(process.execPath, ['--import', join(dir, 'register.mjs'), cliPath, 'wait', target], {
+      const r = await execa(process.execPath, ['--import', join(dir, 'register.mjs'), cliPath, ...args], {
         env: { LOAD_LOG: log },
         reject: false,
       });
       expect(r.exitCode, String(r.stderr)).toBe(0);
       return readFileSync(log, 'utf8');
     };
-    const tcp = await loaded(`tcp://127.0.0.1:${httpPort}`);
+    const tcp = await loaded('wait', `tcp://127.0.0.1:${httpPort}`);
     expect(tcp).toContain('/dist/src/wait/tcp.js');
     expect(tcp).not.toMatch(/client-node|listr2|\/node_modules\/pg\//);
-    const pg = await loaded(adminUrl());
+    const pg = await loaded('wait', adminUrl());
     expect(pg).toMatch(/\/node_modules\/pg\//);
     expect(pg).not.toMatch(/client-node|listr2/);
+    // The engine's own commands load only the target grammar (the configuration validates backend.dependencies with it).
+    const db = await loaded('db', 'wait', '--database-url', adminUrl());
+    expect(db).toContain('/dist/src/engine/wait.js');
+    expect(db.match(/\/dist\/src\/wait\/[\w-]+\.js/g)).toEqual(['/dist/src/wait/target.js']);
   });
 });
 

@@ -213,6 +213,39 @@ describe('a port that accepts connections and never answers', () => {
   });
 });
 
+describe('a port that speaks another protocol (an SSH banner)', () => {
+  let ssh: NetServer;
+  let port: number;
+
+  beforeAll(async () => {
+    ssh = createNetServer((s) => {
+      s.on('error', () => undefined);
+      s.end('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n');
+    });
+    await new Promise<void>((r) => ssh.listen(0, '127.0.0.1', r));
+    port = (ssh.address() as { port: number }).port;
+  });
+
+  afterAll(async () => {
+    await new Promise((r) => ssh.close(r));
+  });
+
+  it('fails at once for redis:// and http://, saying what answered and to check the port', async () => {
+    const redis = await failed([`redis://127.0.0.1:${port}`], fakeTime());
+    expect(redis.results[0]).toMatchObject({
+      attempts: 1,
+      permanent: true,
+      error: 'answered something that is not Redis: "SSH-2.0-OpenSSH_9.2p1 Debian-2\\r\\n"',
+    });
+    expect(redis.hint).toBe(
+      'Check the port: is it the Redis one? (rediss:// for a TLS port, redis:// for a plain one)',
+    );
+    const http = await failed([`http://127.0.0.1:${port}/`], fakeTime());
+    expect(http.results[0]).toMatchObject({ attempts: 1, permanent: true });
+    expect(http.results[0]!.error).toMatch(/^answered something that is not HTTP \(Parse Error: /);
+  });
+});
+
 describe('an HTTP target (a node:http server)', () => {
   let server: HttpServer;
   let port: number;

@@ -111,7 +111,7 @@ describe('wait targets', () => {
     );
     const unparsable = thrown(() => parseTarget('redis://:p@ss/w0rd@cache'));
     expect(unparsable.message).toBe(
-      'target "redis://:***@cache": an "@" after the host (percent-encode @ : / ? # in the user name and password)',
+      'target "redis://:***@cache": an "@" after the host (percent-encode @ : / ? # in the user name and password; in a path, write %40)',
     );
     expect(unparsable.message).not.toContain('w0rd');
     expect(unparsable.message).not.toContain('p@ss');
