@@ -1,12 +1,13 @@
 import { execa } from 'execa';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliPath, project } from '../support/cli.js';
 import { freePort } from '../support/net.js';
+import { type Listening, listening } from '../support/servers.js';
 import { adminUrl } from '../support/pg.js';
 import { redisServerBinary, type RedisServer, startRedis } from '../support/redis.js';
 
@@ -26,32 +27,31 @@ function expectNoSecrets(r: { stdout: string; stderr: string }): void {
 }
 
 let redis: RedisServer | undefined;
-let http: HttpServer;
 let httpPort: number;
-let silent: NetServer;
+let silentServer: NetServer;
 let silentPort: number;
-const held: Socket[] = [];
+let held = 0;
 let closedPort: number;
+const servers: Listening[] = [];
 
 const hasRedis = Boolean(redisServerBinary) || Boolean(process.env.CI);
 
 beforeAll(async () => {
   if (hasRedis) redis = await startRedis({ args: ['--requirepass', PASSWORD] });
-  http = createHttpServer((_req, res) => res.end('ok'));
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  httpPort = (http.address() as { port: number }).port;
-  silent = createNetServer((s) => {
-    held.push(s);
+  const http = await listening(createHttpServer((_req, res) => res.end('ok')));
+  httpPort = http.port;
+  silentServer = createNetServer((s) => {
+    held++;
     s.on('error', () => undefined);
   });
-  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-  silentPort = (silent.address() as { port: number }).port;
+  const silent = await listening(silentServer);
+  silentPort = silent.port;
+  servers.push(http, silent);
   closedPort = await freePort();
 });
 
 afterAll(async () => {
-  for (const s of held) s.destroy();
-  await Promise.all([redis?.stop(), new Promise((r) => http.close(r)), new Promise((r) => silent.close(r))]);
+  await Promise.all([redis?.stop(), ...servers.map((s) => s.close())]);
 });
 
 describe('schemagate wait', () => {
@@ -186,7 +186,7 @@ describe('schemagate wait', () => {
     '%s stops it between attempts or in the middle of one, with exit 130',
     async (signal) => {
       for (const target of [`tcp://127.0.0.1:${closedPort}`, `redis://127.0.0.1:${silentPort}`]) {
-        const before = held.length;
+        const before = held;
         const child = execa(
           process.execPath,
           [cliPath, 'wait', target, '--timeout', '60s', '--attempt-timeout', '50s'],
@@ -202,9 +202,9 @@ describe('schemagate wait', () => {
             err += d.toString();
             if (/waiting for/.test(err)) resolve();
           });
-          silent.on('connection', function seen() {
-            if (held.length > before) {
-              silent.off('connection', seen);
+          silentServer.on('connection', function seen() {
+            if (held > before) {
+              silentServer.off('connection', seen);
               resolve();
             }
           });

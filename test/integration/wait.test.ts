@@ -1,10 +1,11 @@
-import { createServer as createHttpServer, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WaitError, waitForTargets, type WaitOptions, progressLine } from '../../src/wait/run.js';
 import { resolvePasswords } from '../../src/wait/password.js';
 import { parseTarget } from '../../src/wait/target.js';
 import { freePort } from '../support/net.js';
+import { type Listening, listening } from '../support/servers.js';
 import { adminUrl } from '../support/pg.js';
 import { redisServerBinary, type RedisServer, startRedis } from '../support/redis.js';
 
@@ -49,24 +50,22 @@ async function failed(
 }
 
 /** A port that accepts connections and never says a word. */
-let silent: NetServer;
+let silent: Listening;
 let silentPort: number;
-const held: Socket[] = [];
 let accepted = 0;
 
 beforeAll(async () => {
-  silent = createNetServer((s) => {
-    accepted++;
-    held.push(s);
-    s.on('error', () => undefined);
-  });
-  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-  silentPort = (silent.address() as { port: number }).port;
+  silent = await listening(
+    createNetServer((s) => {
+      accepted++;
+      s.on('error', () => undefined);
+    }),
+  );
+  silentPort = silent.port;
 });
 
 afterAll(async () => {
-  for (const s of held) s.destroy();
-  await new Promise((r) => silent.close(r));
+  await silent.close();
 });
 
 describe.skipIf(!redisServerBinary && !process.env.CI)('a Redis target (a real redis-server)', () => {
@@ -214,20 +213,21 @@ describe('a port that accepts connections and never answers', () => {
 });
 
 describe('a port that speaks another protocol (an SSH banner)', () => {
-  let ssh: NetServer;
+  let ssh: Listening;
   let port: number;
 
   beforeAll(async () => {
-    ssh = createNetServer((s) => {
-      s.on('error', () => undefined);
-      s.end('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n');
-    });
-    await new Promise<void>((r) => ssh.listen(0, '127.0.0.1', r));
-    port = (ssh.address() as { port: number }).port;
+    ssh = await listening(
+      createNetServer((s) => {
+        s.on('error', () => undefined);
+        s.end('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n');
+      }),
+    );
+    port = ssh.port;
   });
 
   afterAll(async () => {
-    await new Promise((r) => ssh.close(r));
+    await ssh.close();
   });
 
   it('fails at once for redis:// and http://, saying what answered and to check the port', async () => {
@@ -247,18 +247,17 @@ describe('a port that speaks another protocol (an SSH banner)', () => {
 });
 
 describe('an HTTP target (a node:http server)', () => {
-  let server: HttpServer;
+  let server: Listening;
   let port: number;
   let respond: (res: ServerResponse, auth: string | undefined) => void = (res) => res.end('ok');
 
   beforeAll(async () => {
-    server = createHttpServer((req, res) => respond(res, req.headers.authorization));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as { port: number }).port;
+    server = await listening(createHttpServer((req, res) => respond(res, req.headers.authorization)));
+    port = server.port;
   });
 
   afterAll(async () => {
-    await new Promise((r) => server.close(r));
+    await server.close();
   });
 
   it('is ready on a 2xx', async () => {
@@ -282,15 +281,19 @@ describe('an HTTP target (a node:http server)', () => {
 
   it('waits for a server that is not listening yet, and ends when it listens', async () => {
     const latePort = await freePort();
-    const late = createHttpServer((_req, res) => res.end('up'));
+    let late: Listening | undefined;
     const t = fakeTime(async (n) => {
-      if (n === 2) await new Promise<void>((r) => late.listen(latePort, '127.0.0.1', r));
+      if (n === 2)
+        late = await listening(
+          createHttpServer((_req, res) => res.end('up')),
+          latePort,
+        );
     });
     try {
       const { results } = await wait([`http://127.0.0.1:${latePort}/`], t);
       expect(results[0]).toMatchObject({ ok: true, attempts: 3, answer: '200 OK' });
     } finally {
-      await new Promise((r) => late.close(r));
+      await late?.close();
     }
   });
 
