@@ -21,6 +21,10 @@ export default defineConfig(
       // Issue 12's files (the --local pipeline), likewise.
       'src/tasks/local.ts',
       'src/tasks/renderer.ts',
+      // Issue 14's `wait` (written before the strict rules landed), likewise.
+      'src/wait/**',
+      'src/config/wait-target.ts',
+      'bench/wait.ts',
     ],
   },
   js.configs.recommended,

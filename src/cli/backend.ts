@@ -32,10 +32,10 @@ async function waitForDependencies(c: CommandContext, config: ReturnType<typeof 
   const { localTargets } = await import('../wait/dependencies.js');
   const texts = localTargets(config.backend.dependencies);
   if (texts.length === 0) return;
-  const { parseTarget } = await import('../wait/target.js');
+  const { parseTarget } = await import('../config/wait-target.js');
   const { resolvePasswords } = await import('../wait/password.js');
   const { progressLine, waitForTargets } = await import('../wait/run.js');
-  const { formatDuration } = await import('../engine/time.js');
+  const { formatDuration } = await import('../util/time.js');
   c.out.progress(
     `waiting up to ${formatDuration(config.backend.waitTimeoutMs)} for ${texts.length} ${texts.length === 1 ? 'dependency' : 'dependencies'} of the backend (backend.dependencies)`,
   );

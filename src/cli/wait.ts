@@ -1,8 +1,8 @@
-import { parseDuration } from '../engine/sql/duration.js';
+import { parseDuration } from '../util/duration.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { resolvePasswords } from '../wait/password.js';
 import { progressLine, waitForTargets } from '../wait/run.js';
-import { parseTarget, TARGET_FORMS } from '../wait/target.js';
+import { parseTarget, TARGET_FORMS } from '../config/wait-target.js';
 import { type Parsed, str } from './args.js';
 import type { CommandContext, DbCommand } from './db.js';
 

@@ -4,8 +4,8 @@
  * adds where it is from this machine (`local`) and a password kept out of
  * the URL (`password.env`, set in a cluster from `password.secret`).
  */
-import { readTarget } from '../wait/target.js';
-import { registerDatabaseUrlSecrets } from './database-url.js';
+import { readTarget } from './wait-target.js';
+import { registerUrlSecrets } from '../redact.js';
 import { shown, wrongType } from './found.js';
 import { childKey, leaf, mapping, optional, Problem, report, required, type Spec, type SpecValue } from './spec.js';
 import { dnsLabel, envVarName, secretKey } from './validators.js';
@@ -16,7 +16,7 @@ const TARGET = 'a wait target (tcp://, http://, https://, redis://, rediss:// or
 export function waitTarget(type = TARGET): Spec<string> {
   return leaf(type, (v) => {
     if (typeof v !== 'string' || v.trim() === '') return new Problem(wrongType(type, v));
-    registerDatabaseUrlSecrets(v.trim());
+    registerUrlSecrets(v.trim());
     const t = readTarget(v);
     return 'problem' in t ? new Problem(`expected ${type}, found ${shown(v)}: ${t.problem}`) : v.trim();
   });

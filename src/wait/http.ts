@@ -5,7 +5,7 @@
 import { request as httpRequest, STATUS_CODES } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { type Attempt, AttemptError, networkError } from './attempt.js';
-import { showExpect, type Target } from './target.js';
+import { showExpect, type Target } from '../config/wait-target.js';
 
 type HttpTarget = Target & { kind: 'http' };
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { ExitCode, SchemagateError } from '../errors.js';
 import { registerSecret } from '../redact.js';
-import type { Target } from './target.js';
+import type { Target } from '../config/wait-target.js';
 
 export interface PasswordSources {
   env: NodeJS.ProcessEnv;

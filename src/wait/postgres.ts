@@ -7,7 +7,7 @@ import { isPermanentConnectError, pingDatabase } from '../engine/wait.js';
 import { SchemagateError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { type Attempt, AttemptError } from './attempt.js';
-import type { Target } from './target.js';
+import type { Target } from '../config/wait-target.js';
 
 /** The target's URL with a password read from #password-env / #password-file put in. */
 function connectionUrl(target: Target & { kind: 'postgres' }): string {

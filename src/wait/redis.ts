@@ -9,7 +9,7 @@
  */
 import type { Socket } from 'node:net';
 import { type Attempt, AttemptError, converse } from './attempt.js';
-import type { Target } from './target.js';
+import type { Target } from '../config/wait-target.js';
 
 type RedisTarget = Target & { kind: 'redis' };
 

@@ -5,9 +5,9 @@
  * attempt, not the wait. A failure waiting cannot fix (a wrong password)
  * stops every target at once. One AbortSignal cancels it all.
  */
-import { type Clock, formatDuration, sleep as realSleep, systemClock } from '../engine/time.js';
+import { type Clock, formatDuration, sleep as realSleep, systemClock } from '../util/time.js';
 import { type Attempt, AttemptError } from './attempt.js';
-import { describeAttempt, type Target, type TargetKind } from './target.js';
+import { describeAttempt, type Target, type TargetKind } from '../config/wait-target.js';
 import { WaitError } from './wait-error.js';
 
 export { WaitError };

@@ -1,5 +1,5 @@
 /** The failure of a wait: every target that did not answer, with what it tried and its last error. */
-import { formatDuration } from '../engine/time.js';
+import { formatDuration } from '../util/time.js';
 import { ExitCode, SchemagateError } from '../errors.js';
 import type { TargetResult } from './run.js';
 

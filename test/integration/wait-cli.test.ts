@@ -249,7 +249,7 @@ describe('schemagate wait', () => {
     // The engine's own commands load only the target grammar (the configuration validates backend.dependencies with it).
     const db = await loaded('db', 'wait', '--database-url', adminUrl());
     expect(db).toContain('/dist/src/engine/wait.js');
-    expect(db.match(/\/dist\/src\/wait\/[\w-]+\.js/g)).toEqual(['/dist/src/wait/target.js']);
+    expect(db.match(/\/dist\/src\/wait\/[\w-]+\.js/g)).toEqual(['/dist/src/config/wait-target.js']);
   });
 });
 

@@ -3,7 +3,7 @@ import { createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WaitError, waitForTargets, type WaitOptions, progressLine } from '../../src/wait/run.js';
 import { resolvePasswords } from '../../src/wait/password.js';
-import { parseTarget } from '../../src/wait/target.js';
+import { parseTarget } from '../../src/config/wait-target.js';
 import { freePort } from '../support/net.js';
 import { type Listening, listening } from '../support/servers.js';
 import { adminUrl } from '../support/pg.js';

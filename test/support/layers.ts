@@ -16,6 +16,8 @@ export const LAYERS: readonly { name: string; rank: number; files: RegExp }[] = 
   { name: 'kube', rank: 2, files: /^src\/kube\// },
   // The lint gate reads migrations as the engine does and runs Squawk; tasks (check) and the CLI use it.
   { name: 'lint', rank: 3, files: /^src\/lint\// },
+  // `schemagate wait`: probes for TCP, HTTP, Redis and PostgreSQL (the last through the engine's own wait).
+  { name: 'wait', rank: 3, files: /^src\/wait\// },
   { name: 'backend', rank: 4, files: /^src\/backend\// },
   { name: 'tasks', rank: 4, files: /^src\/tasks\// },
   { name: 'api', rank: 5, files: /^src\/(api\/.*|index\.ts)$/ },

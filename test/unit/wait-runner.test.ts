@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AttemptError } from '../../src/wait/attempt.js';
 import { type Progress, progressLine, waitForTargets, WaitError } from '../../src/wait/run.js';
-import { parseTarget, type Target } from '../../src/wait/target.js';
+import { parseTarget, type Target } from '../../src/config/wait-target.js';
 
 /**
  * The runner's decisions with an injected clock, delay and probe: backoff,

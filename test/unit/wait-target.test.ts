@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { redact } from '../../src/redact.js';
 import { resolvePasswords } from '../../src/wait/password.js';
-import { describeAttempt, parseTarget, readTarget, showExpect } from '../../src/wait/target.js';
+import { describeAttempt, parseTarget, readTarget, showExpect } from '../../src/config/wait-target.js';
 import { thrown } from '../support/thrown.js';
 
 const problem = (text: string) => {
