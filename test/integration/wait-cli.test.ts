@@ -246,10 +246,11 @@ describe('schemagate wait', () => {
     const pg = await loaded('wait', adminUrl());
     expect(pg).toMatch(/\/node_modules\/pg\//);
     expect(pg).not.toMatch(/client-node|listr2/);
-    // The engine's own commands load only the target grammar (the configuration validates backend.dependencies with it).
+    // The engine's own commands load no probe: only the target grammar, which the configuration validates backend.dependencies with.
     const db = await loaded('db', 'wait', '--database-url', adminUrl());
     expect(db).toContain('/dist/src/engine/wait.js');
-    expect(db.match(/\/dist\/src\/wait\/[\w-]+\.js/g)).toEqual(['/dist/src/config/wait-target.js']);
+    expect(db).toContain('/dist/src/config/wait-target.js');
+    expect(db.match(/\/dist\/src\/wait\/[\w-]+\.js/g)).toBeNull();
   });
 });
 
