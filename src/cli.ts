@@ -101,7 +101,7 @@ async function run(argv: string[]): Promise<number> {
     signals++;
     // A second signal means "now": leave without waiting for the cleanup.
     if (signals > 1) process.exit(ExitCode.interrupted);
-    out0.progress(`received ${sig}: stopping (a running statement is cancelled and its transaction rolled back)`);
+    out0.progress(`received ${sig}: stopping (the running statement is cancelled; nothing is left half-done)`);
     controller.abort(
       new SchemagateError('interrupted', `interrupted by ${sig}`, {
         exitCode: ExitCode.interrupted,

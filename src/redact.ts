@@ -6,6 +6,9 @@
  */
 const secrets = new Set<string>();
 
+/** Parameters of a connection URL that hold a secret: the password, and the passphrase of the SSL key. */
+export const SECRET_PARAMS = ['password', 'sslpassword'] as const;
+
 /** Remembers a secret value so that `redact()` removes it wherever it appears. */
 export function registerSecret(value: string | undefined | null): void {
   // Very short values would redact ordinary words; passwords that short are
@@ -38,16 +41,19 @@ export function registerUrlSecrets(url: string | undefined): void {
   if (!URL.canParse(url)) return;
   const u = new URL(url);
   if (u.password) registerEncoded(u.password);
-  const pw = u.searchParams.get('password');
-  if (pw) registerSecret(pw);
+  for (const name of SECRET_PARAMS) {
+    const value = u.searchParams.get(name);
+    if (value) registerSecret(value);
+  }
 }
 
 // scheme://user:password@host -> scheme://user:***@host. The password runs to the
 // last `@` of the word: an unencoded `/` or `@` in it must not leave a piece behind.
 // `<password>` is the placeholder of examples in hints, not a secret.
 const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):(?!<password>@)(\S*)@/gi;
-const QUERY_PASSWORD = /([?&]password=)[^&\s]*/gi;
-const KEYWORD_PASSWORD = /(\bpassword\s*=\s*)('[^']*'|[^\s&]+)/gi;
+// A value ends where a URL parameter, a word, a quoted string or a bracket ends: never past a quote.
+const QUERY_PASSWORD = /([?&](?:ssl)?password=)[^&\s"'<>()[\]{}]*/gi;
+const KEYWORD_PASSWORD = /(\b(?:ssl)?password\s*=\s*)('[^']*'|[^\s&"'<>()[\]{},;]+)/gi;
 
 export function redact(text: string): string {
   let out = text.replace(URL_PASSWORD, '$1:***@').replace(QUERY_PASSWORD, '$1***').replace(KEYWORD_PASSWORD, '$1***');
@@ -62,6 +68,24 @@ export function displayUrl(url: string): string {
   if (!URL.canParse(url)) return redact(url);
   const u = new URL(url);
   if (u.password) u.password = '***';
-  if (u.searchParams.has('password')) u.searchParams.set('password', '***');
+  for (const name of SECRET_PARAMS) if (u.searchParams.has(name)) u.searchParams.set(name, '***');
   return u.toString();
+}
+
+/**
+ * A copy of a structured value with every string in it redacted: what is
+ * printed as JSON is redacted before it is serialised, so a secret never
+ * leaks and a redaction never breaks the JSON (a pattern run over finished
+ * JSON text can swallow a closing quote).
+ */
+export function redactDeep<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => redactDeep(v)) as T;
+  if (value instanceof Date) return value;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v);
+    return out as T;
+  }
+  return value;
 }

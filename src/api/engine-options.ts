@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import type { Config } from '../config/types.js';
+import type { NoticeSink } from '../engine/context.js';
 import type { EngineOptions } from '../engine/session.js';
 
 export interface EngineOverrides {
@@ -17,6 +18,8 @@ export interface EngineOverrides {
   seedsDir?: string | undefined;
   /** @default config.migrations.lockWaitMs */
   lockWaitMs?: number | undefined;
+  /** Warnings and notices PostgreSQL sends while a script runs (default: dropped). */
+  notice?: NoticeSink;
 }
 
 export function engineOptionsFor(config: Config, o: EngineOverrides): EngineOptions {
@@ -35,6 +38,7 @@ export function engineOptionsFor(config: Config, o: EngineOverrides): EngineOpti
     lockWaitMs: o.lockWaitMs ?? m.lockWaitMs,
     outOfOrder: m.outOfOrder,
     log: o.log ?? (() => undefined),
+    ...(o.notice ? { notice: o.notice } : {}),
     signal: o.signal,
   };
 }

@@ -34,6 +34,7 @@ export async function waitIfAsked(c: CommandContext): Promise<void> {
   await waitForDatabase(connectOptions(o, 'wait'), {
     timeoutMs,
     signal: c.signal,
+    flag: '--wait-for-db',
     onAttempt: (e, waited) => c.out.progress(`waiting for PostgreSQL (${Math.round(waited / 1000)}s): ${e.message}`),
   });
 }
@@ -201,8 +202,7 @@ export const dbCommands: Record<string, DbCommand> = {
       });
       c.out.data(r);
       for (const d of r.done) c.out.result(`${d.action} ${d.version} ${d.file ?? ''}`.trimEnd());
-      for (const x of r.remaining)
-        c.out.result(`${x.state}: version ${x.version} ${x.file ?? ''} -> schemagate db repair ${x.fix}`);
+      for (const x of r.remaining) c.out.result(`${x.state}: version ${x.version} ${x.file ?? ''} -> ${x.fix}`);
       if (r.done.length === 0 && r.remaining.length === 0) c.out.result('nothing to repair');
       return r.remaining.length > 0 ? ExitCode.validation : ExitCode.ok;
     },

@@ -38,6 +38,8 @@ export function engineOptions(
     seedsDir: str(p, 'seeds'),
     lockWaitMs: durationFlag(p, 'lock-wait'),
     log: (line) => out.progress(line),
+    // PostgreSQL's warnings are shown always (also with --quiet), its notices with --verbose.
+    notice: (level, line) => (level === 'warning' ? out.warn(line) : out.debug(line)),
     signal,
   });
 }

@@ -1,8 +1,13 @@
 import { isSchemagateError } from '../errors.js';
-import { redact } from '../redact.js';
+import { redact, redactDeep } from '../redact.js';
 import type { Output, Style } from '../util/output.js';
 
 export type { Output, Style } from '../util/output.js';
+
+/** The value as JSON would see it (toJSON applied, Dates as strings), so every string in it can be redacted. */
+function toPlain(value: unknown): unknown {
+  return value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown);
+}
 
 const CODES: Record<Style, [number, number]> = {
   red: [31, 39],
@@ -45,7 +50,7 @@ export function createOutput(opts: {
       if (!opts.json) process.stdout.write(`${redact(line)}\n`);
     },
     data: (value) => {
-      if (opts.json) process.stdout.write(`${redact(JSON.stringify(value, null, 2))}\n`);
+      if (opts.json) process.stdout.write(`${JSON.stringify(redactDeep(toPlain(value)), null, 2)}\n`);
     },
     warn: (line) => {
       if (!opts.json) err(`${paint('yellow', 'warning:')} ${line}`);
@@ -55,7 +60,7 @@ export function createOutput(opts: {
         const body = isSchemagateError(e)
           ? e.toJSON()
           : { error: 'internal', message: e instanceof Error ? e.message : String(e), exitCode: 1 };
-        process.stdout.write(`${redact(JSON.stringify(body, null, 2))}\n`);
+        process.stdout.write(`${JSON.stringify(redactDeep(body), null, 2)}\n`);
         return;
       }
       err(formatError(e, paint, opts.verbose));

@@ -1,4 +1,5 @@
 import { ExitCode } from '../errors.js';
+import { invalidIndexAdvice } from '../engine/invalid-indexes.js';
 import type { StatusReport } from '../engine/status.js';
 import type { Output, Style } from './output.js';
 
@@ -10,11 +11,17 @@ const STYLE: Record<string, Style> = {
   changed: 'red',
   missing: 'red',
   failed: 'red',
+  reverting: 'red',
 };
 
-/** `db status` exit code: drift or a half-applied run (4) beats pending (7) beats up to date (0). */
+/**
+ * `db status` exit code: what stops `db migrate` or needs a hand (drift, a
+ * missing file, out of order, a half-applied or half-reverted run, an
+ * invalid index: 4) beats pending (7) beats up to date (0).
+ */
 export function statusExitCode(r: StatusReport): ExitCode {
-  if (r.counts.changed + r.counts.missing + r.counts.failed > 0) return ExitCode.validation;
+  // Reports from an older image's `db status` Job may lack the newer fields.
+  if ((r.problems?.length ?? 0) + r.counts.failed + (r.invalidIndexes?.length ?? 0) > 0) return ExitCode.validation;
   if (r.counts.pending + r.counts['out-of-order'] > 0) return ExitCode.pending;
   return ExitCode.ok;
 }
@@ -31,9 +38,18 @@ export function printStatus(out: Output, r: StatusReport): void {
   for (const m of r.migrations) {
     const applied = m.appliedAt ? `${m.appliedAt.replace('T', ' ').slice(0, 19)} ${m.executionTimeMs ?? 0}ms` : '';
     let line = `  ${m.version.padEnd(vw)}  ${out.paint(STYLE[m.state] ?? 'bold', m.state.padEnd(sw))}  ${applied.padEnd(24)}  ${m.file ?? ''}`;
-    if (m.state === 'failed')
-      line += `\n  ${''.padEnd(vw)}  ${out.paint('red', `stopped after statement ${m.statementsApplied} of ${m.statementsTotal ?? '?'}`)}: ${(m.error ?? '').split('\n')[0]}`;
+    const pad = `\n  ${''.padEnd(vw)}  `;
+    if (m.state === 'failed' || m.state === 'reverting') {
+      const what = m.state === 'failed' ? 'stopped after statement' : 'its down script stopped after statement';
+      const why = (m.error ?? '').split('\n')[0];
+      line += `${pad}${out.paint('red', `${what} ${m.statementsApplied} of ${m.statementsTotal ?? '?'}`)}${why ? `: ${why}` : ' (the run was stopped)'}`;
+    }
+    if (m.fix) line += `${pad}fix: ${m.fix}`;
     out.result(line);
+  }
+  for (const ix of r.invalidIndexes ?? []) {
+    out.result('');
+    out.result(`  ${out.paint('red', 'invalid index')} ${invalidIndexAdvice(ix)}`);
   }
   if (r.seeds.length > 0) {
     out.result('');
@@ -48,6 +64,9 @@ export function printStatus(out: Output, r: StatusReport): void {
   if (c.changed) parts.push(`${c.changed} changed`);
   if (c.missing) parts.push(`${c.missing} missing`);
   if (c.failed) parts.push(`${c.failed} failed`);
+  if (c.reverting) parts.push(`${c.reverting} half-reverted`);
+  const invalid = r.invalidIndexes?.length ?? 0;
+  if (invalid) parts.push(`${invalid} invalid index${invalid === 1 ? '' : 'es'}`);
   if (c.baselined) parts.push(`${c.baselined} below the baseline`);
   out.result(parts.join(', '));
 }

@@ -25,8 +25,15 @@ export function postgresUrlProblem(url: string): string | undefined {
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
     return `found a URL with scheme "${parsed.protocol.slice(0, 20)}"`;
   }
+  const sslmode = parsed.searchParams.get('sslmode');
+  if (sslmode !== null && !SSL_MODES.includes(sslmode)) {
+    return `found sslmode=${sslmode.slice(0, 20)}, which is not an SSL mode (${SSL_MODES.join(', ')})`;
+  }
   return undefined;
 }
+
+/** The SSL modes the driver implements: libpq's (without allow), and pg's no-verify. */
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
 
 const EXPECTED_URL = 'a postgres:// or postgresql:// URL';
 

@@ -1,5 +1,6 @@
 import { ExitCode, SchemagateError } from '../errors.js';
 import { parseDirectives, type Directives } from './sql/directives.js';
+import { findMetaCommands, metaCommandAdvice } from './sql/meta.js';
 import { findNonTransactional, findTransactionControl, type NonTxFinding } from './sql/nontx.js';
 import { SplitError, splitStatements, type Statement } from './sql/splitter.js';
 
@@ -23,7 +24,8 @@ export class ScriptError extends SchemagateError {
 /**
  * Splits and inspects a script. Throws a ScriptError (naming file, line and
  * column) for what would fail or misbehave at run time: unterminated quotes,
- * bad directives, or transaction control inside a transactional migration.
+ * bad directives, psql meta-commands, or transaction control inside a
+ * transactional migration.
  */
 export function analyze(script: { file: string; version: string; sql: string }): Analysis {
   const { directives, problems } = parseDirectives(script.sql);
@@ -49,6 +51,15 @@ export function analyze(script: { file: string; version: string; sql: string }):
       );
     }
     throw e;
+  }
+  const meta = findMetaCommands(script.sql, statements)[0];
+  if (meta) {
+    throw new ScriptError(
+      script.file,
+      script.version,
+      `${script.file}:${meta.line}:${meta.column}: ${meta.command} is a psql meta-command: schemagate sends SQL to the server and does not run psql commands`,
+      `Instead, ${metaCommandAdvice(meta.command)}. Nothing was run.`,
+    );
   }
   const nonTx = findNonTransactional(statements);
   const transactional = !directives.noTransaction && nonTx.length === 0;

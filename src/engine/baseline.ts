@@ -1,6 +1,7 @@
 import { ExitCode, SchemagateError, UsageError } from '../errors.js';
 import { logLine } from './context.js';
-import { readMigrations } from './files.js';
+import { displayPath, readMigrations } from './files.js';
+import { checkCanWrite } from './privileges.js';
 import { type EngineOptions, withLockedSession } from './session.js';
 import { compareVersions, compareVersionTexts, parseVersion } from './version.js';
 
@@ -17,6 +18,13 @@ export async function baseline(
   if (!v)
     throw new UsageError(`baseline ${versionText}: not a version (expected digits, e.g. \`schemagate db baseline 3\`)`);
   const files = readMigrations(opts.migrationsDir, opts.format);
+  const highest = files.at(-1);
+  if (!highest || compareVersions(v, highest.version) > 0) {
+    throw new UsageError(
+      `baseline ${versionText}: ${highest ? `the highest migration in ${displayPath(opts.migrationsDir)}/ is ${highest.version.text} (${highest.file})` : `there are no migrations in ${displayPath(opts.migrationsDir)}/`}; a baseline above it would record migrations you add later (${highest ? `${nextVersions(highest.version.text)}` : '1, 2, ...'}) as applied without ever running them`,
+      `Baseline at the version of the last migration the database already has, e.g. \`schemagate db baseline ${highest?.version.text ?? '<V>'}\`.`,
+    );
+  }
   return withLockedSession(opts, 'baseline', async (ctx) => {
     const rows = await ctx.history.list();
     const existing = rows.filter((r) => r.kind === 'migration' || r.kind === 'baseline');
@@ -33,6 +41,7 @@ export async function baseline(
         },
       );
     }
+    await checkCanWrite(ctx.lock!.client, opts.schema, opts.table);
     await ctx.history.ensure();
     await ctx.history.insert({
       kind: 'baseline',
@@ -48,4 +57,9 @@ export async function baseline(
     );
     return { version: v.text, covered };
   });
+}
+
+/** `4, 5, ...` after version 3 (for a dotted version, `3.1, ...`). */
+function nextVersions(v: string): string {
+  return /^\d+$/.test(v) ? `${BigInt(v) + 1n}, ${BigInt(v) + 2n}, ...` : `above ${v}`;
 }

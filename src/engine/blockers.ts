@@ -16,7 +16,11 @@ export function describeBlockers(blockers: readonly Blocker[]): string {
       if (b.applicationName) parts.push(`application_name "${b.applicationName}"`);
       if (b.state) parts.push(b.state);
       if (b.xactStart) parts.push(`transaction open since ${b.xactStart.toISOString()}`);
-      if (b.query) parts.push(`last query: ${b.query.replace(/\s+/g, ' ').slice(0, 80)}`);
+      if (b.query === '<insufficient privilege>')
+        parts.push(
+          'its state and query are hidden from this role (a session of another role: membership in pg_read_all_stats shows them)',
+        );
+      else if (b.query) parts.push(`last query: ${b.query.replace(/\s+/g, ' ').slice(0, 80)}`);
       return parts.join(', ');
     })
     .join('; ');

@@ -105,29 +105,96 @@ export function connectError(e: unknown, url: string, timeoutMs: number): Schema
   );
 }
 
-/** Opens one connection with `application_name` set; connection failures become clear errors. */
-export async function connect(opts: ConnectOptions): Promise<Client> {
+/** The database URL's parameters that name files, which `pg` reads before connecting. */
+const SSL_FILES = ['sslrootcert', 'sslcert', 'sslkey'] as const;
+
+/** A file named by the database URL (sslrootcert, sslcert, sslkey) that cannot be read: a configuration error. */
+function sslFileError(e: unknown, url: string): SchemagateError | undefined {
+  const err = e as { code?: string; path?: string };
+  if (!err || typeof err.code !== 'string' || !['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'ELOOP'].includes(err.code))
+    return undefined;
+  let param = 'an SSL file parameter';
+  try {
+    const u = new URL(url);
+    param = SSL_FILES.find((p) => u.searchParams.get(p) === err.path) ?? param;
+  } catch {
+    // Not parsed: the generic name stays.
+  }
+  const why =
+    err.code === 'ENOENT' || err.code === 'ENOTDIR'
+      ? 'does not exist'
+      : err.code === 'EACCES'
+        ? 'cannot be read (permission denied)'
+        : err.code === 'EISDIR'
+          ? 'is a folder, not a file'
+          : 'is a symbolic link loop';
+  return new SchemagateError('connect.ssl-file', `the database URL's ${param} file ${err.path ?? '?'} ${why}`, {
+    exitCode: ExitCode.config,
+    hint: `Point ${param} at a readable PEM file (the server's CA certificate for sslrootcert, the client certificate and key for sslcert and sslkey), or remove the parameter from the URL.`,
+    context: { file: err.path ?? '' },
+    cause: e,
+  });
+}
+
+/**
+ * `sslmode` means what it means to libpq and psql (require: encrypted, not
+ * verified). `pg` would otherwise treat require as verify-full and print a
+ * multi-line warning about it.
+ */
+function withLibpqSslModes(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.searchParams.has('sslmode') || u.searchParams.has('uselibpqcompat')) return url;
+    u.searchParams.set('uselibpqcompat', 'true');
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Opens one connection with `application_name` set; connection failures
+ * become clear errors. An aborted `signal` abandons the attempt at once (a
+ * host that drops packets would otherwise hold it until the connect timeout).
+ */
+export async function connect(opts: ConnectOptions, signal?: AbortSignal): Promise<Client> {
   registerUrlSecrets(opts.url);
   const timeout = opts.connectTimeoutMs ?? 10_000;
-  const client = new pg.Client({
-    connectionString: opts.url,
-    application_name: opts.applicationName.slice(0, 63),
-    connectionTimeoutMillis: timeout,
-  });
+  let client: pg.Client;
+  try {
+    client = new pg.Client({
+      connectionString: withLibpqSslModes(opts.url),
+      application_name: opts.applicationName.slice(0, 63),
+      connectionTimeoutMillis: timeout,
+    });
+  } catch (e) {
+    throw sslFileError(e, opts.url) ?? connectError(e, opts.url, timeout);
+  }
   // A server-side termination must become a query error, not a crash of the process.
   client.on('error', () => undefined);
+  signal?.throwIfAborted();
+  const onAbort = () =>
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await client.connect();
   } catch (e) {
     await client.end().catch(() => undefined);
-    throw connectError(e, opts.url, timeout);
+    if (signal?.aborted) throw signal.reason;
+    throw sslFileError(e, opts.url) ?? connectError(e, opts.url, timeout);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
   return client;
 }
 
 /** Runs `fn` with a connection that is always closed afterwards. */
-export async function withClient<T>(opts: ConnectOptions, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = await connect(opts);
+export async function withClient<T>(
+  opts: ConnectOptions,
+  fn: (client: Client) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  const client = await connect(opts, signal);
   try {
     return await fn(client);
   } finally {

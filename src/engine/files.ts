@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { MigrationFormat } from '../config/types.js';
 import { ExitCode, SchemagateError } from '../errors.js';
 import { checksum, normalizeSql } from './checksum.js';
+import { fileSystemProblem, readSqlText } from './read-text.js';
 import { compareVersions, parseVersion, type Version } from './version.js';
 
 /** A versioned migration read from disk: its normalised text and checksum. */
@@ -140,9 +141,16 @@ function listSqlFiles(dir: string, shown: string, what: string, configKey: strin
       hint: `Point ${configKey} (or ${flag}) at the folder that holds the ${what.toLowerCase()} files.`,
     });
   }
-  return readdirSync(dir)
-    .filter((n) => n.endsWith('.sql') && !n.startsWith('.'))
-    .sort();
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    throw new SchemagateError('files.unreadable-dir', `${shown} ${fileSystemProblem(e, dir)}`, {
+      exitCode: ExitCode.validation,
+      context: { file: shown },
+    });
+  }
+  return names.filter((n) => n.endsWith('.sql') && !n.startsWith('.')).sort();
 }
 
 export function displayPath(path: string, cwd: string = process.cwd()): string {
@@ -202,7 +210,12 @@ export function readMigrations(dir: string, format: MigrationFormat = 'auto'): M
   for (const { version, description, name } of ups.values()) {
     const path = join(dir, name);
     const shown = join(shownDir, name);
-    const { up: sql, markerLine } = splitDbmate(normalizeSql(readFileSync(path, 'utf8')));
+    const read = readSqlText(path);
+    if ('problem' in read) {
+      problems.push({ file: shown, message: read.problem });
+      continue;
+    }
+    const { up: sql, markerLine } = splitDbmate(normalizeSql(read.text));
     if (!/\S/.test(stripComments(sql))) {
       problems.push({
         file: shown,
@@ -249,15 +262,26 @@ export interface SeedFile {
 export function readSeeds(dir: string): SeedFile[] {
   const shownDir = displayPath(dir);
   const names = listSqlFiles(dir, shownDir, 'Seeds', 'seeds.dir', '--seeds');
-  return names.map((name) => {
+  const problems: FileProblem[] = [];
+  const seeds: SeedFile[] = [];
+  for (const name of names) {
     const path = join(dir, name);
-    const sql = normalizeSql(readFileSync(path, 'utf8'));
-    return { name, file: join(shownDir, name), path, sql, checksum: checksum(sql) };
-  });
+    const read = readSqlText(path);
+    if ('problem' in read) {
+      problems.push({ file: join(shownDir, name), message: read.problem });
+      continue;
+    }
+    const sql = normalizeSql(read.text);
+    seeds.push({ name, file: join(shownDir, name), path, sql, checksum: checksum(sql) });
+  }
+  if (problems.length > 0) throw new FilesError(problems);
+  return seeds;
 }
 
 export function readDownScript(down: DownScript): string {
-  const text = normalizeSql(readFileSync(down.path, 'utf8'));
+  const read = readSqlText(down.path);
+  if ('problem' in read) throw new FilesError([{ file: down.file, message: read.problem }]);
+  const text = normalizeSql(read.text);
   if (down.markerLine === undefined) return text;
   // The section after the marker, with the lines above it blanked: error lines stay the file's.
   const lines = text.split('\n');

@@ -1,5 +1,11 @@
-import type { Client } from './connect.js';
-import { ident } from './connect.js';
+import { type Client, ident, literal, sqlState } from './connect.js';
+import { cancellable } from './context.js';
+import type { ConnectOptions } from './connect.js';
+import type { HeldLock } from './held-lock.js';
+import { HistoryConflictError, HistoryLockedError, LOCK_LOST_MARK, ROW_GONE_MARK } from './history-errors.js';
+
+export { HistoryConflictError, HistoryLockedError } from './history-errors.js';
+import { checkCanRead } from './privileges.js';
 
 /**
  * The history table: one row per migration (and per seed, and one per
@@ -36,14 +42,52 @@ export interface HistoryReader {
   list(): Promise<HistoryRow[]>;
 }
 
+/** Where the history's queries run: the connection, and how to cancel them. */
+export interface HistoryConnection {
+  client: Client;
+  pid: number;
+  conn: ConnectOptions;
+  signal: AbortSignal | undefined;
+}
+
 export class HistoryTable implements HistoryReader {
   readonly qualified: string;
+  private readonly client: Client;
   constructor(
-    private readonly client: Client,
+    private readonly on: HistoryConnection,
     readonly schema: string,
     readonly table: string,
   ) {
+    this.client = on.client;
     this.qualified = `${ident(schema)}.${ident(table)}`;
+  }
+
+  /** Runs one of the history's own queries: cancelled on abort, its lock and privilege failures named. */
+  async query<R extends Record<string, unknown>>(
+    sql: string,
+    params: unknown[] = [],
+  ): Promise<{ rows: R[]; rowCount: number }> {
+    try {
+      const r = await cancellable(this.on.conn, this.on.pid, this.on.signal, () => this.client.query<R>(sql, params));
+      return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+    } catch (e) {
+      const state = sqlState(e);
+      if (state === '55P03') throw new HistoryLockedError(this.displayName, await this.lockers().catch(() => ''));
+      if (state === '42501') {
+        await checkCanRead(this.client, this.schema, this.table);
+      }
+      throw e;
+    }
+  }
+
+  /** Who holds a lock on the history table, for the message when it cannot be read or written. */
+  private async lockers(): Promise<string> {
+    const { rows } = await this.client.query<{ pid: number; app: string; mode: string }>(
+      `SELECT l.pid, a.application_name AS app, l.mode FROM pg_catalog.pg_locks l
+         JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+        WHERE l.granted AND l.relation = to_regclass(${literal(this.qualified)}) AND l.pid <> pg_backend_pid() ORDER BY l.pid`,
+    );
+    return rows.map((r) => `pid ${r.pid}${r.app ? `, application_name "${r.app}"` : ''}, ${r.mode}`).join('; ');
   }
 
   /** For messages: `public.schemagate_migrations`. */
@@ -52,14 +96,14 @@ export class HistoryTable implements HistoryReader {
   }
 
   async exists(): Promise<boolean> {
-    const { rows } = await this.client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [this.qualified]);
+    const { rows } = await this.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [this.qualified]);
     return rows[0]?.t != null;
   }
 
   /** Creates the schema and the table. Call only with the migration lock held (a concurrent IF NOT EXISTS can still collide). */
   async ensure(): Promise<void> {
     if (await this.exists()) return;
-    await this.client.query(this.createSql());
+    await this.query(await this.createSql());
   }
 
   /**
@@ -67,9 +111,14 @@ export class HistoryTable implements HistoryReader {
    * migration's own transaction: if that migration fails, no empty history
    * table is left behind.
    */
-  createSql(): string {
-    return `CREATE SCHEMA IF NOT EXISTS ${ident(this.schema)};
-CREATE TABLE IF NOT EXISTS ${this.qualified} (
+  async createSql(): Promise<string> {
+    // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists.
+    const { rows } = await this.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pg_catalog.pg_namespace WHERE nspname = $1',
+      [this.schema],
+    );
+    const schema = rows[0]?.n ? '' : `CREATE SCHEMA IF NOT EXISTS ${ident(this.schema)};\n`;
+    return `${schema}CREATE TABLE IF NOT EXISTS ${this.qualified} (
       kind text NOT NULL CHECK (kind IN ('migration', 'seed', 'baseline')),
       version text NOT NULL,
       description text NOT NULL,
@@ -91,7 +140,7 @@ COMMENT ON TABLE ${this.qualified} IS 'schemagate migration history (format 1)';
 
   async list(): Promise<HistoryRow[]> {
     if (!(await this.exists())) return [];
-    const { rows } = await this.client.query<{
+    const { rows } = await this.query<{
       kind: HistoryKind;
       version: string;
       description: string;
@@ -123,27 +172,98 @@ COMMENT ON TABLE ${this.qualified} IS 'schemagate migration history (format 1)';
     }));
   }
 
-  /** The INSERT of a completed row, as SQL text, to run inside the migration's own transaction. */
+  /** The lock every write checks it still holds (commands that change the database). */
+  private lock: HeldLock | undefined;
+
+  /** Makes every write of this table conditional on `lock` being held (and fail loudly when it is not). */
+  guardWith(lock: HeldLock): void {
+    this.lock = lock;
+  }
+
+  private held(): string {
+    return this.lock ? this.lock.heldSql() : 'true';
+  }
+
+  /** A write that changed no row: the lock was lost, or another runner got there first. */
+  private async nothingWritten(kind: HistoryKind, version: string, what: string): Promise<never> {
+    await this.lock?.assertHeld();
+    throw new HistoryConflictError(this.displayName, kind, version, what);
+  }
+
+  /**
+   * The INSERT of a completed row, as SQL text, to run inside the migration's
+   * own transaction after its statements. A plain INSERT: a row already there
+   * means another runner applied the migration, and is an error, never
+   * overwritten. Only seeds (`replace`) take the place of their earlier row.
+   */
   insertSql(
     row: Pick<HistoryRow, 'kind' | 'version' | 'description' | 'script' | 'checksum'>,
     executionTimeMs: number | string,
+    opts: { replace?: boolean } = {},
   ): string {
-    const lit = (v: string) => this.client.escapeLiteral(v);
+    const lit = (v: string) => literal(v);
+    const upsert = opts.replace
+      ? `\nON CONFLICT (kind, version) DO UPDATE SET description = EXCLUDED.description, script = EXCLUDED.script, checksum = EXCLUDED.checksum,
+  applied_at = pg_catalog.now(), applied_by = current_user, execution_time_ms = EXCLUDED.execution_time_ms, success = true,
+  statements_applied = NULL, statements_total = NULL, statement_checksums = NULL, error = NULL`
+      : '';
     return `INSERT INTO ${this.qualified} (kind, version, description, script, checksum, execution_time_ms, success)
-VALUES (${lit(row.kind)}, ${lit(row.version)}, ${lit(row.description)}, ${lit(row.script)}, ${lit(row.checksum)}, ${executionTimeMs}, true)
-ON CONFLICT (kind, version) DO UPDATE SET description = EXCLUDED.description, script = EXCLUDED.script, checksum = EXCLUDED.checksum,
-  applied_at = now(), applied_by = current_user, execution_time_ms = EXCLUDED.execution_time_ms, success = true,
-  statements_applied = NULL, statements_total = NULL, statement_checksums = NULL, error = NULL`;
+SELECT ${lit(row.kind)}, ${lit(row.version)}, ${lit(row.description)}, ${lit(row.script)}, ${lit(row.checksum)}, ${executionTimeMs}, true
+WHERE ${this.assertHeldSql()}${upsert}`;
   }
 
-  async insert(
-    row: Pick<HistoryRow, 'kind' | 'version' | 'description' | 'script' | 'checksum'>,
-    executionTimeMs = 0,
-  ): Promise<void> {
-    await this.client.query(this.insertSql(row, executionTimeMs));
+  /**
+   * A condition that is true while the migration lock is held, and otherwise
+   * raises an error (naming the lost lock) instead of being false: a history
+   * write in a script's transaction must stop that transaction from
+   * committing, not just write nothing. (The text is built at run time, so
+   * the planner cannot raise it in advance.)
+   */
+  assertHeldSql(): string {
+    if (!this.lock) return 'true';
+    return `(CASE WHEN ${this.lock.heldSql()} THEN true ELSE ('${LOCK_LOST_MARK} ' || pg_catalog.pg_backend_pid())::boolean END)`;
   }
 
-  /** Starts or continues a non-transactional migration's progress row. */
+  /** The error a history write in a script's transaction raised, as the error to report (or `e` itself). */
+  writeError(e: unknown, kind: HistoryKind, version: string): unknown {
+    const message = String((e as { message?: unknown })?.message ?? '');
+    if (message.includes(LOCK_LOST_MARK))
+      return this.lock ? this.lock.markLost(`its session (pid ${this.lock.pid}) no longer holds it`) : e;
+    if (message.includes(ROW_GONE_MARK)) return new HistoryConflictError(this.displayName, kind, version, 'removed', e);
+    if (this.isConflict(e)) return this.conflictError(kind, version, e);
+    return e;
+  }
+
+  /** Checks the outcome of `insertSql`: one row, or the lock was lost. */
+  async inserted(rowCount: number, kind: HistoryKind, version: string): Promise<void> {
+    if (rowCount !== 1) await this.nothingWritten(kind, version, 'recorded');
+  }
+
+  /** Is `e` the unique violation of a second row for the same version? */
+  isConflict(e: unknown): boolean {
+    const err = e as { table?: string; schema?: string };
+    return sqlState(e) === '23505' && err.table === this.table && err.schema === this.schema;
+  }
+
+  conflictError(kind: HistoryKind, version: string, cause?: unknown): HistoryConflictError {
+    return new HistoryConflictError(this.displayName, kind, version, 'recorded', cause);
+  }
+
+  async insert(row: Pick<HistoryRow, 'kind' | 'version' | 'description' | 'script' | 'checksum'>): Promise<void> {
+    let r;
+    try {
+      r = await this.query(this.insertSql(row, 0));
+    } catch (e) {
+      if (this.isConflict(e)) throw this.conflictError(row.kind, row.version, e);
+      throw e;
+    }
+    await this.inserted(r.rowCount, row.kind, row.version);
+  }
+
+  /**
+   * Starts or continues a non-transactional migration's progress row. Never
+   * touches a completed row: finding one means another runner applied it.
+   */
   async recordProgress(p: {
     kind: HistoryKind;
     version: string;
@@ -156,13 +276,14 @@ ON CONFLICT (kind, version) DO UPDATE SET description = EXCLUDED.description, sc
     error: string | null;
     executionTimeMs: number;
   }): Promise<void> {
-    await this.client.query(
-      `INSERT INTO ${this.qualified} (kind, version, description, script, checksum, execution_time_ms, success,
+    const r = await this.query(
+      `INSERT INTO ${this.qualified} AS h (kind, version, description, script, checksum, execution_time_ms, success,
          statements_applied, statements_total, statement_checksums, error)
-       VALUES ($10, $1, $2, $3, $4, $5, false, $6, $7, $8, $9)
+       SELECT $10, $1, $2, $3, $4, $5, false, $6, $7, $8, $9 WHERE ${this.held()}
        ON CONFLICT (kind, version) DO UPDATE SET description = $2, script = $3, checksum = $4, execution_time_ms = $5,
          success = false, statements_applied = $6, statements_total = $7, statement_checksums = $8, error = $9,
-         applied_at = now(), applied_by = current_user`,
+         applied_at = pg_catalog.now(), applied_by = current_user
+       WHERE NOT h.success`,
       [
         p.version,
         p.description,
@@ -176,24 +297,68 @@ ON CONFLICT (kind, version) DO UPDATE SET description = EXCLUDED.description, sc
         p.kind,
       ],
     );
+    if (r.rowCount !== 1) await this.nothingWritten(p.kind, p.version, 'applied');
   }
 
   async complete(kind: HistoryKind, version: string, executionTimeMs: number): Promise<void> {
-    await this.client.query(
+    const r = await this.query(
       `UPDATE ${this.qualified} SET success = true, error = NULL, statements_applied = NULL, statements_total = NULL,
-         statement_checksums = NULL, execution_time_ms = $3, applied_at = now() WHERE kind = $1 AND version = $2`,
+         statement_checksums = NULL, execution_time_ms = $3, applied_at = pg_catalog.now()
+       WHERE kind = $1 AND version = $2 AND NOT success AND ${this.held()}`,
       [kind, version, Math.round(executionTimeMs)],
     );
+    if (r.rowCount !== 1) await this.nothingWritten(kind, version, 'applied');
+  }
+
+  /**
+   * A non-transactional down script's progress, on the row of the migration it
+   * reverts: the row stays applied (success) and says how many statements of
+   * the down script ran, so the next `db down` resumes it.
+   */
+  async recordRevert(p: {
+    version: string;
+    applied: number;
+    total: number;
+    statementChecksums: string[];
+    error: string | null;
+  }): Promise<void> {
+    const r = await this.query(
+      `UPDATE ${this.qualified} SET statements_applied = $2, statements_total = $3, statement_checksums = $4, error = $5
+       WHERE kind = 'migration' AND version = $1 AND success AND ${this.held()}`,
+      [p.version, p.applied, p.total, p.statementChecksums, p.error],
+    );
+    if (r.rowCount !== 1) await this.nothingWritten('migration', p.version, 'reverted');
+  }
+
+  /** The DELETE that goes with a down script, as SQL text, to run in its transaction: it raises an error unless it deletes the one row. */
+  deleteSql(kind: HistoryKind, version: string): string {
+    return `WITH gone AS (DELETE FROM ${this.qualified} WHERE kind = ${literal(kind)} AND version = ${literal(version)} AND ${this.assertHeldSql()} RETURNING 1)
+SELECT CASE WHEN count(*) = 1 THEN 1 ELSE ('${ROW_GONE_MARK} ' || pg_catalog.pg_backend_pid())::int END FROM gone`;
   }
 
   async delete(kind: HistoryKind, version: string): Promise<void> {
-    await this.client.query(`DELETE FROM ${this.qualified} WHERE kind = $1 AND version = $2`, [kind, version]);
+    const r = await this.query(
+      `DELETE FROM ${this.qualified} WHERE kind = ${literal(kind)} AND version = ${literal(version)} AND ${this.held()}`,
+    );
+    if (r.rowCount !== 1) await this.nothingWritten(kind, version, 'removed');
+  }
+
+  /** Records a migration as applied without running it: a half-applied or half-reverted row, or none (out of order). */
+  async markApplied(row: Pick<HistoryRow, 'kind' | 'version' | 'description' | 'script' | 'checksum'>): Promise<void> {
+    const r = await this.query(
+      `UPDATE ${this.qualified} SET success = true, error = NULL, statements_applied = NULL, statements_total = NULL,
+         statement_checksums = NULL, checksum = $3, script = $4, applied_at = pg_catalog.now(), applied_by = current_user
+       WHERE kind = $1 AND version = $2 AND ${this.held()}`,
+      [row.kind, row.version, row.checksum, row.script],
+    );
+    if (r.rowCount === 0) await this.insert(row);
   }
 
   async setChecksum(kind: HistoryKind, version: string, checksum: string, script: string): Promise<void> {
-    await this.client.query(
-      `UPDATE ${this.qualified} SET checksum = $3, script = $4 WHERE kind = $1 AND version = $2`,
+    const r = await this.query(
+      `UPDATE ${this.qualified} SET checksum = $3, script = $4 WHERE kind = $1 AND version = $2 AND ${this.held()}`,
       [kind, version, checksum, script],
     );
+    if (r.rowCount !== 1) await this.nothingWritten(kind, version, 'changed');
   }
 }

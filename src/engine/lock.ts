@@ -150,3 +150,14 @@ export async function withAdvisoryLock<T>(client: Client, opts: LockOptions, fn:
     await releaseLock(client, opts.key).catch(() => undefined);
   }
 }
+
+/**
+ * The key a runner's script connection holds while it may run SQL. A killed
+ * runner's lock session ends at once, but its script session can run on
+ * until its statement ends; the next runner waits for this key too, so it
+ * never runs a statement while the last one's is still running.
+ */
+export function runningKey(schema: string, table: string): bigint {
+  const digest = createHash('sha256').update(`schemagate-running:${schema}.${table}`).digest();
+  return digest.readBigInt64BE(0);
+}

@@ -1,9 +1,10 @@
 import { UsageError } from '../errors.js';
 import { analyze, type Analysis } from './analyze.js';
-import { applyScript, type Script } from './apply.js';
+import { applyScript, MigrationError, type Script } from './apply.js';
 import { type EngineContext, logLine } from './context.js';
 import { type MigrationFile, readMigrations } from './files.js';
 import { buildPlan, type Plan, PlanError } from './plan.js';
+import { checkCanWrite } from './privileges.js';
 import { type EngineOptions, withLockedSession } from './session.js';
 import { formatDuration } from '../util/time.js';
 import { parseVersion, type Version } from './version.js';
@@ -87,20 +88,34 @@ export async function migrate(opts: EngineOptions, params: { to?: string } = {})
       logLine(ctx, `${ctx.history.displayName}: up to date${plan.current ? ` at version ${plan.current}` : ''}`);
       return { applied, current: plan.current };
     }
+    await checkCanWrite(ctx.lock!.client, opts.schema, opts.table);
     // A new history table is created in the first migration's transaction, so a failure leaves none behind.
-    let setupSql = (await ctx.history.exists()) ? undefined : ctx.history.createSql();
+    const fresh = !(await ctx.history.exists());
+    let setupSql = fresh ? await ctx.history.createSql() : undefined;
     const rows = new Map(plan.entries.map((e) => [e.version, e.row]));
     let unflushed = false;
     try {
       for (const [i, file] of plan.toRun.entries()) {
-        opts.signal?.throwIfAborted();
+        ctx.signal?.throwIfAborted();
+        // Checked alongside the migration's first round trip: a lost lock aborts it at once.
+        const held = ctx.lock?.assertHeld().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         const last = i === plan.toRun.length - 1;
         const analysis = analyses.get(file.version.text)!;
-        const r = await applyScript(ctx, migrationScript(file), rows.get(file.version.text), {
-          synchronousCommit: last,
-          analysis,
-          ...(setupSql ? { setupSql } : {}),
-        });
+        let r;
+        try {
+          r = await applyScript(ctx, migrationScript(file), rows.get(file.version.text), {
+            synchronousCommit: last,
+            analysis,
+            ...(setupSql ? { setupSql } : {}),
+          });
+        } catch (e) {
+          throw i === 0 && fresh ? withBaselineAdvice(e, ctx.history.displayName) : e;
+        }
+        const lost = await held;
+        if (lost) throw lost;
         setupSql = undefined;
         unflushed = !last && r.transactional;
         applied.push({
@@ -121,6 +136,36 @@ export async function migrate(opts: EngineOptions, params: { to?: string } = {})
     }
     return { applied, current: applied.at(-1)?.version ?? plan.current };
   });
+}
+
+/** SQLSTATEs of "it is already there": duplicate table, object, schema, column, function. */
+const ALREADY_THERE = new Set(['42P07', '42710', '42P06', '42701', '42723']);
+
+/**
+ * The first migration found its objects already there although there was no
+ * history table: a database built without schemagate, or whose history was
+ * dropped. `db baseline` is the way on, and the error says so.
+ */
+function withBaselineAdvice(e: unknown, table: string): unknown {
+  if (!(e instanceof MigrationError) || !e.sqlState || !ALREADY_THERE.has(e.sqlState)) return e;
+  return new MigrationError(
+    {
+      kind: 'migration',
+      version: e.context.version ?? '',
+      description: '',
+      file: e.context.file ?? '',
+      sql: '',
+      checksum: '',
+    },
+    e.message,
+    {
+      hint: `${e.hint ?? ''} There was no migration history (${table}) before this run, but the database already has this object: it was built without schemagate, or its history table was dropped. If the database already has the migrations up to some version V, record that with \`schemagate db baseline V\` and run again.`.trim(),
+      ...(e.line !== undefined ? { line: e.line } : {}),
+      ...(e.column !== undefined ? { column: e.column } : {}),
+      sqlState: e.sqlState,
+      cause: e,
+    },
+  );
 }
 
 /** A synchronous commit of a transaction with an xid flushes the WAL of every earlier asynchronous commit. */

@@ -18,6 +18,8 @@ export const EntryState = {
   missing: 'missing',
   /** A non-transactional migration that stopped part-way; the next run resumes it. */
   failed: 'failed',
+  /** Applied, and its down script (outside a transaction) stopped part-way; the next `db down` resumes it. */
+  reverting: 'reverting',
   /** Covered by a baseline: treated as applied without running. */
   baselined: 'baselined',
   /** Pending and lower than an applied version (runs only with outOfOrder). */
@@ -81,14 +83,22 @@ export function buildPlan(files: readonly MigrationFile[], rows: readonly Histor
   const dir = displayPath(opts.dir ?? 'migrations').replace(/\/+$/, '');
   const applied = new Map<string, HistoryRow>();
   let baseline: string | undefined;
+  // A version not in the form schemagate writes (`02`, `abc`) came from a hand or another tool: it matches no file.
+  const canonical = (v: string) => parseVersion(v)?.text === v;
   for (const r of rows) {
     if (r.kind === 'migration') applied.set(r.version, r);
-    else if (r.kind === 'baseline' && (!baseline || compareVersionTexts(r.version, baseline) > 0)) baseline = r.version;
+    else if (
+      r.kind === 'baseline' &&
+      canonical(r.version) &&
+      (!baseline || compareVersionTexts(r.version, baseline) > 0)
+    )
+      baseline = r.version;
   }
   const baselineVersion = baseline ? parseVersion(baseline) : undefined;
   let current: string | undefined;
   for (const r of applied.values()) {
-    if (r.success && (!current || compareVersionTexts(r.version, current) > 0)) current = r.version;
+    if (r.success && canonical(r.version) && (!current || compareVersionTexts(r.version, current) > 0))
+      current = r.version;
   }
   if (baseline && (!current || compareVersionTexts(baseline, current) > 0)) current = baseline;
 
@@ -103,6 +113,15 @@ export function buildPlan(files: readonly MigrationFile[], rows: readonly Histor
     seen.add(v);
     const row = applied.get(v);
     const base = { version: v, description: file.description, file, row };
+    if (row && row.success && row.statementsTotal !== null) {
+      entries.push({ ...base, state: 'reverting' });
+      problems.push({
+        version: v,
+        file: file.file,
+        message: `${file.file} (version ${v}) is half-reverted: its down script ran ${row.statementsApplied ?? 0} of ${row.statementsTotal} statements before it stopped. Finish reverting it with \`schemagate db down\`, or, if you restored what it reverted by hand, record it as applied with \`schemagate db repair --mark-applied ${v}\``,
+      });
+      continue;
+    }
     if (row && row.success) {
       if (row.checksum !== file.checksum) {
         entries.push({ ...base, state: 'changed' });
@@ -131,7 +150,7 @@ export function buildPlan(files: readonly MigrationFile[], rows: readonly Histor
       problems.push({
         version: v,
         file: file.file,
-        message: `${file.file} (version ${v}) is pending, but version ${current} is already applied: it would run out of order. Renumber it above ${current}, or allow out-of-order migrations with migrations.outOfOrder: true`,
+        message: `${file.file} (version ${v}) is pending, but version ${current} is already applied: it would run out of order. Renumber it above ${current}, or allow out-of-order migrations with migrations.outOfOrder: true; if its changes are already in the database (its history row was deleted), record it as applied with \`schemagate db repair --mark-applied ${v}\``,
       });
       continue;
     }
@@ -142,6 +161,15 @@ export function buildPlan(files: readonly MigrationFile[], rows: readonly Histor
   for (const row of applied.values()) {
     if (seen.has(row.version)) continue;
     entries.push({ version: row.version, description: row.description, state: 'missing', file: undefined, row });
+    const same = parseVersion(row.version);
+    if (!canonical(row.version)) {
+      problems.push({
+        version: row.version,
+        file: row.script || undefined,
+        message: `the history has a row with version "${row.version}", which is not how schemagate records a version${same ? ` (it would be "${same.text}")` : ''}: it was written by hand or by another tool, and matches no migration file. If it means nothing, forget it with \`schemagate db repair --forget ${row.version}\``,
+      });
+      continue;
+    }
     problems.push({
       version: row.version,
       file: row.script,

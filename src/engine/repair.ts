@@ -2,6 +2,7 @@ import { ExitCode, SchemagateError, UsageError } from '../errors.js';
 import { logLine } from './context.js';
 import { readMigrations } from './files.js';
 import { buildPlan, type EntryState, type PlanEntry } from './plan.js';
+import { checkCanWrite } from './privileges.js';
 import { type EngineOptions, withLockedSession } from './session.js';
 import { parseVersion } from './version.js';
 
@@ -29,34 +30,49 @@ export interface RepairResult {
   remaining: { version: string; state: EntryState; file: string | undefined; fix: string }[];
 }
 
-const FIX: Partial<Record<EntryState, (v: string) => string>> = {
-  changed: (v) => `--accept ${v}`,
-  missing: (v) => `--forget ${v}`,
+/** The repair that gets each state that `db status` reports as wrong past it (shown by status and repair). */
+export const FIX: Partial<Record<EntryState, (v: string) => string>> = {
+  changed: (v) => `schemagate db repair --accept ${v}`,
+  missing: (v) => `schemagate db repair --forget ${v}`,
   failed: (v) =>
-    `--clear-failed ${v} (you undid its applied statements) or --mark-applied ${v} (you completed it by hand)`,
+    `schemagate db migrate (resumes it, once its file is fixed), or schemagate db repair --clear-failed ${v} (you undid its applied statements) or --mark-applied ${v} (you completed it by hand)`,
+  reverting: (v) =>
+    `schemagate db down (finishes reverting it), or schemagate db repair --mark-applied ${v} (you restored what its down script reverted)`,
+  'out-of-order': (v) =>
+    `schemagate db repair --mark-applied ${v} (its changes are in the database: its history row was lost), or set migrations.outOfOrder: true and run schemagate db migrate (they are not)`,
 };
 
 /** What each repair flag applies to, for the message when it names a version in another state. */
-const WHAT: Partial<Record<EntryState, string>> = {
-  changed: 'only an applied migration whose file was edited since (state changed)',
-  missing: 'only an applied version whose file is gone (state missing)',
-  failed: 'only a half-applied run (state failed)',
+const WHAT: Record<string, string> = {
+  '--accept': 'only an applied migration whose file was edited since (state changed)',
+  '--forget': 'only an applied version whose file is gone (state missing)',
+  '--clear-failed': 'only a half-applied run (state failed)',
+  '--mark-applied':
+    'only a half-applied run (state failed), a half-reverted one (state reverting) or an out-of-order one (state out-of-order)',
 };
 
-function pick(entries: PlanEntry[], requested: string[] | undefined, state: EntryState, flag: string): PlanEntry[] {
+function pick(
+  entries: PlanEntry[],
+  requested: string[] | undefined,
+  states: readonly EntryState[],
+  flag: string,
+): PlanEntry[] {
   if (!requested || requested.length === 0) return [];
-  if (requested.length === 1 && requested[0] === 'all') return entries.filter((e) => e.state === state);
+  if (requested.length === 1 && requested[0] === 'all') return entries.filter((e) => states.includes(e.state));
   return requested.map((text) => {
+    // A row written by hand may hold a version in a form of its own (`02`, `abc`): it is named as written.
     const v = parseVersion(text);
-    if (!v) throw new UsageError(`${flag} ${text}: not a version`);
-    const e = entries.find((x) => x.version === v.text);
-    if (!e || e.state !== state) {
-      const candidates = entries.filter((x) => x.state === state).map((x) => x.version);
+    const e = entries.find((x) => x.version === text) ?? (v ? entries.find((x) => x.version === v.text) : undefined);
+    if (!e && !v) throw new UsageError(`${flag} ${text}: not a version, and no history row has it`);
+    if (!e || !states.includes(e.state)) {
+      const candidates = entries.filter((x) => states.includes(x.state)).map((x) => x.version);
       const which =
-        candidates.length > 0 ? `Versions that are ${state}: ${candidates.join(', ')}.` : `No version is ${state}.`;
+        candidates.length > 0
+          ? `Versions that are ${states.join(' or ')}: ${candidates.join(', ')}.`
+          : `No version is ${states.join(' or ')}.`;
       throw new SchemagateError(
         'repair.state',
-        `${flag} ${text}: version ${v.text} is ${e ? e.state : 'not in the history or the files'}; ${flag} repairs ${WHAT[state]}`,
+        `${flag} ${text}: version ${e?.version ?? v!.text} is ${e ? e.state : 'not in the history or the files'}; ${flag} repairs ${WHAT[flag]}`,
         {
           exitCode: ExitCode.usage,
           hint: `${which} See \`schemagate db status\` for the state of each version. Nothing was changed.`,
@@ -76,11 +92,13 @@ export async function repair(opts: EngineOptions, params: RepairParams): Promise
   const files = readMigrations(opts.migrationsDir, opts.format);
   return withLockedSession(opts, 'repair', async (ctx) => {
     const plan = buildPlan(files, await ctx.history.list(), { outOfOrder: true, dir: opts.migrationsDir });
-    const accept = pick(plan.entries, params.accept, 'changed', '--accept');
-    const forget = pick(plan.entries, params.forget, 'missing', '--forget');
-    const clear = pick(plan.entries, params.clearFailed, 'failed', '--clear-failed');
-    const mark = pick(plan.entries, params.markApplied, 'failed', '--mark-applied');
+    const accept = pick(plan.entries, params.accept, ['changed'], '--accept');
+    const forget = pick(plan.entries, params.forget, ['missing'], '--forget');
+    const clear = pick(plan.entries, params.clearFailed, ['failed'], '--clear-failed');
+    const mark = pick(plan.entries, params.markApplied, ['failed', 'reverting', 'out-of-order'], '--mark-applied');
     const done: RepairAction[] = [];
+    if (accept.length + forget.length + clear.length + mark.length > 0)
+      await checkCanWrite(ctx.lock!.client, opts.schema, opts.table);
     for (const e of accept) {
       await ctx.history.setChecksum('migration', e.version, e.file!.checksum, e.file!.file);
       done.push({ action: 'accept', version: e.version, file: e.file?.file });
@@ -99,7 +117,7 @@ export async function repair(opts: EngineOptions, params: RepairParams): Promise
     }
     for (const e of mark) {
       if (!e.file) throw new UsageError(`--mark-applied ${e.version}: its file is missing`);
-      await ctx.history.insert({
+      await ctx.history.markApplied({
         kind: 'migration',
         version: e.version,
         description: e.file.description,

@@ -1,5 +1,7 @@
 import { ExitCode, SchemagateError } from '../errors.js';
 import { ident } from './connect.js';
+import { analyze } from './analyze.js';
+import { applyInTransaction, type Script } from './apply.js';
 import { logLine } from './context.js';
 import { type EngineOptions, withLockedSession } from './session.js';
 
@@ -22,19 +24,26 @@ export async function reset(opts: EngineOptions, params: { yes: boolean }): Prom
     );
   }
   return withLockedSession(opts, 'reset', async (ctx) => {
-    await ctx.client.query('BEGIN');
-    try {
-      for (const s of schemas) {
-        await ctx.client.query(`DROP SCHEMA IF EXISTS ${ident(s)} CASCADE`);
-        await ctx.client.query(`CREATE SCHEMA ${ident(s)}`);
-        // A fresh public schema gets back the usage everyone has by default.
-        if (s === 'public') await ctx.client.query('GRANT USAGE ON SCHEMA public TO PUBLIC');
-      }
-      await ctx.client.query('COMMIT');
-    } catch (e) {
-      await ctx.client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    }
+    const sql = schemas
+      .map(
+        (s) =>
+          // A fresh public schema gets back the usage everyone has by default.
+          `DROP SCHEMA IF EXISTS ${ident(s)} CASCADE;\nCREATE SCHEMA ${ident(s)};\n${s === 'public' ? 'GRANT USAGE ON SCHEMA public TO PUBLIC;\n' : ''}`,
+      )
+      .join('');
+    const script: Script = {
+      kind: 'migration',
+      version: 'reset',
+      description: 'reset',
+      file: 'db reset',
+      sql,
+      checksum: '',
+    };
+    // The drop runs like a migration: lock_timeout (retried), cancelled by a signal, and committed only if no signal came.
+    await applyInTransaction(ctx, script, analyze({ file: script.file, version: script.version, sql }), {
+      synchronousCommit: true,
+      tail: { sql: 'SELECT 1' },
+    });
     logLine(ctx, `reset: dropped and recreated ${schemas.join(', ')}`);
     return { schemas };
   });

@@ -4,6 +4,7 @@ import { applyScript, type Script } from './apply.js';
 import { logLine } from './context.js';
 import { readMigrations, readSeeds, type SeedFile } from './files.js';
 import { buildPlan } from './plan.js';
+import { checkCanWrite } from './privileges.js';
 import { type EngineOptions, withLockedSession } from './session.js';
 import { formatDuration } from '../util/time.js';
 
@@ -57,9 +58,10 @@ export async function seed(opts: EngineOptions, params: { force?: boolean } = {}
     }
     const done = new Map(rows.filter((r) => r.kind === 'seed').map((r) => [r.version, r]));
     const result: SeedResult = { applied: [], unchanged: [], changed: [] };
+    await checkCanWrite(ctx.lock!.client, opts.schema, opts.table);
     await ctx.history.ensure();
     for (const [i, s] of seeds.entries()) {
-      opts.signal?.throwIfAborted();
+      ctx.signal?.throwIfAborted();
       const row = done.get(s.name);
       if (row && row.success && row.checksum === s.checksum && !params.force) {
         result.unchanged.push(s.name);
@@ -73,6 +75,7 @@ export async function seed(opts: EngineOptions, params: { force?: boolean } = {}
         );
         continue;
       }
+      await ctx.lock?.assertHeld();
       const r = await applyScript(ctx, seedScript(s), row, { synchronousCommit: true, analysis: analyses[i]! });
       result.applied.push({ name: s.name, file: s.file, ms: r.ms });
       logLine(ctx, `seeded ${s.file} (${formatDuration(r.ms)})`);

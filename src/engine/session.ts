@@ -1,10 +1,19 @@
 import { hostname } from 'node:os';
 import type { MigrationFormat } from '../config/types.js';
 import { ExitCode, SchemagateError } from '../errors.js';
-import { type ConnectOptions, withClient } from './connect.js';
-import { type EngineContext, type EngineSettings, type Logger, makeContext } from './context.js';
+import { type Client, connect, type ConnectOptions } from './connect.js';
+import {
+  abortError,
+  type EngineContext,
+  type EngineSettings,
+  type Logger,
+  makeContext,
+  type NoticeSink,
+} from './context.js';
+import { HeldLock, LockLostError } from './held-lock.js';
 import { HistoryTable } from './history.js';
-import { acquireLock, describeHolder, lockKey, releaseLock } from './lock.js';
+import { prepareSession } from './session-state.js';
+import { acquireLock, describeHolder, lockKey, releaseLock, runningKey } from './lock.js';
 import { type Clock, formatDuration } from '../util/time.js';
 
 /** Everything the engine functions need; built from schemagate.yaml and flags by `engineOptions()`. */
@@ -22,18 +31,74 @@ export interface EngineOptions {
   lockWaitMs: number;
   outOfOrder: boolean;
   log: Logger;
+  /** Warnings and notices PostgreSQL sends while a script runs. */
+  notice?: NoticeSink;
   signal?: AbortSignal | undefined;
   clock?: Clock;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-export function connectOptions(opts: EngineOptions, command: string): ConnectOptions {
+export function connectOptions(opts: EngineOptions, command: string, suffix = ''): ConnectOptions {
   // Pods are named after their Job, so the host says which attempt this is.
   return {
     url: opts.url,
-    applicationName: `${opts.applicationName} ${command} @${hostname()}`.slice(0, 63),
+    applicationName: `${opts.applicationName} ${command} @${hostname()}`.slice(0, 63 - suffix.length) + suffix,
     connectTimeoutMs: opts.connectTimeoutMs,
   };
+}
+
+/** Opens a connection in the engine's starting state. */
+async function open(conn: ConnectOptions, opts: EngineOptions): Promise<{ client: Client; pid: number }> {
+  const client = await connect(conn, opts.signal);
+  try {
+    return { client, pid: await prepareSession(client, opts.settings) };
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    if (opts.signal?.aborted) throw abortError(opts.signal, 'connecting');
+    throw e;
+  }
+}
+
+function contextFor(
+  opts: EngineOptions,
+  work: { client: Client; pid: number },
+  conn: ConnectOptions,
+  history: HistoryTable,
+  signal: AbortSignal | undefined,
+  lock?: HeldLock,
+): EngineContext {
+  return makeContext({
+    client: work.client,
+    pid: work.pid,
+    conn,
+    history,
+    settings: opts.settings,
+    log: opts.log,
+    ...(opts.notice ? { notice: opts.notice } : {}),
+    signal,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    lock,
+  });
+}
+
+/** An error that already says the run was stopped (by a signal, or a lost lock), and how far it got. */
+function stopped(e: unknown): boolean {
+  return e instanceof SchemagateError && (e.exitCode === ExitCode.interrupted || e instanceof LockLostError);
+}
+
+/** An AbortSignal that aborts when either does, with the first one's reason. */
+function eitherSignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
+  if (!a) return b;
+  const c = new AbortController();
+  const relay = (s: AbortSignal) => () => c.abort(s.reason);
+  if (a.aborted) c.abort(a.reason);
+  else if (b.aborted) c.abort(b.reason);
+  else {
+    a.addEventListener('abort', relay(a), { once: true });
+    b.addEventListener('abort', relay(b), { once: true });
+  }
+  return c.signal;
 }
 
 /** A connection, its backend pid and the history table, without the lock (read-only commands). */
@@ -43,21 +108,17 @@ export async function withSession<T>(
   fn: (ctx: EngineContext) => Promise<T>,
 ): Promise<T> {
   const conn = connectOptions(opts, command);
-  return withClient(conn, async (client) => {
-    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-    const ctx = makeContext({
-      client,
-      pid: rows[0]!.pid,
-      conn,
-      history: new HistoryTable(client, opts.schema, opts.table),
-      settings: opts.settings,
-      log: opts.log,
-      signal: opts.signal,
-      ...(opts.clock ? { clock: opts.clock } : {}),
-      ...(opts.sleep ? { sleep: opts.sleep } : {}),
-    });
-    return fn(ctx);
-  });
+  const work = await open(conn, opts);
+  try {
+    const history = new HistoryTable({ ...work, conn, signal: opts.signal }, opts.schema, opts.table);
+    return await fn(contextFor(opts, work, conn, history, opts.signal));
+  } catch (e) {
+    if (opts.signal?.aborted && !stopped(e))
+      throw abortError(opts.signal, `running db ${command}`, 'the running statement was cancelled');
+    throw e;
+  } finally {
+    await work.client.end().catch(() => undefined);
+  }
 }
 
 export class PgBouncerError extends SchemagateError {
@@ -75,54 +136,85 @@ export class PgBouncerError extends SchemagateError {
 }
 
 /**
- * A session holding the migration lock. The lock is polled (never a blocking
- * pg_advisory_lock), the history table is read under it, and it is released
- * in `finally`, also when `fn` throws.
+ * A session holding the migration lock. The lock is taken (polled, never a
+ * blocking pg_advisory_lock) and held on a connection of its own, which runs
+ * only schemagate's statements; the scripts run on a second connection, so
+ * nothing they do can release the lock. The history table is read and
+ * written under it, and the lock is released in `finally`, also when `fn`
+ * throws. Losing the lock (its session ended) aborts `fn` at once.
  */
 export async function withLockedSession<T>(
   opts: EngineOptions,
   command: string,
   fn: (ctx: EngineContext) => Promise<T>,
 ): Promise<T> {
-  return withSession(opts, command, async (ctx) => {
-    const key = lockKey(opts.schema, opts.table);
-    await acquireLock(ctx.client, {
+  const key = lockKey(opts.schema, opts.table);
+  const lockConn = connectOptions(opts, command, ' (lock)');
+  const control = await open(lockConn, opts);
+  const name = `${opts.schema}.${opts.table}`;
+  let lock: HeldLock | undefined;
+  let work: { client: Client; pid: number } | undefined;
+  try {
+    await acquireLock(control.client, {
       key,
-      name: ctx.history.displayName,
+      name,
       waitMs: opts.lockWaitMs,
-      clock: ctx.clock,
-      sleep: ctx.sleep,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.sleep ? { sleep: opts.sleep } : {}),
       signal: opts.signal,
       onWait: (holder, waited) =>
         opts.log(
-          `waiting for the migration lock on ${ctx.history.displayName}${waited >= 1000 ? ` (${formatDuration(waited)} so far)` : ''}: held by ${holder ? describeHolder(holder) : 'a session that just ended'}`,
+          `waiting for the migration lock on ${name}${waited >= 1000 ? ` (${formatDuration(waited)} so far)` : ''}: held by ${holder ? describeHolder(holder) : 'a session that just ended'}`,
         ),
     });
-    let released = false;
-    try {
-      await checkLockStaysHere(ctx, key);
-      const result = await fn(ctx);
-      released = true;
-      if (!(await releaseLock(ctx.client, key)))
-        throw new PgBouncerError('pg_advisory_unlock found no lock to release');
-      return result;
-    } finally {
-      if (!released) await releaseLock(ctx.client, key).catch(() => undefined);
-    }
-  });
+    await checkLockStaysHere(control.client, control.pid, key);
+    lock = new HeldLock(control.client, control.pid, key, name, runningKey(opts.schema, opts.table));
+    const conn = connectOptions(opts, command);
+    work = await open(conn, opts);
+    await acquireLock(work.client, {
+      key: lock.runningKey,
+      name,
+      waitMs: opts.lockWaitMs,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.sleep ? { sleep: opts.sleep } : {}),
+      signal: opts.signal,
+      onWait: (holder) =>
+        opts.log(
+          `waiting for the script session of a stopped runner to end (${holder ? describeHolder(holder) : 'it just ended'}): its last statement is still running`,
+        ),
+    });
+    const signal = eitherSignal(opts.signal, lock.signal);
+    const history = new HistoryTable({ ...control, conn: lockConn, signal }, opts.schema, opts.table);
+    history.guardWith(lock);
+    const result = await fn(contextFor(opts, work, conn, history, signal, lock));
+    await lock.assertHeld();
+    lock.closingOnPurpose();
+    if (!(await releaseLock(control.client, key)))
+      throw new PgBouncerError('pg_advisory_unlock found no lock to release');
+    return result;
+  } catch (e) {
+    if (lock?.lost && !(e instanceof LockLostError)) throw lock.error();
+    if (opts.signal?.aborted && !stopped(e)) throw abortError(opts.signal, `running db ${command}`);
+    throw e;
+  } finally {
+    lock?.closingOnPurpose();
+    await work?.client.end().catch(() => undefined);
+    // Ending the session releases the lock too, whatever state it is in.
+    await control.client.end().catch(() => undefined);
+  }
 }
 
 /** Detects transaction pooling: the backend changed, or it does not hold the lock we just took. */
-async function checkLockStaysHere(ctx: EngineContext, key: bigint): Promise<void> {
+async function checkLockStaysHere(client: Client, pid: number, key: bigint): Promise<void> {
   const unsigned = BigInt.asUintN(64, key);
-  const { rows } = await ctx.client.query<{ pid: number; held: boolean }>(
+  const { rows } = await client.query<{ pid: number; held: boolean }>(
     `SELECT pg_backend_pid() AS pid, EXISTS (
        SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid() AND objsubid = 1
           AND classid::bigint = $1 AND objid::bigint = $2) AS held`,
     [Number(unsigned >> 32n), Number(unsigned & 0xffffffffn)],
   );
   const r = rows[0];
-  if (!r || r.pid !== ctx.pid)
-    throw new PgBouncerError(`the server process changed from pid ${ctx.pid} to ${r?.pid ?? '?'} between two queries`);
+  if (!r || r.pid !== pid)
+    throw new PgBouncerError(`the server process changed from pid ${pid} to ${r?.pid ?? '?'} between two queries`);
   if (!r.held) throw new PgBouncerError(`server process ${r.pid} does not hold the lock just granted`);
 }

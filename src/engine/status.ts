@@ -4,6 +4,8 @@ import { HistoryTable, type HistoryRow } from './history.js';
 import { buildPlan, type EntryState } from './plan.js';
 import { type EngineOptions, withSession } from './session.js';
 import { existsSync } from 'node:fs';
+import { type InvalidIndex, invalidIndexes } from './invalid-indexes.js';
+import { FIX } from './repair.js';
 
 export interface StatusEntry {
   version: string;
@@ -16,6 +18,8 @@ export interface StatusEntry {
   statementsApplied?: number | undefined;
   statementsTotal?: number | undefined;
   error?: string | undefined;
+  /** For a state that needs attention: the command that gets past it. */
+  fix?: string | undefined;
 }
 
 export interface SeedStatus {
@@ -34,6 +38,10 @@ export interface StatusReport {
   migrations: StatusEntry[];
   seeds: SeedStatus[];
   counts: Record<EntryState, number>;
+  /** What stops `db migrate` before anything runs (drift, missing files, out of order, half-reverted). */
+  problems: string[];
+  /** Indexes PostgreSQL marks INVALID (an interrupted CREATE INDEX CONCURRENTLY): not used, not enforced. */
+  invalidIndexes: InvalidIndex[];
 }
 
 function entryFromRow(row: HistoryRow | undefined) {
@@ -49,7 +57,8 @@ export async function status(opts: EngineOptions): Promise<StatusReport> {
   const seeds = existsSync(opts.seedsDir) ? readSeeds(opts.seedsDir) : [];
   return withSession(opts, 'status', async (ctx) => {
     const rows = await ctx.history.list();
-    return buildStatus(opts, ctx.history, files, seeds, rows);
+    const invalid = await invalidIndexes(ctx.client);
+    return { ...buildStatus(opts, ctx.history, files, seeds, rows), invalidIndexes: invalid };
   });
 }
 
@@ -59,7 +68,7 @@ export function buildStatus(
   files: ReturnType<typeof readMigrations>,
   seeds: ReturnType<typeof readSeeds>,
   rows: HistoryRow[],
-): StatusReport {
+): Omit<StatusReport, 'invalidIndexes'> {
   const plan = buildPlan(files, rows, { outOfOrder: opts.outOfOrder, dir: opts.migrationsDir });
   const counts = {
     applied: 0,
@@ -67,18 +76,21 @@ export function buildStatus(
     changed: 0,
     missing: 0,
     failed: 0,
+    reverting: 0,
     baselined: 0,
     'out-of-order': 0,
   } as Record<EntryState, number>;
   const migrations: StatusEntry[] = plan.entries.map((e) => {
     counts[e.state]++;
+    const fix = FIX[e.state];
     return {
       version: e.version,
       description: e.description,
       state: e.state,
       file: e.file?.file ?? e.row?.script,
       ...entryFromRow(e.row),
-      ...(e.state === 'failed'
+      ...(fix && (e.state !== 'out-of-order' || !opts.outOfOrder) ? { fix: fix(e.version) } : {}),
+      ...(e.state === 'failed' || e.state === 'reverting'
         ? {
             statementsApplied: e.row?.statementsApplied ?? 0,
             statementsTotal: e.row?.statementsTotal ?? undefined,
@@ -105,5 +117,6 @@ export function buildStatus(
     migrations,
     seeds: seedStatus,
     counts,
+    problems: plan.problems.map((p) => p.message),
   };
 }

@@ -2,11 +2,21 @@ import type { RequiredTable } from '../config/types.js';
 import { ExitCode, SchemagateError } from '../errors.js';
 import type { Client } from './connect.js';
 import { readMigrations } from './files.js';
+import { invalidIndexAdvice, invalidIndexes } from './invalid-indexes.js';
 import { buildPlan } from './plan.js';
 import { type EngineOptions, withSession } from './session.js';
 
 export interface VerifyProblem {
-  kind: 'pending' | 'changed' | 'missing-file' | 'failed' | 'missing-table' | 'missing-column' | 'out-of-order';
+  kind:
+    | 'pending'
+    | 'changed'
+    | 'missing-file'
+    | 'failed'
+    | 'reverting'
+    | 'missing-table'
+    | 'missing-column'
+    | 'out-of-order'
+    | 'invalid-index';
   /** The version, table or `table.column` concerned. */
   subject: string;
   message: string;
@@ -113,10 +123,18 @@ export async function verify(opts: EngineOptions, tables: readonly RequiredTable
         problems.push({
           kind: 'failed',
           subject: e.version,
-          message: `migration ${f} (version ${e.version}) is half-applied: ${e.row?.statementsApplied ?? 0} of ${e.row?.statementsTotal ?? '?'} statements ran before it failed`,
+          message: `migration ${f} (version ${e.version}) is half-applied: ${e.row?.statementsApplied ?? 0} of ${e.row?.statementsTotal ?? '?'} statements ran before it stopped`,
+        });
+      else if (e.state === 'reverting')
+        problems.push({
+          kind: 'reverting',
+          subject: e.version,
+          message: `migration ${f} (version ${e.version}) is half-reverted: its down script ran ${e.row?.statementsApplied ?? 0} of ${e.row?.statementsTotal ?? '?'} statements before it stopped`,
         });
     }
     problems.push(...(await missingTables(ctx.client, opts.schema, tables)));
+    for (const ix of await invalidIndexes(ctx.client))
+      problems.push({ kind: 'invalid-index', subject: ix.index, message: invalidIndexAdvice(ix) });
     return { ok: problems.length === 0, current: plan.current, problems };
   });
 }

@@ -1,5 +1,5 @@
 import { ExitCode, SchemagateError } from '../errors.js';
-import { connect, connectError, type ConnectOptions, sqlState, WAIT_ADVICE } from './connect.js';
+import { type Client, connect, connectError, type ConnectOptions, sqlState, WAIT_ADVICE } from './connect.js';
 import { type Clock, formatDuration, sleep as realSleep, systemClock } from '../util/time.js';
 
 export interface WaitOptions {
@@ -8,6 +8,10 @@ export interface WaitOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   signal?: AbortSignal;
   onAttempt?: (error: SchemagateError, waitedMs: number) => void;
+  /** The flag that sets the deadline, for the hint (`db wait --timeout`, `--wait-for-db` of the other commands). @default '--timeout' */
+  flag?: string;
+  /** Opens a connection (tests give their own). */
+  connect?: (conn: ConnectOptions, signal?: AbortSignal) => Promise<Client>;
 }
 
 /** Failures that waiting cannot fix (a wrong password, a refused user): report them at once instead of at the deadline. */
@@ -17,8 +21,12 @@ export function isPermanentConnectError(e: unknown): boolean {
 }
 
 /** One attempt: a connection and `SELECT 1`, closed again. Failures are `connectError`s. */
-export async function pingDatabase(conn: ConnectOptions): Promise<void> {
-  const client = await connect(conn);
+export async function pingDatabase(
+  conn: ConnectOptions,
+  signal?: AbortSignal,
+  open: (conn: ConnectOptions, signal?: AbortSignal) => Promise<Client> = connect,
+): Promise<void> {
+  const client = await open(conn, signal);
   try {
     await client.query('SELECT 1');
   } finally {
@@ -37,17 +45,23 @@ export async function waitForDatabase(
 ): Promise<{ waitedMs: number; attempts: number }> {
   const clock = opts.clock ?? systemClock;
   const sleep = opts.sleep ?? realSleep;
+  const open = opts.connect ?? connect;
   const started = clock.now();
   let delay = 100;
   for (let attempt = 1; ; attempt++) {
     let last: SchemagateError;
+    opts.signal?.throwIfAborted();
+    // No attempt runs past the deadline: a host that drops packets would hold it for the whole connect timeout.
+    const remaining = Math.max(100, opts.timeoutMs - (clock.now() - started));
     try {
-      await pingDatabase({
-        ...conn,
-        connectTimeoutMs: Math.min(conn.connectTimeoutMs ?? 5000, Math.max(1000, opts.timeoutMs)),
-      });
+      await pingDatabase(
+        { ...conn, connectTimeoutMs: Math.min(conn.connectTimeoutMs ?? 5000, remaining) },
+        opts.signal,
+        open,
+      );
       return { waitedMs: clock.now() - started, attempts: attempt };
     } catch (e) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
       last = e instanceof SchemagateError ? e : connectError(e, conn.url, conn.connectTimeoutMs ?? 5000);
       if (isPermanentConnectError(e)) throw last;
     }
@@ -59,7 +73,7 @@ export async function waitForDatabase(
         `PostgreSQL did not accept connections within ${formatDuration(opts.timeoutMs)} (${attempt} attempts); last error: ${last.message}`,
         {
           exitCode: ExitCode.connection,
-          hint: `${(last.hint ?? 'Check that the database is running and reachable from here.').replace(WAIT_ADVICE, '')} If it is still starting, wait longer with --timeout.`,
+          hint: `${(last.hint ?? 'Check that the database is running and reachable from here.').replace(WAIT_ADVICE, '')} If it is still starting, wait longer with ${opts.flag ?? '--timeout'}.`,
           cause: last,
         },
       );

@@ -352,7 +352,7 @@ describe.concurrent('drift and ordering problems stop migrate before anything ru
       args: ['db', 'migrate'],
       exitCode: 4,
       stderr: lines(
-        'error: migrations/2_posts.sql (version 2) is pending, but version 3 is already applied: it would run out of order. Renumber it above 3, or allow out-of-order migrations with migrations.outOfOrder: true',
+        'error: migrations/2_posts.sql (version 2) is pending, but version 3 is already applied: it would run out of order. Renumber it above 3, or allow out-of-order migrations with migrations.outOfOrder: true; if its changes are already in the database (its history row was deleted), record it as applied with `schemagate db repair --mark-applied 2`',
         NOTHING_CHANGED,
       ),
     });

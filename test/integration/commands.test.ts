@@ -113,7 +113,9 @@ describe('db repair', () => {
     write(dir, 'migrations/2_posts.sql', `-- posts belong to users\n${M['2_posts.sql']}`);
     const report = await repair(engineOpts(url, dir), {});
     expect(report.done).toEqual([]);
-    expect(report.remaining).toMatchObject([{ version: '2', state: 'changed', fix: '--accept 2' }]);
+    expect(report.remaining).toMatchObject([
+      { version: '2', state: 'changed', fix: 'schemagate db repair --accept 2' },
+    ]);
     const fixed = await repair(engineOpts(url, dir), { accept: ['2'] });
     expect(fixed.done.map((d) => [d.action, d.version])).toEqual([['accept', '2']]);
     expect((await migrate(engineOpts(url, dir))).applied).toEqual([]);

@@ -11,16 +11,34 @@ function twoHundred(): Record<string, string> {
   };
   for (let i = 1; i < 200; i++) {
     const v = String(i).padStart(4, '0');
+    // Some migrations try to release the lock or to change the session state the next one starts from.
+    const hostile =
+      i % 40 === 0
+        ? 'DISCARD ALL;\n'
+        : i % 25 === 0
+          ? 'SELECT pg_advisory_unlock_all();\n'
+          : i % 30 === 0
+            ? "SET search_path = pg_catalog;\nSET statement_timeout = '1ms';\n"
+            : i % 35 === 0
+              ? 'RESET ALL;\nSET SESSION AUTHORIZATION DEFAULT;\nCREATE TEMP TABLE scratch (x int);\n'
+              : '';
     files[`${v}_t${i}.sql`] =
-      `CREATE TABLE t${i} (id int PRIMARY KEY${i > 1 ? `, prev int REFERENCES t${i - 1} (id)` : ''});\n` +
-      `CREATE INDEX t${i}_prev_idx ON t${i} (id);\n` +
-      `INSERT INTO applied_log (version) VALUES (${i});\n`;
+      (i % 40 === 0 ? '-- schemagate:no-transaction\n' : '') +
+      `CREATE TABLE public.t${i} (id int PRIMARY KEY${i > 1 ? `, prev int REFERENCES public.t${i - 1} (id)` : ''});\n` +
+      `CREATE INDEX ${i % 40 === 0 ? 'CONCURRENTLY ' : ''}t${i}_prev_idx ON public.t${i} (id);\n` +
+      `INSERT INTO public.applied_log (version) VALUES (${i});\n` +
+      hostile;
+  }
+  // The next migration after each hostile one creates its table unqualified: in public, as in a run of its own.
+  for (const i of [26, 31, 36, 41, 51, 61, 71]) {
+    const v = String(i).padStart(4, '0');
+    files[`${v}_t${i}.sql`] = files[`${v}_t${i}.sql`]!.replace(`CREATE TABLE public.t${i}`, `CREATE TABLE t${i}`);
   }
   return files;
 }
 
 describe('concurrent runners', () => {
-  it('8 runners started at once on 200 migrations apply each migration exactly once and all exit 0', async () => {
+  it('8 runners started at once on 200 migrations apply each migration exactly once and all exit 0, also when migrations try to release the lock or change the session state', async () => {
     const url = await freshDatabase();
     const dir = migrationsDir(twoHundred());
     const runs = await Promise.all(
@@ -43,6 +61,11 @@ describe('concurrent runners', () => {
       `SELECT count(*) AS n, count(DISTINCT version) AS d FROM schemagate_migrations WHERE kind = 'migration' AND success`,
     );
     expect(history).toEqual([{ n: '200', d: '200' }]);
+    const placed = await rows<{ n: string }>(
+      url,
+      `SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name ~ '^t[0-9]+$'`,
+    );
+    expect(placed).toEqual([{ n: '199' }]);
     // Exactly one runner did the work; the others found nothing to do.
     const workers = runs.filter((r) => /applied 200 migrations/.test(r.stdout));
     const idle = runs.filter((r) => /up to date at version 199/.test(r.stdout));

@@ -64,6 +64,20 @@ describe('resolveDatabaseUrl', () => {
     expect(JSON.stringify(e)).not.toContain('Hunter2-mysql');
   });
 
+  it('refuses an sslmode that is not one, naming the modes there are', () => {
+    const e = thrown(() =>
+      resolveDatabaseUrl(config(), undefined, { DATABASE_URL: 'postgres://u:sslmode-pw@db/app?sslmode=bogus' }),
+    );
+    expect(e.exitCode).toBe(3);
+    expect(e.message).toBe(
+      'The database URL from the environment variable DATABASE_URL is not valid: expected a postgres:// or postgresql:// URL, found sslmode=bogus, which is not an SSL mode (disable, prefer, require, verify-ca, verify-full, no-verify).',
+    );
+    expect(e.message).not.toContain('sslmode-pw');
+    expect(resolveDatabaseUrl(config(), undefined, { DATABASE_URL: 'postgres://db/app?sslmode=require' }).url).toBe(
+      'postgres://db/app?sslmode=require',
+    );
+  });
+
   it('refuses a URL that cannot be parsed, and still keeps its password out of every later message', () => {
     const e = thrown(() => resolveDatabaseUrl(config(), 'postgres://app:pa/ss#Word9@db/app', {}));
     expect(e.message).toBe(

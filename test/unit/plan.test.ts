@@ -176,7 +176,7 @@ describe('buildPlan: states', () => {
         version: '2',
         file: 'migrations/2_m2.sql',
         message:
-          'migrations/2_m2.sql (version 2) is pending, but version 3 is already applied: it would run out of order. Renumber it above 3, or allow out-of-order migrations with migrations.outOfOrder: true',
+          'migrations/2_m2.sql (version 2) is pending, but version 3 is already applied: it would run out of order. Renumber it above 3, or allow out-of-order migrations with migrations.outOfOrder: true; if its changes are already in the database (its history row was deleted), record it as applied with `schemagate db repair --mark-applied 2`',
       },
     ]);
     const allowed = plan(files, rows, { outOfOrder: true });
@@ -244,9 +244,39 @@ describe('PlanError', () => {
       [
         '3 problems stop the migration before anything runs:',
         '  - migrations/1_m1.sql was changed after it was applied (version 1, applied 2024-05-01T10:00:00.000Z): the database will not get the edit. Revert the edit and put the change in a new migration; if the edit changes nothing (a comment, formatting), accept it with `schemagate db repair --accept 1`',
-        '  - migrations/2_m2.sql (version 2) is pending, but version 4 is already applied: it would run out of order. Renumber it above 4, or allow out-of-order migrations with migrations.outOfOrder: true',
+        '  - migrations/2_m2.sql (version 2) is pending, but version 4 is already applied: it would run out of order. Renumber it above 4, or allow out-of-order migrations with migrations.outOfOrder: true; if its changes are already in the database (its history row was deleted), record it as applied with `schemagate db repair --mark-applied 2`',
         '  - version 3 (migrations/3_m3.sql) was applied 2024-05-01T10:00:00.000Z but its file is not in migrations/: restore the file, or if it was removed on purpose, forget it with `schemagate db repair --forget 3`',
       ].join('\n'),
     );
+  });
+});
+
+describe('buildPlan: history rows schemagate did not write', () => {
+  const plan = (files: MigrationFile[], rows: HistoryRow[], opts: PlanOptions = {}) => buildPlan(files, rows, opts);
+
+  it('names a row whose version is not in canonical form (02, abc) as matching no file, with the repair that takes it', () => {
+    const p = plan(
+      [file('1'), file('2'), file('3')],
+      [row('1'), row('2'), row('02', { script: 'hand' }), row('abc', { script: 'hand' })],
+    );
+    expect(p.entries.filter((e) => e.state === 'missing').map((e) => e.version)).toEqual(['02', 'abc']);
+    expect(p.problems.map((x) => x.message)).toEqual([
+      'the history has a row with version "02", which is not how schemagate records a version (it would be "2"): it was written by hand or by another tool, and matches no migration file. If it means nothing, forget it with `schemagate db repair --forget 02`',
+      'the history has a row with version "abc", which is not how schemagate records a version: it was written by hand or by another tool, and matches no migration file. If it means nothing, forget it with `schemagate db repair --forget abc`',
+    ]);
+    // Neither counts as the current version: 3 is still pending, not out of order.
+    expect(p.current).toBe('2');
+    expect(p.toRun.map((f) => f.version.text)).toEqual(['3']);
+  });
+
+  it('reads an applied row with down-script progress as half-reverted, which stops migrate', () => {
+    const p = plan([file('1'), file('2')], [row('1'), row('2', { statementsApplied: 1, statementsTotal: 3 })]);
+    expect(p.entries.map((e) => [e.version, e.state])).toEqual([
+      ['1', 'applied'],
+      ['2', 'reverting'],
+    ]);
+    expect(p.problems.map((x) => x.message)).toEqual([
+      'migrations/2_m2.sql (version 2) is half-reverted: its down script ran 1 of 3 statements before it stopped. Finish reverting it with `schemagate db down`, or, if you restored what it reverted by hand, record it as applied with `schemagate db repair --mark-applied 2`',
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayUrl, redact, registerSecret, registerUrlSecrets } from '../../src/redact.js';
+import { displayUrl, redact, redactDeep, registerSecret, registerUrlSecrets } from '../../src/redact.js';
 
 // Registered secrets live for the whole process: every test uses its own values.
 
@@ -29,8 +29,24 @@ describe('redact: password parameters', () => {
   it('replaces password= in a query string and keeps the parameters before it', () => {
     expect(redact('postgres://db/app?user=app&password=query-pw')).toBe('postgres://db/app?user=app&password=***');
     expect(redact('postgres://db/app?password=first-pw')).toBe('postgres://db/app?password=***');
-    // Parameters after it are lost today (the keyword pattern takes the rest of the word); the password never stays.
-    expect(redact('postgres://db/app?password=mid-pw&sslmode=require')).not.toContain('mid-pw');
+    expect(redact('postgres://db/app?password=mid-pw&sslmode=require')).toBe(
+      'postgres://db/app?password=***&sslmode=require',
+    );
+  });
+
+  it('replaces sslpassword= (the passphrase of the SSL key) too', () => {
+    expect(redact('postgres://db/app?sslkey=/k.pem&sslpassword=key-pass&sslmode=require')).toBe(
+      'postgres://db/app?sslkey=/k.pem&sslpassword=***&sslmode=require',
+    );
+    expect(displayUrl('postgres://u@db/app?sslpassword=key-pass-2&password=pw-2')).toBe(
+      'postgres://u@db/app?sslpassword=***&password=***',
+    );
+  });
+
+  it('never swallows the quote, bracket or punctuation after a password value', () => {
+    expect(redact('{"url": "postgres://db/app?password=q-pw"}')).toBe('{"url": "postgres://db/app?password=***"}');
+    expect(redact('(postgres://db/app?password=p-pw).')).toBe('(postgres://db/app?password=***).');
+    expect(redact("password='x y', next")).toBe('password=***, next');
   });
 
   it('replaces password= in a keyword/value connection string', () => {
@@ -102,5 +118,22 @@ describe('redact: examples in hints', () => {
     );
     expect(redact('postgres://app:<password>x@db/app')).toBe('postgres://app:***@db/app');
     expect(redact('postgres://app:p@ss/w@db/app and more')).toBe('postgres://app:***@db/app and more');
+  });
+});
+
+describe('redactDeep: structured values before they are serialised', () => {
+  it('redacts every string of a value and keeps its shape, so the JSON stays valid', () => {
+    registerUrlSecrets('postgres://u:deep-secret-1@h/db?sslpassword=deep-secret-2');
+    const value = {
+      url: 'postgres://u:deep-secret-1@h/db?sslpassword=deep-secret-2',
+      nested: [{ hint: 'the passphrase deep-secret-2 was rejected' }, 3, null, true],
+    };
+    const out = redactDeep(value);
+    expect(out).toEqual({
+      url: 'postgres://u:***@h/db?sslpassword=***',
+      nested: [{ hint: 'the passphrase *** was rejected' }, 3, null, true],
+    });
+    expect(JSON.parse(JSON.stringify(out))).toEqual(out);
+    expect(value.url).toContain('deep-secret-1');
   });
 });

@@ -89,6 +89,11 @@ export class SqlLexer {
     private readonly options: LexerOptions = {},
   ) {}
 
+  /** Continues lexing at `offset` (past text that is not SQL: the data lines of COPY ... FROM STDIN). */
+  skipTo(offset: number): void {
+    this.pos = Math.max(this.pos, Math.min(offset, this.source.length));
+  }
+
   /** The next token, or `undefined` at the end of the text. */
   next(): Token | undefined {
     const s = this.source;

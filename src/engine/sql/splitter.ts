@@ -20,6 +20,20 @@ export interface Statement {
   line: number;
   /** 1-based column of `start`, in characters (code points). */
   column: number;
+  /** `COPY ... FROM STDIN`: the data lines that follow it in the file, sent as the COPY's data. */
+  copy?: CopyData;
+}
+
+/** The data of a `COPY ... FROM STDIN` (psql's format: the lines after the statement, up to a line `\.`). */
+export interface CopyData {
+  /** The data lines, each ending in a line break, without the `\.` line. */
+  text: string;
+  /** 0-based offset of the data in the source. */
+  start: number;
+  /** 1-based line of the first data line. */
+  line: number;
+  /** 0-based offset just past the `\\.` line. */
+  end: number;
 }
 
 /**
@@ -50,12 +64,20 @@ export function splitStatements(sql: string): Statement[] {
   let atomicStart = -1;
   let previous: Token | undefined;
   let previousWord = '';
+  // COPY ... FROM STDIN (at parenthesis depth 0): data lines follow the statement.
+  let fromStdin = false;
 
-  const finish = (): void => {
+  const finish = (terminator?: number): void => {
     if (start >= 0) {
       const { line, column } = lines.at(start);
-      statements.push({ text: sql.slice(start, end), start, end, line, column });
+      const statement: Statement = { text: sql.slice(start, end), start, end, line, column };
+      if (fromStdin) {
+        statement.copy = copyData(sql, terminator ?? sql.length, start, lines);
+        lexer.skipTo(statement.copy.end);
+      }
+      statements.push(statement);
     }
+    fromStdin = false;
     start = -1;
     parenDepth = 0;
     head = '';
@@ -69,7 +91,7 @@ export function splitStatements(sql: string): Statement[] {
     if (token.kind === 'punct') {
       const c = sql.charCodeAt(token.start);
       if (c === 59 /* ; */ && parenDepth === 0 && atomicDepth === 0) {
-        finish();
+        finish(token.end);
         continue;
       }
       if (c === 40 /* ( */) parenDepth++;
@@ -87,6 +109,7 @@ export function splitStatements(sql: string): Statement[] {
         head += head ? ` ${word}` : word;
         routine ||= /^create (or replace )?(function|procedure)$/.test(head);
       }
+      if (word === 'stdin' && previousWord === 'from' && parenDepth === 0 && head.startsWith('copy')) fromStdin = true;
       // After `.` or AS a keyword is a column name or label (t.end, 1 AS case).
       const isLabel =
         previous !== undefined &&
@@ -120,4 +143,32 @@ export function splitStatements(sql: string): Statement[] {
   }
   finish();
   return statements;
+}
+
+/**
+ * The data lines of a COPY ... FROM STDIN that ends at `terminator` (just
+ * past its `;`): from the next line up to a line that is exactly `\.`, as
+ * psql reads them.
+ */
+function copyData(sql: string, terminator: number, start: number, lines: LineCounter): CopyData {
+  const lineEnd = sql.indexOf('\n', terminator);
+  const dataStart = lineEnd === -1 ? sql.length : lineEnd + 1;
+  const rest = sql.slice(dataStart);
+  const m = /^\\\.\r?$/m.exec(rest);
+  if (!m) {
+    const { line, column } = lineColumnAt(sql, start);
+    throw new SplitError(
+      'COPY ... FROM STDIN data',
+      start,
+      line,
+      column,
+      'The data lines of COPY ... FROM STDIN follow the statement and end with a line holding only \\. (as psql reads them).',
+    );
+  }
+  return {
+    text: rest.slice(0, m.index),
+    start: dataStart,
+    line: lines.at(dataStart).line,
+    end: dataStart + m.index + m[0].length,
+  };
 }
