@@ -20,10 +20,16 @@ const STYLE: Record<string, Style> = {
  * invalid index: 4) beats pending (7) beats up to date (0).
  */
 export function statusExitCode(r: StatusReport): ExitCode {
-  // Reports from an older image's `db status` Job may lack the newer fields.
-  if ((r.problems?.length ?? 0) + r.counts.failed + (r.invalidIndexes?.length ?? 0) > 0) return ExitCode.validation;
+  const { problems, invalidIndexes } = newer(r);
+  if (problems.length + r.counts.failed + invalidIndexes.length > 0) return ExitCode.validation;
   if (r.counts.pending + r.counts['out-of-order'] > 0) return ExitCode.pending;
   return ExitCode.ok;
+}
+
+/** A report from an older image's `db status` Job (read as JSON) may lack the newer fields. */
+function newer(r: StatusReport): Pick<StatusReport, 'problems' | 'invalidIndexes'> {
+  const partial = r as Partial<Pick<StatusReport, 'problems' | 'invalidIndexes'>>;
+  return { problems: partial.problems ?? [], invalidIndexes: partial.invalidIndexes ?? [] };
 }
 
 export function printStatus(out: Output, r: StatusReport): void {
@@ -47,7 +53,7 @@ export function printStatus(out: Output, r: StatusReport): void {
     if (m.fix) line += `${pad}fix: ${m.fix}`;
     out.result(line);
   }
-  for (const ix of r.invalidIndexes ?? []) {
+  for (const ix of newer(r).invalidIndexes) {
     out.result('');
     out.result(`  ${out.paint('red', 'invalid index')} ${invalidIndexAdvice(ix)}`);
   }
@@ -65,7 +71,7 @@ export function printStatus(out: Output, r: StatusReport): void {
   if (c.missing) parts.push(`${c.missing} missing`);
   if (c.failed) parts.push(`${c.failed} failed`);
   if (c.reverting) parts.push(`${c.reverting} half-reverted`);
-  const invalid = r.invalidIndexes?.length ?? 0;
+  const invalid = newer(r).invalidIndexes.length;
   if (invalid) parts.push(`${invalid} invalid index${invalid === 1 ? '' : 'es'}`);
   if (c.baselined) parts.push(`${c.baselined} below the baseline`);
   out.result(parts.join(', '));
