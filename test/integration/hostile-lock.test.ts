@@ -65,7 +65,7 @@ describe('a migration that ends the session holding the lock', () => {
     const url = await freshDatabase();
     const dir = migrationsDir(
       hostile(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE '% (lock)';",
+        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE '% (lock)';",
       ),
     );
     const err = await failure(migrate(engineOpts(url, dir)));
@@ -75,6 +75,8 @@ describe('a migration that ends the session holding the lock', () => {
       /^lost the migration lock on public\.schemagate_migrations: its session \(pid \d+\) (ended|no longer holds it)\. Stopped at once, so that no other runner can apply the same migration twice$/,
     );
     // Migration 2 ran up to its history row, which found the lock gone: all of it was rolled back.
+    // (pg_terminate_backend with a timeout returns once the session is gone; without one, the history row could
+    // still see the lock and commit: consistently, since another runner's row for it would then be a conflict.)
     expect(await rows(url, 'SELECT version FROM schemagate_migrations ORDER BY version')).toEqual([{ version: '1' }]);
     expect(await rows(url, 'SELECT count(*)::int AS n FROM log')).toEqual([{ n: 0 }]);
   });
