@@ -20,6 +20,8 @@ export interface EngineOverrides {
   lockWaitMs?: number | undefined;
   /** Warnings and notices PostgreSQL sends while a script runs (default: dropped). */
   notice?: NoticeSink;
+  /** A migrations folder with no migrations is not an error. @default false */
+  allowEmpty?: boolean | undefined;
 }
 
 export function engineOptionsFor(config: Config, o: EngineOverrides): EngineOptions {
@@ -37,6 +39,7 @@ export function engineOptionsFor(config: Config, o: EngineOverrides): EngineOpti
     settings: { lockTimeoutMs: m.lockTimeoutMs, lockRetries: m.lockRetries, statementTimeoutMs: m.statementTimeoutMs },
     lockWaitMs: o.lockWaitMs ?? m.lockWaitMs,
     outOfOrder: m.outOfOrder,
+    allowEmpty: o.allowEmpty ?? false,
     log: o.log ?? (() => undefined),
     ...(o.notice ? { notice: o.notice } : {}),
     signal: o.signal,

@@ -20,6 +20,10 @@ export const dbOptions = {
     description: "how long to wait for another runner's lock (default: migrations.lockWait)",
     value: 'DURATION',
   },
+  'allow-empty': {
+    type: 'boolean',
+    description: 'a migrations folder with no migrations is not an error (a new project)',
+  },
   'wait-for-db': {
     type: 'string',
     description: 'first wait up to this long for PostgreSQL to accept connections (what Jobs do)',

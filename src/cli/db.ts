@@ -1,6 +1,7 @@
 import { ExitCode, UsageError } from '../errors.js';
 import { type Options, type Parsed, flag, list, str } from './args.js';
 import { configFrom, durationFlag, engineOptions } from './engine-options.js';
+import type { ToolName } from '../engine/adopt/tools.js';
 import type { Output } from './output.js';
 import { printStatus, statusExitCode } from './print-status.js';
 
@@ -38,6 +39,22 @@ export async function waitIfAsked(c: CommandContext): Promise<void> {
     onAttempt: (e, waited) => c.out.progress(`waiting for PostgreSQL (${Math.round(waited / 1000)}s): ${e.message}`),
   });
 }
+
+/** The tools `db adopt --from` names (src/engine/adopt/tools.ts). */
+const TOOLS = [
+  'flyway',
+  'golang-migrate',
+  'dbmate',
+  'sqlx',
+  'goose',
+  'sql-migrate',
+  'drizzle',
+  'prisma',
+  'diesel',
+  'node-pg-migrate',
+  'migration-history',
+  'schema-migrations',
+];
 
 export const dbCommands: Record<string, DbCommand> = {
   migrate: {
@@ -159,6 +176,44 @@ export const dbCommands: Record<string, DbCommand> = {
       c.out.result(
         `baselined at version ${r.version} (${r.covered} migration file${r.covered === 1 ? '' : 's'} count as applied)`,
       );
+      return ExitCode.ok;
+    },
+  },
+  adopt: {
+    usage: 'schemagate db adopt [--from TOOL] [--dry-run] [--table [SCHEMA.]NAME] [--json]',
+    summary:
+      "Take over a database another tool migrated: read its history table, check it against the files, and record the same migrations in schemagate's history. Refuses (exit 4, nothing written) on a dirty or failed history, an applied version without its file, or an edited file.",
+    options: {
+      from: {
+        type: 'string',
+        description: `the tool: ${TOOLS.join(', ')}, or auto (default: the one history found)`,
+        value: 'TOOL',
+      },
+      'dry-run': { type: 'boolean', description: 'check and show what it would record; write nothing' },
+      table: { type: 'string', description: "the other tool's history table, where the project renamed it", value: '[SCHEMA.]NAME' },
+    },
+    positionals: 0,
+    async run(c) {
+      const from = str(c.args, 'from') ?? 'auto';
+      if (from !== 'auto' && !TOOLS.includes(from))
+        throw new UsageError(`--from ${from}: not a tool schemagate adopts from`, `Tools: ${TOOLS.join(', ')}, auto.`);
+      const { adopt } = await import('../engine/adopt/adopt.js');
+      const table = str(c.args, 'table');
+      const r = await adopt(opts(c), {
+        from: from as ToolName | 'auto',
+        dryRun: flag(c.args, 'dry-run'),
+        ...(table ? { table } : {}),
+      });
+      c.out.data(r);
+      if (r.alreadyAdopted) c.out.result(`${r.historyTable} already records what ${r.table} does: nothing to adopt`);
+      else {
+        for (const a of r.adopted) c.out.result(`${r.dryRun ? 'would adopt' : 'adopted'}  ${a.version}  ${a.file}`);
+        if (r.baseline) c.out.result(`${r.dryRun ? 'would record' : 'recorded'} baseline ${r.baseline}`);
+        c.out.result(
+          `${r.dryRun ? 'would adopt' : 'adopted'} ${r.adopted.length} migration${r.adopted.length === 1 ? '' : 's'} from ${r.tool} (${r.table}) into ${r.historyTable}${r.pending.length ? `; ${r.pending.length} pending (\`schemagate db migrate\` applies them)` : ''}${r.dryRun ? '; nothing was written (--dry-run)' : ''}`,
+        );
+      }
+      for (const n of r.notes) c.out.result(`note: ${n}`);
       return ExitCode.ok;
     },
   },

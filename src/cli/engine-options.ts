@@ -4,7 +4,7 @@ import type { Config } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import type { EngineOptions } from '../engine/session.js';
 import { parseDuration } from '../util/duration.js';
-import { type Parsed, str } from './args.js';
+import { flag, type Parsed, str } from './args.js';
 import type { Output } from './output.js';
 
 /** Loads schemagate.yaml (`--config`), or all defaults when there is none. */
@@ -37,6 +37,7 @@ export function engineOptions(
     migrationsDir: str(p, 'migrations'),
     seedsDir: str(p, 'seeds'),
     lockWaitMs: durationFlag(p, 'lock-wait'),
+    allowEmpty: flag(p, 'allow-empty'),
     log: (line) => out.progress(line),
     // PostgreSQL's warnings are shown always (also with --quiet), its notices with --verbose.
     notice: (level, line) => (level === 'warning' ? out.warn(line) : out.debug(line)),

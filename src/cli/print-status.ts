@@ -36,6 +36,15 @@ export function printStatus(out: Output, r: StatusReport): void {
   out.result(`database  ${r.database}`);
   out.result(`history   ${r.historyTable}`);
   out.result(`current   ${r.current ?? '(none)'}${r.baseline ? `  (baseline ${r.baseline})` : ''}`);
+  if (r.layout) out.result(`layout    ${r.layout}`);
+  for (const f of r.foreign ?? [])
+    out.result(
+      out.paint(
+        'yellow',
+        `found ${f.title}'s history ${f.table}: this database was migrated by ${f.title}. Take it over with \`schemagate db adopt${(r.foreign?.length ?? 0) > 1 ? ` --from ${f.tool}` : ''}\` (\`--dry-run\` first shows what it records)`,
+      ),
+    );
+  for (const w of r.warnings ?? []) out.result(out.paint('yellow', `warning: ${w.file}: ${w.message}`));
   out.result('');
   if (r.migrations.length === 0) out.result('  no migrations');
   const vw = Math.max(7, ...r.migrations.map((m) => m.version.length));

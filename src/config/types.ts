@@ -11,6 +11,24 @@ export const MigrationFormat = {
   schemagate: 'schemagate',
   /** Flyway: `V1__description.sql`, `V1.2__x.sql`; undo `U1__description.sql`. */
   flyway: 'flyway',
+  /** `N_title.up.sql` + `N_title.down.sql`. */
+  golangMigrate: 'golang-migrate',
+  /** `TIMESTAMP_name.sql` with `-- migrate:up` / `-- migrate:down`. */
+  dbmate: 'dbmate',
+  /** `VERSION_description.sql`, or `.up.sql` / `.down.sql`. */
+  sqlx: 'sqlx',
+  /** `NNN_name.sql` with `-- +goose Up` / `-- +goose Down`. */
+  goose: 'goose',
+  /** `name.sql` with `-- +migrate Up` / `-- +migrate Down`; identified by file name. */
+  sqlMigrate: 'sql-migrate',
+  /** `TIMESTAMP_name.sql` with `-- Up Migration` / `-- Down Migration`. */
+  nodePgMigrate: 'node-pg-migrate',
+  /** `NNNN_tag.sql` listed in `meta/_journal.json`. */
+  drizzle: 'drizzle',
+  /** `TIMESTAMP_name/migration.sql`. */
+  prisma: 'prisma',
+  /** `YYYY-MM-DD-HHMMSS_name/up.sql` + `down.sql`. */
+  diesel: 'diesel',
 } as const;
 export type MigrationFormat = (typeof MigrationFormat)[keyof typeof MigrationFormat];
 

@@ -17,6 +17,7 @@ import {
 } from './script-failure.js';
 import { resetSql } from './session-state.js';
 import type { Statement } from './sql/splitter.js';
+import { beginSql } from './sql/wrapper.js';
 
 export { applyWithoutTransaction, type StepRecorder } from './apply-steps.js';
 export { MigrationError, type Script } from './script-failure.js';
@@ -64,9 +65,10 @@ export async function applyInTransaction(
 ): Promise<number> {
   const s = settingsFor(ctx, a);
   const started = ctx.clock.now();
+  // A file's own BEGIN ... COMMIT is not among the statements: its BEGIN's modes open the transaction.
   const sends = transactionSends(
     a.statements,
-    `BEGIN;\n${resetSql(ctx)}${opts.setupSql ?? ''}SET LOCAL lock_timeout = ${timeoutSql(s.lockTimeoutMs)}; SET LOCAL statement_timeout = ${timeoutSql(s.statementTimeoutMs)};\n`,
+    `${beginSql(a.wrapper)}${resetSql(ctx)}${opts.setupSql ?? ''}SET LOCAL lock_timeout = ${timeoutSql(s.lockTimeoutMs)}; SET LOCAL statement_timeout = ${timeoutSql(s.statementTimeoutMs)};\n`,
     `\n;\n${restoreSql(s.lockTimeoutMs, opts.synchronousCommit)}\n${opts.tail.sql};\nCOMMIT;`,
   );
   let current: Statement | undefined;

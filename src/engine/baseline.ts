@@ -17,7 +17,7 @@ export async function baseline(
   const v = parseVersion(versionText);
   if (!v)
     throw new UsageError(`baseline ${versionText}: not a version (expected digits, e.g. \`schemagate db baseline 3\`)`);
-  const files = readMigrations(opts.migrationsDir, opts.format);
+  const files = readMigrations(opts.migrationsDir, opts.format, { allowEmpty: opts.allowEmpty });
   const highest = files.at(-1);
   if (!highest || compareVersions(v, highest.version) > 0) {
     throw new UsageError(

@@ -7,7 +7,7 @@ import { buildPlan, type PlanEntry } from './plan.js';
 import { checkCanWrite } from './privileges.js';
 import { type EngineOptions, withLockedSession } from './session.js';
 import { formatDuration } from '../util/time.js';
-import { compareVersions, parseVersion, type Version } from './version.js';
+import { compareVersions, identityOf, parseVersion, type Version } from './version.js';
 
 export interface DownResult {
   reverted: { version: string; file: string; ms: number }[];
@@ -39,7 +39,7 @@ function checkTarget(to: Version, text: string, entries: readonly PlanEntry[], b
       `Applied versions: ${known.length > 0 ? known.join(', ') : 'none'}; --to 0 reverts them all.`,
     );
   }
-  const base = baseline ? parseVersion(baseline) : undefined;
+  const base = baseline ? identityOf(baseline) : undefined;
   if (base && compareVersions(to, base) < 0) {
     throw refuse(
       'down.below-baseline',
@@ -68,8 +68,11 @@ export async function down(opts: EngineOptions, params: { to?: string; steps?: n
     throw new UsageError('give either --to or --steps, not both');
   if (params.steps !== undefined && (!Number.isInteger(params.steps) || params.steps < 1))
     throw new UsageError(`--steps ${params.steps}: expected a whole number >= 1`);
-  const files = readMigrations(opts.migrationsDir, opts.format);
-  const to = params.to !== undefined ? parseVersion(params.to) : undefined;
+  const files = readMigrations(opts.migrationsDir, opts.format, { allowEmpty: opts.allowEmpty });
+  const to =
+    params.to === undefined
+      ? undefined
+      : (files.find((f) => f.version.text === params.to)?.version ?? parseVersion(params.to));
   if (params.to !== undefined && !to)
     throw new UsageError(`--to ${params.to}: not a version (expected digits, e.g. --to 3; --to 0 reverts everything)`);
   return withLockedSession(opts, 'down', async (ctx) => {
@@ -88,7 +91,7 @@ export async function down(opts: EngineOptions, params: { to?: string; steps?: n
       );
     }
     const chosen = to
-      ? applied.filter((e) => compareVersions(parseVersion(e.version)!, to) > 0)
+      ? applied.filter((e) => compareVersions(e.file?.version ?? identityOf(e.version), to) > 0)
       : applied.slice(0, params.steps ?? 1);
     const failed = plan.entries.find((e) => e.state === 'failed');
     if (failed) {
@@ -111,7 +114,14 @@ export async function down(opts: EngineOptions, params: { to?: string; steps?: n
       const file = e.file as MigrationFile;
       const down = file.down!;
       const sql = readDownScript(down);
-      return { entry: e, file, down, sql, analysis: analyze({ file: down.file, version: e.version, sql }) };
+      const analysis = analyze({
+        file: down.file,
+        version: e.version,
+        sql,
+        noTransaction: down.noTransaction,
+        blocks: down.blocks,
+      });
+      return { entry: e, file, down, sql, analysis };
     });
     const empty = reverts.filter((r) => !hasSql(r.analysis));
     if (empty.length > 0) {

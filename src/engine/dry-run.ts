@@ -3,6 +3,7 @@ import { readMigrations } from './files.js';
 import { analyzeAll, planFor, resolveTarget } from './migrate.js';
 import { PlanError } from './plan.js';
 import { type EngineOptions, withSession } from './session.js';
+import { withoutWrapper } from './sql/wrapper.js';
 
 export interface PlannedMigration {
   version: string;
@@ -17,6 +18,8 @@ export interface PlannedMigration {
   lockTimeoutMs: number;
   statementTimeoutMs: number;
   sql: string;
+  /** The file's own BEGIN ... COMMIT, taken as the migration's transaction. */
+  wrapper?: { beginLine: number; commitLine: number; modes: string } | undefined;
 }
 
 export interface DryRun {
@@ -27,13 +30,13 @@ export interface DryRun {
 
 function describe(a: Analysis): string | undefined {
   if (a.transactional) return undefined;
-  if (a.nonTx.length === 0) return 'marked -- schemagate:no-transaction';
+  if (a.nonTx.length === 0) return `marked ${a.marker ?? '-- schemagate:no-transaction'}`;
   return a.nonTx.map((n) => `line ${a.statements[n.index]?.line ?? '?'}: ${n.reason}`).join('; ');
 }
 
 /** What `migrate` would run, with transaction boundaries, without running it (no lock, no writes). */
 export async function dryRun(opts: EngineOptions, params: { to?: string } = {}): Promise<DryRun> {
-  const files = readMigrations(opts.migrationsDir, opts.format);
+  const files = readMigrations(opts.migrationsDir, opts.format, { allowEmpty: opts.allowEmpty });
   const target = resolveTarget(files, params.to);
   return withSession(opts, 'plan', async (ctx) => {
     const plan = await planFor(ctx, files, opts, target);
@@ -56,7 +59,12 @@ export async function dryRun(opts: EngineOptions, params: { to?: string } = {}):
           statements: a.statements.length,
           lockTimeoutMs: a.directives.lockTimeoutMs ?? opts.settings.lockTimeoutMs,
           statementTimeoutMs: a.directives.statementTimeoutMs ?? opts.settings.statementTimeoutMs,
-          sql: f.sql,
+          sql: withoutWrapper(f.sql, a.wrapper),
+          ...(a.wrapper
+            ? {
+                wrapper: { beginLine: a.wrapper.begin.line, commitLine: a.wrapper.commit.line, modes: a.wrapper.modes },
+              }
+            : {}),
         };
       }),
     };
@@ -73,11 +81,15 @@ export function renderDryRun(d: DryRun): string {
   for (const m of d.migrations) {
     out.push('');
     if (m.transactional) {
-      out.push(`-- ${m.version} ${m.description} (${m.file}): in one transaction with its history row`);
-      out.push('BEGIN;');
+      out.push(
+        m.wrapper
+          ? `-- ${m.version} ${m.description} (${m.file}): the file's own BEGIN (line ${m.wrapper.beginLine}) ... COMMIT (line ${m.wrapper.commitLine}) is its transaction, with its history row inside`
+          : `-- ${m.version} ${m.description} (${m.file}): in one transaction with its history row`,
+      );
+      out.push(m.wrapper?.modes ? `BEGIN ${m.wrapper.modes};` : 'BEGIN;');
       out.push(`SET LOCAL lock_timeout = '${m.lockTimeoutMs}ms';`);
       out.push(`SET LOCAL statement_timeout = '${m.statementTimeoutMs}ms';`);
-      out.push(m.sql.trimEnd());
+      out.push(m.sql.replace(/^(?:[ \t]*\n)+/, '').trimEnd());
       out.push(`-- + INSERT INTO ${d.historyTable} (version ${m.version})`);
       out.push('COMMIT;');
     } else {

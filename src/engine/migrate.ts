@@ -2,12 +2,13 @@ import { UsageError } from '../errors.js';
 import { analyze, type Analysis } from './analyze.js';
 import { applyScript, MigrationError, type Script } from './apply.js';
 import { type EngineContext, logLine } from './context.js';
-import { type MigrationFile, readMigrations } from './files.js';
+import { fileScript, type MigrationFile, readMigrationFolder } from './files.js';
 import { buildPlan, type Plan, PlanError } from './plan.js';
 import { checkCanWrite } from './privileges.js';
 import { type EngineOptions, withLockedSession } from './session.js';
 import { formatDuration } from '../util/time.js';
 import { parseVersion, type Version } from './version.js';
+import type { FileProblem } from './formats/types.js';
 
 export interface AppliedMigration {
   version: string;
@@ -34,25 +35,33 @@ export function migrationScript(f: MigrationFile): Script {
   };
 }
 
-/** `--to V` must name a migration that exists. */
+/** `--to V` must name a migration that exists: its version, or its name where the layout names them (sql-migrate, Prisma). */
 export function resolveTarget(files: readonly MigrationFile[], to: string | undefined): Version | undefined {
   if (to === undefined) return undefined;
+  const named = files.find((f) => f.version.named && f.version.text === to);
+  if (named) return named.version;
   const v = parseVersion(to);
-  if (!v) throw new UsageError(`--to ${to}: not a version (expected digits, e.g. --to 3 or --to 1.2)`);
-  if (!files.some((f) => f.version.text === v.text)) {
-    const known = files.map((f) => f.version.text);
+  const known = files.map((f) => f.version.text);
+  const listed = `Known versions: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', ...' : ''}.`;
+  if (!v)
     throw new UsageError(
-      `--to ${to}: there is no migration with version ${v.text}`,
-      `Known versions: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', ...' : ''}.`,
+      `--to ${to}: not a version (expected digits, e.g. --to 3 or --to 1.2, or a migration's name where its layout names them)`,
+      listed,
     );
-  }
-  return v;
+  const found = files.find((f) => !f.version.named && f.version.text === v.text);
+  if (!found) throw new UsageError(`--to ${to}: there is no migration with version ${v.text}`, listed);
+  return found.version;
+}
+
+/** Logs what the layout's own tool would not run either (drizzle: files its journal does not list). */
+export function logIgnored(log: (line: string) => void, ignored: readonly FileProblem[]): void {
+  for (const i of ignored) log(`warning: ${i.file}: ${i.message}`);
 }
 
 /** Analyses every script that will run, so a bad file stops the run before the first one runs. */
 export function analyzeAll(files: readonly MigrationFile[]): Map<string, Analysis> {
   const out = new Map<string, Analysis>();
-  for (const f of files) out.set(f.version.text, analyze({ file: f.file, version: f.version.text, sql: f.sql }));
+  for (const f of files) out.set(f.version.text, analyze(fileScript(f)));
   return out;
 }
 
@@ -77,8 +86,9 @@ export async function planFor(
  * anything is wrong, nothing runs and nothing in the database changes.
  */
 export async function migrate(opts: EngineOptions, params: { to?: string } = {}): Promise<MigrateResult> {
-  const files = readMigrations(opts.migrationsDir, opts.format);
+  const { files, ignored } = readMigrationFolder(opts.migrationsDir, opts.format, { allowEmpty: opts.allowEmpty });
   const target = resolveTarget(files, params.to);
+  logIgnored(opts.log, ignored);
   return withLockedSession(opts, 'migrate', async (ctx) => {
     const plan = await planFor(ctx, files, opts, target);
     if (plan.problems.length > 0) throw new PlanError(plan.problems);

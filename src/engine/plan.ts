@@ -1,7 +1,7 @@
 import { ExitCode, SchemagateError } from '../errors.js';
 import { displayPath, type MigrationFile } from './files.js';
 import type { HistoryRow } from './history.js';
-import { compareVersions, compareVersionTexts, parseVersion, type Version } from './version.js';
+import { compareVersions, compareVersionTexts, identityOf, parseVersion, type Version } from './version.js';
 
 /**
  * What the history and the files say, version by version: computed without a
@@ -84,7 +84,12 @@ export function buildPlan(files: readonly MigrationFile[], rows: readonly Histor
   const applied = new Map<string, HistoryRow>();
   let baseline: string | undefined;
   // A version not in the form schemagate writes (`02`, `abc`) came from a hand or another tool: it matches no file.
-  const canonical = (v: string) => parseVersion(v)?.text === v;
+  // Where the layout identifies migrations by name (sql-migrate's file name, a Prisma folder), a name is its version.
+  const named = files.some((f) => f.version.named);
+  const canonical = (v: string) => {
+    const p = parseVersion(v);
+    return p ? p.text === v : named;
+  };
   for (const r of rows) {
     if (r.kind === 'migration') applied.set(r.version, r);
     else if (
@@ -94,7 +99,7 @@ export function buildPlan(files: readonly MigrationFile[], rows: readonly Histor
     )
       baseline = r.version;
   }
-  const baselineVersion = baseline ? parseVersion(baseline) : undefined;
+  const baselineVersion = baseline ? identityOf(baseline) : undefined;
   let current: string | undefined;
   for (const r of applied.values()) {
     if (r.success && canonical(r.version) && (!current || compareVersionTexts(r.version, current) > 0))

@@ -60,10 +60,11 @@ function pick(
   if (!requested || requested.length === 0) return [];
   if (requested.length === 1 && requested[0] === 'all') return entries.filter((e) => states.includes(e.state));
   return requested.map((text) => {
-    // A row written by hand may hold a version in a form of its own (`02`, `abc`): it is named as written.
+    // A row written by hand may hold a version in a form of its own (`02`, `abc`), and a named identity
+    // (sql-migrate's file name, a Prisma folder) is its own text: both are found as written.
     const v = parseVersion(text);
     const e = entries.find((x) => x.version === text) ?? (v ? entries.find((x) => x.version === v.text) : undefined);
-    if (!e && !v) throw new UsageError(`${flag} ${text}: not a version, and no history row has it`);
+    if (!e && !v) throw new UsageError(`${flag} ${text}: not a version, and no history row or migration has it`);
     if (!e || !states.includes(e.state)) {
       const candidates = entries.filter((x) => states.includes(x.state)).map((x) => x.version);
       const which =
@@ -89,7 +90,7 @@ function pick(
  * runs. Each repair names its versions explicitly; with none it only reports.
  */
 export async function repair(opts: EngineOptions, params: RepairParams): Promise<RepairResult> {
-  const files = readMigrations(opts.migrationsDir, opts.format);
+  const files = readMigrations(opts.migrationsDir, opts.format, { allowEmpty: opts.allowEmpty });
   return withLockedSession(opts, 'repair', async (ctx) => {
     const plan = buildPlan(files, await ctx.history.list(), { outOfOrder: true, dir: opts.migrationsDir });
     const accept = pick(plan.entries, params.accept, ['changed'], '--accept');

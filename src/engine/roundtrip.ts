@@ -2,7 +2,7 @@ import { basename, dirname, join } from 'node:path';
 import type { RequiredTable } from '../config/types.js';
 import { ExitCode, isSchemagateError, SchemagateError } from '../errors.js';
 import { down } from './down.js';
-import { type MigrationFile, readMigrations } from './files.js';
+import { type MigrationFile, readMigrationFolder } from './files.js';
 import { migrate } from './migrate.js';
 import {
   changeKey,
@@ -101,7 +101,9 @@ export async function roundTrip(opts: EngineOptions, params: RoundTripParams): P
   const first: SchemaSnapshot[] = [];
   try {
     await step('preflight', async () => {
-      files = readMigrations(opts.migrationsDir, opts.format);
+      const reading = readMigrationFolder(opts.migrationsDir, opts.format, { allowEmpty: opts.allowEmpty });
+      files = reading.files;
+      for (const i of reading.ignored) problems.push(`warning: ${i.file}: ${i.message}`);
       empty = await snapshot();
       historySchemaIsOurs = !empty.items.some((i) => i.kind === 'schema' && i.name === opts.schema);
       const present = empty.items.filter((i) => i.kind !== 'schema' && i.kind !== 'extension');

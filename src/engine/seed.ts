@@ -36,7 +36,7 @@ function seedScript(s: SeedFile): Script {
  * changed and `force` is set. Refuses while migrations are pending.
  */
 export async function seed(opts: EngineOptions, params: { force?: boolean } = {}): Promise<SeedResult> {
-  const migrations = readMigrations(opts.migrationsDir, opts.format);
+  const migrations = readMigrations(opts.migrationsDir, opts.format, { allowEmpty: opts.allowEmpty });
   const seeds = readSeeds(opts.seedsDir);
   const analyses = seeds.map((s) => analyze({ file: s.file, version: s.name, sql: s.sql }));
   return withLockedSession(opts, 'seed', async (ctx) => {

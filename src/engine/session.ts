@@ -30,6 +30,8 @@ export interface EngineOptions {
   settings: EngineSettings;
   lockWaitMs: number;
   outOfOrder: boolean;
+  /** A migrations folder with no migrations is not an error (`--allow-empty`). @default false */
+  allowEmpty?: boolean | undefined;
   log: Logger;
   /** Warnings and notices PostgreSQL sends while a script runs. */
   notice?: NoticeSink;

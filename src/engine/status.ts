@@ -1,5 +1,7 @@
 import { displayUrl } from '../redact.js';
-import { readMigrations, readSeeds } from './files.js';
+import { findForeignHistories } from './adopt/find.js';
+import { readMigrationFolder, readSeeds, type MigrationFile } from './files.js';
+import type { FileProblem, LayoutName } from './formats/types.js';
 import { HistoryTable, type HistoryRow } from './history.js';
 import { buildPlan, type EntryState } from './plan.js';
 import { type EngineOptions, withSession } from './session.js';
@@ -42,6 +44,12 @@ export interface StatusReport {
   problems: string[];
   /** Indexes PostgreSQL marks INVALID (an interrupted CREATE INDEX CONCURRENTLY): not used, not enforced. */
   invalidIndexes: InvalidIndex[];
+  /** The layout the migrations folder is read as. */
+  layout?: LayoutName | undefined;
+  /** Files the layout's tool would not run either (drizzle: not in the journal), each with why. */
+  warnings?: FileProblem[];
+  /** Other tools' history tables, when schemagate's history records no migration yet: `db adopt` takes them over. */
+  foreign?: { tool: string; title: string; table: string }[];
 }
 
 function entryFromRow(row: HistoryRow | undefined) {
@@ -53,19 +61,31 @@ function entryFromRow(row: HistoryRow | undefined) {
 
 /** Applied, pending, changed, missing and failed migrations, and the seeds' state. Read-only: takes no lock. */
 export async function status(opts: EngineOptions): Promise<StatusReport> {
-  const files = readMigrations(opts.migrationsDir, opts.format);
+  const { layout, files, ignored } = readMigrationFolder(opts.migrationsDir, opts.format, {
+    allowEmpty: opts.allowEmpty,
+  });
   const seeds = existsSync(opts.seedsDir) ? readSeeds(opts.seedsDir) : [];
   return withSession(opts, 'status', async (ctx) => {
     const rows = await ctx.history.list();
-    const invalid = await invalidIndexes(ctx.client);
-    return { ...buildStatus(opts, ctx.history, files, seeds, rows), invalidIndexes: invalid };
+    const report: StatusReport = {
+      ...buildStatus(opts, ctx.history, files, seeds, rows),
+      invalidIndexes: await invalidIndexes(ctx.client),
+    };
+    report.layout = layout;
+    if (ignored.length > 0) report.warnings = ignored;
+    if (!rows.some((r) => r.kind === 'migration' || r.kind === 'baseline')) {
+      const foreign = await findForeignHistories(ctx.client);
+      if (foreign.length > 0)
+        report.foreign = foreign.map((f) => ({ tool: f.adapter.name, title: f.adapter.title, table: f.table.display }));
+    }
+    return report;
   });
 }
 
 export function buildStatus(
   opts: EngineOptions,
   history: HistoryTable,
-  files: ReturnType<typeof readMigrations>,
+  files: readonly MigrationFile[],
   seeds: ReturnType<typeof readSeeds>,
   rows: HistoryRow[],
 ): Omit<StatusReport, 'invalidIndexes'> {

@@ -95,7 +95,7 @@ export async function missingTables(
  * columns present. Read-only; what the backend's init container and /health run.
  */
 export async function verify(opts: EngineOptions, tables: readonly RequiredTable[]): Promise<VerifyReport> {
-  const files = readMigrations(opts.migrationsDir, opts.format);
+  const files = readMigrations(opts.migrationsDir, opts.format, { allowEmpty: opts.allowEmpty });
   return withSession(opts, 'verify', async (ctx) => {
     const plan = buildPlan(files, await ctx.history.list(), { outOfOrder: opts.outOfOrder, dir: opts.migrationsDir });
     const problems: VerifyProblem[] = [];

@@ -7,9 +7,15 @@
  * history table stores, so `001_x.sql` renamed to `1_x.sql` is the same version.
  */
 export interface Version {
-  /** Canonical text: `12`, `1.2.3`. */
+  /** Canonical text: `12`, `1.2.3`; or the name, for a named identity. */
   readonly text: string;
   readonly parts: readonly bigint[];
+  /**
+   * A name, not a number (sql-migrate's file name, Prisma's folder): ordered
+   * by its leading digits (`parts`, empty without them; those come last),
+   * then as text, as sql-migrate orders its migrations.
+   */
+  readonly named?: true;
 }
 
 const VERSION_TEXT = /^\d+([._]\d+)*$/;
@@ -27,7 +33,30 @@ export function parseVersion(text: string): Version | undefined {
   return { text: parts.map(String).join('.'), parts };
 }
 
+/** A named identity: `1_init.sql` (sql-migrate), `20210101000000_init` (Prisma). */
+export function namedVersion(text: string): Version {
+  const m = /^\d+/.exec(text);
+  return { text, parts: m ? [BigInt(m[0])] : [], named: true };
+}
+
+/** A version as the history stores it: a number where it is one, else a name. */
+export function identityOf(text: string): Version {
+  return parseVersion(text) ?? namedVersion(text);
+}
+
 export function compareVersions(a: Version, b: Version): number {
+  if (a.named || b.named) {
+    const an = a.parts.length > 0;
+    const bn = b.parts.length > 0;
+    if (an !== bn) return an ? -1 : 1;
+    const byNumber = an ? compareParts(a, b) : 0;
+    if (byNumber !== 0) return byNumber;
+    return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
+  }
+  return compareParts(a, b);
+}
+
+function compareParts(a: Version, b: Version): number {
   const n = Math.max(a.parts.length, b.parts.length);
   for (let i = 0; i < n; i++) {
     // A missing part counts as 0, so `1` and `1.0` are the same version.
@@ -40,8 +69,5 @@ export function compareVersions(a: Version, b: Version): number {
 
 /** Compares canonical version texts (as stored in the history table). */
 export function compareVersionTexts(a: string, b: string): number {
-  const va = parseVersion(a);
-  const vb = parseVersion(b);
-  if (va && vb) return compareVersions(va, vb);
-  return a < b ? -1 : a > b ? 1 : 0;
+  return compareVersions(identityOf(a), identityOf(b));
 }

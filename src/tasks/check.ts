@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Config } from '../config/types.js';
 import { analyze } from '../engine/analyze.js';
-import { readMigrations, readSeeds } from '../engine/files.js';
+import { fileScript, readMigrationFolder, readSeeds } from '../engine/files.js';
 import { existsSync } from 'node:fs';
 import { isSchemagateError } from '../errors.js';
 import type { ClusterRun } from './cluster-run.js';
@@ -32,12 +32,12 @@ export function offlineChecks(config: Config): Check[] {
     },
   ];
   try {
-    const files = readMigrations(config.migrations.dir, config.migrations.format);
+    const { layout, files, ignored } = readMigrationFolder(config.migrations.dir, config.migrations.format);
     let nonTx = 0;
     const problems: string[] = [];
     for (const f of files) {
       try {
-        if (!analyze({ file: f.file, version: f.version.text, sql: f.sql }).transactional) nonTx++;
+        if (!analyze(fileScript(f)).transactional) nonTx++;
       } catch (e) {
         if (!isSchemagateError(e)) throw e;
         problems.push(e.message);
@@ -50,7 +50,7 @@ export function offlineChecks(config: Config): Check[] {
         : {
             name: 'migrations',
             ok: true,
-            detail: `${files.length} files parse and validate (${nonTx} outside a transaction, ${withDown} with a down script)`,
+            detail: `${files.length} files parse and validate (layout ${layout}; ${nonTx} outside a transaction, ${withDown} with a down script)${ignored.map((i) => `\nwarning: ${i.file}: ${i.message}`).join('')}`,
           },
     );
   } catch (e) {

@@ -1,0 +1,201 @@
+import { join } from 'node:path';
+import type { MigrationFormat } from '../../config/types.js';
+import { ExitCode, SchemagateError } from '../../errors.js';
+import { readDiesel, looksLikeDiesel } from './diesel.js';
+import { hasJournal, readDrizzle } from './drizzle.js';
+import { flatLayout, isFlatDownName, readFlat } from './flat.js';
+import { goose } from './goose.js';
+import { isDocumentation, listFolder, readSql, type Listing } from './listing.js';
+import { nodePgMigrate } from './node-pg-migrate.js';
+import { looksLikePrisma, readPrisma } from './prisma.js';
+import { readSectioned, type SectionTool } from './sectioned.js';
+import { sqlMigrate } from './sql-migrate.js';
+import {
+  FilesError,
+  LAYOUT_SHAPES,
+  layoutList,
+  type FileProblem,
+  type FolderReading,
+  type LayoutName,
+} from './types.js';
+
+/*
+ * Which layout a migrations folder is written in, decided from the folder
+ * alone: drizzle's journal, Prisma's or diesel's folder per migration, or
+ * flat files, whose section markers tell goose, sql-migrate and
+ * node-pg-migrate apart from the layouts that name everything by the file.
+ */
+
+const SECTIONED: Partial<Record<LayoutName, SectionTool>> = {
+  goose,
+  'sql-migrate': sqlMigrate,
+  'node-pg-migrate': nodePgMigrate,
+};
+
+const MARKERS: [LayoutName, RegExp][] = [
+  ['goose', /^\s*--\s*\+goose\b/im],
+  ['sql-migrate', /^--\s*\+migrate\b/im],
+  ['node-pg-migrate', /^\s*--[\s-]*(up|down)\s+migration/im],
+];
+
+export interface ReadOptions {
+  /** An empty folder is not an error (a new project; `--allow-empty`). @default false */
+  allowEmpty?: boolean;
+}
+
+export class EmptyMigrationsError extends SchemagateError {
+  override readonly name = 'EmptyMigrationsError';
+  constructor(shown: string, layout: LayoutName | undefined) {
+    super(
+      'files.empty',
+      `no migrations in ${shown}${layout ? ` (read as ${LAYOUT_SHAPES[layout]})` : ''}: nothing would be applied or checked`,
+      {
+        exitCode: ExitCode.validation,
+        context: { file: shown },
+        hint: `schemagate reads these layouts: ${layoutList()}. Point --migrations (migrations.dir) at the folder that holds them; where an empty folder is expected, pass --allow-empty.`,
+      },
+    );
+  }
+}
+
+/**
+ * The texts of the flat files that can hold markers (down scripts of flat
+ * layouts are read when needed); a file that cannot be read as UTF-8 text
+ * stops the reading, with every such file named.
+ */
+function readTexts(listing: Listing): Map<string, string> {
+  const texts = new Map<string, string>();
+  const problems: FileProblem[] = [];
+  for (const n of listing.sql) {
+    if (isFlatDownName(n)) continue;
+    const text = readSql(join(listing.dir, n), join(listing.shown, n), problems);
+    if (text !== undefined) texts.set(n, text);
+  }
+  if (problems.length > 0) throw new FilesError(problems);
+  return texts;
+}
+
+/** Flat files' layout from their section markers; two tools' markers in one folder is an error. */
+function markedLayout(listing: Listing, texts: ReadonlyMap<string, string>): LayoutName | undefined {
+  const found = new Map<LayoutName, string>();
+  for (const [name, text] of texts)
+    for (const [layout, re] of MARKERS) if (!found.has(layout) && re.test(text)) found.set(layout, name);
+  if (found.size > 1) {
+    throw new FilesError(
+      [...found].map(([layout, name]) => ({
+        file: join(listing.shown, name),
+        message: `has ${layout} section markers, and other files of the folder another tool's: one folder holds one tool's migrations`,
+      })),
+    );
+  }
+  return found.keys().next().value;
+}
+
+/** Everything in a flat folder that no flat layout reads, each named with what to do. */
+function strayEntries(listing: Listing, layout: LayoutName): FileProblem[] {
+  const problems: FileProblem[] = [];
+  for (const f of listing.folders)
+    problems.push({
+      file: join(listing.shown, f),
+      message: `a folder among ${LAYOUT_SHAPES[layout]} files: schemagate reads folders only as Prisma (<folder>/migration.sql) or diesel (<folder>/up.sql) migrations, never beside files. Move it out of the folder`,
+    });
+  for (const o of listing.other) {
+    if (isDocumentation(o)) continue;
+    const message = /\.go$/i.test(o)
+      ? 'a goose Go migration: schemagate runs SQL only. Rewrite it as a .sql migration, or apply it with goose and record it with `schemagate db adopt`'
+      : /\.(c|m)?(js|ts)$/i.test(o)
+        ? 'a JavaScript migration (node-pg-migrate, umzug): schemagate runs SQL only. Rewrite it as a .sql migration'
+        : 'fits no migration layout schemagate reads. Move it out of the folder';
+    problems.push({ file: join(listing.shown, o), message });
+  }
+  return problems;
+}
+
+function fromFormat(format: MigrationFormat): LayoutName | undefined {
+  return format === 'auto' ? undefined : format;
+}
+
+/**
+ * The layout of a migrations folder, without reading it all: what
+ * `schemagate new` uses to name the next migration. Undefined for a folder
+ * that holds nothing yet. Throws for a folder that mixes tools' markers.
+ */
+export function detectLayout(dir: string, format: MigrationFormat = 'auto'): LayoutName | undefined {
+  const forced = fromFormat(format);
+  if (forced) return forced;
+  const listing = listFolder(dir, 'Migrations', 'migrations.dir', '--migrations');
+  return layoutOf(listing, undefined);
+}
+
+function layoutOf(listing: Listing, texts: ReadonlyMap<string, string> | undefined): LayoutName | undefined {
+  if (hasJournal(listing.dir)) return 'drizzle';
+  if (looksLikePrisma(listing)) return 'prisma';
+  if (looksLikeDiesel(listing)) return 'diesel';
+  if (listing.sql.length === 0) return undefined;
+  const t = texts ?? readTexts(listing);
+  return markedLayout(listing, t) ?? flatLayout(listing.sql, t);
+}
+
+/**
+ * Reads a migrations folder in its layout (detected, or set by
+ * `migrations.format`): the migrations in the order their tool runs them.
+ * Files and folders that fit the layout's tool no more than schemagate, and
+ * a folder with no migrations (unless `allowEmpty`), are errors (exit 4)
+ * that name them and the layouts schemagate reads.
+ */
+export function readMigrationFolder(
+  dir: string,
+  format: MigrationFormat = 'auto',
+  opts: ReadOptions = {},
+): FolderReading {
+  const listing = listFolder(dir, 'Migrations', 'migrations.dir', '--migrations');
+  const hint = `schemagate reads these layouts: ${layoutList()}.`;
+  const folderLayout: LayoutName | undefined =
+    format === 'drizzle' || format === 'prisma' || format === 'diesel'
+      ? format
+      : format === 'auto'
+        ? hasJournal(listing.dir)
+          ? 'drizzle'
+          : looksLikePrisma(listing)
+            ? 'prisma'
+            : looksLikeDiesel(listing)
+              ? 'diesel'
+              : undefined
+        : undefined;
+  let reading: FolderReading;
+  if (folderLayout) {
+    const stray =
+      folderLayout === 'diesel'
+        ? listing.other
+            .filter((o) => !isDocumentation(o))
+            .map((o) => ({ file: join(listing.shown, o), message: 'not read by diesel: move it out of the folder' }))
+        : [];
+    if (stray.length > 0) throw new FilesError(stray, hint);
+    reading =
+      folderLayout === 'drizzle'
+        ? { layout: folderLayout, ...readDrizzle(listing) }
+        : {
+            layout: folderLayout,
+            files: folderLayout === 'prisma' ? readPrisma(listing) : readDiesel(listing),
+            ignored: [],
+          };
+  } else {
+    const texts = readTexts(listing);
+    const layout = fromFormat(format) ?? markedLayout(listing, texts) ?? flatLayout(listing.sql, texts);
+    const stray = strayEntries(listing, layout);
+    if (stray.length > 0) throw new FilesError(stray, hint);
+    const tool = SECTIONED[layout];
+    const flatFormat: MigrationFormat = format === 'schemagate' || format === 'flyway' ? format : 'auto';
+    reading = {
+      layout,
+      files: tool ? readSectioned(listing, texts, tool) : readFlat(listing, texts, flatFormat),
+      ignored: [],
+    };
+  }
+  if (reading.files.length === 0 && !opts.allowEmpty)
+    throw new EmptyMigrationsError(
+      listing.shown,
+      listing.sql.length + listing.folders.length > 0 ? reading.layout : undefined,
+    );
+  return reading;
+}

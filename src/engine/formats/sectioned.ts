@@ -1,0 +1,107 @@
+import { join } from 'node:path';
+import { checksum } from '../checksum.js';
+import { compareVersions, type Version } from '../version.js';
+import { keepLines, type Listing } from './listing.js';
+import { FilesError, type Blocks, type FileProblem, type LayoutName, type MigrationFile } from './types.js';
+
+/** A file's up and down sections, as its tool reads them. */
+export interface Sections {
+  /** The file's text with every line outside the up section blanked (line numbers are the file's). */
+  up: string;
+  /** The same for the down section; undefined when the file has none. */
+  down: string | undefined;
+  upNoTransaction?: string | undefined;
+  downNoTransaction?: string | undefined;
+  upBlocks: [number, number][];
+  downBlocks: [number, number][];
+  /** What the tool would refuse, or what schemagate will not guess at; `line` is 1-based. */
+  problems: { line: number; message: string }[];
+}
+
+/** A tool whose files hold up and down sections: goose, sql-migrate, node-pg-migrate. */
+export interface SectionTool {
+  layout: LayoutName;
+  identity(name: string): { version: Version; description: string } | { problem: string };
+  parse(text: string): Sections;
+}
+
+/** Start offsets of each line, and an accumulator of per-line section membership. */
+export class LineSections {
+  readonly lines: string[];
+  readonly starts: number[];
+  readonly up = new Set<number>();
+  readonly down = new Set<number>();
+  constructor(text: string) {
+    this.lines = text.split('\n');
+    this.starts = [];
+    let at = 0;
+    for (const l of this.lines) {
+      this.starts.push(at);
+      at += l.length + 1;
+    }
+  }
+  text(which: 'up' | 'down'): string {
+    const set = which === 'up' ? this.up : this.down;
+    return keepLines(this.lines, (i) => set.has(i));
+  }
+}
+
+/** Reads a flat folder of sectioned files in the tool's order; every problem is reported at once. */
+export function readSectioned(
+  listing: Listing,
+  texts: ReadonlyMap<string, string>,
+  tool: SectionTool,
+): MigrationFile[] {
+  const problems: FileProblem[] = [];
+  const files: MigrationFile[] = [];
+  const seen = new Map<string, string>();
+  for (const name of listing.sql) {
+    const shown = join(listing.shown, name);
+    const id = tool.identity(name);
+    if ('problem' in id) {
+      problems.push({ file: shown, message: id.problem });
+      continue;
+    }
+    const other = seen.get(id.version.text);
+    if (other) {
+      problems.push({
+        file: shown,
+        message: `duplicate version ${id.version.text}: ${join(listing.shown, other)} has the same version. Give one of them the next free number`,
+      });
+      continue;
+    }
+    seen.set(id.version.text, name);
+    const s = tool.parse(texts.get(name) ?? '');
+    for (const p of s.problems) problems.push({ file: `${shown}:${p.line}`, message: p.message });
+    if (s.problems.length > 0) continue;
+    const path = join(listing.dir, name);
+    files.push({
+      version: id.version,
+      description: id.description,
+      file: shown,
+      path,
+      sql: s.up,
+      checksum: checksum(s.up),
+      down:
+        s.down === undefined
+          ? undefined
+          : {
+              file: shown,
+              path,
+              sql: s.down,
+              ...(s.downNoTransaction ? { noTransaction: s.downNoTransaction } : {}),
+              ...(s.downBlocks.length ? { blocks: s.downBlocks as Blocks } : {}),
+            },
+      ...(s.upNoTransaction ? { noTransaction: s.upNoTransaction } : {}),
+      ...(s.upBlocks.length ? { blocks: s.upBlocks as Blocks } : {}),
+    });
+  }
+  if (problems.length > 0) throw new FilesError(problems);
+  return files.sort((a, b) => compareVersions(a.version, b.version));
+}
+
+/** Is the line SQL (not blank, not a `--` comment)? */
+export function isSqlLine(line: string): boolean {
+  const t = line.trim();
+  return t !== '' && !t.startsWith('--');
+}
