@@ -190,7 +190,11 @@ export const dbCommands: Record<string, DbCommand> = {
         value: 'TOOL',
       },
       'dry-run': { type: 'boolean', description: 'check and show what it would record; write nothing' },
-      table: { type: 'string', description: "the other tool's history table, where the project renamed it", value: '[SCHEMA.]NAME' },
+      table: {
+        type: 'string',
+        description: "the other tool's history table, where the project renamed it",
+        value: '[SCHEMA.]NAME',
+      },
     },
     positionals: 0,
     async run(c) {

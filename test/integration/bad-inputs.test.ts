@@ -391,16 +391,19 @@ describe.concurrent('scripts that would misbehave are refused before the first o
     });
   });
 
-  it('refuses BEGIN/COMMIT inside a transactional migration and names the directive that allows it', async ({
+  it('refuses transaction control that does not wrap the whole file, and names the directive that allows it', async ({
     expect,
   }) => {
     await bad(expect, {
-      files: { 'migrations/1_users.sql': USERS, 'migrations/2_tx.sql': 'BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n' },
+      files: {
+        'migrations/1_users.sql': USERS,
+        'migrations/2_tx.sql': 'CREATE TABLE b (id int);\nBEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n',
+      },
       args: ['db', 'migrate'],
       exitCode: 4,
       stderr: lines(
-        'error: migrations/2_tx.sql:1:1: BEGIN inside a migration: schemagate already runs each migration in its own transaction (with its history row)',
-        'hint: Remove the BEGIN/COMMIT lines; or, if the file must manage its own transactions, put `-- schemagate:no-transaction` at its top.',
+        "error: migrations/2_tx.sql:2:1: BEGIN inside a migration: schemagate runs each migration in its own transaction (with its history row), and takes a file's own transaction only when BEGIN (or START TRANSACTION) is its first statement and COMMIT (or END) its last, with no other transaction control between",
+        'hint: Remove the BEGIN/COMMIT lines, or make them the first and last statements of the file; or, if the file must manage its own transactions, put `-- schemagate:no-transaction` at its top.',
       ),
     });
   });
@@ -743,7 +746,7 @@ describe.concurrent('a bad command line is refused before anything runs (exit 2)
       exitCode: 2,
       stderr: lines(
         'error: unknown command "db migrat" (did you mean "db migrate"?)',
-        'hint: Commands: migrate, plan, status, verify, seed, down, baseline, repair, wait, reset, check.',
+        'hint: Commands: migrate, plan, status, verify, seed, down, baseline, adopt, repair, wait, reset, check.',
       ),
     });
   });

@@ -140,7 +140,7 @@ const cases: Array<[string, string, string]> = [
   [
     'a misspelt migration format is suggested',
     'migrations: { format: flyaway }',
-    'migrations.format: expected one of auto, schemagate, flyway, found "flyaway" (did you mean "flyway"?)',
+    'migrations.format: expected one of auto, schemagate, flyway, golang-migrate, dbmate, sqlx, goose, sql-migrate, node-pg-migrate, drizzle, prisma, diesel, found "flyaway" (did you mean "flyway"?)',
   ],
   [
     'a pull policy in the wrong case is suggested',

@@ -203,8 +203,15 @@ describe('readMigrations', () => {
     expect(f!.checksum).toBe(checksum('CREATE TABLE a (\n  id int\n);\n'));
   });
 
-  it('returns nothing for an empty folder', () => {
-    expect(readMigrations(folder({}))).toEqual([]);
+  it('refuses an empty folder, naming it and the layouts it reads, unless allowEmpty', () => {
+    const dir = folder({});
+    const e = rejection(() => readMigrations(dir));
+    expect(e.exitCode).toBe(ExitCode.validation);
+    expect(e.code).toBe('files.empty');
+    expect(e.message).toBe(`no migrations in ${dir}: nothing would be applied or checked`);
+    expect(e.hint).toContain('goose NNN_name.sql with -- +goose Up / -- +goose Down');
+    expect(e.hint).toContain('where an empty folder is expected, pass --allow-empty');
+    expect(readMigrations(dir, 'auto', { allowEmpty: true })).toEqual([]);
   });
 
   it('reports every problem at once: names, duplicates, orphan and second down scripts, empty files', () => {

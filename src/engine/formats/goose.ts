@@ -18,7 +18,6 @@ export const GOOSE_NO_TRANSACTION = '-- +goose NO TRANSACTION';
 export function parseGoose(text: string): Sections {
   const s = new LineSections(text);
   const problems: Sections['problems'] = [];
-  const blocks = { up: [] as [number, number][], down: [] as [number, number][] };
   let state = 'start' as 'start' | 'up' | 'down';
   let block: number | undefined;
   let noTransaction = false;
@@ -60,14 +59,14 @@ export function parseGoose(text: string): Sections {
               line: n,
               message: '-- +goose StatementBegin must come after -- +goose Up or Down, outside another block',
             });
-          block = s.starts[i + 1] ?? text.length;
+          block = i + 1;
           return;
         case 'statementend':
           if (block === undefined) {
             problems.push({ line: n, message: '-- +goose StatementEnd without a StatementBegin before it' });
             return;
           }
-          if (state !== 'start') blocks[state].push([block, s.starts[i]!]);
+          if (state !== 'start') s.block(state, block, i);
           block = undefined;
           return;
         case 'no transaction':
@@ -104,8 +103,8 @@ export function parseGoose(text: string): Sections {
     down: state === 'down' ? s.text('down') : undefined,
     upNoTransaction: marker,
     downNoTransaction: marker,
-    upBlocks: blocks.up,
-    downBlocks: blocks.down,
+    upBlocks: s.blocks('up'),
+    downBlocks: s.blocks('down'),
     problems,
   };
 }

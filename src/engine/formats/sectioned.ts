@@ -12,6 +12,7 @@ export interface Sections {
   down: string | undefined;
   upNoTransaction?: string | undefined;
   downNoTransaction?: string | undefined;
+  /** Statement blocks, as [start, end) offsets in `up` and `down`. */
   upBlocks: [number, number][];
   downBlocks: [number, number][];
   /** What the tool would refuse, or what schemagate will not guess at; `line` is 1-based. */
@@ -25,24 +26,35 @@ export interface SectionTool {
   parse(text: string): Sections;
 }
 
-/** Start offsets of each line, and an accumulator of per-line section membership. */
+/** The lines of a file and which section each belongs to; blocks are kept as line ranges until the text is cut. */
 export class LineSections {
   readonly lines: string[];
-  readonly starts: number[];
   readonly up = new Set<number>();
   readonly down = new Set<number>();
+  private readonly blockLines = { up: [] as [number, number][], down: [] as [number, number][] };
   constructor(text: string) {
     this.lines = text.split('\n');
-    this.starts = [];
-    let at = 0;
-    for (const l of this.lines) {
-      this.starts.push(at);
-      at += l.length + 1;
-    }
+    // The break that ends the last line starts no line of its own.
+    if (this.lines.length > 1 && this.lines.at(-1) === '') this.lines.pop();
+  }
+  /** A statement block of lines [first, end) in a section. */
+  block(which: 'up' | 'down', first: number, end: number): void {
+    this.blockLines[which].push([first, end]);
   }
   text(which: 'up' | 'down'): string {
     const set = which === 'up' ? this.up : this.down;
     return keepLines(this.lines, (i) => set.has(i));
+  }
+  /** The blocks as offsets in `text(which)`, where every line outside the section is empty. */
+  blocks(which: 'up' | 'down'): [number, number][] {
+    const set = which === 'up' ? this.up : this.down;
+    const starts: number[] = [];
+    let at = 0;
+    for (let i = 0; i <= this.lines.length; i++) {
+      starts.push(at);
+      at += (set.has(i) ? this.lines[i]!.length : 0) + 1;
+    }
+    return this.blockLines[which].map(([a, b]) => [starts[a]!, starts[b]!]);
   }
 }
 
@@ -72,8 +84,12 @@ export function readSectioned(
     }
     seen.set(id.version.text, name);
     const s = tool.parse(texts.get(name) ?? '');
-    for (const p of s.problems) problems.push({ file: `${shown}:${p.line}`, message: p.message });
-    if (s.problems.length > 0) continue;
+    // The first problem, as the tool stops at it: what follows may only be its echo.
+    const p = s.problems[0];
+    if (p) {
+      problems.push({ file: `${shown}:${p.line}`, message: p.message });
+      continue;
+    }
     const path = join(listing.dir, name);
     files.push({
       version: id.version,

@@ -18,7 +18,6 @@ export const SQL_MIGRATE_NO_TRANSACTION = '-- +migrate Up notransaction';
 export function parseSqlMigrate(text: string): Sections {
   const s = new LineSections(text);
   const problems: Sections['problems'] = [];
-  const blocks = { up: [] as [number, number][], down: [] as [number, number][] };
   let direction = 'none' as 'none' | 'up' | 'down';
   let seenDown = false;
   let block: number | undefined;
@@ -55,7 +54,7 @@ export function parseSqlMigrate(text: string): Sections {
             line: n,
             message: '-- +migrate StatementBegin must come after -- +migrate Up or Down, outside another block',
           });
-        block = s.starts[i + 1] ?? text.length;
+        block = i + 1;
         return;
       }
       if (command === 'StatementEnd') {
@@ -63,7 +62,7 @@ export function parseSqlMigrate(text: string): Sections {
           problems.push({ line: n, message: '-- +migrate StatementEnd without a StatementBegin before it' });
           return;
         }
-        if (direction !== 'none') blocks[direction].push([block, s.starts[i]!]);
+        if (direction !== 'none') s.block(direction, block, i);
         block = undefined;
         return;
       }
@@ -92,8 +91,8 @@ export function parseSqlMigrate(text: string): Sections {
     down: seenDown ? s.text('down') : undefined,
     upNoTransaction: noTx.up ? SQL_MIGRATE_NO_TRANSACTION : undefined,
     downNoTransaction: noTx.down ? '-- +migrate Down notransaction' : undefined,
-    upBlocks: blocks.up,
-    downBlocks: blocks.down,
+    upBlocks: s.blocks('up'),
+    downBlocks: s.blocks('down'),
     problems,
   };
 }
