@@ -152,8 +152,9 @@ export async function adopt(opts: EngineOptions, params: AdoptParams = {}): Prom
     const existing = (await ctx.history.list()).filter((r) => r.kind === 'migration' || r.kind === 'baseline');
     let alreadyAdopted = false;
     if (existing.length > 0) {
+      // Run again after adoption (and migrations since): everything the other tool applied is recorded already.
       const same =
-        existing.length === m.adopted.length + (m.baseline !== undefined ? 1 : 0) &&
+        (m.baseline === undefined || existing.some((r) => r.kind === 'baseline' && r.version === m.baseline)) &&
         m.adopted.every((a) =>
           existing.some(
             (r) => r.kind === 'migration' && r.version === a.file.version.text && r.checksum === a.file.checksum,
