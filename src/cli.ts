@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: it must run before anything loads pg.
+import './engine/pg-runtime.js';
 import { commonOptions, dbOptions, helpText, parse } from './cli/args.js';
 import type { CommandContext } from './cli/db.js';
 import { createOutput } from './cli/output.js';

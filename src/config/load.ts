@@ -112,7 +112,8 @@ export function parseConfig(text: string, file: string, root: string): Config {
 
 /** `file` names the source in messages; `configFile` is what `Config.file` records. */
 function parse(text: string, file: string, root: string, configFile: string | undefined): Config {
-  const data = parseYaml(text, file);
+  // No file: all defaults, without loading the YAML parser.
+  const data = configFile === undefined && text === '' ? null : parseYaml(text, file);
   const issues: Issues = [];
   const raw = configSpec.read(data ?? {}, '', issues);
   if (raw) crossCheck(raw, issues);

@@ -1,3 +1,4 @@
+import './pg-runtime.js';
 import pg from 'pg';
 import { ExitCode, SchemagateError } from '../errors.js';
 import { displayUrl, redact, registerUrlSecrets } from '../redact.js';

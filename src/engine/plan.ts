@@ -1,7 +1,14 @@
 import { ExitCode, SchemagateError } from '../errors.js';
 import { displayPath, type MigrationFile } from './files.js';
 import type { HistoryRow } from './history.js';
-import { compareVersions, compareVersionTexts, identityOf, parseVersion, type Version } from './version.js';
+import {
+  compareVersions,
+  compareVersionTexts,
+  identityOf,
+  namedVersion,
+  parseVersion,
+  type Version,
+} from './version.js';
 
 /**
  * What the history and the files say, version by version: computed without a
@@ -86,26 +93,29 @@ export function buildPlan(files: readonly MigrationFile[], rows: readonly Histor
   // A version not in the form schemagate writes (`02`, `abc`) came from a hand or another tool: it matches no file.
   // Where the layout identifies migrations by name (sql-migrate's file name, a Prisma folder), a name is its version.
   const named = files.some((f) => f.version.named);
-  const canonical = (v: string) => {
+  const canonical = (v: string): Version | undefined => {
     const p = parseVersion(v);
-    return p ? p.text === v : named;
+    return p ? (p.text === v ? p : undefined) : named ? namedVersion(v) : undefined;
   };
   for (const r of rows) {
     if (r.kind === 'migration') applied.set(r.version, r);
     else if (
       r.kind === 'baseline' &&
-      canonical(r.version) &&
+      canonical(r.version) !== undefined &&
       (!baseline || compareVersionTexts(r.version, baseline) > 0)
     )
       baseline = r.version;
   }
   const baselineVersion = baseline ? identityOf(baseline) : undefined;
+  // Each version parsed once: a no-op run compares every file and row.
   let current: string | undefined;
+  let currentVersion: Version | undefined;
   for (const r of applied.values()) {
-    if (r.success && canonical(r.version) && (!current || compareVersionTexts(r.version, current) > 0))
-      current = r.version;
+    const v = r.success ? canonical(r.version) : undefined;
+    if (v && (!currentVersion || compareVersions(v, currentVersion) > 0)) [current, currentVersion] = [r.version, v];
   }
-  if (baseline && (!current || compareVersionTexts(baseline, current) > 0)) current = baseline;
+  if (baselineVersion && (!currentVersion || compareVersions(baselineVersion, currentVersion) > 0))
+    [current, currentVersion] = [baseline, baselineVersion];
 
   const entries: PlanEntry[] = [];
   const problems: PlanProblem[] = [];
@@ -149,7 +159,7 @@ export function buildPlan(files: readonly MigrationFile[], rows: readonly Histor
       entries.push({ ...base, state: 'baselined' });
       continue;
     }
-    const late = current !== undefined && compareVersionTexts(v, current) < 0;
+    const late = currentVersion !== undefined && compareVersions(file.version, currentVersion) < 0;
     entries.push({ ...base, state: late ? 'out-of-order' : 'pending' });
     if (late && !opts.outOfOrder) {
       problems.push({

@@ -5,7 +5,7 @@ import { readDiesel, looksLikeDiesel } from './diesel.js';
 import { hasJournal, readDrizzle } from './drizzle.js';
 import { flatLayout, isFlatDownName, readFlat } from './flat.js';
 import { goose } from './goose.js';
-import { isDocumentation, listFolder, readSql, type Listing } from './listing.js';
+import { inside, isDocumentation, listFolder, readSql, type Listing } from './listing.js';
 import { nodePgMigrate } from './node-pg-migrate.js';
 import { looksLikePrisma, readPrisma } from './prisma.js';
 import { readSectioned, type SectionTool } from './sectioned.js';
@@ -68,7 +68,7 @@ function readTexts(listing: Listing): Map<string, string> {
   const problems: FileProblem[] = [];
   for (const n of listing.sql) {
     if (isFlatDownName(n)) continue;
-    const text = readSql(join(listing.dir, n), join(listing.shown, n), problems);
+    const text = readSql(inside(listing.dir, n), inside(listing.shown, n), problems);
     if (text !== undefined) texts.set(n, text);
   }
   if (problems.length > 0) throw new FilesError(problems);

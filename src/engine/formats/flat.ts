@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import type { MigrationFormat } from '../../config/types.js';
 import { checksum } from '../checksum.js';
 import { compareVersions, parseVersion, type Version } from '../version.js';
-import type { Listing } from './listing.js';
+import { inside, isBlankSql, type Listing } from './listing.js';
 import { FilesError, type FileProblem, type LayoutName, type MigrationFile } from './types.js';
 
 /*
@@ -113,7 +112,7 @@ export function readFlat(
   const ups = new Map<string, { version: Version; description: string; name: string }>();
   const downs = new Map<string, string[]>();
   for (const name of listing.sql) {
-    const shown = join(shownDir, name);
+    const shown = inside(shownDir, name);
     const parsed = parseMigrationName(name, format);
     if (parsed.kind === 'invalid') {
       problems.push({ file: shown, message: parsed.message });
@@ -130,7 +129,7 @@ export function readFlat(
     if (other) {
       problems.push({
         file: shown,
-        message: `duplicate version ${version.text}: ${join(shownDir, other.name)} has the same version. Give one of them the next free number`,
+        message: `duplicate version ${version.text}: ${inside(shownDir, other.name)} has the same version. Give one of them the next free number`,
       });
       continue;
     }
@@ -139,23 +138,23 @@ export function readFlat(
   for (const [v, list] of downs) {
     if (list.length > 1) {
       problems.push({
-        file: join(shownDir, list[1]!),
-        message: `second down script for version ${v} (also ${join(shownDir, list[0]!)}): keep one`,
+        file: inside(shownDir, list[1]!),
+        message: `second down script for version ${v} (also ${inside(shownDir, list[0]!)}): keep one`,
       });
     }
     if (!ups.has(v)) {
       problems.push({
-        file: join(shownDir, list[0]!),
+        file: inside(shownDir, list[0]!),
         message: `down script for version ${v}, but there is no migration ${v}: rename it to match its migration, or delete it`,
       });
     }
   }
   const files: MigrationFile[] = [];
   for (const { version, description, name } of ups.values()) {
-    const path = join(listing.dir, name);
-    const shown = join(shownDir, name);
+    const path = inside(listing.dir, name);
+    const shown = inside(shownDir, name);
     const { up: sql, markerLine } = splitDbmate(texts.get(name) ?? '');
-    if (!/\S/.test(stripComments(sql))) {
+    if (isBlankSql(sql)) {
       problems.push({
         file: shown,
         message: 'the migration is empty (only whitespace or comments): write its SQL, or delete the file',
@@ -166,7 +165,7 @@ export function readFlat(
     if (downName && markerLine !== undefined) {
       problems.push({
         file: shown,
-        message: `has a -- migrate:down section and a down script ${join(shownDir, downName)}: keep one`,
+        message: `has a -- migrate:down section and a down script ${inside(shownDir, downName)}: keep one`,
       });
       continue;
     }
@@ -178,7 +177,7 @@ export function readFlat(
       sql,
       checksum: checksum(sql),
       down: downName
-        ? { file: join(shownDir, downName), path: join(listing.dir, downName) }
+        ? { file: inside(shownDir, downName), path: inside(listing.dir, downName) }
         : markerLine !== undefined
           ? { file: shown, path, markerLine }
           : undefined,
@@ -186,9 +185,4 @@ export function readFlat(
   }
   if (problems.length > 0) throw new FilesError(problems);
   return files.sort((a, b) => compareVersions(a.version, b.version));
-}
-
-/** Removes `--` and `/* *\/` comments (quotes are not a concern for an emptiness test). */
-export function stripComments(sql: string): string {
-  return sql.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
 }

@@ -1,5 +1,5 @@
 import { readdirSync, statSync, type Dirent } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { ExitCode, SchemagateError } from '../../errors.js';
 import { normalizeSql } from '../checksum.js';
 import { fileSystemProblem, readSqlText } from '../read-text.js';
@@ -22,6 +22,18 @@ export function displayPath(path: string, cwd: string = process.cwd()): string {
 }
 
 export const SQL_FILE = /\.sql$/i;
+
+/** `dir/name` for a name read from `dir` (path.join would normalise a thousand times what is normal already). */
+export function inside(dir: string, name: string): string {
+  return dir.endsWith(sep) ? dir + name : dir + sep + name;
+}
+
+/** Is the SQL only whitespace and comments? (Quotes do not matter for this test.) */
+export function isBlankSql(sql: string): boolean {
+  // A line that starts with anything but a comment is SQL, unless a block comment may span it.
+  if (!sql.includes('/*')) return !/^[ \t]*(?!--)\S/m.test(sql);
+  return !/\S/.test(sql.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, ''));
+}
 
 /** Lists a migrations or seeds folder; a missing folder, or a file in its place, is an error that names it. */
 export function listFolder(dir: string, what: string, configKey: string, flag: string): Listing {

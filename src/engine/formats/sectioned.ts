@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import { checksum } from '../checksum.js';
 import { compareVersions, type Version } from '../version.js';
-import { keepLines, type Listing } from './listing.js';
+import { inside, keepLines, type Listing } from './listing.js';
 import { FilesError, type Blocks, type FileProblem, type LayoutName, type MigrationFile } from './types.js';
 
 /** A file's up and down sections, as its tool reads them. */
@@ -68,7 +67,7 @@ export function readSectioned(
   const files: MigrationFile[] = [];
   const seen = new Map<string, string>();
   for (const name of listing.sql) {
-    const shown = join(listing.shown, name);
+    const shown = inside(listing.shown, name);
     const id = tool.identity(name);
     if ('problem' in id) {
       problems.push({ file: shown, message: id.problem });
@@ -78,7 +77,7 @@ export function readSectioned(
     if (other) {
       problems.push({
         file: shown,
-        message: `duplicate version ${id.version.text}: ${join(listing.shown, other)} has the same version. Give one of them the next free number`,
+        message: `duplicate version ${id.version.text}: ${inside(listing.shown, other)} has the same version. Give one of them the next free number`,
       });
       continue;
     }
@@ -90,7 +89,7 @@ export function readSectioned(
       problems.push({ file: `${shown}:${p.line}`, message: p.message });
       continue;
     }
-    const path = join(listing.dir, name);
+    const path = inside(listing.dir, name);
     files.push({
       version: id.version,
       description: id.description,
