@@ -45,7 +45,6 @@ DROP TABLE g;
     const down = readDownScript(m!.down!);
     expect(down).not.toContain('CREATE');
     expect(down.split('\n')[12]).toBe('DROP FUNCTION g_one();');
-    expect(m!.layout).toBeUndefined();
   });
 
   it('turn StatementBegin ... StatementEnd into one block and NO TRANSACTION into both directions', () => {
