@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 
 /**
  * Preloaded into a schemagate run (`node --import dist/bench/probe.js
@@ -66,7 +68,11 @@ let firstSql: ProbeEvent | undefined;
 syncBuiltinESMExports();
 
 const pgAt = epoch();
-const { default: pg } = await import('pg');
+// The bundled CLI (npm run build) carries its own pg, exported by its chunks/pg.js entry: the same Client class the CLI uses.
+const bundledPg = process.argv[1] ? join(dirname(process.argv[1]), 'chunks', 'pg.js') : undefined;
+const { default: pg } = (
+  bundledPg && fs.existsSync(bundledPg) ? await import(pathToFileURL(bundledPg).href) : await import('pg')
+) as typeof import('pg');
 const pgImport = { at: pgAt, end: epoch() };
 
 type Fn = (...args: unknown[]) => unknown;
