@@ -23,7 +23,9 @@ export type K8s = typeof import('@kubernetes/client-node');
  * `npm run build` also bundles client-node into one file (dist/vendor): the
  * same code, loaded in about half the time (~0.22 s instead of ~0.48 s, most of
  * it the ESM loader resolving hundreds of files). Without it (the container
- * image, tests run from source), the package itself.
+ * image, tests run from source), the package itself. `../../vendor` is the
+ * same folder from dist/src/kube/ and from the CLI bundle's dist/src/chunks/
+ * (test/integration/loads.test.ts runs a cluster command from the bundle).
  */
 export async function loadK8s(): Promise<K8s> {
   const bundle = new URL('../../vendor/client-node.js', import.meta.url);

@@ -1,11 +1,12 @@
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliPath, project } from '../support/cli.js';
+import { loadsOf } from '../support/loads.js';
 import { freePort } from '../support/net.js';
 import { type Listening, listening } from '../support/servers.js';
 import { adminUrl } from '../support/pg.js';
@@ -221,24 +222,11 @@ describe('schemagate wait', () => {
   );
 
   it('loads neither @kubernetes/client-node nor listr2, pg only for a postgres:// target, and no probe in db commands', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'schemagate-loads-'));
-    writeFileSync(
-      join(dir, 'hooks.mjs'),
-      `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(process.env.LOAD_LOG, r.url + '\\n'); return r; }\n`,
-    );
-    writeFileSync(
-      join(dir, 'register.mjs'),
-      `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`,
-    );
+    // Bundled, a chunk stands for the files esbuild put into it (test/support/loads.ts): the same paths as unbundled.
     const loaded = async (...args: string[]) => {
-      const log = join(dir, `${Math.random()}.log`);
-      writeFileSync(log, '');
-      const r = await execa(process.execPath, ['--import', join(dir, 'register.mjs'), cliPath, ...args], {
-        env: { LOAD_LOG: log },
-        reject: false,
-      });
-      expect(r.exitCode, String(r.stderr)).toBe(0);
-      return readFileSync(log, 'utf8');
+      const r = await loadsOf(args);
+      expect(r.exitCode, r.stderr).toBe(0);
+      return r.modules.join('\n');
     };
     const tcp = await loaded('wait', `tcp://127.0.0.1:${httpPort}`);
     expect(tcp).toContain('/dist/src/wait/tcp.js');
