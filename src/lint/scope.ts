@@ -1,8 +1,9 @@
 import { analyze } from '../engine/analyze.js';
 import type { EngineSettings } from '../engine/context.js';
-import type { MigrationFile } from '../engine/files.js';
+import { fileScript, type MigrationFile } from '../engine/files.js';
 import type { PlanProblem } from '../engine/plan.js';
 import type { EngineOptions } from '../engine/session.js';
+import { withoutWrapper } from '../engine/sql/wrapper.js';
 import { compareVersions, parseVersion } from '../engine/version.js';
 import { UsageError } from '../errors.js';
 import { displayUrl } from '../redact.js';
@@ -16,17 +17,22 @@ export type LintScope =
 
 /**
  * The migrations as schemagate will run them: the text, whether it runs in a
- * transaction, and the timeouts set before it. A file that cannot be analysed
- * (a bad directive, an unterminated quote) throws, as `db plan` would.
+ * transaction, and the timeouts set before it. The layout's reader decides
+ * the text (a goose file's Up section) and may take the transaction away
+ * (`-- +goose NO TRANSACTION`, diesel's `run_in_transaction = false`); a
+ * file's own BEGIN ... COMMIT becomes the migration's transaction, so it is
+ * blanked out and the rest linted as in a transaction, as it runs. A file
+ * that cannot be analysed (a bad directive, an unterminated quote) throws,
+ * as `db plan` would.
  */
 export function targetsOf(files: readonly MigrationFile[], settings: EngineSettings): LintTarget[] {
   return files.map((f) => {
-    const a = analyze({ file: f.file, version: f.version.text, sql: f.sql });
+    const a = analyze(fileScript(f));
     return {
       version: f.version.text,
       file: f.file,
       path: f.path,
-      sql: f.sql,
+      sql: withoutWrapper(f.sql, a.wrapper),
       transactional: a.transactional,
       lockTimeoutMs: a.directives.lockTimeoutMs ?? settings.lockTimeoutMs,
       statementTimeoutMs: a.directives.statementTimeoutMs ?? settings.statementTimeoutMs,

@@ -1,4 +1,4 @@
-import { chmodSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -213,6 +213,148 @@ describe('schemagate lint: the dangers of a migration for a live database', () =
     expect(pos(index, 'CREATE INDEX')).toBe('3:14');
     expect(at(report, 'require-concurrent-index-creation')).toEqual(['migrations/20240102000000_index.sql:3:14 error']);
     expect(report.findings.filter((f) => /ban-drop|require-concurrent-index-deletion/.test(f.rule))).toEqual([]);
+  });
+});
+
+// Each layout is read as its tool reads it (src/engine/formats): lint sees the text that runs, at the file's positions.
+describe("schemagate lint: other tools' layouts", () => {
+  const CHECK =
+    'ALTER TABLE users ADD CONSTRAINT users_id_positive CHECK (id > 0) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_id_positive;\n';
+
+  // goose: https://github.com/pressly/goose#sql-migrations (Up/Down sections, StatementBegin/End, NO TRANSACTION)
+  it('maps positions in a goose file to the file (its Up section, blocks included), and never lints the Down section', async () => {
+    const index =
+      "-- +goose Up\r\n-- +goose StatementBegin\r\nCREATE FUNCTION one() RETURNS int LANGUAGE sql AS 'SELECT 1';\r\n-- +goose StatementEnd\r\n-- ünïcödé 😀\r\nSELECT 'é';  CREATE INDEX users_email ON users (email);\r\n\r\n-- +goose Down\r\nDROP INDEX users_email;\r\nDROP FUNCTION one();\r\n";
+    const dir = project({
+      'migrations/20240101000000_users.sql': `-- +goose Up\n${TABLES}\n-- +goose Down\nDROP TABLE users;\n`,
+      'migrations/20240102000000_index.sql': index,
+    });
+    const { report, stderr } = await lint(dir);
+    expect(report, stderr).toBeDefined();
+    expect(report.files.map((f) => [f.file, f.version, f.transactional])).toEqual([
+      ['migrations/20240101000000_users.sql', '20240101000000', true],
+      ['migrations/20240102000000_index.sql', '20240102000000', true],
+    ]);
+    expect(pos(index, 'CREATE INDEX')).toBe('6:14');
+    expect(at(report, 'require-concurrent-index-creation')).toEqual(['migrations/20240102000000_index.sql:6:14 error']);
+    // The Down sections drop a table and a non-concurrent index: linted, they would be findings.
+    expect(report.findings.filter((f) => /ban-drop|require-concurrent-index-deletion/.test(f.rule))).toEqual([]);
+  });
+
+  it('lints a goose NO TRANSACTION file without --assume-in-transaction, and the same file without the marker in one', async () => {
+    const dir = project({
+      'migrations/00001_users.sql': `-- +goose Up\n${TABLES}`,
+      'migrations/00002_check.sql': `-- +goose NO TRANSACTION\n-- +goose Up\n${CHECK}-- +goose Down\nALTER TABLE users DROP CONSTRAINT users_id_positive;\n`,
+    });
+    const outside = (await lint(dir)).report;
+    expect(outside.files.map((f) => [f.version, f.transactional])).toEqual([
+      ['1', true],
+      ['2', false],
+    ]);
+    expect(at(outside, 'constraint-missing-not-valid')).toEqual([]);
+
+    writeFileSync(
+      join(dir, 'migrations/00002_check.sql'),
+      `-- +goose Up\n-- (no marker: goose runs it in a transaction)\n${CHECK}-- +goose Down\nALTER TABLE users DROP CONSTRAINT users_id_positive;\n`,
+    );
+    const inside = (await lint(dir)).report;
+    expect(inside.files.map((f) => [f.version, f.transactional])).toEqual([
+      ['1', true],
+      ['2', true],
+    ]);
+    expect(at(inside, 'constraint-missing-not-valid')).toEqual(['migrations/00002_check.sql:4:19 error']);
+  });
+
+  // diesel: https://diesel.rs/guides/getting-started (folders) and diesel_migrations src/file_based_migrations.rs (metadata.toml)
+  it("maps positions in a diesel folder to its up.sql, with diesel's versions, and follows run_in_transaction = false", async () => {
+    const index = "-- ünïcödé 😀\nSELECT 'é';  CREATE INDEX users_email ON users (email);\n";
+    const dir = project({
+      'migrations/2019-02-26-002946_create_users/up.sql': TABLES,
+      'migrations/2019-02-26-002946_create_users/down.sql': 'DROP TABLE users;\n',
+      'migrations/2019-02-27-101010_index_email/up.sql': index,
+      'migrations/2019-02-27-101010_index_email/down.sql': 'DROP INDEX users_email;\n',
+      'migrations/2019-02-28-000000_check_id/up.sql': CHECK,
+      'migrations/2019-02-28-000000_check_id/down.sql': 'ALTER TABLE users DROP CONSTRAINT users_id_positive;\n',
+      'migrations/2019-02-28-000000_check_id/metadata.toml': 'run_in_transaction = false\n',
+    });
+    const { report } = await lint(dir);
+    expect(report.files.map((f) => [f.file, f.version, f.transactional])).toEqual([
+      ['migrations/2019-02-26-002946_create_users/up.sql', '20190226002946', true],
+      ['migrations/2019-02-27-101010_index_email/up.sql', '20190227101010', true],
+      ['migrations/2019-02-28-000000_check_id/up.sql', '20190228000000', false],
+    ]);
+    expect(pos(index, 'CREATE INDEX')).toBe('2:14');
+    expect(at(report, 'require-concurrent-index-creation')).toEqual([
+      'migrations/2019-02-27-101010_index_email/up.sql:2:14 error',
+    ]);
+    expect(at(report, 'constraint-missing-not-valid')).toEqual([]);
+
+    // Without metadata.toml diesel runs up.sql in a transaction, and Squawk is told so.
+    rmSync(join(dir, 'migrations/2019-02-28-000000_check_id/metadata.toml'));
+    const tx = (await lint(dir)).report;
+    expect(tx.files[2]).toMatchObject({ version: '20190228000000', transactional: true });
+    expect(at(tx, 'constraint-missing-not-valid')).toEqual(['migrations/2019-02-28-000000_check_id/up.sql:2:19 error']);
+  });
+
+  it('lints a file wrapped in BEGIN ... COMMIT as the one transaction it runs in: no transaction-nesting, positions kept', async () => {
+    const wrapped = `BEGIN;\n${CHECK.trimEnd()} COMMIT;\n`;
+    const dir = project({
+      'migrations/001_users.up.sql': TABLES,
+      'migrations/001_users.down.sql': 'DROP TABLE users;\n',
+      'migrations/002_check.up.sql': wrapped,
+      'migrations/002_check.down.sql': 'ALTER TABLE users DROP CONSTRAINT users_id_positive;\n',
+    });
+    const { report } = await lint(dir);
+    expect(report.files.map((f) => [f.version, f.transactional])).toEqual([
+      ['1', true],
+      ['2', true],
+    ]);
+    expect(pos(wrapped, 'VALIDATE CONSTRAINT')).toBe('3:19');
+    expect(at(report, 'constraint-missing-not-valid')).toEqual(['migrations/002_check.up.sql:3:19 error']);
+    expect(at(report, 'transaction-nesting')).toEqual([]);
+  });
+
+  it('lints sql-migrate, Prisma and drizzle folders at the positions of their files, sql-migrate notransaction outside a transaction', async () => {
+    const sqlMigrate = project({
+      'migrations/1_users.sql': `-- +migrate Up\n${TABLES}-- +migrate Down\nDROP TABLE users;\n`,
+      'migrations/2_index.sql':
+        '-- +migrate Up notransaction\nCREATE INDEX users_email ON users (email);\n-- +migrate Down\nDROP INDEX users_email;\n',
+    });
+    const a = (await lint(sqlMigrate)).report;
+    expect(a.files.map((f) => [f.version, f.transactional])).toEqual([
+      ['1_users.sql', true],
+      ['2_index.sql', false],
+    ]);
+    expect(at(a, 'require-concurrent-index-creation')).toEqual(['migrations/2_index.sql:2:1 error']);
+
+    const prisma = project({
+      'migrations/migration_lock.toml': 'provider = "postgresql"\n',
+      'migrations/20210101000000_init/migration.sql': `-- CreateTable\n${TABLES}`,
+      'migrations/20210201000000_email/migration.sql':
+        '-- CreateIndex\nCREATE INDEX "users_email" ON "users"("email");\n',
+    });
+    expect(at((await lint(prisma)).report, 'require-concurrent-index-creation')).toEqual([
+      'migrations/20210201000000_email/migration.sql:2:1 error',
+    ]);
+
+    const drizzle = project({
+      'migrations/meta/_journal.json': JSON.stringify({
+        version: '7',
+        dialect: 'postgresql',
+        entries: [
+          { idx: 0, version: '7', when: 1700000000000, tag: '0000_users', breakpoints: true },
+          { idx: 1, version: '7', when: 1700000001000, tag: '0001_email', breakpoints: true },
+        ],
+      }),
+      'migrations/0000_users.sql': TABLES,
+      'migrations/0001_email.sql':
+        'ALTER TABLE "users" ADD COLUMN "nick" text;--> statement-breakpoint\nCREATE INDEX "users_email" ON "users" ("email");',
+      // Not in the journal: drizzle does not run it, so it is not linted either.
+      'migrations/0002_stray.sql': 'CREATE INDEX "users_name" ON "users" ("name");',
+    });
+    const d = (await lint(drizzle)).report;
+    expect(d.files.map((f) => f.file)).toEqual(['migrations/0000_users.sql', 'migrations/0001_email.sql']);
+    expect(at(d, 'require-concurrent-index-creation')).toEqual(['migrations/0001_email.sql:2:1 error']);
   });
 });
 

@@ -3,7 +3,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { DEFAULT_LINT_WARN } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import { satisfiedBySchemagate } from '../../src/lint/lint.js';
-import { SourceMap, unitsForBytes } from '../../src/lint/position.js';
+import { SourceMap, sameLines, unitsForBytes } from '../../src/lint/position.js';
 import { pgVersionOf } from '../../src/lint/scope.js';
 import { findSquawk, unknownRule } from '../../src/lint/squawk.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -34,6 +34,26 @@ describe("Squawk's positions in the file", () => {
     const file = 'header line\nmore\nCREATE INDEX i ON t (c);\n';
     const map = new SourceMap('x.sql', file, 'CREATE INDEX i ON t (c);\n');
     expect(map.at(0, 7)).toEqual({ line: 3, column: 8 });
+  });
+
+  it("maps a run text that keeps the file's lines, others emptied (a goose Up section), line for line", () => {
+    const file = "-- +goose Up\n-- 😀\nSELECT 'é'; CREATE INDEX i ON t (c);\n-- +goose Down\nDROP INDEX i;\n";
+    const up = "\n-- 😀\nSELECT 'é'; CREATE INDEX i ON t (c);\n";
+    const map = new SourceMap('x.sql', file, up);
+    expect(map.at(2, Buffer.byteLength("SELECT 'é'; "))).toEqual({ line: 3, column: 13 });
+    expect(map.atOffset(up.indexOf('CREATE'))).toEqual({ line: 3, column: 13 });
+    expect(map.at(1, Buffer.byteLength('-- 😀'))).toEqual({ line: 2, column: 5 });
+  });
+
+  it('maps a run text whose BEGIN and COMMIT are blanked to spaces, also within a line', () => {
+    const file = 'BEGIN; ALTER TABLE t ADD c int;\nALTER TABLE t ADD d int; COMMIT;\n';
+    const run = '       ALTER TABLE t ADD c int;\nALTER TABLE t ADD d int;        \n';
+    const map = new SourceMap('x.sql', file, run);
+    expect(map.at(0, 7)).toEqual({ line: 1, column: 8 });
+    expect(map.at(1, 0)).toEqual({ line: 2, column: 1 });
+    expect(sameLines(file, run)).toBe(true);
+    expect(sameLines(file, run.replace('ADD d', 'ADD e'))).toBe(false);
+    expect(sameLines(file, `${run}\nSELECT 1;\n`)).toBe(false);
   });
 
   it('refuses a run text that is not part of its file (a reader bug), instead of pointing at a wrong line', () => {
