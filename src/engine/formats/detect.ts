@@ -5,7 +5,7 @@ import { readDiesel, looksLikeDiesel } from './diesel.js';
 import { hasJournal, readDrizzle } from './drizzle.js';
 import { flatLayout, isFlatDownName, readFlat } from './flat.js';
 import { goose } from './goose.js';
-import { inside, isDocumentation, listFolder, readSql, type Listing } from './listing.js';
+import { inside, isDocumentation, listFolder, readSql, SQL_FILE, type Listing } from './listing.js';
 import { nodePgMigrate } from './node-pg-migrate.js';
 import { looksLikePrisma, readPrisma } from './prisma.js';
 import { readSectioned, type SectionTool } from './sectioned.js';
@@ -60,18 +60,21 @@ export class EmptyMigrationsError extends SchemagateError {
 
 /**
  * The texts of the flat files that can hold markers (down scripts of flat
- * layouts are read when needed); a file that cannot be read as UTF-8 text
- * stops the reading, with every such file named.
+ * layouts are read when needed). A file that cannot be read as UTF-8 text,
+ * and a folder named like a migration (`4_x.sql/`, which reading names as
+ * such), is a problem: added to `problems` when given, else thrown with
+ * every such file named.
  */
-function readTexts(listing: Listing): Map<string, string> {
+function readTexts(listing: Listing, problems?: FileProblem[]): Map<string, string> {
   const texts = new Map<string, string>();
-  const problems: FileProblem[] = [];
-  for (const n of listing.sql) {
+  const found: FileProblem[] = problems ?? [];
+  const names = [...listing.sql, ...listing.folders.filter((f) => SQL_FILE.test(f))].sort();
+  for (const n of names) {
     if (isFlatDownName(n)) continue;
-    const text = readSql(inside(listing.dir, n), inside(listing.shown, n), problems);
+    const text = readSql(inside(listing.dir, n), inside(listing.shown, n), found);
     if (text !== undefined) texts.set(n, text);
   }
-  if (problems.length > 0) throw new FilesError(problems);
+  if (!problems && found.length > 0) throw new FilesError(found);
   return texts;
 }
 
@@ -94,11 +97,14 @@ function markedLayout(listing: Listing, texts: ReadonlyMap<string, string>): Lay
 /** Everything in a flat folder that no flat layout reads, each named with what to do. */
 function strayEntries(listing: Listing, layout: LayoutName): FileProblem[] {
   const problems: FileProblem[] = [];
-  for (const f of listing.folders)
+  for (const f of listing.folders) {
+    // Reported as a file that cannot be read (readTexts).
+    if (SQL_FILE.test(f)) continue;
     problems.push({
       file: join(listing.shown, f),
       message: `a folder among ${LAYOUT_SHAPES[layout]} files: schemagate reads folders only as Prisma (<folder>/migration.sql) or diesel (<folder>/up.sql) migrations, never beside files. Move it out of the folder`,
     });
+  }
   for (const o of listing.other) {
     if (isDocumentation(o)) continue;
     const message = /\.go$/i.test(o)
@@ -180,10 +186,14 @@ export function readMigrationFolder(
             ignored: [],
           };
   } else {
-    const texts = readTexts(listing);
+    const unreadable: FileProblem[] = [];
+    const texts = readTexts(listing, unreadable);
     const layout = fromFormat(format) ?? markedLayout(listing, texts) ?? flatLayout(listing.sql, texts);
     const stray = strayEntries(listing, layout);
-    if (stray.length > 0) throw new FilesError(stray, hint);
+    if (unreadable.length + stray.length > 0) {
+      const all = [...unreadable, ...stray].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+      throw new FilesError(all, stray.length > 0 ? hint : undefined);
+    }
     const tool = SECTIONED[layout];
     const flatFormat: MigrationFormat = format === 'schemagate' || format === 'flyway' ? format : 'auto';
     reading = {
