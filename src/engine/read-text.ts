@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 
 /**
@@ -16,7 +17,8 @@ export function readSqlText(path: string): { text: string } | { problem: string 
     return { problem: fileSystemProblem(e, path) };
   }
   const nul = bytes.indexOf(0);
-  const bad = firstInvalidUtf8(bytes);
+  // The native check first (a tenth of the time on a no-op run's thousand files); the loop only to locate a bad byte.
+  const bad = isUtf8(bytes) ? -1 : firstInvalidUtf8(bytes);
   if (nul >= 0 && (bad < 0 || nul < bad)) {
     const at = locate(bytes, nul);
     return {
