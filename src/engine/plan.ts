@@ -192,6 +192,10 @@ export function buildPlan(files: readonly MigrationFile[], rows: readonly Histor
     });
   }
 
-  entries.sort((a, b) => compareVersionTexts(a.version, b.version));
-  return { entries, toRun: [...resume, ...toRun], problems, baseline, current };
+  // Each entry's version parsed once for the sort (a file's is parsed already).
+  const sorted = entries
+    .map((e) => ({ e, v: e.file?.version ?? identityOf(e.version) }))
+    .sort((a, b) => compareVersions(a.v, b.v))
+    .map((x) => x.e);
+  return { entries: sorted, toRun: [...resume, ...toRun], problems, baseline, current };
 }

@@ -37,6 +37,8 @@ const MARKERS: [LayoutName, RegExp][] = [
   ['sql-migrate', /^--\s*\+migrate\b/im],
   ['node-pg-migrate', /^\s*--[\s-]*(up|down)\s+migration/im],
 ];
+/** Any of MARKERS, in one pass over a file: most files hold none. */
+const ANY_MARKER = new RegExp(MARKERS.map(([, re]) => re.source).join('|'), 'im');
 
 export interface ReadOptions {
   /** An empty folder is not an error (a new project; `--allow-empty`). @default false */
@@ -81,8 +83,10 @@ function readTexts(listing: Listing, problems?: FileProblem[]): Map<string, stri
 /** Flat files' layout from their section markers; two tools' markers in one folder is an error. */
 function markedLayout(listing: Listing, texts: ReadonlyMap<string, string>): LayoutName | undefined {
   const found = new Map<LayoutName, string>();
-  for (const [name, text] of texts)
+  for (const [name, text] of texts) {
+    if (!ANY_MARKER.test(text)) continue;
     for (const [layout, re] of MARKERS) if (!found.has(layout) && re.test(text)) found.set(layout, name);
+  }
   if (found.size > 1) {
     throw new FilesError(
       [...found].map(([layout, name]) => ({
