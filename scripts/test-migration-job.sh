@@ -25,7 +25,21 @@ done
 
 if [ "$mode" = local ]; then
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/schemagate-job-test.XXXXXX")
-  trap 'rm -rf "$tmp"' EXIT
+  # As root, PostgreSQL runs as the postgres user, which must be able to enter the folder.
+  chmod 755 "$tmp"
+  cleanup() {
+    # Where the data went: elsewhere when the postgres user could not reach $tmp (then delete it too).
+    local data
+    data=$(schemagate local status --data-dir "$tmp/pg" --json 2>/dev/null \
+      | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => { try { const d = JSON.parse(s).dataDir; if (typeof d === "string") console.log(d); } catch {} })' || true)
+    # Only the folder schemagate makes for it: <tmp>/schemagate-<12 hex digits>/data.
+    case "$data" in
+      /*/schemagate-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]/data)
+        rm -rf "$(dirname "$data")" ;;
+    esac
+    rm -rf "$tmp"
+  }
+  trap cleanup EXIT
   port=$(node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
   echo "== migrating a throwaway embedded PostgreSQL (port $port)"
   schemagate up --local --fresh --data-dir "$tmp/pg" --port "$port"

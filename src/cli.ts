@@ -1,94 +1,11 @@
 #!/usr/bin/env node
 // First: it must run before anything loads pg.
 import './engine/pg-runtime.js';
-import { commonOptions, dbOptions, helpText, parse } from './cli/args.js';
-import type { CommandContext } from './cli/db.js';
+import { parse } from './cli/args.js';
 import { createOutput } from './cli/output.js';
-import { ExitCode, SchemagateError, UsageError } from './errors.js';
-import { didYouMean } from './util/did-you-mean.js';
+import { resolveCommand } from './cli/dispatch.js';
+import { ExitCode, SchemagateError } from './errors.js';
 import { packageVersion } from './util/package-version.js';
-
-/**
- * The command table: `schemagate <command>` and `schemagate db <command>`.
- * Command modules are imported when their command runs, so `db` commands in a
- * pod never load listr2 or @kubernetes/client-node.
- */
-interface TopCommand {
-  summary: string;
-  load(): Promise<{
-    usage: string;
-    summary: string;
-    options: import('./cli/args.js').Options;
-    positionals: number;
-    run(c: CommandContext): Promise<ExitCode>;
-  }>;
-}
-
-const top: Record<string, TopCommand> = {
-  up: {
-    summary: 'migrate, create the seed Job suspended, release the backend (--local: embedded PostgreSQL)',
-    load: async () => (await import('./cli/cluster.js')).clusterCommands.up,
-  },
-  migrate: {
-    summary: 'run the migration Job and wait for it (--local: on the embedded PostgreSQL)',
-    load: async () => (await import('./cli/cluster.js')).clusterCommands.migrate,
-  },
-  seed: {
-    summary: 'resume the seed Job and wait for it (--local: on the embedded PostgreSQL)',
-    load: async () => (await import('./cli/cluster.js')).clusterCommands.seed,
-  },
-  reset: {
-    summary: 'drop and recreate the schema, then migrate (local contexts only)',
-    load: async () => (await import('./cli/cluster.js')).clusterCommands.reset,
-  },
-  status: {
-    summary: "Jobs, rollout and the database's migrations on one screen",
-    load: async () => (await import('./cli/cluster.js')).clusterCommands.status,
-  },
-  render: {
-    summary: 'print every manifest that would be submitted',
-    load: async () => (await import('./cli/cluster.js')).clusterCommands.render,
-  },
-  verify: {
-    summary: 'is the database what the application needs? (a one-off db verify Job; --local too)',
-    load: async () => (await import('./cli/cluster.js')).clusterCommands.verify,
-  },
-  check: {
-    summary: 'check a setup: config, migrations, seeds, manifests (--cluster: against the cluster too)',
-    load: async () => (await import('./cli/cluster.js')).clusterCommands.check,
-  },
-  lint: {
-    summary:
-      "lint the migrations still to apply with Squawk (locks, rewrites, NOT VALID, CONCURRENTLY) for the target's PostgreSQL",
-    load: async () => (await import('./cli/lint.js')).lintCommand,
-  },
-  backend: {
-    summary: 'run the sample backend (/health, /api/users) on $PORT',
-    load: async () => (await import('./cli/backend.js')).backendCommand,
-  },
-  wait: {
-    summary: 'wait until each tcp://, http(s)://, redis:// or postgres:// target answers, with a deadline',
-    load: async () => (await import('./cli/wait.js')).waitCommand,
-  },
-};
-
-function mainHelp(dbNames: string[]): string {
-  const lines = [
-    "schemagate: gate an application's release on its PostgreSQL schema.",
-    '',
-    'Usage: schemagate <command> [flags]',
-    '       schemagate db <command> [flags]',
-    '',
-    'Commands:',
-    ...Object.entries(top).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`),
-    '',
-    'Database commands (run in Jobs and init containers, or anywhere with DATABASE_URL):',
-    `  db ${dbNames.join(' | ')}`,
-    '',
-    'Run `schemagate <command> --help` for its flags. Exit codes: see the README.',
-  ];
-  return lines.join('\n') + '\n';
-}
 
 async function run(argv: string[]): Promise<number> {
   const wantsJson = argv.includes('--json');
@@ -114,54 +31,17 @@ async function run(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
-    const [first, ...rest] = argv;
-    if (!first || first === '--help' || first === '-h' || first === 'help') {
-      const { dbCommands } = await import('./cli/db.js');
-      process.stdout.write(mainHelp(Object.keys(dbCommands)));
-      return first ? ExitCode.ok : ExitCode.usage;
+    const what = await resolveCommand(argv);
+    if (what.kind === 'help') {
+      (what.stream === 'stdout' ? process.stdout : process.stderr).write(what.text);
+      return what.exitCode;
     }
-    if (first === '--version' || first === 'version') {
+    if (what.kind === 'version') {
       process.stdout.write(`${packageVersion()}\n`);
       return ExitCode.ok;
     }
-    let name: string;
-    let cmd: Awaited<ReturnType<TopCommand['load']>>;
-    let args: string[];
-    let extra = {};
-    if (first === 'db') {
-      const { dbCommands } = await import('./cli/db.js');
-      const [sub, ...subArgs] = rest;
-      const found = sub ? dbCommands[sub] : undefined;
-      if (!found) {
-        const guess = sub ? didYouMean(sub, Object.keys(dbCommands)) : undefined;
-        throw new UsageError(
-          sub ? `unknown command "db ${sub}"${guess ? ` (did you mean "db ${guess}"?)` : ''}` : 'db needs a command',
-          `Commands: ${Object.keys(dbCommands).join(', ')}.`,
-        );
-      }
-      name = `db ${sub}`;
-      cmd = found;
-      args = subArgs;
-      extra = dbOptions;
-    } else {
-      const entry = top[first];
-      if (!entry) {
-        const guess = didYouMean(first, [...Object.keys(top), 'db']);
-        throw new UsageError(
-          `unknown command "${first}"${guess ? ` (did you mean "${guess}"?)` : ''}`,
-          'Run `schemagate --help` for the list of commands.',
-        );
-      }
-      name = first;
-      cmd = await entry.load();
-      args = rest;
-    }
-    const options = { ...commonOptions, ...extra, ...cmd.options };
-    const parsed = parse(args, options, name, cmd.positionals);
-    if (parsed.values.help) {
-      process.stdout.write(helpText(cmd.usage, cmd.summary, options));
-      return ExitCode.ok;
-    }
+    const { cmd, name } = what;
+    const parsed = parse(what.argv, what.options, name, cmd.positionals);
     const out = createOutput({
       json: parsed.values.json === true,
       quiet: parsed.values.quiet === true,
@@ -169,13 +49,22 @@ async function run(argv: string[]): Promise<number> {
     });
     try {
       const cc = { args: parsed, out, signal: controller.signal, env: process.env };
-      if (first === 'db') await (await import('./cli/db.js')).waitIfAsked(cc);
-      return await cmd.run(cc);
+      const run = async () => {
+        if (what.group === 'db') await (await import('./cli/db.js')).waitIfAsked(cc);
+        return cmd.run(cc);
+      };
+      if (what.local && parsed.values.local === true) {
+        const local = await import('./cli/local-db.js');
+        // `backend --local` runs as on this machine: the embedded PostgreSQL unless a database is named.
+        if (what.group === 'db' || !local.namesDatabase(cc)) return await local.withLocalDatabase(cc, run);
+      }
+      return await run();
     } catch (e) {
-      const err =
+      let err =
         controller.signal.aborted && !(e instanceof SchemagateError && e.exitCode === ExitCode.interrupted)
           ? (controller.signal.reason as unknown)
           : e;
+      if (parsed.values.local === true) err = (await import('./cli/local-db.js')).suggestLocal(err);
       out.error(err);
       return err instanceof SchemagateError ? err.exitCode : ExitCode.failure;
     }

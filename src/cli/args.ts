@@ -31,6 +31,26 @@ export const dbOptions = {
   },
 } satisfies Options;
 
+/** Where the embedded PostgreSQL is: its folder and port. */
+export const localPlaceOptions = {
+  'data-dir': {
+    type: 'string',
+    description: "with --local: the embedded PostgreSQL's folder (default: local.dataDir)",
+    value: 'DIR',
+  },
+  port: { type: 'string', description: 'with --local: its port (default: local.port)', value: 'PORT' },
+} satisfies Options;
+
+/** Flags of every command that can run on the embedded PostgreSQL (`--local`). */
+export const localOptions: Options = {
+  local: {
+    type: 'boolean',
+    description:
+      'use the embedded PostgreSQL (the one `schemagate local start` keeps running, else one for this command)',
+  },
+  ...localPlaceOptions,
+};
+
 /** Flags every command takes. */
 export const commonOptions: Options = {
   config: { type: 'string', description: 'configuration file (default: schemagate.yaml)', value: 'FILE' },
@@ -104,10 +124,10 @@ export function flag(p: Parsed, name: string): boolean {
   return p.values[name] === true;
 }
 
-export function helpText(usage: string, summary: string, options: Options): string {
-  const rows = Object.entries(options).map(([name, o]) => {
+/** The flags as help lists them: `-q, --quiet`, `    --to VERSION`, each with its description. */
+export function optionRows(options: Options): string[] {
+  return Object.entries(options).map(([name, o]) => {
     const left = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.value ? ` ${o.value}` : ''}`;
     return `  ${left.padEnd(30)} ${o.description}`;
   });
-  return `Usage: ${usage}\n\n${summary}\n\nOptions:\n${rows.join('\n')}\n`;
 }

@@ -1,10 +1,8 @@
-import { resolve } from 'node:path';
-import { ExitCode, SchemagateError, UsageError } from '../errors.js';
+import { ExitCode, SchemagateError } from '../errors.js';
 import { type Options, flag, str } from './args.js';
 import type { CommandContext, DbCommand } from './db.js';
-import { configFrom, durationFlag, engineOptions } from './engine-options.js';
-import { printStatus, statusExitCode } from './print-status.js';
-import type { LocalStep } from '../tasks/local.js';
+import { configFrom, durationFlag } from './engine-options.js';
+import { statusExitCode } from './print-status.js';
 
 /** Flags of the cluster commands (the `--local` ones run the same steps on the embedded PostgreSQL). */
 export const clusterOptions: Options = {
@@ -30,47 +28,8 @@ export const clusterOptions: Options = {
   image: { type: 'string', description: 'image the Jobs run (Tilt passes the one it built)', value: 'IMAGE' },
 };
 
-function localConfig(c: CommandContext) {
-  const config = configFrom(c.args, c.env);
-  const dir = str(c.args, 'data-dir');
-  const portText = str(c.args, 'port');
-  const port = portText === undefined ? config.local.port : Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new UsageError(`--port ${portText}: expected a port number (1-65535)`);
-  return { ...config, local: { ...config.local, port, ...(dir ? { dataDir: resolve(dir) } : {}) } };
-}
-
-async function runLocal(
-  c: CommandContext,
-  steps: LocalStep[],
-  extra: { fresh?: boolean; force?: boolean } = {},
-): Promise<ExitCode> {
-  const config = localConfig(c);
-  const { runLocal: run } = await import('../tasks/local.js');
-  const started = Date.now();
-  const ctx = await run({
-    config,
-    out: c.out,
-    signal: c.signal,
-    fresh: extra.fresh ?? false,
-    force: extra.force ?? false,
-    steps,
-    engineFor: (url, log) => ({ ...engineOptions(config, c.args, c.out, c.signal, { url }), log }),
-  });
-  if (ctx.status) {
-    c.out.data({ ...ctx.status, summary: ctx.summary, seconds: (Date.now() - started) / 1000 });
-    if (!c.out.json) {
-      c.out.result('');
-      printStatus(c.out, ctx.status);
-      c.out.result(
-        `\ndone in ${((Date.now() - started) / 1000).toFixed(1)}s; the embedded PostgreSQL keeps its data in ${resolve(config.root, config.local.dataDir)} (start over with --fresh)`,
-      );
-    }
-    return steps.length === 1 ? statusExitCode(ctx.status) : ExitCode.ok;
-  }
-  c.out.data({ summary: ctx.summary, seconds: (Date.now() - started) / 1000 });
-  return ExitCode.ok;
-}
+const runLocal = async (...a: Parameters<typeof import('./local-pipeline.js').runLocalPipeline>) =>
+  (await import('./local-pipeline.js')).runLocalPipeline(...a);
 
 function clusterRun(c: CommandContext): import('../tasks/cluster.js').ClusterRun {
   const config = configFrom(c.args, c.env);
@@ -131,9 +90,15 @@ function cmd(
 
 export const clusterCommands = {
   up: cmd(
-    'schemagate up [--local [--fresh]]',
+    'schemagate up [--local [--fresh] [--keep]]',
     'Bring the schema up: migrate, seed, verify. In a cluster: migration Job, seed Job (suspended), backend release and rollout.',
-    { fresh: { type: 'boolean', description: 'with --local: delete the embedded data and start over' } },
+    {
+      fresh: { type: 'boolean', description: 'with --local: delete the embedded data and start over' },
+      keep: {
+        type: 'boolean',
+        description: 'with --local: leave the embedded PostgreSQL running (schemagate local stop stops it)',
+      },
+    },
     async (c) =>
       flag(c.args, 'local')
         ? runLocal(c, ['migrate', 'seed', 'verify', 'status'], { fresh: flag(c.args, 'fresh') })
@@ -159,13 +124,17 @@ export const clusterCommands = {
     async (c) => (flag(c.args, 'local') ? runLocal(c, ['seed'], { force: flag(c.args, 'force') }) : cluster(c, 'seed')),
   ),
   reset: cmd(
-    'schemagate reset [--local] [--allow-context NAME]',
+    'schemagate reset [--local --yes] [--allow-context NAME]',
     'Drop and recreate the schema, then migrate. In a cluster only on local contexts (kind-*, docker-desktop, k3d-*, minikube, rancher-desktop, orbstack, kubernetes.allowedContexts).',
     {
       'allow-context': {
         type: 'string',
         description: 'allow this one non-local context (refused when CI is set)',
         value: 'NAME',
+      },
+      yes: {
+        type: 'boolean',
+        description: 'with --local: confirm that the schema may be dropped (asked in a terminal)',
       },
     },
     async (c) => (flag(c.args, 'local') ? runLocal(c, ['reset', 'migrate']) : cluster(c, 'reset')),
@@ -213,14 +182,14 @@ export const clusterCommands = {
   ),
   check: cmd(
     'schemagate check [--cluster] [--json]',
-    'Check a setup without changing anything: configuration, migrations and seeds parse and validate, manifests render; with --cluster, the API server accepts them (dry run) and the database is current.',
+    "Check a setup without changing anything: configuration, migrations and seeds parse (PostgreSQL's own parser) and validate, manifests render; with --cluster, the API server accepts them (dry run) and the database is current.",
     { cluster: { type: 'boolean', description: 'also check against the cluster of the kubeconfig' } },
     async (c) => {
       const { offlineChecks, lintChecks, manifestChecks, clusterChecks } = await import('../tasks/check.js');
       let checks: import('../tasks/check.js').Check[];
       try {
         const run = clusterRun(c);
-        checks = offlineChecks(run.config);
+        checks = await (await import('./syntax-checks.js')).withSyntaxChecks(run.config, offlineChecks(run.config));
         checks.push(...(await lintChecks(run.config, checks, c.signal)));
         const manifests = manifestChecks(run.config, run.image, run.namespace);
         checks.push(...manifests.checks);

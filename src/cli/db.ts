@@ -1,7 +1,9 @@
 import { ExitCode, UsageError } from '../errors.js';
+import { displayUrl } from '../redact.js';
 import { type Options, type Parsed, flag, list, str } from './args.js';
 import { configFrom, durationFlag, engineOptions } from './engine-options.js';
 import type { ToolName } from '../engine/adopt/tools.js';
+import { newCommand } from './new.js';
 import type { Output } from './output.js';
 import { printStatus, statusExitCode } from './print-status.js';
 
@@ -18,6 +20,10 @@ export interface DbCommand {
   summary: string;
   options: Options;
   positionals: number;
+  /** Command lines that show it at work (help prints them; a test parses each one). */
+  examples?: string[];
+  /** Needs no database: its group's database flags are not added. */
+  offline?: boolean;
   run(c: CommandContext): Promise<ExitCode>;
 }
 
@@ -58,6 +64,11 @@ const TOOLS = [
 
 export const dbCommands: Record<string, DbCommand> = {
   migrate: {
+    examples: [
+      'schemagate db migrate --local',
+      'schemagate db migrate --to 3 --database-url postgres://app@localhost/app',
+      'schemagate db migrate --wait-for-db 60s --lock-wait 5m',
+    ],
     usage: 'schemagate db migrate [--to VERSION]',
     summary: 'Apply pending migrations, each in its own transaction, under the migration lock.',
     options: { to: { type: 'string', description: 'stop after this version', value: 'VERSION' } },
@@ -76,20 +87,27 @@ export const dbCommands: Record<string, DbCommand> = {
     },
   },
   plan: {
+    examples: ['schemagate db plan --local', 'schemagate db plan --to 4 --json'],
     usage: 'schemagate db plan [--to VERSION]',
-    summary: 'Print the SQL migrate would run, with its transaction boundaries; runs nothing.',
+    summary:
+      "Print the SQL migrate would run, with its transaction boundaries; runs nothing. Every statement is parsed by PostgreSQL's parser first (exit 4 on a syntax error).",
     options: { to: { type: 'string', description: 'stop after this version', value: 'VERSION' } },
     positionals: 0,
     async run(c) {
       const { dryRun, renderDryRun } = await import('../engine/dry-run.js');
       const to = str(c.args, 'to');
       const d = await dryRun(opts(c), to ? { to } : {});
+      // What would run goes through PostgreSQL's parser first: a typo fails here, not halfway through migrate.
+      const { checkSyntax, SyntaxCheckError } = await import('../engine/syntax-check.js');
+      const problems = await checkSyntax(d.migrations.map((m) => ({ file: m.file, sql: m.sql })));
+      if (problems.length > 0) throw new SyntaxCheckError(problems);
       c.out.data(d);
       if (!c.out.json) process.stdout.write(renderDryRun(d));
       return d.migrations.length > 0 ? ExitCode.pending : ExitCode.ok;
     },
   },
   status: {
+    examples: ['schemagate db status --local', 'schemagate db status --json'],
     usage: 'schemagate db status [--json]',
     summary:
       'Applied, pending, changed, missing and failed migrations, and the seeds. Exit 7 when migrations are pending, 4 on drift.',
@@ -104,6 +122,7 @@ export const dbCommands: Record<string, DbCommand> = {
     },
   },
   verify: {
+    examples: ['schemagate db verify --local', 'schemagate db verify --wait-for-db 30s'],
     usage: 'schemagate db verify',
     summary:
       'Check that every migration is applied unchanged, nothing is half-applied, and the required tables exist. Exit 8 if not.',
@@ -126,6 +145,7 @@ export const dbCommands: Record<string, DbCommand> = {
     },
   },
   seed: {
+    examples: ['schemagate db seed --local', 'schemagate db seed --force --seeds db/seeds'],
     usage: 'schemagate db seed [--force]',
     summary: 'Run the seed files that have not run (or, with --force, all of them again).',
     options: { force: { type: 'boolean', description: 'run every seed again, changed or not' } },
@@ -141,6 +161,7 @@ export const dbCommands: Record<string, DbCommand> = {
     },
   },
   down: {
+    examples: ['schemagate db down --local', 'schemagate db down --steps 2', 'schemagate db down --to 0 --local'],
     usage: 'schemagate db down [--steps N | --to VERSION]',
     summary: 'Revert applied migrations with their down scripts, newest first (default: the last one).',
     options: {
@@ -163,6 +184,7 @@ export const dbCommands: Record<string, DbCommand> = {
     },
   },
   baseline: {
+    examples: ['schemagate db baseline 3 --database-url postgres://app@db.internal/app'],
     usage: 'schemagate db baseline VERSION',
     summary: 'Adopt an existing database: record every migration up to VERSION as applied without running it.',
     options: {},
@@ -180,6 +202,11 @@ export const dbCommands: Record<string, DbCommand> = {
     },
   },
   adopt: {
+    examples: [
+      'schemagate db adopt --dry-run',
+      'schemagate db adopt --from flyway --local',
+      'schemagate db adopt --from goose --table public.goose_db_version --json',
+    ],
     usage: 'schemagate db adopt [--from TOOL] [--dry-run] [--table [SCHEMA.]NAME] [--json]',
     summary:
       "Take over a database another tool migrated: read its history table, check it against the files, and record the same migrations in schemagate's history. Refuses (exit 4, nothing written) on a dirty or failed history, an applied version without its file, or an edited file.",
@@ -222,6 +249,11 @@ export const dbCommands: Record<string, DbCommand> = {
     },
   },
   repair: {
+    examples: [
+      'schemagate db repair --local',
+      'schemagate db repair --accept 2',
+      'schemagate db repair --clear-failed 5',
+    ],
     usage: 'schemagate db repair [--accept V|all] [--forget V] [--clear-failed V] [--mark-applied V]',
     summary: 'Repair the history after you have checked what is wrong. Without flags, lists what needs repair.',
     options: {
@@ -267,6 +299,7 @@ export const dbCommands: Record<string, DbCommand> = {
     },
   },
   wait: {
+    examples: ['schemagate db wait --timeout 2m'],
     usage: 'schemagate db wait [--timeout DURATION]',
     summary: 'Wait until PostgreSQL accepts connections (default deadline 60s).',
     options: { timeout: { type: 'string', description: 'give up after this long (default 60s)', value: 'DURATION' } },
@@ -288,19 +321,30 @@ export const dbCommands: Record<string, DbCommand> = {
     },
   },
   reset: {
+    examples: ['schemagate db reset --local --yes'],
     usage: 'schemagate db reset --yes',
-    summary: 'Drop and recreate the managed schemas and the history. Refuses without --yes.',
+    summary:
+      'Drop and recreate the managed schemas and the history. Asks in a terminal; elsewhere refuses without --yes (exit 11).',
     options: { yes: { type: 'boolean', description: 'confirm that everything in the managed schemas may be deleted' } },
     positionals: 0,
     async run(c) {
       const { reset } = await import('../engine/reset.js');
-      const r = await reset(opts(c), { yes: flag(c.args, 'yes') });
+      const o = opts(c);
+      let yes = flag(c.args, 'yes');
+      // In a terminal, ask; elsewhere the engine refuses without --yes, naming what would be dropped.
+      const { ask, canAsk } = await import('./confirm.js');
+      if (!yes && canAsk(c)) {
+        const schemas = [...new Set([...o.managedSchemas, o.schema])].join(', ');
+        yes = await ask(`Drop ${schemas} with everything in it, and the migration history, in ${displayUrl(o.url)}?`);
+      }
+      const r = await reset(o, { yes });
       c.out.data(r);
       c.out.result(`reset: dropped and recreated ${r.schemas.join(', ')}`);
       return ExitCode.ok;
     },
   },
   check: {
+    examples: ['schemagate db check', 'schemagate db check --local --json'],
     usage: 'schemagate db check [--database-url URL] [--json]',
     summary:
       'Test the migrations on a throwaway database: apply all, verify, revert all, compare with an empty schema, apply all again, compare with the first pass. Exit 4 when a down script is missing or wrong, 6 when a script fails.',
@@ -351,4 +395,5 @@ export const dbCommands: Record<string, DbCommand> = {
       return r.exitCode;
     },
   },
+  new: newCommand('schemagate db new'),
 };

@@ -18,6 +18,14 @@ const CODES: Record<Style, [number, number]> = {
   bold: [1, 22],
 };
 
+// eslint-disable-next-line no-control-regex -- ESC begins the colour codes this removes.
+const SGR = /\x1b\[[0-9;]*m/g;
+
+/** The text without colour and style codes. */
+function plain(text: string): string {
+  return text.replace(SGR, '');
+}
+
 export function useColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
@@ -30,10 +38,12 @@ export function createOutput(opts: {
   verbose: boolean;
   env?: NodeJS.ProcessEnv;
 }): Output {
+  // Each stream has its own terminal (or not): a line is painted, then stripped where its stream shows no colour.
   const color = !opts.json && useColor(process.stderr, opts.env);
+  const colorOut = !opts.json && useColor(process.stdout, opts.env);
   const paint = (style: Style, text: string) =>
-    color ? `\x1b[${CODES[style][0]}m${text}\x1b[${CODES[style][1]}m` : text;
-  const err = (line: string) => process.stderr.write(`${redact(line)}\n`);
+    color || colorOut ? `\x1b[${CODES[style][0]}m${text}\x1b[${CODES[style][1]}m` : text;
+  const err = (line: string) => process.stderr.write(`${redact(color ? line : plain(line))}\n`);
   return {
     json: opts.json,
     quiet: opts.quiet,
@@ -47,7 +57,7 @@ export function createOutput(opts: {
       if (opts.verbose && !opts.json) err(paint('dim', line));
     },
     result: (line) => {
-      if (!opts.json) process.stdout.write(`${redact(line)}\n`);
+      if (!opts.json) process.stdout.write(`${redact(colorOut ? line : plain(line))}\n`);
     },
     data: (value) => {
       if (opts.json) process.stdout.write(`${JSON.stringify(redactDeep(toPlain(value)), null, 2)}\n`);

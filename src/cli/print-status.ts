@@ -1,6 +1,7 @@
 import { ExitCode } from '../errors.js';
 import { invalidIndexAdvice } from '../engine/invalid-indexes.js';
 import type { StatusReport } from '../engine/status.js';
+import { formatDuration } from '../util/time.js';
 import type { Output, Style } from './output.js';
 
 const STYLE: Record<string, Style> = {
@@ -49,10 +50,16 @@ export function printStatus(out: Output, r: StatusReport): void {
   if (r.migrations.length === 0) out.result('  no migrations');
   const vw = Math.max(7, ...r.migrations.map((m) => m.version.length));
   const sw = Math.max(5, ...r.migrations.map((m) => m.state.length));
-  out.result(`  ${'VERSION'.padEnd(vw)}  ${'STATE'.padEnd(sw)}  ${'APPLIED'.padEnd(24)}  FILE`);
+  // When it was applied and how long it took are two columns: a timestamp and a duration side by side read as one.
+  const took = (m: StatusReport['migrations'][number]) =>
+    m.appliedAt && m.executionTimeMs !== undefined ? formatDuration(m.executionTimeMs) : '';
+  const tw = Math.max(4, ...r.migrations.map((m) => took(m).length));
+  out.result(
+    `  ${'VERSION'.padEnd(vw)}  ${'STATE'.padEnd(sw)}  ${'APPLIED (UTC)'.padEnd(19)}  ${'TOOK'.padEnd(tw)}  FILE`,
+  );
   for (const m of r.migrations) {
-    const applied = m.appliedAt ? `${m.appliedAt.replace('T', ' ').slice(0, 19)} ${m.executionTimeMs ?? 0}ms` : '';
-    let line = `  ${m.version.padEnd(vw)}  ${out.paint(STYLE[m.state] ?? 'bold', m.state.padEnd(sw))}  ${applied.padEnd(24)}  ${m.file ?? ''}`;
+    const applied = m.appliedAt ? m.appliedAt.replace('T', ' ').slice(0, 19) : '';
+    let line = `  ${m.version.padEnd(vw)}  ${out.paint(STYLE[m.state] ?? 'bold', m.state.padEnd(sw))}  ${applied.padEnd(19)}  ${took(m).padEnd(tw)}  ${m.file ?? ''}`;
     const pad = `\n  ${''.padEnd(vw)}  `;
     if (m.state === 'failed' || m.state === 'reverting') {
       const what = m.state === 'failed' ? 'stopped after statement' : 'its down script stopped after statement';

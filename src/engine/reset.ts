@@ -2,7 +2,6 @@ import { ExitCode, SchemagateError } from '../errors.js';
 import { ident } from './connect.js';
 import { analyze } from './analyze.js';
 import { applyInTransaction, type Script } from './apply.js';
-import { logLine } from './context.js';
 import { type EngineOptions, withLockedSession } from './session.js';
 
 /**
@@ -44,7 +43,6 @@ export async function reset(opts: EngineOptions, params: { yes: boolean }): Prom
       synchronousCommit: true,
       tail: { sql: 'SELECT 1' },
     });
-    logLine(ctx, `reset: dropped and recreated ${schemas.join(', ')}`);
     return { schemas };
   });
 }

@@ -211,17 +211,19 @@ export async function roundTrip(opts: EngineOptions, params: RoundTripParams): P
       leftovers = diffSnapshots(empty, final);
       if (leftovers.length === 0) return { ok: true, detail: 'nothing is left after reverting everything' };
       fail(ExitCode.validation);
+      // A table left over is one difference, not one per column: count what is listed.
+      const shown = withoutMembersOfWhole(leftovers);
       problems.push(
-        `after reverting everything, the schema is not the empty one:\n${withoutMembersOfWhole(leftovers)
+        `after reverting everything, the schema is not the empty one:\n${shown
           .map((c) => `  ${describeLeftover(c, first, files, leftBy)}`)
           .join('\n')}`,
       );
       return {
         ok: false,
-        detail: `${leftovers.length} difference${leftovers.length === 1 ? '' : 's'} from the empty database: ${leftovers
+        detail: `${shown.length} difference${shown.length === 1 ? '' : 's'} from the empty database: ${shown
           .slice(0, 5)
           .map((c) => `${c.sign} ${describeObject(c)}`)
-          .join(', ')}${leftovers.length > 5 ? ', ...' : ''}`,
+          .join(', ')}${shown.length > 5 ? ', ...' : ''}`,
       };
     });
     // Applying again on top of leftovers would fail for reasons already reported.

@@ -35,13 +35,39 @@ export class VerifyError extends SchemagateError {
     super(
       'verify',
       `the database schema is not what the application needs (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}):\n${report.problems.map((p) => `  - ${p.message}`).join('\n')}`,
-      {
-        exitCode: ExitCode.verify,
-        hint: 'Run `schemagate db migrate` (or `schemagate migrate` in a cluster) to apply pending migrations; see `schemagate db status` for details.',
-      },
+      { exitCode: ExitCode.verify, hint: verifyHint(report) },
     );
     this.report = report;
   }
+}
+
+/**
+ * What gets past each kind of problem: `db migrate` only for what it can do
+ * (pending, half-applied), since it refuses an edited or deleted migration.
+ */
+export function verifyHint(report: VerifyReport): string {
+  const of = (kind: VerifyProblem['kind']) => report.problems.filter((p) => p.kind === kind).map((p) => p.subject);
+  const hints: string[] = [];
+  const changed = of('changed');
+  if (changed.length)
+    hints.push(
+      `An applied migration was edited (${changed.join(', ')}): undo the edit, or once you have checked it is harmless run \`schemagate db repair --accept ${changed[0]}\`.`,
+    );
+  const gone = of('missing-file');
+  if (gone.length)
+    hints.push(
+      `An applied migration's file is gone (${gone.join(', ')}): restore it, or if it was deleted on purpose run \`schemagate db repair --forget ${gone[0]}\`.`,
+    );
+  if (of('pending').length || of('failed').length)
+    hints.push(
+      'Run `schemagate db migrate` (or `schemagate migrate` in a cluster) to apply pending migrations and resume a half-applied one.',
+    );
+  if (of('missing-table').length || of('missing-column').length)
+    hints.push(
+      'A required table or column is missing: add a migration that creates it, or fix verify.tables in schemagate.yaml.',
+    );
+  hints.push('`schemagate db status` shows every migration.');
+  return hints.join(' ');
 }
 
 /** Which of the required tables and columns are missing. */

@@ -1,6 +1,6 @@
 import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { Output } from '../util/output.js';
-import { rendererFor } from './renderer.js';
+import { progressRendererOptions } from './renderer.js';
 
 // listr2's wrapper is generic over its renderers; the steps only set `title` and `output`, which every renderer has.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -17,6 +17,8 @@ export interface Step<C> {
  */
 export async function runSteps<C extends object>(out: Output, steps: Step<C>[], ctx: C): Promise<C> {
   let failure: unknown;
+  // Progress goes to stderr, whichever renderer listr2 settles on; stdout is for results.
+  const { renderer, logger } = progressRendererOptions(out);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as for Task above
   const list = new Listr<C, any, any>(
     steps.map((s) => ({
@@ -31,9 +33,10 @@ export async function runSteps<C extends object>(out: Output, steps: Step<C>[], 
       },
     })),
     {
-      renderer: rendererFor(out),
+      renderer,
       exitOnError: true,
-      rendererOptions: { collapseErrors: false, outputBar: 5 } as never,
+      rendererOptions: { collapseErrors: false, outputBar: 5, logger } as never,
+      fallbackRendererOptions: { logger } as never,
     },
   );
   try {

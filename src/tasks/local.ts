@@ -1,9 +1,9 @@
-import { resolve } from 'node:path';
 import type { Config } from '../config/types.js';
 import type { Output } from '../util/output.js';
 import type { EmbeddedServer } from '../engine/embedded.js';
 import type { EngineOptions } from '../engine/session.js';
 import type { StatusReport } from '../engine/status.js';
+import { displayPath } from '../engine/files.js';
 import { formatDuration } from '../util/time.js';
 import { runSteps, type Step, type Task as TaskOf } from './listr.js';
 
@@ -15,6 +15,13 @@ export interface LocalContext {
   engine?: EngineOptions;
   summary: string[];
   status?: StatusReport;
+  /** Each step's result, as the `db` command of the same name returns it (`--json`). */
+  results: {
+    reset?: { schemas: string[] };
+    migrate?: import('../engine/migrate.js').MigrateResult;
+    seed?: import('../engine/seed.js').SeedResult;
+    verify?: import('../engine/verify.js').VerifyReport;
+  };
 }
 
 export interface LocalRun {
@@ -23,6 +30,11 @@ export interface LocalRun {
   signal: AbortSignal;
   fresh: boolean;
   force: boolean;
+  /** Leave the embedded PostgreSQL running afterwards (`local stop` stops it). */
+  keep: boolean;
+  /** The state folder (`local.dataDir`, or `--data-dir`), absolute. */
+  dir: string;
+  port: number;
   steps: LocalStep[];
   /** Engine options with the embedded server's URL filled in. */
   engineFor(url: string, log: (line: string) => void): EngineOptions;
@@ -32,7 +44,8 @@ type Task = TaskOf<LocalContext>;
 
 /**
  * The `--local` pipeline: start (or reuse) the embedded PostgreSQL, run the
- * steps against it, stop it again. Data stays under `local.dataDir`.
+ * steps against it, stop it again unless asked to keep it running. Data
+ * stays under `local.dataDir`.
  */
 export async function runLocal(run: LocalRun): Promise<LocalContext> {
   const log = (task: Task) => (line: string) => {
@@ -45,6 +58,7 @@ export async function runLocal(run: LocalRun): Promise<LocalContext> {
       task: async (ctx, task) => {
         const { reset } = await import('../engine/reset.js');
         const r = await reset(engine(ctx, task), { yes: true });
+        ctx.results.reset = r;
         ctx.summary.push(`reset ${r.schemas.join(', ')}`);
       },
     },
@@ -53,6 +67,7 @@ export async function runLocal(run: LocalRun): Promise<LocalContext> {
       task: async (ctx, task) => {
         const { migrate } = await import('../engine/migrate.js');
         const r = await migrate(engine(ctx, task));
+        ctx.results.migrate = r;
         const ms = r.applied.reduce((a, m) => a + m.ms, 0);
         task.title = r.applied.length
           ? `Applied ${r.applied.length} migration${r.applied.length === 1 ? '' : 's'} (${formatDuration(ms)})`
@@ -65,6 +80,7 @@ export async function runLocal(run: LocalRun): Promise<LocalContext> {
       task: async (ctx, task) => {
         const { seed } = await import('../engine/seed.js');
         const r = await seed(engine(ctx, task), { force: run.force });
+        ctx.results.seed = r;
         task.title = `Seeds: ${r.applied.length} run, ${r.unchanged.length} unchanged${r.changed.length ? `, ${r.changed.length} changed and skipped (--force runs them)` : ''}`;
         ctx.summary.push(task.title);
       },
@@ -74,6 +90,7 @@ export async function runLocal(run: LocalRun): Promise<LocalContext> {
       task: async (ctx, task) => {
         const { verify, VerifyError } = await import('../engine/verify.js');
         const r = await verify(engine(ctx, task), run.config.verify.tables);
+        ctx.results.verify = r;
         if (!r.ok) throw new VerifyError(r);
         task.title = `Schema verified (version ${r.current ?? 'none'}, ${run.config.verify.tables.length} required tables)`;
         ctx.summary.push(task.title);
@@ -87,27 +104,29 @@ export async function runLocal(run: LocalRun): Promise<LocalContext> {
       },
     },
   };
-  const dir = resolve(run.config.root, run.config.local.dataDir);
   const list: Step<LocalContext>[] = [
     {
       title: 'Start the embedded PostgreSQL',
       task: async (ctx, task) => {
         const { startEmbedded } = await import('../engine/embedded.js');
-        ctx.server = await startEmbedded({
-          dir,
-          port: run.config.local.port,
+        const server = await startEmbedded({
+          dir: run.dir,
+          port: run.port,
           database: run.config.local.database,
           fresh: run.fresh,
+          keep: run.keep,
           log: log(task),
         });
-        task.title = ctx.server.started
-          ? `Embedded PostgreSQL ${ctx.server.initialised ? 'created' : 'started'} on port ${run.config.local.port} (data in ${run.config.local.dataDir})`
-          : `Embedded PostgreSQL already running on port ${run.config.local.port}`;
+        ctx.server = server;
+        const where = `on port ${server.port} (data in ${displayPath(server.dataDir)})`;
+        task.title = server.started
+          ? `Embedded PostgreSQL ${server.initialised ? 'created' : 'started'} ${where}${server.kept ? ', left running' : ''}`
+          : `Embedded PostgreSQL already running ${where}`;
       },
     },
     ...run.steps.map((s) => ({ title: steps[s].title, task: steps[s].task })),
   ];
-  const ctx: LocalContext = { summary: [] };
+  const ctx: LocalContext = { summary: [], results: {} };
   try {
     await runSteps(run.out, list, ctx);
   } finally {

@@ -1,3 +1,4 @@
+import { ListrLogger, ProcessOutput } from 'listr2';
 import type { Output } from '../util/output.js';
 
 /**
@@ -9,4 +10,40 @@ export function rendererFor(out: Output, env: NodeJS.ProcessEnv = process.env): 
   if (out.json || out.quiet) return 'silent';
   if (env.CI || !process.stderr.isTTY || env.TERM === 'dumb') return 'simple';
   return 'default';
+}
+
+// Select Graphic Rendition: the colour and style codes, not the cursor movements of the live renderer.
+const SGR = /\x1b\[[0-9;]*m/g;
+
+/**
+ * A stream that writes to `stream` without colour codes. listr2 picks its
+ * colours from stdout and the CI variable, so plain lines on stderr (a file,
+ * a pipe) would otherwise carry escape codes nobody asked for.
+ */
+function withoutColour(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+  const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  const plain = Object.create(stream) as NodeJS.WriteStream;
+  Object.defineProperty(plain, 'write', {
+    value: (chunk: unknown, ...rest: unknown[]) =>
+      write(typeof chunk === 'string' ? chunk.replace(SGR, '') : chunk, ...rest),
+    writable: true,
+    enumerable: true,
+  });
+  return plain;
+}
+
+/**
+ * Where listr2 writes: stderr, for both of its streams. Progress is never a
+ * result, so a command's stdout holds only what it reports at the end (or
+ * its --json document), whatever the renderer.
+ */
+export function progressOutput(out: Output, env: NodeJS.ProcessEnv = process.env): ProcessOutput {
+  const stream = rendererFor(out, env) === 'default' || out.color ? process.stderr : withoutColour(process.stderr);
+  return new ProcessOutput(stream, stream, { dump: ['stdout', 'stderr'], leaveEmptyLine: false });
+}
+
+/** listr2's renderer options that send its lines through `progressOutput` (the live and the plain renderer alike). */
+export function progressRendererOptions(out: Output, env: NodeJS.ProcessEnv = process.env) {
+  const logger = new ListrLogger({ useIcons: true, processOutput: progressOutput(out, env) });
+  return { renderer: rendererFor(out, env), logger };
 }

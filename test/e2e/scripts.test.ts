@@ -1,7 +1,7 @@
 import { execa } from 'execa';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/cli.js';
 import { testCluster, type TestCluster } from '../support/cluster.js';
@@ -193,7 +193,7 @@ describe('scripts/test-migration-job.sh', () => {
     expect(r.all).not.toMatch(/migration Job test passed/);
   });
 
-  it('with --local: migrates and verifies a throwaway embedded PostgreSQL', async () => {
+  it('with --local: migrates and verifies a throwaway embedded PostgreSQL, names its folder and leaves nothing behind', async () => {
     const url = await freshDatabase();
     const p = e2eProject(cluster, url);
     const r = await script('test-migration-job.sh', ['--local'], p.dir, { PATH: process.env['PATH']! });
@@ -201,6 +201,26 @@ describe('scripts/test-migration-job.sh', () => {
     expect(r.all).toMatch(/Applied 4 migrations/);
     expect(r.all).toMatch(/Schema verified \(version 4, 2 required tables\)/);
     expect(r.all).toMatch(/== migration test passed \(embedded PostgreSQL removed\)/);
+    // The data stays in the script's own temporary folder (the postgres user can enter it), which is gone.
+    expect(r.all).not.toContain('keeping the embedded data in');
+    const data = /data in (\S*schemagate-job-test\.\w+\/pg\/data) /.exec(r.all)?.[1];
+    expect(data, r.all).toBeDefined();
+    expect(existsSync(data!)).toBe(false);
+    expect(existsSync(dirname(dirname(data!)))).toBe(false);
+  });
+
+  it('with --local in a private TMPDIR: the data kept elsewhere (as root) is deleted too', async () => {
+    const p = e2eProject(cluster, await freshDatabase());
+    const tmp = mkdtempSync(join(tmpdir(), 'schemagate-private-'));
+    chmodSync(tmp, 0o700);
+    const r = await script('test-migration-job.sh', ['--local'], p.dir, { PATH: process.env['PATH']!, TMPDIR: tmp });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.all).toMatch(/Schema verified/);
+    // As root the postgres user cannot enter the private folder: the data went to /tmp/schemagate-<hash>, now deleted.
+    const elsewhere = /keeping the embedded data in (\/\S+\/schemagate-[0-9a-f]{12})\/data/.exec(r.all)?.[1];
+    if (process.getuid?.() === 0) expect(elsewhere, r.all).toBeDefined();
+    if (elsewhere) expect(existsSync(elsewhere)).toBe(false);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 });
 

@@ -746,7 +746,7 @@ describe.concurrent('a bad command line is refused before anything runs (exit 2)
       exitCode: 2,
       stderr: lines(
         'error: unknown command "db migrat" (did you mean "db migrate"?)',
-        'hint: Commands: migrate, plan, status, verify, seed, down, baseline, adopt, repair, wait, reset, check.',
+        'hint: Run `schemagate db --help` for the list: migrate, plan, status, verify, seed, down, baseline, adopt, repair, wait, reset, check, new.',
       ),
     });
   });

@@ -121,6 +121,10 @@ describe('db check: the migration round trip', () => {
     expect(r.problems.at(-1)).toBe(
       `after reverting everything, the schema is not the empty one:\n  table public.audit  (created by ${m('2_audit.sql')}; ${m('2_audit.down.sql')} does not remove it)`,
     );
+    // The step's count is what the problem lists: the table, not the table and each of its columns.
+    expect(r.steps.find((x) => x.name === 'compare with the empty database')?.detail).toBe(
+      '1 difference from the empty database: + table public.audit',
+    );
     expect(text).toContain(
       `${m('2_audit.down.sql')} does not undo ${m('2_audit.sql')} exactly; after it ran, these differ from the schema before the migration:\n  + table public.audit\n`,
     );

@@ -19,9 +19,16 @@ export interface CliResult {
 /** Runs `schemagate ...args` as a whole process, as a user or a pod would. */
 export async function cli(
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string | undefined>; timeout?: number; input?: string } = {},
+  opts: {
+    cwd?: string;
+    env?: Record<string, string | undefined>;
+    timeout?: number;
+    input?: string;
+    /** Flags for node itself, before the CLI's path (e.g. `--import` a hook). */
+    nodeArgs?: string[];
+  } = {},
 ): Promise<CliResult> {
-  const r = await execa(process.execPath, [cliPath, ...args], {
+  const r = await execa(process.execPath, [...(opts.nodeArgs ?? []), cliPath, ...args], {
     cwd: opts.cwd ?? repoRoot,
     env: { NO_COLOR: '1', CI: '1', DATABASE_URL: undefined, ...opts.env } as ExecaOptions['env'],
     extendEnv: true,
