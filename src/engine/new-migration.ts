@@ -1,8 +1,10 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { MigrationFormat } from '../config/types.js';
 import { ExitCode, SchemagateError } from '../errors.js';
-import { displayPath, parseMigrationName } from './files.js';
+import { displayPath, type MigrationFile, readMigrationFolder } from './files.js';
+import type { LayoutName } from './formats/types.js';
+import { compareVersions } from './version.js';
 
 /**
  * `schemagate new NAME`: the next migration file (and its down script where
@@ -50,61 +52,58 @@ const FIRST_WIDTH: Record<Layout, number> = {
 
 const TIMESTAMP = /^(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])([01]\d|2[0-3])[0-5]\d[0-5]\d$/;
 
-/** The head of a file: enough to see the section markers of dbmate and goose. */
-function head(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(8192);
-    return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
+/** The tool's own command for a layout `new` does not write: schemagate reads these folders, their tools create them. */
+const OWN_COMMAND: Record<Exclude<LayoutName, Layout>, string> = {
+  'sql-migrate': 'sql-migrate new NAME',
+  'node-pg-migrate': 'node-pg-migrate create NAME --migration-file-language sql',
+  drizzle: 'drizzle-kit generate (drizzle also writes its journal, meta/_journal.json)',
+  prisma: 'prisma migrate dev --create-only --name NAME',
+  diesel: 'diesel migration generate NAME',
+};
+
+function isWritable(layout: LayoutName): layout is Layout {
+  return (LAYOUTS as readonly string[]).includes(layout);
 }
 
 /**
- * Reads the folder's layout from its newest migration (names through
- * files.ts's parser, section markers from the file's text). Undefined for an
- * empty or missing folder: the caller picks the default.
+ * The folder's layout and newest migration, read by the same readers that
+ * `db migrate` uses (so `new` never writes a file the engine would read
+ * differently). Undefined for an empty or missing folder: the caller picks
+ * the default. A layout whose tool keeps more than files (a journal, a
+ * folder per migration) is refused with that tool's own command.
  */
 export function detectLayout(dir: string, format: MigrationFormat = 'auto'): FolderShape | undefined {
   if (!existsSync(dir)) return undefined;
-  const names = readdirSync(dir).filter((n) => n.endsWith('.sql') && !n.startsWith('.'));
-  const ups: { name: string; version: string; numeric: bigint }[] = [];
-  const downs = new Set<string>();
-  for (const name of names) {
-    const p = parseMigrationName(name, format);
-    if (p.kind === 'invalid') continue;
-    if (p.kind === 'down') downs.add(name);
-    else ups.push({ name, version: p.version, numeric: leading(p.version) });
-  }
-  const newest = ups.sort((a, b) => (a.numeric < b.numeric ? -1 : a.numeric > b.numeric ? 1 : 0)).at(-1);
+  const reading = readMigrationFolder(dir, format, { allowEmpty: true });
+  const newest = reading.files.reduce<MigrationFile | undefined>(
+    (a, f) => (a === undefined || compareVersions(f.version, a.version) > 0 ? f : a),
+    undefined,
+  );
   if (!newest) return undefined;
-  const text = head(join(dir, newest.name));
-  const flyway = /^V\d/.test(newest.name);
-  const layout: Layout = /^--\s*\+goose\s+up\b/im.test(text)
-    ? 'goose'
-    : /^--\s*migrate:up\b/m.test(text)
-      ? 'dbmate'
-      : flyway
-        ? 'flyway'
-        : newest.name.endsWith('.up.sql')
-          ? 'golang-migrate'
-          : downs.size === 0 && TIMESTAMP.test(newest.version)
-            ? 'sqlx'
-            : 'schemagate';
-  const major = newest.version.split(/[._]/)[0]!;
+  if (!isWritable(reading.layout))
+    throw new SchemagateError(
+      'new.layout',
+      `${displayPath(dir)} holds ${reading.layout} migrations, which schemagate reads but does not create`,
+      {
+        exitCode: ExitCode.usage,
+        hint: `Create the migration with ${reading.layout}'s own command: ${OWN_COMMAND[reading.layout]}. schemagate then migrates it as ${reading.layout} would.`,
+      },
+    );
+  // The number as the file writes it (`000042`), not the canonical version (`42`): its width is the folder's.
+  const major = /^V?(\d+)/.exec(basename(newest.file))?.[1] ?? newest.version.text;
+  const flyway = reading.layout === 'flyway';
+  const downs = reading.files.filter((f) => f.down !== undefined);
+  const undo = flyway && downs.some((f) => f.down !== undefined && /^U/.test(basename(f.down.file)));
+  // Flat NNN_name.sql files read the same for schemagate and sqlx; timestamps without down scripts are sqlx's simple migrations.
+  const layout =
+    reading.layout === 'schemagate' && downs.length === 0 && TIMESTAMP.test(major) ? 'sqlx' : reading.layout;
   return {
     layout,
     numbering: TIMESTAMP.test(major) ? { kind: 'timestamp' } : { kind: 'sequence', width: major.length },
     last: major,
-    undo: flyway && [...downs].some((d) => d.startsWith('U')),
-    from: displayPath(join(dir, newest.name)),
+    undo,
+    from: newest.file,
   };
-}
-
-/** The integer a version starts with (`1.2` is 1): Flyway's dotted versions grow by their first part. */
-function leading(version: string): bigint {
-  return BigInt(version.split(/[._]/)[0]!);
 }
 
 /** The shape of an empty folder: the layout asked for (or the configured format), each tool's own default numbering. */

@@ -118,6 +118,34 @@ describe("new: the next migration in the folder's own layout", () => {
     expect(files).toEqual(['20250307090530_add_b.sql']);
   });
 
+  it('writes a goose file that the engine then reads as goose: its Down section is the down script, never run by migrate', () => {
+    const dir = folder({ '00001_a.sql': '-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n' });
+    const { files } = create(dir, 'b');
+    const path = join(dir, files[0]!);
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8')
+        .replace(/(-- \+goose Up\n)/, '$1CREATE TABLE b (id int);\n')
+        .replace(/(-- \+goose Down\n)/, '$1DROP TABLE b;\n'),
+    );
+    const b = readMigrations(dir).find((m) => m.file.endsWith(files[0]!))!;
+    expect(b.sql).toContain('CREATE TABLE b');
+    expect(b.sql).not.toContain('DROP TABLE b');
+    expect(b.down).toBeDefined();
+    expect(readDownScript(b.down!)).toContain('DROP TABLE b');
+  });
+
+  it("refuses a folder whose tool keeps more than files (Prisma, diesel, drizzle's journal), naming that tool's own command", () => {
+    const dir = folder({});
+    mkdirSync(join(dir, '20240101000000_init'));
+    writeFileSync(join(dir, '20240101000000_init', 'migration.sql'), 'CREATE TABLE p (id int);');
+    writeFileSync(join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
+    const e = thrown(() => detectLayout(dir));
+    expect(e.message).toMatch(/holds prisma migrations, which schemagate reads but does not create$/);
+    expect(e.hint).toContain('prisma migrate dev --create-only --name NAME');
+    expect(e.exitCode).toBe(2);
+  });
+
   it('a timestamp never goes backwards: a clock behind the newest migration gives newest + 1', () => {
     const dir = folder({ '20991231235959_future.sql': 'SELECT 1;' });
     expect(create(dir, 'x').files).toEqual(['20991231235960_x.sql']);
