@@ -178,7 +178,11 @@ const kubernetes = mapping({
   imagePullPolicy: field(oneOf(['Always', 'IfNotPresent', 'Never'] as const), 'IfNotPresent'),
   allowedContexts: field(list(text('a kubeconfig context name'), { unique: (c) => c }), [] as string[]),
   manifests: field(text('a directory path'), 'k8s'),
-  timeout: field(duration({ positive: true }), 600_000, '10m'),
+  timeout: optional(
+    duration({ positive: true }),
+    "each wait's own: activeDeadlineSeconds (progressDeadlineSeconds) + the pod's grace period + 1m",
+  ),
+  schedulingTimeout: field(duration({ positive: true }), 60_000, '60s'),
   migration: section(
     mapping({
       mode: field(oneOf(Object.values(MigrationMode)), MigrationMode.job),
@@ -343,6 +347,7 @@ export function toConfig(raw: RawConfig, file: string | undefined, root: string)
       backend: { ...k.backend, secret: { ...k.backend.secret } },
       postgres: { ...k.postgres },
       timeoutMs: k.timeout,
+      schedulingTimeoutMs: k.schedulingTimeout,
     },
   };
 }

@@ -212,8 +212,14 @@ export interface KubernetesConfig {
   seedJob: JobConfig;
   backend: BackendConfig;
   postgres: PostgresConfig;
-  /** Overall deadline of a wait (Job, rollout). @default 600000 */
-  timeoutMs: number;
+  /**
+   * Overall deadline of a wait (Job, rollout). @default undefined: each
+   * wait's own, longer than the cluster's deadline for what it waits on
+   * (activeDeadlineSeconds, progressDeadlineSeconds) plus the pod's grace period
+   */
+  timeoutMs: number | undefined;
+  /** How long a pod may stay unschedulable before a wait fails with the scheduler's message. @default 60000 */
+  schedulingTimeoutMs: number;
 }
 
 export interface Config {

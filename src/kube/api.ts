@@ -7,13 +7,22 @@
  * Only types are imported from client-node here.
  */
 import type { Writable } from 'node:stream';
-import type { CoreV1Event, KubernetesObject, V1Deployment, V1Job, V1Pod } from '@kubernetes/client-node';
+import type {
+  CoreV1Event,
+  KubernetesObject,
+  V1Deployment,
+  V1Job,
+  V1Namespace,
+  V1Pod,
+  V1ReplicaSet,
+} from '@kubernetes/client-node';
 
 /** The collections schemagate lists and watches, all namespaced. */
 export const Resource = {
   jobs: 'jobs',
   pods: 'pods',
   deployments: 'deployments',
+  replicasets: 'replicasets',
   events: 'events',
 } as const;
 export type Resource = (typeof Resource)[keyof typeof Resource];
@@ -23,6 +32,7 @@ export interface ResourceTypes {
   jobs: V1Job;
   pods: V1Pod;
   deployments: V1Deployment;
+  replicasets: V1ReplicaSet;
   events: CoreV1Event;
 }
 
@@ -71,6 +81,16 @@ export interface KubeApi {
   patchJob(name: string, patch: object): Promise<V1Job>;
   /** Fails with status 404 when there is none. */
   readDeployment(name: string): Promise<V1Deployment>;
+  /** A namespace (a namespaced Role may grant `get` on its own). 404 when there is none, 403 without the right. */
+  readNamespace(name: string): Promise<V1Namespace>;
+  /**
+   * Evicts a pod of the session's namespace (`pods/eviction`): the API server
+   * marks it `DisruptionTarget` before deleting it, so a Job's podFailurePolicy
+   * ignores it instead of counting a failed attempt.
+   */
+  evictPod(name: string): Promise<void>;
+  /** Deletes a pod of the session's namespace (its controller makes a new one). */
+  deletePod(name: string): Promise<void>;
   list<R extends Resource>(resource: R, selectors: Selectors): Promise<ObjectList<ResourceTypes[R]>>;
   /**
    * Opens a watch from `resourceVersion` (with bookmarks). Resolves once the

@@ -5,27 +5,32 @@
 import type { V1Job } from '@kubernetes/client-node';
 import { JobFailedError } from '../errors.js';
 import { Resource, type KubeApi } from './api.js';
-import { deleteJob, ensureJob, nameOf } from './jobs.js';
+import { mainContainer } from './job-verdict.js';
+import { deleteJob, ensureJob, nameOf, type SubmittedJob } from './jobs.js';
 import { type Timers, waitForJob } from './job-wait.js';
-import { podsOfJobNamed } from './render/labels.js';
+import { selectorString } from './selector.js';
 
 export interface DbJobOptions {
-  /** Deadline of the wait (at most 2 minutes: a report is quick). */
-  timeoutMs: number;
+  /** Deadline of the wait (at most 2 minutes, the default: a report is quick). */
+  timeoutMs?: number | undefined;
   signal: AbortSignal;
   /** Told when the Job could not be deleted afterwards (its TTL removes it in 5 minutes). */
   onProgress?: (line: string) => void;
 }
 
+const DB_JOB_TIMEOUT_MS = 120_000;
+
 /** The report a command printed, or why there is none (`error`: the command's own message, or what went wrong). */
 export type DbJobResult<T> = T | { error: string };
 
-/** Reads the JSON report the Job's pod printed. */
-async function report<T>(api: KubeApi, name: string): Promise<DbJobResult<T>> {
-  const pods = await api.list(Resource.pods, { labelSelector: podsOfJobNamed(name) });
+/** Reads the JSON report the Job's pod printed (its pod found by the Job's own selector, the container by name). */
+async function report<T>(api: KubeApi, job: SubmittedJob): Promise<DbJobResult<T>> {
+  const name = job.metadata.name;
+  const labelSelector = selectorString(job.spec?.selector);
+  const pods = labelSelector ? await api.list(Resource.pods, { labelSelector }) : { items: [] };
   const pod = pods.items[0];
   const podName = pod?.metadata?.name;
-  const container = pod?.spec?.containers[0]?.name;
+  const container = pod ? mainContainer(pod) : undefined;
   if (!podName || !container) return { error: `job/${name} has no pod to read a report from` };
   const text = await api.readLog(podName, container);
   const start = text.indexOf('{');
@@ -56,13 +61,19 @@ export async function runDbJob<T>(
   const cleanup = () => deleteJob(api, timers, name, opts.signal);
   let result: DbJobResult<T>;
   try {
-    await ensureJob(api, timers, job, opts.signal);
-    result = await waitForJob(api, timers, { name, timeoutMs: Math.min(opts.timeoutMs, 120_000), signal: opts.signal })
-      .then(() => report<T>(api, name))
+    const ensured = await ensureJob(api, timers, job, opts.signal);
+    const wait = {
+      name,
+      timeoutMs: Math.min(opts.timeoutMs ?? DB_JOB_TIMEOUT_MS, DB_JOB_TIMEOUT_MS),
+      signal: opts.signal,
+      created: ensured.how !== 'attached',
+    };
+    result = await waitForJob(api, timers, wait)
+      .then(() => report<T>(api, ensured.job))
       .catch(async (e: unknown) => {
         if (!(e instanceof JobFailedError)) throw e;
         // Its pods ran and exited non-zero: the report is in the log. Otherwise it never ran (an image that cannot be pulled).
-        return e.finished ? report<T>(api, name) : { error: e.message };
+        return e.finished ? report<T>(api, ensured.job) : { error: e.message };
       });
   } catch (e) {
     await cleanup().catch((cleanupError: unknown) => {

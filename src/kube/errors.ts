@@ -36,10 +36,27 @@ function statusMessage(body: unknown): string | undefined {
   return undefined;
 }
 
+/** The RBAC right an API call needs: a verb on a resource (`pods/log` for a subresource), in a namespace. */
+export interface Right {
+  verb: string;
+  resource: string;
+  /** A second verb the same call may need (server-side apply creates what does not exist yet). */
+  also?: string;
+  /** @default the session's namespace */
+  namespace?: string;
+}
+
+/** `get on namespaces in namespace x`, as a user asks an administrator for it. */
+function describeRight(r: Right): string {
+  const verbs = r.also ? `${r.verb} (and ${r.also}, for an object that does not exist yet)` : r.verb;
+  if (r.resource.startsWith('/')) return `${verbs} on the path ${r.resource}`;
+  return `${verbs} on ${r.resource}${r.namespace ? ` in namespace ${r.namespace}` : ''}`;
+}
+
 const UNREACHABLE = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|fetch failed|socket hang up|connect/i;
 
-/** Turns a failed call into a `KubeApiError` naming the operation and the context. */
-export function apiError(e: unknown, what: string, context: string): KubeApiError {
+/** Turns a failed call into a `KubeApiError` naming the operation, the context and, on a 403, the right it lacked. */
+export function apiError(e: unknown, what: string, context: string, right?: Right): KubeApiError {
   if (e instanceof KubeApiError) return e;
   const status = httpStatus(e);
   const raw = e instanceof Error ? e.message : String(e);
@@ -66,7 +83,9 @@ export function apiError(e: unknown, what: string, context: string): KubeApiErro
     {
       exitCode: status === 403 ? ExitCode.refused : ExitCode.cluster,
       ...(status === 403
-        ? { hint: 'The kubeconfig user lacks RBAC permission for this; ask for it, or use another context.' }
+        ? {
+            hint: `The kubeconfig user lacks the RBAC right ${right ? describeRight(right) : 'for this'}. k8s/rbac.yaml is a Role with every right schemagate needs in one namespace: have it applied and bound to you, or use another context.`,
+          }
         : {}),
       cause: e,
     },

@@ -9,4 +9,6 @@ export { jobState, type JobState } from './job-verdict.js';
 export type { JobOutcome, JobWaitOptions } from './job-wait.js';
 export { nameOf, type EnsuredJob, type SubmittedJob } from './jobs.js';
 export { connectKube, createKube, type DryRunResult, type Kube, type KubeOptions } from './kube.js';
+export type { ReplacedPod } from './replace-stuck.js';
 export { rolloutDone, type RolloutOptions } from './rollout.js';
+export { jobWaitTimeoutMs, rolloutWaitTimeoutMs } from './wait-deadlines.js';

@@ -1,14 +1,16 @@
 /**
  * What the state of a Job and its pods means for someone waiting on it:
- * pure functions of the objects, so each decision is tested without a
- * cluster. The Job's own final condition decides; fail-fast rules catch what
- * never fails a Job by itself. New rules (exit classes, events) are added to
- * `jobFailFastRules`.
+ * pure functions of the objects (and of what the wait remembers), so each
+ * decision is tested without a cluster. The Job's own final condition
+ * decides; fail-fast rules (`job-rules.ts`) catch what never fails a Job by
+ * itself.
  * https://kubernetes.io/docs/concepts/workloads/controllers/job/#job-termination-and-cleanup
  */
-import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
-import { oomKilled, stuckContainer, stuckHint } from './pod-problems.js';
-import { podsOfJobNamed } from './render/labels.js';
+import type { CoreV1Event, V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
+import { jobFailFastRules } from './job-rules.js';
+import { oomKilled } from './pod-problems.js';
+import { JobKind, Label, podsOfJobNamed } from './render/labels.js';
+import type { Memory } from './wait-memory.js';
 
 export type JobState = 'complete' | 'failed' | 'suspended' | 'running';
 
@@ -33,6 +35,14 @@ export interface JobObservation {
   pods: readonly V1Pod[];
   /** Whether this wait saw the Job before: absent now means deleted, not missing. */
   seenBefore: boolean;
+  /** The kubeconfig context, for hints (`kind load ... --name`). */
+  context?: string;
+  /** The events about the Job (by its uid), oldest first. @default none */
+  events?: readonly CoreV1Event[];
+  /** What the wait remembers: when it first saw each state, and what was stale. @default everything current, seen now */
+  memory?: Memory;
+  /** How long a pod may stay unschedulable. @default 60 s */
+  unschedulableGraceMs?: number;
 }
 
 /** Why the wait ends without success: an error code, message and hint, and the pod whose log tells more. */
@@ -51,28 +61,6 @@ export type JobVerdict = { outcome: 'complete' } | JobFailure;
 
 /** A rule that ends the wait before the Job fails by itself, because it never would. */
 export type FailFastRule = (o: JobObservation) => JobFailure | undefined;
-
-/** A container the kubelet keeps retrying for ever (image pull, missing Secret or key). */
-export const stuckContainerRule: FailFastRule = (o) => {
-  for (const pod of o.pods) {
-    const stuck = stuckContainer(pod);
-    if (!stuck) continue;
-    const image = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find(
-      (c) => c.name === stuck.container,
-    )?.image;
-    const detail = `${stuck.reason}${stuck.message ? `: ${stuck.message}` : ''}${image && !stuck.message.includes(image) ? ` (image ${image})` : ''}`;
-    return {
-      outcome: 'failed',
-      cause: 'fail-fast',
-      code: `job.${stuck.reason}`,
-      message: `job/${o.name}: pod ${stuck.pod}, container ${stuck.container}: ${detail}`,
-      hint: stuckHint(stuck, image),
-    };
-  }
-  return undefined;
-};
-
-export const jobFailFastRules: readonly FailFastRule[] = [stuckContainerRule];
 
 function failed(o: JobObservation, job: V1Job, condition: V1JobCondition): JobFailure {
   const reason = condition.reason ?? 'Failed';
@@ -142,9 +130,24 @@ export function jobVerdict(
   return undefined;
 }
 
+/**
+ * The container a Job runs, found by name: the one named after its
+ * `schemagate.dev/job` label (schemagate's templates name it so), else
+ * `migrate` (the one-off db Jobs use the migration template), else the first
+ * container of the spec. Never `containerStatuses[0]`: the kubelet sorts
+ * statuses by name, so a sidecar such as cloud-sql-proxy may come first.
+ */
+export function mainContainer(pod: V1Pod): string | undefined {
+  const containers = pod.spec?.containers ?? [];
+  const kind = pod.metadata?.labels?.[Label.job];
+  const named = (n: string | undefined) => containers.find((c) => c.name === n);
+  return (named(kind) ?? named(JobKind.migrate) ?? containers[0])?.name;
+}
+
 /** Whether a pod's container has finished (or is being deleted): an earlier attempt than any still running. */
 function finishedAt(pod: V1Pod): string | undefined {
-  const s = pod.status?.containerStatuses?.[0]?.state?.terminated;
+  const main = mainContainer(pod);
+  const s = pod.status?.containerStatuses?.find((c) => c.name === main)?.state?.terminated;
   return s?.finishedAt ? new Date(s.finishedAt).toISOString() : pod.metadata?.deletionTimestamp ? '~' : undefined;
 }
 

@@ -1,22 +1,43 @@
 /**
- * Waiting for a Job: watches it and its pods (by controller-uid, so a
- * recreated Job of the same name never matches old pods), streams the pods'
- * logs in attempt order, and ends on `jobVerdict`. Every wait has a deadline
+ * Waiting for a Job: watches it, its pods (by the Job's own selector, so a
+ * recreated Job of the same name never matches old pods, on any Kubernetes
+ * version) and its events (by its uid), streams the migration container's
+ * log in attempt order, and ends on `jobVerdict`. Every wait has a deadline
  * and says what it waited for.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { ExitCode, JobFailedError, SchemagateError } from '../errors.js';
 import { type Clock, formatDuration, type Sleep } from '../util/time.js';
 import { Resource, type KubeApi } from './api.js';
-import { attemptOrder, type JobFailure, type JobObservation, jobVerdict, trueCondition } from './job-verdict.js';
+import { failedCreates } from './failed-create.js';
+import { jobRecheck, pendingNotes } from './job-rules.js';
+import {
+  attemptOrder,
+  type JobFailure,
+  type JobObservation,
+  jobVerdict,
+  mainContainer,
+  trueCondition,
+} from './job-verdict.js';
 import { type LogTail, PodLogs } from './logs.js';
-import { named, podsOfJob } from './render/labels.js';
-import { type Source, waitUntil } from './wait.js';
+import { unschedulable } from './pod-problems.js';
+import { named } from './render/labels.js';
+import { selectorString } from './selector.js';
+import { WaitMemory } from './wait-memory.js';
+import { type Source, type View, waitUntil } from './wait.js';
 
 export interface JobWaitOptions {
   name: string;
   timeoutMs: number;
   signal: AbortSignal;
+  /**
+   * Whether the caller created (or replaced) the Job just now: then all its
+   * events are current. Otherwise (attached to a Job that was there), an
+   * event the first look shows counts only once it repeats. @default false
+   */
+  created?: boolean;
+  /** How long a pod may stay unschedulable before the wait fails with the scheduler's message. @default 60 s */
+  unschedulableGraceMs?: number;
   /** A line of a pod's log, with the attempt it belongs to (1, 2, ...). */
   onLog?: (line: string, attempt: number, pod: string) => void;
   /** Progress: attempts starting, early conditions, resumed watches. */
@@ -43,8 +64,21 @@ function tailText(pod: string, tail: LogTail): string {
   return tail.lines.length ? `\n  last ${tail.lines.length} log lines of ${pod}:\n${indent(tail.lines)}` : '';
 }
 
+/** The migration container's status, found by name. */
 function main(pod: V1Pod) {
-  return pod.status?.containerStatuses?.[0];
+  const name = mainContainer(pod);
+  return pod.status?.containerStatuses?.find((s) => s.name === name);
+}
+
+/**
+ * The keys of the states a verdict times or may find stale: pods waiting for
+ * a node, the Job's events. (A pod's container states are always judged: a
+ * re-run replaces the pods whose state predates it.)
+ */
+function stateKeys(pods: readonly V1Pod[], o: Pick<JobObservation, 'events'>): string[] {
+  const keys = pods.flatMap((p) => unschedulable(p)?.key ?? []);
+  for (const f of failedCreates(o.events ?? [])) keys.push(f.key);
+  return keys;
 }
 
 export async function waitForJob(api: KubeApi, timers: Timers, opts: JobWaitOptions): Promise<JobOutcome> {
@@ -59,10 +93,19 @@ export async function waitForJob(api: KubeApi, timers: Timers, opts: JobWaitOpti
     name: `pods of job/${name}`,
     resource: Resource.pods,
     selectors: (v) => {
-      const uid = v.items(jobs)[0]?.metadata?.uid;
-      return uid ? { labelSelector: podsOfJob(uid) } : undefined;
+      const labelSelector = selectorString(v.items(jobs)[0]?.spec?.selector);
+      return labelSelector ? { labelSelector } : undefined;
     },
   };
+  const events: Source<'events'> = {
+    name: `events of job/${name}`,
+    resource: Resource.events,
+    selectors: (v) => {
+      const uid = v.items(jobs)[0]?.metadata?.uid;
+      return uid ? { fieldSelector: `involvedObject.uid=${uid}` } : undefined;
+    },
+  };
+  const memory = new WaitMemory(timers.clock, !opts.created);
   const firstSeen = new Map<string, number>();
   const reported = new Set<string>();
   let seenBefore = false;
@@ -75,12 +118,17 @@ export async function waitForJob(api: KubeApi, timers: Timers, opts: JobWaitOpti
     opts.onProgress,
   );
 
-  /** Side effects of a new state: early conditions, attempts that started, their logs. */
+  /** Side effects of a new state: early conditions, pods waiting for a node, attempts that started, their logs. */
   const report = (o: JobObservation) => {
     const target = o.job && trueCondition(o.job, 'FailureTarget');
     if (target && !reportedTarget) {
       reportedTarget = true;
       opts.onProgress?.(`job/${name} is failing (${target.reason ?? 'FailureTarget'}); waiting for its pods to stop`);
+    }
+    for (const note of pendingNotes(o)) {
+      if (reported.has(note.key)) continue;
+      reported.add(note.key);
+      opts.onProgress?.(note.line);
     }
     o.pods.forEach((pod, i) => {
       const c = main(pod);
@@ -94,36 +142,49 @@ export async function waitForJob(api: KubeApi, timers: Timers, opts: JobWaitOpti
     });
   };
 
+  const observe = (v: View): JobObservation | undefined => {
+    if (!v.synced(jobs)) return undefined;
+    const job = v.items(jobs)[0];
+    const seen = v.synced(pods) ? v.items(pods) : [];
+    for (const p of seen) {
+      const n = p.metadata?.name ?? '';
+      if (!firstSeen.has(n)) firstSeen.set(n, firstSeen.size);
+    }
+    const o: JobObservation = {
+      name,
+      namespace: api.namespace,
+      context: api.context,
+      job,
+      pods: attemptOrder(seen, (n) => firstSeen.get(n) ?? 0),
+      seenBefore,
+      events: v.synced(events) ? v.items(events) : [],
+      memory,
+      ...(opts.unschedulableGraceMs === undefined ? {} : { unschedulableGraceMs: opts.unschedulableGraceMs }),
+    };
+    // Complete once the Job's pods and events were listed (or there is no Job to have any).
+    memory.look(stateKeys(o.pods, o), !job || (v.synced(pods) && v.synced(events)));
+    return o;
+  };
+
   // When Complete was seen: the release latency starts here, not after the last log lines drained.
   let decidedAt = started;
   try {
     const verdict = await waitUntil({
       api,
-      sources: [jobs, pods],
+      sources: [jobs, pods, events],
       signal: opts.signal,
       sleep: timers.sleep,
       deadlineMs: opts.timeoutMs,
       evaluate: (v) => {
-        if (!v.synced(jobs)) return undefined;
-        const job = v.items(jobs)[0];
-        const seen = v.synced(pods) ? v.items(pods) : [];
-        for (const p of seen) {
-          const n = p.metadata?.name ?? '';
-          if (!firstSeen.has(n)) firstSeen.set(n, firstSeen.size);
-        }
-        const o: JobObservation = {
-          name,
-          namespace: api.namespace,
-          job,
-          pods: attemptOrder(seen, (n) => firstSeen.get(n) ?? 0),
-          seenBefore,
-        };
+        const o = observe(v);
+        if (!o) return undefined;
         last = o;
-        if (job) seenBefore = true;
+        if (o.job) seenBefore = true;
         const result = jobVerdict(o);
         if (!result) report(o);
         return result;
       },
+      recheck: () => (last ? jobRecheck(last) : undefined),
       timeout: () => {
         const s = last?.job?.status;
         const states = (last?.pods ?? []).map((p) => `${p.metadata?.name}: ${p.status?.phase ?? '?'}`).join(', ');
@@ -154,7 +215,7 @@ export async function waitForJob(api: KubeApi, timers: Timers, opts: JobWaitOpti
   };
 }
 
-/** The error for a failure verdict, with the last log lines of the failed attempt. */
+/** The error for a failure verdict, with the last log lines of the failed attempt's migration container. */
 async function failure(f: JobFailure, logs: PodLogs, job: string): Promise<SchemagateError> {
   if (f.cause === 'gone')
     return new SchemagateError(f.code, f.message, {
@@ -164,7 +225,7 @@ async function failure(f: JobFailure, logs: PodLogs, job: string): Promise<Schem
     });
   const pod = f.logsOf;
   const podName = pod?.metadata?.name;
-  const container = pod?.spec?.containers[0]?.name;
+  const container = pod ? mainContainer(pod) : undefined;
   const tail = podName && container ? await logs.tail(podName, container) : { lines: [] };
   const message = `${f.message}${podName ? tailText(podName, tail) : ''}`;
   return new JobFailedError(f.code, message, f.hint, job, tail.lines, f.cause === 'condition');

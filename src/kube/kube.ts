@@ -16,6 +16,7 @@ import { type JobOutcome, type JobWaitOptions, type Timers, waitForJob } from '.
 import { deleteJob, ensureJob, type EnsuredJob, resumeJob } from './jobs.js';
 import { TAIL_LINES } from './logs.js';
 import { type JobKind, jobSelector } from './render/labels.js';
+import { type ReplacedPod, replaceStuckDeploymentPods, replaceStuckJobPods } from './replace-stuck.js';
 import { type RolloutOptions, waitForRollout } from './rollout.js';
 
 /** One object's answer to a server-side dry run: accepted, or the API server's reason. */
@@ -34,6 +35,12 @@ export interface Kube {
   readonly clock: Clock;
   /** Server-side apply. */
   apply(object: KubernetesObject): Promise<void>;
+  /**
+   * Whether the namespace exists: 404 is no. Reading it needs only `get` on
+   * it, which a namespaced Role can grant; a 403 is an error that names the
+   * right, never taken for "not found".
+   */
+  namespaceExists(name: string): Promise<boolean>;
   /** Server-side dry run of each object: what the API server would reject, and why. */
   dryRun(objects: readonly KubernetesObject[]): Promise<DryRunResult[]>;
   /** Submits a content-named Job, attaching to the same content or replacing a failed one. */
@@ -49,6 +56,13 @@ export interface Kube {
   /** The Deployment, or undefined when there is none. */
   readDeployment(name: string): Promise<V1Deployment | undefined>;
   waitForRollout(options: RolloutOptions): Promise<{ durationMs: number; replicas: number }>;
+  /**
+   * Before a re-run waits: replaces the pods of a Job (evicted, not counted
+   * as failed attempts) or of a Deployment (deleted) that are stuck on an
+   * image or a Secret or crash-looping, so their old state neither fails the
+   * new wait nor makes it sit out the kubelet's back-off.
+   */
+  replaceStuckPods(target: { job: V1Job } | { deployment: string }): Promise<ReplacedPod[]>;
   /** The last lines of a container's log. */
   podLogs(pod: string, container: string, options?: { tailLines?: number; previous?: boolean }): Promise<string[]>;
   /** The events about an object (`kind` as in `Job`, `Pod`), oldest first. */
@@ -65,6 +79,15 @@ export function createKube(api: KubeApi, serverVersion: string, timers: Timers):
     clock: timers.clock,
     async apply(object) {
       await api.apply(object);
+    },
+    async namespaceExists(name) {
+      try {
+        await api.readNamespace(name);
+        return true;
+      } catch (e) {
+        if (hasStatus(e, 404)) return false;
+        throw e;
+      }
     },
     async dryRun(objects) {
       const results: DryRunResult[] = [];
@@ -101,6 +124,8 @@ export function createKube(api: KubeApi, serverVersion: string, timers: Timers):
       }
     },
     waitForRollout: (options) => waitForRollout(api, timers, options),
+    replaceStuckPods: (target) =>
+      'job' in target ? replaceStuckJobPods(api, target.job) : replaceStuckDeploymentPods(api, target.deployment),
     async podLogs(pod, container, options = {}) {
       const text = await api.readLog(pod, container, { tailLines: options.tailLines ?? TAIL_LINES, ...options });
       return text

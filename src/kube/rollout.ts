@@ -1,61 +1,40 @@
 /**
- * Waiting for a Deployment's rollout, failing fast with the output of an init
- * container that keeps failing (the backend's `db verify`) or a container
- * that cannot start.
+ * Waiting for a Deployment's rollout: watches it, its ReplicaSets, its pods
+ * and the current ReplicaSet's events, and fails fast on what never heals:
+ * an init container that keeps failing (the backend's `db verify`, with its
+ * output), a container that cannot start, pods admission refuses
+ * (ReplicaFailure, FailedCreate), a pod no node takes.
  * https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#deployment-status
  */
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { ExitCode, SchemagateError } from '../errors.js';
 import { formatDuration } from '../util/time.js';
 import { Resource, type KubeApi } from './api.js';
 import { hasStatus } from './errors.js';
+import { admissionHint } from './failed-create.js';
 import type { Timers } from './job-wait.js';
-import { crashingInit, type PodProblem, stuckContainer, stuckHint } from './pod-problems.js';
-import { named, selectorOf } from './render/labels.js';
-import { type Source, waitUntil } from './wait.js';
+import { type PodProblem, stuckHint, unschedulable } from './pod-problems.js';
+import { named } from './render/labels.js';
+import {
+  currentReplicaSet,
+  rolloutRecheck,
+  rolloutStateKeys,
+  rolloutVerdict,
+  type RolloutObservation,
+  type RolloutVerdict,
+} from './rollout-verdict.js';
+import { selectorString } from './selector.js';
+import { WaitMemory } from './wait-memory.js';
+import { type Source, type View, waitUntil } from './wait.js';
+
+export { rolloutDone, rolloutVerdict, type RolloutVerdict } from './rollout-verdict.js';
 
 export interface RolloutOptions {
   name: string;
   timeoutMs: number;
   signal: AbortSignal;
+  /** How long a pod may stay unschedulable before the wait fails with the scheduler's message. @default 60 s */
+  unschedulableGraceMs?: number;
   onProgress?: (line: string) => void;
-}
-
-/** `kubectl rollout status`'s rule: the controller saw the latest spec, and every replica is updated and available. */
-export function rolloutDone(d: V1Deployment): boolean {
-  const want = d.spec?.replicas ?? 1;
-  const s = d.status ?? {};
-  return (
-    (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
-    (s.updatedReplicas ?? 0) === want &&
-    (s.replicas ?? 0) === want &&
-    (s.availableReplicas ?? 0) === want
-  );
-}
-
-export type RolloutVerdict =
-  | { outcome: 'done'; replicas: number }
-  | { outcome: 'missing' }
-  | { outcome: 'deadline'; message: string }
-  | { outcome: 'pod'; problem: PodProblem; crashing: boolean; image: string | undefined };
-
-/** What the Deployment and its pods mean for the wait, or `undefined` to wait on. */
-export function rolloutVerdict(d: V1Deployment | undefined, pods: readonly V1Pod[]): RolloutVerdict | undefined {
-  if (!d) return { outcome: 'missing' };
-  if (rolloutDone(d)) return { outcome: 'done', replicas: d.spec?.replicas ?? 0 };
-  const progressing = d.status?.conditions?.find((c) => c.type === 'Progressing');
-  if (progressing?.reason === 'ProgressDeadlineExceeded')
-    return { outcome: 'deadline', message: progressing.message ?? '' };
-  for (const pod of pods) {
-    const stuck = stuckContainer(pod);
-    const problem = stuck ?? crashingInit(pod);
-    if (!problem) continue;
-    const image = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find(
-      (c) => c.name === problem.container,
-    )?.image;
-    return { outcome: 'pod', problem, crashing: !stuck, image };
-  }
-  return undefined;
 }
 
 /** The last lines a crashing container printed: its current run, else its previous one. */
@@ -85,31 +64,59 @@ export async function waitForRollout(
     resource: Resource.deployments,
     selectors: { fieldSelector: named(opts.name) },
   };
-  const pods: Source<'pods'> = {
-    name: `pods of ${what}`,
-    resource: Resource.pods,
+  const bySelector = (v: View) => {
+    const labelSelector = selectorString(v.items(deployments)[0]?.spec?.selector);
+    return labelSelector ? { labelSelector } : undefined;
+  };
+  const replicaSets: Source<'replicasets'> = {
+    name: `replicasets of ${what}`,
+    resource: Resource.replicasets,
+    selectors: bySelector,
+  };
+  const pods: Source<'pods'> = { name: `pods of ${what}`, resource: Resource.pods, selectors: bySelector };
+  const events: Source<'events'> = {
+    name: `events of the current replicaset of ${what}`,
+    resource: Resource.events,
     selectors: (v) => {
-      const labels = v.items(deployments)[0]?.spec?.selector.matchLabels;
-      return labels ? { labelSelector: selectorOf(labels) } : undefined;
+      const d = v.items(deployments)[0];
+      const uid = d && currentReplicaSet(d, v.items(replicaSets))?.metadata?.uid;
+      return uid ? { fieldSelector: `involvedObject.uid=${uid}` } : undefined;
     },
   };
-  let deployment: V1Deployment | undefined;
+  // The Deployment was there before this wait (the caller applied it): refusals it already showed are stale.
+  const memory = new WaitMemory(timers.clock, true);
+  const noted = new Set<string>();
+  let last: RolloutObservation | undefined;
   const verdict = await waitUntil({
     api,
-    sources: [deployments, pods],
+    sources: [deployments, replicaSets, pods, events],
     signal: opts.signal,
     sleep: timers.sleep,
     deadlineMs: opts.timeoutMs,
     evaluate: (v) => {
       if (!v.synced(deployments)) return undefined;
-      deployment = v.items(deployments)[0];
-      return rolloutVerdict(deployment, v.items(pods));
+      const o: RolloutObservation = {
+        deployment: v.items(deployments)[0],
+        replicaSets: v.items(replicaSets),
+        pods: v.items(pods),
+        events: v.synced(events) ? v.items(events) : [],
+        memory,
+        ...(opts.unschedulableGraceMs === undefined ? {} : { unschedulableGraceMs: opts.unschedulableGraceMs }),
+      };
+      const complete = !o.deployment || (v.synced(replicaSets) && v.synced(pods) && v.synced(events));
+      memory.look(rolloutStateKeys(o), complete);
+      last = o;
+      const result = rolloutVerdict(o);
+      if (!result) note(o, noted, opts);
+      return result;
     },
+    recheck: () => (last ? rolloutRecheck(last) : undefined),
     timeout: () => {
-      const s = deployment?.status;
+      const d = last?.deployment;
+      const s = d?.status;
       return new SchemagateError(
         'rollout.timeout',
-        `timed out after ${formatDuration(opts.timeoutMs)} waiting for ${what} to roll out (${s?.updatedReplicas ?? 0} updated, ${s?.availableReplicas ?? 0} available of ${deployment?.spec?.replicas ?? '?'})`,
+        `timed out after ${formatDuration(opts.timeoutMs)} waiting for ${what} to roll out (${s?.updatedReplicas ?? 0} updated, ${s?.availableReplicas ?? 0} available of ${d?.spec?.replicas ?? '?'})`,
         {
           exitCode: ExitCode.cluster,
           hint: `kubectl -n ${api.namespace} describe deployment ${opts.name}; raise the deadline with --timeout.`,
@@ -119,31 +126,66 @@ export async function waitForRollout(
     },
     ...(opts.onProgress ? { onResume: (s: Source, why: string) => opts.onProgress?.(`${s.name}: ${why}`) } : {}),
   });
+  if (verdict.outcome === 'done') return { durationMs: timers.clock.now() - started, replicas: verdict.replicas };
+  throw await rolloutError(api, what, verdict);
+}
+
+/** Says once per pod that it waits for a node, and for how long the wait allows it. */
+function note(o: RolloutObservation, noted: Set<string>, opts: RolloutOptions): void {
+  const grace = Math.round((opts.unschedulableGraceMs ?? 60_000) / 1000);
+  for (const p of o.pods) {
+    const u = unschedulable(p);
+    if (!u || noted.has(u.key)) continue;
+    noted.add(u.key);
+    opts.onProgress?.(`pod ${u.pod} is unschedulable: ${u.message} (giving up after ${grace}s unless it is scheduled)`);
+  }
+}
+
+async function rolloutError(
+  api: KubeApi,
+  what: string,
+  verdict: Exclude<RolloutVerdict, { outcome: 'done' }>,
+): Promise<SchemagateError> {
   const context = { object: what };
+  const exitCode = ExitCode.cluster;
   switch (verdict.outcome) {
-    case 'done':
-      return { durationMs: timers.clock.now() - started, replicas: verdict.replicas };
     case 'missing':
-      throw new SchemagateError('rollout.missing', `${what} does not exist in namespace ${api.namespace}`, {
-        exitCode: ExitCode.cluster,
+      return new SchemagateError('rollout.missing', `${what} does not exist in namespace ${api.namespace}`, {
+        exitCode,
         context,
       });
     case 'deadline':
-      throw new SchemagateError('rollout.deadline', `${what} exceeded its progress deadline: ${verdict.message}`, {
-        exitCode: ExitCode.cluster,
+      return new SchemagateError('rollout.deadline', `${what} exceeded its progress deadline: ${verdict.message}`, {
+        exitCode,
         context,
       });
+    case 'refused':
+      return new SchemagateError('rollout.FailedCreate', `${what} cannot create its pods: ${verdict.message}`, {
+        exitCode,
+        hint: admissionHint(verdict.message, api.namespace, 'resources of the containers in k8s/backend.yaml'),
+        context,
+      });
+    case 'unschedulable':
+      return new SchemagateError(
+        'rollout.Unschedulable',
+        `${what}: pod ${verdict.pod} could not be scheduled for ${Math.round(verdict.forMs / 1000)}s: ${verdict.message}`,
+        {
+          exitCode,
+          hint: 'No node has room for the pod. Lower the requests of the containers in k8s/backend.yaml or kubernetes.backend.replicas, free or add capacity (kubectl describe nodes), or give an autoscaler more time with kubernetes.schedulingTimeout.',
+          context,
+        },
+      );
     case 'pod': {
       const p = verdict.problem;
       const out = verdict.crashing ? await output(api, p) : '';
-      throw new SchemagateError(
+      return new SchemagateError(
         `rollout.${p.reason}`,
         `${what}: pod ${p.pod}, ${p.init ? 'init container' : 'container'} ${p.container}: ${p.reason}${p.message ? `: ${p.message}` : ''}${out}`,
         {
-          exitCode: ExitCode.cluster,
+          exitCode,
           hint: verdict.crashing
-            ? 'The init container keeps failing. If it is verify-schema, the database is not migrated: run `schemagate migrate` (or `schemagate db status` against it) and look at the output above.'
-            : stuckHint(p, verdict.image),
+            ? 'The init container keeps failing. If it is verify-schema, the database is not migrated: run `schemagate migrate` (or `schemagate db status` against it) and look at the output above. Run the command again once it is fixed: it replaces the failing pods.'
+            : stuckHint(p, verdict.image, api.context),
           context,
         },
       );

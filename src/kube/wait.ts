@@ -33,6 +33,12 @@ export interface WaitSpec<T> {
   sources: readonly Source[];
   /** Called after every list and every event: a value ends the wait with it; `undefined` waits on. May throw. */
   evaluate(view: View): T | undefined;
+  /**
+   * When to evaluate again though nothing changed, in ms from now (a grace
+   * period that ends, such as how long a pod may stay unschedulable), or
+   * `undefined` for no such time. Asked after every evaluation that waits on.
+   */
+  recheck?: (view: View) => number | undefined;
   /** How long to wait, from now. */
   deadlineMs: number;
   /** The error when the deadline passes: it says what was waited for, and how far it got. */
@@ -131,12 +137,33 @@ export function waitUntil<T>(spec: WaitSpec<T>): Promise<T> {
       }
     };
 
+    // The one pending re-evaluation (a grace period ending); a newer answer replaces it.
+    let timer: AbortController | undefined;
+    const rearm = () => {
+      const ms = spec.recheck?.(view);
+      timer?.abort();
+      timer = undefined;
+      if (ms === undefined) return;
+      const own = child(stop.signal);
+      timer = own;
+      spec.sleep(Math.max(0, ms), own.signal).then(
+        () => {
+          if (timer === own) timer = undefined;
+          changed();
+        },
+        (e: unknown) => {
+          if (!own.signal.aborted) fail(e);
+        },
+      );
+    };
+
     const changed = () => {
       if (settled) return;
       try {
         refresh();
         const result = spec.evaluate(view);
         if (result !== undefined) settle(() => resolve(result));
+        else rearm();
       } catch (e) {
         fail(e);
       }

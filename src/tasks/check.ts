@@ -102,7 +102,12 @@ export async function clusterChecks(run: ClusterRun, objects: readonly Kubernete
     return checks;
   }
   try {
-    const rejected = (await kube.dryRun(objects)).filter((r) => r.rejected !== undefined);
+    // As `up` does: an existing Namespace is not applied (that needs cluster-scoped rights), so not dry-run either.
+    const toApply: KubernetesObject[] = [];
+    for (const o of objects)
+      if (!(o.kind === 'Namespace' && o.metadata?.name && (await kube.namespaceExists(o.metadata.name))))
+        toApply.push(o);
+    const rejected = (await kube.dryRun(toApply)).filter((r) => r.rejected !== undefined);
     checks.push(
       rejected.length
         ? {
@@ -113,7 +118,7 @@ export async function clusterChecks(run: ClusterRun, objects: readonly Kubernete
         : {
             name: 'manifests (server dry run)',
             ok: true,
-            detail: `the API server accepts all ${objects.length} objects`,
+            detail: `the API server accepts all ${toApply.length} objects`,
           },
     );
   } catch (e) {

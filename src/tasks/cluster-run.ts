@@ -18,7 +18,8 @@ export interface ClusterRun {
   namespace: string;
   context: string | undefined;
   image: string;
-  timeoutMs: number;
+  /** Every wait's deadline (`--timeout`, `kubernetes.timeout`); undefined: each wait's own (see `jobWaitTimeoutMs`). */
+  timeoutMs: number | undefined;
   allowContext: string | undefined;
   env: NodeJS.ProcessEnv;
 }

@@ -2,12 +2,13 @@
  * The cluster pipelines (`up`, `migrate`, `seed`, `reset`) as task lists: each
  * step renders, submits and waits through the `Kube` session.
  */
-import type { V1Deployment, V1Job } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Job } from '@kubernetes/client-node';
 import { ExitCode, SchemagateError } from '../errors.js';
 import { checkContext, jobState, type Kube, nameOf } from '../kube/index.js';
 import { renderBackend, renderResetJob, renderSeedJob } from '../kube/render/index.js';
 import { formatDuration } from '../util/time.js';
-import { type ClusterReport, type ClusterRun, connect, logTo, renderPlan } from './cluster-run.js';
+import { type ClusterReport, type ClusterRun, connect, renderPlan } from './cluster-run.js';
+import { replaceStuckBackendPods, waitForBackend, waitForSubmittedJob } from './cluster-waits.js';
 import { runSteps, type Step, type Task as TaskOf } from './listr.js';
 import { renderInputs } from './render-inputs.js';
 
@@ -46,7 +47,7 @@ async function runMigrationJob(
     return;
   }
   task.output = `${ensured.how === 'attached' ? 'attached to' : ensured.how} job/${name}`;
-  const w = await kube.waitForJob({ name, timeoutMs: run.timeoutMs, signal: run.signal, ...logTo(task) });
+  const w = await waitForSubmittedJob(run, kube, task, ensured, r.summary);
   r.migrationMs = w.durationMs;
   timing.completedAt = w.completedAt;
   task.title = `Migration job/${name} complete (${w.attempts} attempt${w.attempts === 1 ? '' : 's'}, ${formatDuration(w.durationMs)})`;
@@ -65,13 +66,9 @@ async function release(run: ClusterRun, kube: Kube, r: ClusterReport, task: Task
     if (o === rendered.deployment && timing.completedAt !== undefined)
       r.releaseLatencyMs = kube.clock.now() - timing.completedAt;
   }
+  await replaceStuckBackendPods(kube, task, k.backend.deployment, r.summary);
   task.output = `scaled deployment/${k.backend.deployment} to ${k.backend.replicas}; waiting for the rollout`;
-  const w = await kube.waitForRollout({
-    name: k.backend.deployment,
-    timeoutMs: run.timeoutMs,
-    signal: run.signal,
-    onProgress: (l) => (task.output = l),
-  });
+  const w = await waitForBackend(run, kube, task, rendered.deployment);
   const service = rendered.objects.find((o) => o.kind === 'Service')?.metadata?.name;
   r.backend = { name: k.backend.deployment, replicas: w.replicas, service };
   task.title = `Backend deployment/${k.backend.deployment} available (${w.replicas} replica${w.replicas === 1 ? '' : 's'}, ${formatDuration(w.durationMs)})`;
@@ -88,6 +85,25 @@ async function ensureBackendParked(kube: Kube, task: Task, backend: V1Deployment
   task.title = `Backend deployment/${name} created with 0 replicas`;
 }
 
+/**
+ * Applies the base objects, but not a Namespace that exists: applying one
+ * needs cluster-scoped rights a deployer bound to a namespaced Role lacks,
+ * while reading its own namespace does not (k8s/rbac.yaml grants it).
+ */
+async function applyBase(kube: Kube, objects: readonly KubernetesObject[]): Promise<string[]> {
+  const shown: string[] = [];
+  for (const o of objects) {
+    const name = `${o.kind?.toLowerCase()}/${o.metadata?.name}`;
+    if (o.kind === 'Namespace' && o.metadata?.name && (await kube.namespaceExists(o.metadata.name))) {
+      shown.push(`${name} (exists: left as it is)`);
+      continue;
+    }
+    await kube.apply(o);
+    shown.push(name);
+  }
+  return shown;
+}
+
 /** `up`: base objects, migration Job, seed Job (suspended), then release the backend and await its rollout. */
 export async function up(run: ClusterRun): Promise<ClusterReport> {
   const plan = renderPlan(run);
@@ -99,8 +115,8 @@ export async function up(run: ClusterRun): Promise<ClusterReport> {
     {
       title: `Apply ${plan.base.length} base objects (namespace, secrets, postgres)`,
       task: async (_r, t) => {
-        for (const o of plan.base) await kube.apply(o);
-        t.title = `Applied ${plan.base.map((o) => `${o.kind?.toLowerCase()}/${o.metadata?.name}`).join(', ') || 'no base objects'}`;
+        const applied = await applyBase(kube, plan.base);
+        t.title = `Applied ${applied.join(', ') || 'no base objects'}`;
       },
     },
   ];
@@ -173,7 +189,7 @@ export async function seed(run: ClusterRun): Promise<ClusterReport> {
           r.seedJob = name;
           if (jobState(e.job) === 'suspended') await kube.resumeJob(name);
           t.output = `${e.how === 'replaced' ? 'recreated' : e.how} and resumed job/${name}`;
-          const w = await kube.waitForJob({ name, timeoutMs: run.timeoutMs, signal: run.signal, ...logTo(t) });
+          const w = await waitForSubmittedJob(run, kube, t, e, r.summary);
           t.title = `Seed job/${name} complete (${formatDuration(w.durationMs)})`;
           r.summary.push(t.title);
         },
@@ -202,7 +218,7 @@ export async function reset(run: ClusterRun): Promise<ClusterReport> {
       task: async (r, t) => {
         const e = await kube.ensureJob(job, run.signal);
         const name = e.job.metadata.name;
-        await kube.waitForJob({ name, timeoutMs: run.timeoutMs, signal: run.signal, ...logTo(t) });
+        await waitForSubmittedJob(run, kube, t, e);
         t.title = `Reset job/${name} complete: schema dropped and recreated`;
         r.summary.push(t.title);
       },

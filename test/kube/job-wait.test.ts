@@ -191,8 +191,8 @@ describe('waitForJob through a flaky API server', () => {
       ...progress,
     });
     await progress.next(/started$/);
-    // The pods' watch opens right after their first list: cut both once both are open.
-    await vi.waitFor(() => expect(w.double.openWatches).toBe(2));
+    // The pods' and events' watches open right after their first lists: cut all three once all are open.
+    await vi.waitFor(() => expect(w.double.openWatches).toBe(3));
     w.double.dropWatches();
     await progress.next(/^job\/drop: the watch was closed; resuming from resourceVersion \d+$/);
     await progress.next(/^pods of job\/drop: the watch was closed; resuming from resourceVersion \d+$/);
@@ -212,7 +212,7 @@ describe('waitForJob through a flaky API server', () => {
       ...progress,
     });
     await progress.next(/started$/);
-    await vi.waitFor(() => expect(w.double.openWatches).toBe(2));
+    await vi.waitFor(() => expect(w.double.openWatches).toBe(3));
     // Move past the watches' last version, forget the history up to there, then cut them: they resume from a version that is gone.
     await s.api.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bump', namespace: s.namespace } });
     w.double.compact();

@@ -70,6 +70,7 @@ describe("the repository's schemagate.yaml", () => {
       'backend.dependencies[].password.secret.name',
       'backend.dependencies[].password.secret.key',
       'kubernetes.context',
+      'kubernetes.timeout',
       'kubernetes.migration.resources.limits.cpu',
       'kubernetes.seed.resources.limits.cpu',
     ]);
@@ -78,6 +79,7 @@ describe("the repository's schemagate.yaml", () => {
       expect(text).toMatch(new RegExp(`^ {2}#\\s+(- )?${key}:( |$)`, 'm'));
     expect(text).toMatch(/^ {2}# url: /m);
     expect(text).toMatch(/^ {2}# context: /m);
+    expect(text).toMatch(/^ {2}# timeout: /m);
     expect(text.match(/^ {8}# cpu: /gm)).toHaveLength(2);
   });
 });

@@ -1,7 +1,7 @@
-import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import type { V1Deployment, V1Job, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { attemptOrder, jobVerdict, type JobObservation } from '../../src/kube/job-verdict.js';
-import { rolloutVerdict } from '../../src/kube/rollout.js';
+import { rolloutVerdict, type RolloutObservation } from '../../src/kube/rollout-verdict.js';
 
 // The waits' decisions as pure functions of the objects. Condition semantics:
 // https://kubernetes.io/docs/concepts/workloads/controllers/job/#job-termination-and-cleanup
@@ -134,8 +134,13 @@ describe('attemptOrder', () => {
   });
 });
 
+/** A rollout observation with nothing but the Deployment. */
+function rollout(deployment: V1Deployment | undefined): RolloutObservation {
+  return { deployment, replicaSets: [], pods: [], events: [] };
+}
+
 describe('rolloutVerdict', () => {
-  const deployment = (status: object, generation = 2) => ({
+  const deployment = (status: object, generation = 2): V1Deployment => ({
     metadata: { name: 'backend', generation },
     spec: { replicas: 2, selector: { matchLabels: {} }, template: {} },
     status,
@@ -143,10 +148,10 @@ describe('rolloutVerdict', () => {
 
   it('is done only when the controller saw the latest generation and every replica is updated and available', () => {
     const all = { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2 };
-    expect(rolloutVerdict(deployment(all), [])).toEqual({ outcome: 'done', replicas: 2 });
-    expect(rolloutVerdict(deployment({ ...all, observedGeneration: 1 }), [])).toBeUndefined();
-    expect(rolloutVerdict(deployment({ ...all, availableReplicas: 1 }), [])).toBeUndefined();
-    expect(rolloutVerdict(deployment({ ...all, replicas: 3 }), [])).toBeUndefined();
+    expect(rolloutVerdict(rollout(deployment(all)))).toEqual({ outcome: 'done', replicas: 2 });
+    expect(rolloutVerdict(rollout(deployment({ ...all, observedGeneration: 1 })))).toBeUndefined();
+    expect(rolloutVerdict(rollout(deployment({ ...all, availableReplicas: 1 })))).toBeUndefined();
+    expect(rolloutVerdict(rollout(deployment({ ...all, replicas: 3 })))).toBeUndefined();
   });
 
   it('reports ProgressDeadlineExceeded and a missing Deployment', () => {
@@ -155,7 +160,7 @@ describe('rolloutVerdict', () => {
         { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'took too long' },
       ],
     };
-    expect(rolloutVerdict(deployment(stalled), [])).toEqual({ outcome: 'deadline', message: 'took too long' });
-    expect(rolloutVerdict(undefined, [])).toEqual({ outcome: 'missing' });
+    expect(rolloutVerdict(rollout(deployment(stalled)))).toEqual({ outcome: 'deadline', message: 'took too long' });
+    expect(rolloutVerdict(rollout(undefined))).toEqual({ outcome: 'missing' });
   });
 });

@@ -26,6 +26,9 @@ function failing(error: unknown): KubeApi {
     deleteJob: fail,
     patchJob: fail,
     readDeployment: fail,
+    readNamespace: fail,
+    evictPod: fail,
+    deletePod: fail,
     list: fail,
     watch: fail,
     readLog: fail,
@@ -47,11 +50,24 @@ describe('apiError', () => {
   });
 
   it('makes a 403 a refusal with an RBAC hint, and an unanswered call "could not reach"', () => {
-    const forbidden = apiError(apiException(403, 'jobs.batch is forbidden'), 'list jobs', 'kind-a');
+    const forbidden = apiError(apiException(403, 'jobs.batch is forbidden'), 'list jobs', 'kind-a', {
+      verb: 'list',
+      resource: 'jobs',
+      namespace: 'app',
+    });
     expect([forbidden.exitCode, forbidden.hint]).toEqual([
       ExitCode.refused,
-      'The kubeconfig user lacks RBAC permission for this; ask for it, or use another context.',
+      'The kubeconfig user lacks the RBAC right list on jobs in namespace app. k8s/rbac.yaml is a Role with every right schemagate needs in one namespace: have it applied and bound to you, or use another context.',
     ]);
+    const apply = apiError(apiException(403, 'forbidden'), 'apply secret/s', 'kind-a', {
+      verb: 'patch',
+      also: 'create',
+      resource: 'secrets',
+      namespace: 'app',
+    });
+    expect(apply.hint).toMatch(
+      /^The kubeconfig user lacks the RBAC right patch \(and create, for an object that does not exist yet\) on secrets in namespace app\./,
+    );
     const refused = apiError(
       Object.assign(new Error('request to http://127.0.0.1:1/version failed'), {
         cause: new Error('connect ECONNREFUSED 127.0.0.1:1'),

@@ -26,7 +26,14 @@ describe('pod problems the runner fails fast on', () => {
           },
         ],
       });
-      expect(stuckContainer(p)).toEqual({ pod: 'p-1', container: 'migrate', init: false, reason, message: 'm' });
+      expect(stuckContainer(p)).toEqual({
+        pod: 'p-1',
+        container: 'migrate',
+        init: false,
+        reason,
+        message: 'm',
+        key: 'stuck/p-1/main/migrate/0',
+      });
     },
   );
 

@@ -20,7 +20,7 @@ import { StatefulSetController } from './controllers/statefulset.js';
 import { TtlAfterFinishedController } from './controllers/ttl.js';
 import { EventRecorder } from './events.js';
 import { GarbageCollector } from './gc.js';
-import { writeKubeconfig } from './kubeconfig.js';
+import { ADMIN_TOKEN, writeKubeconfig } from './kubeconfig.js';
 import { ImageRegistry, type ImageConfig } from './kubelet/images.js';
 export type { ImageConfig } from './kubelet/images.js';
 import { Kubelet } from './kubelet/kubelet.js';
@@ -28,7 +28,10 @@ import { LogStore } from './kubelet/logs.js';
 import { snapshotImage } from './kubelet/image-content.js';
 import { postgresImage } from './images/postgres.js';
 import { resourceKey, resourceTypes } from './resources.js';
+import { Access, type RecordedRequest } from './server/access.js';
+export type { RecordedRequest } from './server/access.js';
 import { createApiServer } from './server/http.js';
+import { userNamed } from './server/rbac.js';
 import { Scheduler, type NodeCapacity } from './scheduler.js';
 export type { NodeCapacity } from './scheduler.js';
 import { Store } from './store.js';
@@ -112,6 +115,15 @@ export interface KubeDouble {
   readonly runningProcesses: number;
   /** Internal errors of controllers and the kubelet (should stay empty). */
   readonly errors: readonly string[];
+  /**
+   * A kubeconfig (same server and context name) that authenticates as `user`
+   * (e.g. `system:serviceaccount:ns:deployer`, as `kubectl create token`
+   * would give): RBAC then decides what it may do. The double's own
+   * kubeconfig is the cluster admin.
+   */
+  kubeconfigFor(user: string, groups?: string[]): Promise<string>;
+  /** Every resource request so far, with its user, verb, resource and whether RBAC allowed it. */
+  readonly requests: readonly RecordedRequest[];
 }
 
 function typeFor(resource: string): string {
@@ -155,6 +167,7 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
     options.loadedImages ?? [],
   );
   let built = 0;
+  let tokens = 0;
   if ((options.postgresImages ?? []).length > 0) {
     const config = postgresImage(root);
     for (const glob of options.postgresImages ?? []) images.setConfig(glob, config);
@@ -187,7 +200,8 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
   });
 
   let server = '';
-  const http = createApiServer({ api, watches, logs }, () => server.replace(/^http:\/\//, ''));
+  const access = new Access(ADMIN_TOKEN);
+  const http = createApiServer({ api, watches, logs, access }, () => server.replace(/^http:\/\//, ''));
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port ?? 0, '127.0.0.1', () => resolve());
@@ -240,5 +254,14 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
       return kubelet.runningProcesses;
     },
     errors,
+    async kubeconfigFor(user, groups = []) {
+      const token = `token-${++tokens}`;
+      access.addToken(token, userNamed(user, groups));
+      const file = `${contextName}.${user.replace(/[^\w.-]+/g, '_')}.kubeconfig`;
+      return writeKubeconfig(server, contextName, options.kubeconfigDir ?? root, { token, file });
+    },
+    get requests() {
+      return access.requests;
+    },
   };
 }

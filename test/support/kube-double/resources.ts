@@ -47,7 +47,7 @@ function type(
 
 export const resourceTypes: readonly ResourceType[] = [
   type('', 'v1', 'namespaces', 'Namespace', { namespaced: false, shortNames: ['ns'], subresources: ['status'] }),
-  type('', 'v1', 'pods', 'Pod', { shortNames: ['po'], subresources: ['status', 'log'] }),
+  type('', 'v1', 'pods', 'Pod', { shortNames: ['po'], subresources: ['status', 'log', 'eviction'] }),
   type('', 'v1', 'configmaps', 'ConfigMap', { shortNames: ['cm'] }),
   type('', 'v1', 'secrets', 'Secret'),
   type('', 'v1', 'services', 'Service', { shortNames: ['svc'], subresources: ['status'] }),

@@ -37,6 +37,15 @@ export class JobTracker {
 
   constructor(private readonly timeScale = 1) {}
 
+  /**
+   * The latest state of one of the Job's pods, as the store changed it: a pod
+   * removed between two syncs is judged by the state it went with (the real
+   * controller's job-tracking finalizer keeps a pod until it has seen that).
+   */
+  note(pod: KubeObject): void {
+    if (!this.counted.has(pod.metadata.uid)) this.seen.set(pod.metadata.uid, pod);
+  }
+
   /** Pods deleted because the Job was suspended do not count as failures. */
   ignoreFailureOf(uid: string): void {
     this.ignored.add(uid);
@@ -46,7 +55,8 @@ export class JobTracker {
    * Counts pods that finished since the last sync. Without a podFailurePolicy
    * a pod being deleted counts as failed at once; with one, only once its
    * phase is Failed (isPodFailed / onlyReplaceFailedPods in job_controller.go).
-   * A pod that vanished uncounted counts as failed.
+   * A pod that vanished uncounted counts as failed, unless the policy ignores
+   * the state it went with (an evicted pod's DisruptionTarget).
    */
   observe(pods: KubeObject[], nowMs: number, policy?: PodFailurePolicy): Observed {
     const out: Observed = { newSucceeded: 0, newFailed: 0 };
@@ -75,10 +85,10 @@ export class JobTracker {
         fail(uid, p, finishedTimeMs(p, this.timeScale));
       }
     }
-    for (const uid of [...this.seen.keys()]) {
+    for (const [uid, last] of [...this.seen]) {
       if (present.has(uid)) continue;
       this.seen.delete(uid);
-      if (!this.counted.has(uid)) fail(uid, undefined, nowMs);
+      if (!this.counted.has(uid)) fail(uid, last, nowMs);
     }
     this.updateBackoff(succeededAt, failedAt);
     return out;

@@ -53,7 +53,10 @@ export class JobController {
       if (e.resource === jobsKey) this.queue.add(objectKey(e.object.metadata.namespace, e.object.metadata.name));
       else if (e.resource === podsKey) {
         const ref = (e.object.metadata.ownerReferences ?? []).find((r) => r.controller && r.kind === 'Job');
-        if (ref) this.queue.add(objectKey(e.object.metadata.namespace, ref.name));
+        if (ref) {
+          this.trackers.get(ref.uid)?.note(e.object);
+          this.queue.add(objectKey(e.object.metadata.namespace, ref.name));
+        }
       }
     });
   }

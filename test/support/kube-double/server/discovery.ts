@@ -71,8 +71,8 @@ export function resourceList(group: string, version: string): object | undefined
     const base = { name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind };
     resources.push({ ...base, verbs: [...resourceVerbs], ...(t.shortNames ? { shortNames: t.shortNames } : {}) });
     for (const sub of t.subresources) {
-      const kind = sub === 'scale' ? 'Scale' : t.kind;
-      const verbs = sub === 'log' ? ['get'] : ['get', 'patch', 'update'];
+      const kind = sub === 'scale' ? 'Scale' : sub === 'eviction' ? 'Eviction' : t.kind;
+      const verbs = sub === 'log' ? ['get'] : sub === 'eviction' ? ['create'] : ['get', 'patch', 'update'];
       resources.push({
         name: `${t.plural}/${sub}`,
         singularName: '',
@@ -80,6 +80,7 @@ export function resourceList(group: string, version: string): object | undefined
         kind,
         verbs,
         ...(sub === 'scale' ? { group: 'autoscaling', version: 'v1' } : {}),
+        ...(sub === 'eviction' ? { group: 'policy', version: 'v1' } : {}),
       });
     }
   }

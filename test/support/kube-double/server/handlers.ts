@@ -1,6 +1,6 @@
 /**
  * Verbs on a resource URL: list/watch, create, get, update, patch, delete,
- * deletecollection, and the status, scale and log subresources.
+ * deletecollection, and the status, scale, log and eviction subresources.
  * https://kubernetes.io/docs/reference/using-api/api-concepts/#api-verbs
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,7 +11,9 @@ import { apiVersionOf, type ResourceType } from '../resources.js';
 import { parseFieldSelector, parseLabelSelector } from '../selectors.js';
 import type { KubeObject } from '../types.js';
 import type { WatchHub } from '../watch.js';
+import type { Access } from './access.js';
 import { sendJson } from './http.js';
+import { evict } from './eviction.js';
 import { serveLog } from './logs.js';
 import { toScale, writeScale } from './scale.js';
 
@@ -19,6 +21,7 @@ export interface HandlerContext {
   api: Api;
   watches: WatchHub;
   logs: LogStore;
+  access: Access;
 }
 
 export interface ResourceRequest {
@@ -190,6 +193,10 @@ export async function handleResource(
       },
       res,
     );
+  }
+  if (sub === 'eviction') {
+    if (r.method !== 'POST') throw methodNotAllowed();
+    return sendJson(res, 201, evict(api, ns ?? 'default', name, r.body));
   }
   if (sub === 'scale') {
     if (r.method === 'GET') return sendJson(res, 200, toScale(api.get(t, ns, name)));

@@ -1,11 +1,13 @@
 /**
- * The HTTP front of the API server: reads requests, routes them, writes JSON
- * and Status errors. Plain HTTP on 127.0.0.1; no authentication.
+ * The HTTP front of the API server: reads requests, authenticates and
+ * authorizes them (access.ts), routes them, writes JSON and Status errors.
+ * Plain HTTP on 127.0.0.1.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApiError, notFoundPath } from '../errors.js';
 import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
 import { handleResource, type HandlerContext } from './handlers.js';
+import { requestAttributes } from './request-info.js';
 import { route } from './routes.js';
 
 export function sendJson(res: ServerResponse, code: number, body: unknown): void {
@@ -33,6 +35,15 @@ async function handle(
   const r = route(url.pathname);
   const method = req.method ?? 'GET';
   const body = method === 'GET' ? '' : await readBody(req);
+  const user = ctx.access.authenticate(req.headers.authorization);
+  if (r.kind === 'resource') {
+    const attributes = requestAttributes(method, r, url.searchParams);
+    ctx.access.check(ctx.api.store, user, attributes, r.type);
+    // Server-side apply of an object that does not exist is a create too, and authorized as one (handlers/patch.go).
+    const apply = (req.headers['content-type'] ?? '').startsWith('application/apply-patch');
+    if (method === 'PATCH' && apply && r.name && !r.subresource && !ctx.api.tryGet(r.type, r.namespace, r.name))
+      ctx.access.check(ctx.api.store, user, { ...attributes, verb: 'create' }, r.type);
+  }
   switch (r.kind) {
     case 'version':
       return sendJson(res, 200, versionInfo());

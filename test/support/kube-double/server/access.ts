@@ -1,0 +1,72 @@
+/**
+ * Who is asking, and may they: the bearer token names the user (the
+ * double's own kubeconfig, and a request without a token, act as the
+ * cluster admin), RBAC decides, and every resource request is recorded with
+ * its user, so a test can read what a command asked of the API server.
+ * https://kubernetes.io/docs/reference/access-authn-authz/authentication/
+ */
+import { ApiError, type Status } from '../errors.js';
+import type { ResourceType } from '../resources.js';
+import type { Store } from '../store.js';
+import { forbiddenMessage, type RequestAttributes } from './request-info.js';
+import { ADMIN, authorize, type User } from './rbac.js';
+
+export interface RecordedRequest extends RequestAttributes {
+  user: string;
+  allowed: boolean;
+}
+
+function unauthorized(): ApiError {
+  const status: Status = {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: 'Unauthorized',
+    reason: 'Unauthorized',
+    code: 401,
+  };
+  return new ApiError(status);
+}
+
+export class Access {
+  private readonly tokens = new Map<string, User>();
+  readonly requests: RecordedRequest[] = [];
+
+  constructor(adminToken: string) {
+    this.tokens.set(adminToken, ADMIN);
+  }
+
+  addToken(token: string, user: User): void {
+    this.tokens.set(token, user);
+  }
+
+  /** The user of an `Authorization` header; none: the admin (the double's tests use plain fetch). */
+  authenticate(header: string | undefined): User {
+    if (header === undefined) return ADMIN;
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const user = token === undefined ? undefined : this.tokens.get(token);
+    if (!user) throw unauthorized();
+    return user;
+  }
+
+  /** Records the request, and refuses it with the API server's 403 unless RBAC allows it. */
+  check(store: Store, user: User, a: RequestAttributes, t: ResourceType): void {
+    const allowed = authorize(store, user, a);
+    this.requests.push({ ...a, user: user.name, allowed });
+    if (allowed) return;
+    // errors.NewForbidden: the group-qualified resource, the name when there is one, then why.
+    const qualified = t.group === '' ? t.plural : `${t.plural}.${t.group}`;
+    const status: Status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: `${qualified}${a.name ? ` "${a.name}"` : ''} is forbidden: ${forbiddenMessage(user.name, a)}`,
+      reason: 'Forbidden',
+      details: { name: a.name, ...(t.group ? { group: t.group } : {}), kind: t.plural },
+      code: 403,
+    };
+    throw new ApiError(status);
+  }
+}
