@@ -4,8 +4,12 @@ import { redact } from '../redact.js';
 /** What /health answers: 200 with the applied version, or 503 with what is wrong. */
 export interface Health {
   ok: boolean;
-  /** The applied migration version (null before the first one). */
+  /** The applied migration version (null before the first one); a later release's, when one ran. */
   version: string | null;
+  /** The newest migration this backend's image has (null when it has none). */
+  known: string | null;
+  /** Versions applied by a later release, which this image does not know: fine, it still has what it needs. */
+  newer: Array<{ version: string; description: string }>;
   problems: Array<{ kind: string; subject?: string; message: string }>;
   checkedAt: string;
 }
@@ -34,6 +38,8 @@ export function healthCheck(opts: HealthCheckOptions): () => Promise<Health> {
       return {
         ok: r.ok,
         version: r.current ?? null,
+        known: r.known ?? null,
+        newer: r.newer.map((n) => ({ version: n.version, description: n.description })),
         problems: r.problems.map((p) => ({ kind: p.kind, subject: p.subject, message: p.message })),
         checkedAt,
       };
@@ -42,6 +48,8 @@ export function healthCheck(opts: HealthCheckOptions): () => Promise<Health> {
       return {
         ok: false,
         version: null,
+        known: null,
+        newer: [],
         problems: [{ kind: 'database', message: redact(e instanceof Error ? e.message : String(e)) }],
         checkedAt,
       };

@@ -6,8 +6,11 @@ import type { Health } from './health.js';
 import { createUser, listUsers, validateNewUser } from './users.js';
 
 /**
- * The sample backend: node:http, three routes, JSON in and out.
- *   GET  /health      200 when `db verify` passes (with the applied version), else 503 with the problems
+ * The sample backend: node:http, four routes, JSON in and out.
+ *   GET  /livez       200 while the process serves: the liveness probe; never touches the database, so an
+ *                     outage or a new migration makes pods unready (/health), never restarts them
+ *   GET  /health      200 when `db verify` passes (with the applied version, and versions a later release
+ *                     applied), else 503 with the problems: the readiness probe
  *   GET  /api/users   users with their profiles, newest first (?limit=1..500, default 100)
  *   POST /api/users   create a user and its profile
  */
@@ -145,13 +148,18 @@ export function createBackend(opts: BackendOptions): { server: Server; stopping:
           allow: allowed,
         });
     };
+    if (route === '/livez') {
+      only(['GET', 'HEAD']);
+      send(res, 200, { status: 'alive' });
+      return 200;
+    }
     if (route === '/health') {
       only(['GET', 'HEAD']);
       const h = await opts.health();
       if (h.ok !== lastHealth) {
         opts.log(
           h.ok
-            ? `health: ok (version ${h.version ?? 'none'})`
+            ? `health: ok (version ${h.version ?? 'none'}${h.newer.length ? `; newer than this image: ${h.newer.map((n) => n.version).join(', ')}` : ''})`
             : `health: failing: ${h.problems.map((p) => p.message).join('; ')}`,
         );
         lastHealth = h.ok;
@@ -160,6 +168,8 @@ export function createBackend(opts: BackendOptions): { server: Server; stopping:
       send(res, status, {
         status: h.ok ? 'ok' : 'unavailable',
         version: h.version,
+        known: h.known,
+        newer: h.newer,
         problems: h.problems,
         checkedAt: h.checkedAt,
       });
@@ -193,7 +203,7 @@ export function createBackend(opts: BackendOptions): { server: Server; stopping:
       only(['GET', 'HEAD']);
       send(res, 200, {
         service: 'schemagate sample backend',
-        endpoints: ['GET /health', 'GET /api/users', 'POST /api/users'],
+        endpoints: ['GET /livez', 'GET /health', 'GET /api/users', 'POST /api/users'],
       });
       return 200;
     }
@@ -220,7 +230,7 @@ export function createBackend(opts: BackendOptions): { server: Server; stopping:
         return err.status;
       })
       .then((status) => {
-        if (url.pathname !== '/health')
+        if (url.pathname !== '/health' && url.pathname !== '/livez')
           opts.log(`${req.method} ${url.pathname} ${status} ${Math.round(performance.now() - started)}ms`);
       })
       .catch(() => undefined);

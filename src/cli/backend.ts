@@ -94,7 +94,7 @@ async function run(c: CommandContext): Promise<ExitCode> {
 export const backendCommand: DbCommand = {
   usage: 'schemagate backend [--local]',
   summary:
-    'Run the sample backend: GET /health (db verify), GET and POST /api/users. Listens on $PORT (default 8080; 0: any free port).',
+    'Run the sample backend: GET /livez (the process only: liveness), GET /health (db verify: readiness), GET and POST /api/users. Listens on $PORT (default 8080; 0: any free port).',
   options: {
     'database-url': dbOptions['database-url'],
     migrations: dbOptions.migrations,

@@ -99,7 +99,7 @@ export const topCommands: Record<string, TopEntry> = {
   },
   backend: {
     summary:
-      'run the sample backend (/health, /api/users) on $PORT (--local: its dependencies from this machine, the embedded PostgreSQL)',
+      'run the sample backend (/livez, /health, /api/users) on $PORT (--local: its dependencies from this machine, the embedded PostgreSQL)',
     examples: ['PORT=8080 schemagate backend --local', 'schemagate backend --database-url postgres://app@db/app'],
     local: true,
     load: async () => (await import('./backend.js')).backendCommand,

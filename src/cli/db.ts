@@ -134,8 +134,12 @@ export const dbCommands: Record<string, DbCommand> = {
       const r = await verify(engineOptions(config, c.args, c.out, c.signal, { env: c.env }), config.verify.tables);
       c.out.data(r);
       if (r.ok) {
+        const n = r.newer.length;
+        const newer = n
+          ? `; this image knows up to version ${r.known ?? '(none)'}, and ${n} newer version${n === 1 ? ' is' : 's are'} applied by a later release: ${r.newer.map((v) => `${v.version} (${v.script}${v.success ? '' : ', half-applied'})`).join(', ')}`
+          : '';
         c.out.result(
-          `schema verified: version ${r.current ?? '(none)'}, ${config.verify.tables.length} required table${config.verify.tables.length === 1 ? '' : 's'} present`,
+          `schema verified: version ${r.current ?? '(none)'}, ${config.verify.tables.length} required table${config.verify.tables.length === 1 ? '' : 's'} present${newer}`,
         );
         return ExitCode.ok;
       }

@@ -1,10 +1,11 @@
 import type { RequiredTable } from '../config/types.js';
 import { ExitCode, SchemagateError } from '../errors.js';
 import type { Client } from './connect.js';
-import { readMigrations } from './files.js';
+import { type MigrationFile, readMigrations } from './files.js';
 import { invalidIndexAdvice, invalidIndexes } from './invalid-indexes.js';
 import { buildPlan } from './plan.js';
 import { type EngineOptions, withSession } from './session.js';
+import { compareVersions, compareVersionTexts } from './version.js';
 
 export interface VerifyProblem {
   kind:
@@ -22,9 +23,23 @@ export interface VerifyProblem {
   message: string;
 }
 
+/** A version applied by a later release (newer than every migration this image or folder has): reported, not a problem. */
+export interface NewerVersion {
+  version: string;
+  description: string;
+  script: string;
+  /** False: the later release's migration stopped part-way (its own concern, not this version's). */
+  success: boolean;
+}
+
 export interface VerifyReport {
   ok: boolean;
+  /** The highest applied version (a later release's, when one ran). */
   current: string | undefined;
+  /** The highest version among the migration files here: what this image (or folder) knows. */
+  known: string | undefined;
+  /** Applied versions newer than `known`, oldest first. */
+  newer: NewerVersion[];
   problems: VerifyProblem[];
 }
 
@@ -119,14 +134,28 @@ export async function missingTables(
  * Is the database ready for the application? Every migration file applied with
  * a matching checksum, nothing half-applied, and the required tables and
  * columns present. Read-only; what the backend's init container and /health run.
+ *
+ * Forward-compatible: versions applied by a later release, newer than every
+ * file here, are reported (`newer`), not problems. During a rolling release
+ * the new migration runs while the old pods still serve; they need their own
+ * migrations applied unchanged, and stay ready.
  */
 export async function verify(opts: EngineOptions, tables: readonly RequiredTable[]): Promise<VerifyReport> {
   const files = readMigrations(opts.migrationsDir, opts.format, { allowEmpty: opts.allowEmpty });
+  const known = files.reduce<MigrationFile | undefined>(
+    (max, f) => (!max || compareVersions(f.version, max.version) > 0 ? f : max),
+    undefined,
+  );
   return withSession(opts, 'verify', async (ctx) => {
     const plan = buildPlan(files, await ctx.history.list(), { outOfOrder: opts.outOfOrder, dir: opts.migrationsDir });
     const problems: VerifyProblem[] = [];
+    const newer: NewerVersion[] = [];
     for (const e of plan.entries) {
       const f = e.file?.file ?? e.row?.script ?? e.version;
+      if (e.state === 'missing' && e.row && (!known || compareVersionTexts(e.version, known.version.text) > 0)) {
+        newer.push({ version: e.version, description: e.description, script: e.row.script, success: e.row.success });
+        continue;
+      }
       if (e.state === 'pending' || e.state === 'out-of-order')
         problems.push({
           kind: 'pending',
@@ -161,6 +190,7 @@ export async function verify(opts: EngineOptions, tables: readonly RequiredTable
     problems.push(...(await missingTables(ctx.client, opts.schema, tables)));
     for (const ix of await invalidIndexes(ctx.client))
       problems.push({ kind: 'invalid-index', subject: ix.index, message: invalidIndexAdvice(ix) });
-    return { ok: problems.length === 0, current: plan.current, problems };
+    newer.sort((a, b) => compareVersionTexts(a.version, b.version));
+    return { ok: problems.length === 0, current: plan.current, known: known?.version.text, newer, problems };
   });
 }

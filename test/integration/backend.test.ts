@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { request } from 'node:http';
 import { dirname, join, relative, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/backend/password.js';
-import { cli, cliPath, repoRoot } from '../support/cli.js';
+import { cli, cliPath, project, repoRoot } from '../support/cli.js';
 import { admin, freshDatabase, rows, withDb } from '../support/pg.js';
 
 /**
@@ -180,6 +181,80 @@ describe('GET /health', () => {
     const text = JSON.stringify(await json(res));
     expect(text).toContain('could not connect to PostgreSQL at 127.0.0.1:1: connection refused');
     expect(text).not.toContain('secret-pw-123');
+  });
+});
+
+/** A TCP proxy to PostgreSQL that the test can cut and restore: a database outage the backend sees as one. */
+async function outageProxy(url: string) {
+  const target = new URL(url);
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  const listen = (port: number) =>
+    new Promise<number>((resolvePort) => {
+      server = createServer((client) => {
+        const upstream = connect(Number(target.port), target.hostname);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('error', () => s.destroy());
+          s.on('close', () => sockets.delete(s));
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, '127.0.0.1', () => resolvePort((server!.address() as AddressInfo).port));
+    });
+  const port = await listen(0);
+  const proxied = new URL(url);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String(port);
+  return {
+    url: proxied.toString(),
+    cut: async () => {
+      await new Promise<void>((r) => {
+        server!.close(() => r());
+        for (const s of sockets) s.destroy();
+      });
+    },
+    restore: () => listen(port),
+  };
+}
+
+describe('a release without downtime: liveness and readiness', () => {
+  it('answers /livez from the process alone: 200 while the database cannot even be reached', async () => {
+    const b = await startBackend('postgres://nobody:pw@127.0.0.1:1/app');
+    const live = await fetch(`${b.base}/livez`);
+    expect([live.status, await json(live)]).toEqual([200, { status: 'alive' }]);
+    expect((await fetch(`${b.base}/health`)).status).toBe(503);
+  });
+
+  it('goes unready during a database outage and ready again after it, without the process ever stopping', async () => {
+    const url = await migrated();
+    const proxy = await outageProxy(url);
+    const b = await startBackend(proxy.url);
+    await healthUntil(b.base, 200);
+    await proxy.cut();
+    const down = await healthUntil(b.base, 503);
+    expect((down['problems'] as Array<{ kind: string }>).map((p) => p.kind)).toEqual(['database']);
+    expect((await fetch(`${b.base}/livez`)).status).toBe(200);
+    await proxy.restore();
+    expect(await healthUntil(b.base, 200)).toMatchObject({ status: 'ok', version: '4' });
+    expect(b.child.exitCode).toBeNull();
+  });
+
+  it('stays ready when a later release applied a migration this image does not know, and reports it', async () => {
+    const url = await migrated();
+    const next = project({ 'migrations/005_next_release.sql': 'ALTER TABLE users ADD COLUMN nickname text;' });
+    cpSync(join(repoRoot, 'migrations'), join(next, 'migrations'), { recursive: true });
+    const applied = await cli(['db', 'migrate'], { cwd: next, env: { DATABASE_URL: url } });
+    expect(applied.exitCode, applied.all).toBe(0);
+    const b = await startBackend(url);
+    expect(await healthUntil(b.base, 200)).toMatchObject({
+      status: 'ok',
+      version: '5',
+      known: '4',
+      newer: [{ version: '5', description: 'next release' }],
+      problems: [],
+    });
+    expect(b.stderr()).toContain('health: ok (version 5; newer than this image: 5)');
   });
 });
 

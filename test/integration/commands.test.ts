@@ -142,7 +142,7 @@ describe('db verify', () => {
       { name: 'users', columns: ['id', 'name', 'email'] },
       { name: 'public.posts', columns: [] },
     ]);
-    expect(r).toEqual({ ok: true, current: '3', problems: [] });
+    expect(r).toEqual({ ok: true, current: '3', known: '3', newer: [], problems: [] });
   });
 
   it('lists what is missing: pending migrations, tables and columns', async () => {

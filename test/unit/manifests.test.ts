@@ -221,7 +221,7 @@ describe('the manifests under k8s/', () => {
     expect(main.args).toEqual(['backend']);
     expect(main.ports).toEqual([{ name: 'http', containerPort: 8080 }]);
     expect(main.readinessProbe?.httpGet).toEqual({ path: '/health', port: 'http' });
-    expect(main.livenessProbe?.httpGet).toEqual({ path: '/health', port: 'http' });
+    expect(main.livenessProbe?.httpGet).toEqual({ path: '/livez', port: 'http' });
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
     const svc = one<V1Service>(ManifestFile.backend, 'Service', 'backend');
     expect(svc.spec?.ports).toEqual([{ name: 'http', port: 8080, targetPort: 'http', nodePort: 30080 }]);

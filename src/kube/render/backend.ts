@@ -74,6 +74,25 @@ function partsOf(deployment: Manifest & V1Deployment): { spec: V1DeploymentSpec;
   return { spec, pod, first };
 }
 
+/** The readiness endpoint of schemagate's backend: it runs `db verify`, so it must never decide liveness. */
+const READINESS_PATH = '/health';
+
+/**
+ * Refuses a liveness probe of schemagate's backend on /health: it checks the
+ * database, so an outage (or a schema the image does not accept) would make
+ * the kubelet restart every pod, where an unready pod waits it out.
+ */
+function checkProbes(deployment: object, pod: V1PodSpec): void {
+  for (const c of pod.containers) {
+    const isBackend = c.image === MANIFEST_IMAGE && c.args?.[0] === 'backend';
+    if (isBackend && c.livenessProbe?.httpGet?.path === READINESS_PATH)
+      throw invalidManifest(
+        deployment,
+        `container "${c.name}": livenessProbe is on ${READINESS_PATH}, which checks the database: a database outage would restart every pod. Point the livenessProbe at /livez (the process only) and keep ${READINESS_PATH} for the readinessProbe`,
+      );
+  }
+}
+
 function configureContainers(config: Config, pod: V1PodSpec, first: V1Container, image: string): void {
   const k = config.kubernetes;
   const urlEnv = config.database.urlEnv;
@@ -99,6 +118,7 @@ export function renderBackend(config: Config, inputs: BackendInputs = {}): Rende
   const deployment = single(set, 'Deployment') as Manifest & V1Deployment;
 
   const { spec, pod, first } = partsOf(deployment);
+  checkProbes(deployment, pod);
   deployment.metadata.name = k.backend.deployment;
   spec.replicas = inputs.replicas ?? 0;
   configureContainers(config, pod, first, image);
