@@ -1,5 +1,5 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cli, type CliResult, project, repoRoot } from './cli.js';
 import { schemagateImage, type TestCluster } from './cluster.js';
 
@@ -17,6 +17,8 @@ export interface E2EProject {
   dir: string;
   /** Runs the CLI in the project with KUBECONFIG set to the test cluster. */
   run(args: string[], opts?: { env?: Record<string, string | undefined>; timeout?: number }): Promise<CliResult>;
+  /** Writes k8s/secrets.yaml (the migration and application roles' Secrets), e.g. after `noSecrets`. */
+  writeSecrets(): void;
 }
 
 export interface ProjectOptions {
@@ -27,6 +29,12 @@ export interface ProjectOptions {
   /** Leave the Secrets out (to test a missing Secret). */
   noSecrets?: boolean;
   replicas?: number;
+  /** Leave `kubernetes.timeout` unset (each wait's own deadline) instead of 60s. */
+  noTimeout?: boolean;
+  /** Also render the Namespace (k8s/namespace.yaml), as the repository's manifests do. */
+  namespaceManifest?: boolean;
+  /** Files under k8s/ (e.g. `jobs/migrate.yaml`), replacing the defaults. */
+  manifests?: Record<string, string>;
 }
 
 const BACKEND = (image: string, replicas: number) => `apiVersion: apps/v1
@@ -79,7 +87,7 @@ export function e2eProject(cluster: TestCluster, dbUrl: string, opts: ProjectOpt
       `  namespace: ${cluster.namespace}`,
       `  image: ${image}`,
       '  manifests: k8s',
-      '  timeout: 60s',
+      ...(opts.noTimeout ? [] : ['  timeout: 60s']),
       ...(opts.kubernetes ? [opts.kubernetes] : []),
       '',
     ].join('\n'),
@@ -89,7 +97,7 @@ export function e2eProject(cluster: TestCluster, dbUrl: string, opts: ProjectOpt
   for (const [name, sql] of Object.entries(opts.migrations ?? {})) writeFileSync(join(dir, 'migrations', name), sql);
   cluster.double?.setImageConfig(image, schemagateImage(dir));
   mkdirSync(join(dir, 'k8s'), { recursive: true });
-  if (!opts.noSecrets) {
+  const writeSecrets = () => {
     const secret = (name: string) => `apiVersion: v1
 kind: Secret
 metadata:
@@ -99,13 +107,20 @@ stringData:
   DATABASE_URL: "${inCluster}"
 `;
     writeFileSync(join(dir, 'k8s/secrets.yaml'), `${secret('schemagate-migrator')}---\n${secret('schemagate-app')}`);
-  }
+  };
+  if (!opts.noSecrets) writeSecrets();
   writeFileSync(
     join(dir, 'k8s/backend.yaml'),
     BACKEND(cluster.isDouble ? 'node:22-alpine' : E2E_IMAGE, opts.replicas ?? 0),
   );
+  if (opts.namespaceManifest) cpSync(join(repoRoot, 'k8s/namespace.yaml'), join(dir, 'k8s/namespace.yaml'));
+  for (const [name, text] of Object.entries(opts.manifests ?? {})) {
+    mkdirSync(dirname(join(dir, 'k8s', name)), { recursive: true });
+    writeFileSync(join(dir, 'k8s', name), text);
+  }
   return {
     dir,
+    writeSecrets,
     run: (args, o = {}) =>
       cli(args, {
         cwd: dir,

@@ -53,7 +53,7 @@ export const resourceTypes: readonly ResourceType[] = [
   type('', 'v1', 'services', 'Service', { shortNames: ['svc'], subresources: ['status'] }),
   type('', 'v1', 'events', 'Event', { shortNames: ['ev'] }),
   type('', 'v1', 'resourcequotas', 'ResourceQuota', { shortNames: ['quota'], subresources: ['status'] }),
-  type('', 'v1', 'serviceaccounts', 'ServiceAccount', { shortNames: ['sa'], storeOnly: true }),
+  type('', 'v1', 'serviceaccounts', 'ServiceAccount', { shortNames: ['sa'], subresources: ['token'], storeOnly: true }),
   type('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', {
     shortNames: ['pvc'],
     subresources: ['status'],
@@ -114,7 +114,8 @@ export function mustFind(
     | 'resourcequotas'
     | 'services'
     | 'statefulsets'
-    | 'persistentvolumeclaims',
+    | 'persistentvolumeclaims'
+    | 'serviceaccounts',
 ): ResourceType {
   const found = resourceTypes.find((t) => t.plural === key);
   if (!found) throw new Error(`unknown resource ${key}`);

@@ -5,11 +5,13 @@
  * its user, so a test can read what a command asked of the API server.
  * https://kubernetes.io/docs/reference/access-authn-authz/authentication/
  */
+import { randomUUID } from 'node:crypto';
+import type { Api } from '../api.js';
 import { ApiError, type Status } from '../errors.js';
-import type { ResourceType } from '../resources.js';
+import { mustFind, type ResourceType } from '../resources.js';
 import type { Store } from '../store.js';
 import { forbiddenMessage, type RequestAttributes } from './request-info.js';
-import { ADMIN, authorize, type User } from './rbac.js';
+import { ADMIN, authorize, type User, userNamed } from './rbac.js';
 
 export interface RecordedRequest extends RequestAttributes {
   user: string;
@@ -39,6 +41,26 @@ export class Access {
 
   addToken(token: string, user: User): void {
     this.tokens.set(token, user);
+  }
+
+  /**
+   * `serviceaccounts/<name>/token` (a TokenRequest, what `kubectl create
+   * token` asks for): a token that authenticates as the ServiceAccount.
+   * https://kubernetes.io/docs/reference/kubernetes-api/authentication-resources/token-request-v1/
+   */
+  tokenRequest(api: Api, namespace: string, name: string, body: string): object {
+    api.get(mustFind('serviceaccounts'), namespace, name);
+    const request = (body ? JSON.parse(body) : {}) as { spec?: { expirationSeconds?: number } };
+    const token = `sa-token-${randomUUID()}`;
+    this.addToken(token, userNamed(`system:serviceaccount:${namespace}:${name}`));
+    const seconds = request.spec?.expirationSeconds ?? 3600;
+    return {
+      kind: 'TokenRequest',
+      apiVersion: 'authentication.k8s.io/v1',
+      metadata: { name, namespace, creationTimestamp: api.now() },
+      spec: { audiences: ['https://kubernetes.default.svc.cluster.local'], expirationSeconds: seconds },
+      status: { token, expirationTimestamp: new Date(Date.now() + seconds * 1000).toISOString() },
+    };
   }
 
   /** The user of an `Authorization` header; none: the admin (the double's tests use plain fetch). */

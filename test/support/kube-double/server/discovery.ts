@@ -71,8 +71,9 @@ export function resourceList(group: string, version: string): object | undefined
     const base = { name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind };
     resources.push({ ...base, verbs: [...resourceVerbs], ...(t.shortNames ? { shortNames: t.shortNames } : {}) });
     for (const sub of t.subresources) {
-      const kind = sub === 'scale' ? 'Scale' : sub === 'eviction' ? 'Eviction' : t.kind;
-      const verbs = sub === 'log' ? ['get'] : sub === 'eviction' ? ['create'] : ['get', 'patch', 'update'];
+      const kind = { scale: 'Scale', eviction: 'Eviction', token: 'TokenRequest' }[sub] ?? t.kind;
+      const verbs =
+        sub === 'log' ? ['get'] : sub === 'eviction' || sub === 'token' ? ['create'] : ['get', 'patch', 'update'];
       resources.push({
         name: `${t.plural}/${sub}`,
         singularName: '',
@@ -81,6 +82,7 @@ export function resourceList(group: string, version: string): object | undefined
         verbs,
         ...(sub === 'scale' ? { group: 'autoscaling', version: 'v1' } : {}),
         ...(sub === 'eviction' ? { group: 'policy', version: 'v1' } : {}),
+        ...(sub === 'token' ? { group: 'authentication.k8s.io', version: 'v1' } : {}),
       });
     }
   }

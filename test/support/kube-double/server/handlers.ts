@@ -1,6 +1,7 @@
 /**
  * Verbs on a resource URL: list/watch, create, get, update, patch, delete,
- * deletecollection, and the status, scale, log and eviction subresources.
+ * deletecollection, and the status, scale, log, eviction and (ServiceAccount)
+ * token subresources.
  * https://kubernetes.io/docs/reference/using-api/api-concepts/#api-verbs
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -193,6 +194,10 @@ export async function handleResource(
       },
       res,
     );
+  }
+  if (sub === 'token') {
+    if (r.method !== 'POST') throw methodNotAllowed();
+    return sendJson(res, 201, ctx.access.tokenRequest(api, ns ?? 'default', name, r.body));
   }
   if (sub === 'eviction') {
     if (r.method !== 'POST') throw methodNotAllowed();
