@@ -14,6 +14,7 @@ import {
   type ReplacedPod,
   rolloutWaitTimeoutMs,
 } from '../kube/index.js';
+import { formatDuration } from '../util/time.js';
 import { type ClusterRun, logTo } from './cluster-run.js';
 import type { Task } from './listr.js';
 
@@ -38,9 +39,12 @@ export async function waitForSubmittedJob<C>(
       summary?.push(line);
     }
   }
+  const timeoutMs = run.timeoutMs ?? jobWaitTimeoutMs(ensured.job);
+  if (run.timeoutMs === undefined)
+    task.output = `waiting for job/${name} up to ${formatDuration(timeoutMs)}: its activeDeadlineSeconds, its pods' grace period and a minute, so the Job's own verdict comes first`;
   return kube.waitForJob({
     name,
-    timeoutMs: run.timeoutMs ?? jobWaitTimeoutMs(ensured.job),
+    timeoutMs,
     signal: run.signal,
     created: ensured.how !== 'attached',
     unschedulableGraceMs: run.config.kubernetes.schedulingTimeoutMs,

@@ -16,8 +16,8 @@ import { ManualClock } from '../support/manual-clock.js';
 
 export interface KubeHarness {
   double: KubeDouble;
-  /** A session in a fresh namespace, on its own manual clock. */
-  session(): Promise<Session>;
+  /** A session in a fresh namespace (with these labels), on its own manual clock. */
+  session(labels?: Record<string, string>): Promise<Session>;
   close(): Promise<void>;
 }
 
@@ -36,12 +36,12 @@ export async function kubeHarness(options: KubeDoubleOptions = {}): Promise<Kube
   const double = await startKubeDouble({ timeScale: 0.001, ...options });
   return {
     double,
-    async session() {
+    async session(labels = {}) {
       const namespace = `kube-${process.pid}-${++counter}`;
       const created = await fetch(`${double.server}/api/v1/namespaces`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }),
+        body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } }),
       });
       if (created.status !== 201) throw new Error(`namespace ${namespace}: HTTP ${created.status}`);
       const { api, serverVersion } = await connectApi({ kubeconfig: double.kubeconfigPath, namespace });
