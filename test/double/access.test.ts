@@ -143,6 +143,37 @@ describe('authentication and RBAC authorization', () => {
   });
 });
 
+describe('TokenRequest (serviceaccounts/token)', () => {
+  test('gives a token that authenticates as the ServiceAccount, as `kubectl create token` does; none for a ServiceAccount that does not exist (token-request-v1)', async () => {
+    const ns = await h.namespace('token');
+    await h.core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'ci' } } });
+    const request = await h.core.createNamespacedServiceAccountToken({
+      namespace: ns,
+      name: 'ci',
+      body: { spec: { audiences: [], expirationSeconds: 600 } },
+    });
+    const token = request.status?.token ?? '';
+    const res = await fetch(`${h.double.server}/api/v1/namespaces/${ns}/pods`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect([res.status, ((await res.json()) as { message: string }).message]).toEqual([
+      403,
+      `pods is forbidden: User "system:serviceaccount:${ns}:ci" cannot list resource "pods" in API group "" in the namespace "${ns}"`,
+    ]);
+    expect(
+      (
+        await refusal(
+          h.core.createNamespacedServiceAccountToken({
+            namespace: ns,
+            name: 'nobody',
+            body: { spec: { audiences: [] } },
+          }),
+        )
+      ).code,
+    ).toBe(404);
+  });
+});
+
 describe('eviction (pods/eviction)', () => {
   test('marks the pod DisruptionTarget (EvictionByEvictionAPI) and deletes it; a Job whose podFailurePolicy ignores disruptions replaces it without counting a failure', async () => {
     const ns = await h.namespace('evict');

@@ -92,4 +92,29 @@ describe('waitUntil', () => {
     expect(s.clock.pending).toBe(0);
     await vi.waitFor(() => expect(h.double.openWatches).toBe(0));
   });
+
+  it('evaluates again when the time it asked for passes on the injected clock, though nothing changed', async () => {
+    const s = await h.session();
+    const all: Source<'pods'> = { name: 'pods', resource: Resource.pods, selectors: {} };
+    const asked: number[] = [];
+    const waiting = waitUntil({
+      api: s.api,
+      sources: [all],
+      // A grace period that ends 5 s after the wait began, as the unschedulable rule asks.
+      evaluate: (v) => (v.synced(all) && s.clock.now() >= 5_000 ? 'grace over' : undefined),
+      recheck: () => {
+        asked.push(s.clock.now());
+        return 5_000 - s.clock.now();
+      },
+      deadlineMs: 60_000,
+      timeout: () => new Error('deadline'),
+      signal: new AbortController().signal,
+      sleep: s.clock.sleep,
+    });
+    await vi.waitFor(() => expect(asked.length).toBeGreaterThan(0));
+    s.clock.advance(4_999);
+    s.clock.advance(1);
+    expect(await waiting).toBe('grace over');
+    expect(s.clock.pending).toBe(0);
+  });
 });
