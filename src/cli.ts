@@ -50,7 +50,7 @@ async function run(argv: string[]): Promise<number> {
     try {
       const cc = { args: parsed, out, signal: controller.signal, env: process.env };
       const run = async () => {
-        if (what.group === 'db') await (await import('./cli/db.js')).waitIfAsked(cc);
+        if (what.group === 'db') await (await import('./cli/db-prepare.js')).prepareDb(cc);
         return cmd.run(cc);
       };
       if (what.local && parsed.values.local === true) {

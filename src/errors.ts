@@ -18,7 +18,7 @@ export const ExitCode = {
   validation: 4,
   /** The database could not be reached or refused us (network, auth, timeout). */
   connection: 5,
-  /** A migration or seed failed while running (SQL error, lock timeout). */
+  /** A migration or seed failed while running and would fail again: an SQL error in the file. */
   migration: 6,
   /** `db status`: there are pending migrations (nothing is wrong otherwise). */
   pending: 7,
@@ -32,10 +32,46 @@ export const ExitCode = {
   refused: 11,
   /** `lint`: a migration to apply is dangerous for a live database (Squawk found an error). */
   lint: 12,
+  /**
+   * The migration or seed files a pod sees differ from the ones its Job was
+   * made for (an image built before the last edit, or not loaded).
+   */
+  filesDiffer: 13,
+  /**
+   * A migration or seed failed on something that passes: a lock or statement
+   * timeout, a serialization failure or deadlock. Another attempt may succeed.
+   */
+  transient: 14,
   /** Interrupted by SIGINT / SIGTERM: the running work was cancelled and rolled back. */
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * Exit codes after which another attempt of a Job's pod cannot succeed: the
+ * same files, flags and configuration give the same failure. The Jobs'
+ * podFailurePolicy fails the Job at once on them. Ascending.
+ */
+export const FINAL_EXIT_CODES: readonly ExitCode[] = [
+  ExitCode.usage,
+  ExitCode.config,
+  ExitCode.validation,
+  ExitCode.migration,
+  ExitCode.verify,
+  ExitCode.refused,
+  ExitCode.filesDiffer,
+];
+
+/**
+ * Exit codes of failures that pass: the database unreachable or gone away,
+ * another runner holding the lock, a lock or statement timeout, a
+ * serialization failure. The Jobs retry them (up to backoffLimit). Ascending.
+ */
+export const TRANSIENT_EXIT_CODES: readonly ExitCode[] = [
+  ExitCode.connection,
+  ExitCode.lockTimeout,
+  ExitCode.transient,
+];
 
 export interface ErrorContext {
   /** The file the error is about, relative to the working directory when possible. */

@@ -24,6 +24,11 @@ export const dbOptions = {
     type: 'boolean',
     description: 'a migrations folder with no migrations is not an error (a new project)',
   },
+  bundle: {
+    type: 'string',
+    description: 'first unpack this file bundle (what a Job mounts from its ConfigMap) and run in it',
+    value: 'FILE',
+  },
   'wait-for-db': {
     type: 'string',
     description: 'first wait up to this long for PostgreSQL to accept connections (what Jobs do)',

@@ -21,7 +21,7 @@ import {
 } from './spec.js';
 import { wrongType } from './found.js';
 import type { Config, Dependency, JobConfig, RequiredTable } from './types.js';
-import { MigrationFormat, MigrationMode } from './types.js';
+import { MigrationFormat, MigrationMode, MigrationSource } from './types.js';
 import {
   applicationName,
   boolean,
@@ -166,6 +166,7 @@ function jobFields(backoffLimit: number) {
     backoffLimit: field(integer(0), backoffLimit),
     ttlSecondsAfterFinished: field(integer(0), 86_400),
     activeDeadlineSeconds: field(integer(1), 600),
+    waitForDatabase: field(duration({ positive: true }), 120_000, '2m'),
     resources: section(resources),
     secret: section(secret(DEFAULT_MIGRATOR_SECRET)),
   };
@@ -186,6 +187,7 @@ const kubernetes = mapping({
   migration: section(
     mapping({
       mode: field(oneOf(Object.values(MigrationMode)), MigrationMode.job),
+      source: field(oneOf(Object.values(MigrationSource)), MigrationSource.configMap),
       ...jobFields(3),
     }),
   ),
@@ -283,6 +285,7 @@ function job(raw: RawJob): JobConfig {
     backoffLimit: raw.backoffLimit,
     ttlSecondsAfterFinished: raw.ttlSecondsAfterFinished,
     activeDeadlineSeconds: raw.activeDeadlineSeconds,
+    waitForDatabaseMs: raw.waitForDatabase,
     resources: { requests: quantities(raw.resources.requests), limits: quantities(raw.resources.limits) },
     secret: { ...raw.secret },
   };
@@ -342,6 +345,7 @@ export function toConfig(raw: RawConfig, file: string | undefined, root: string)
       allowedContexts: k.allowedContexts,
       manifestsDir: resolve(root, k.manifests),
       migrationMode: k.migration.mode,
+      migrationSource: k.migration.source,
       migrationJob: job(k.migration),
       seedJob: job(k.seed),
       backend: { ...k.backend, secret: { ...k.backend.secret } },

@@ -40,6 +40,14 @@ export const MigrationMode = {
 } as const;
 export type MigrationMode = (typeof MigrationMode)[keyof typeof MigrationMode];
 
+export const MigrationSource = {
+  /** The files go into an immutable ConfigMap mounted into each Job: a saved migration runs without an image build (default). */
+  configMap: 'configMap',
+  /** The Jobs read the files copied into the image, checked against the checkout's by their digest. */
+  image: 'image',
+} as const;
+export type MigrationSource = (typeof MigrationSource)[keyof typeof MigrationSource];
+
 export interface DatabaseConfig {
   /**
    * Connection URL. Overridden by `--database-url`, then by the environment
@@ -169,6 +177,8 @@ export interface JobConfig {
   ttlSecondsAfterFinished: number;
   /** @default 600 */
   activeDeadlineSeconds: number;
+  /** How long the Job's pod waits for PostgreSQL to accept connections before it fails (exit 5, retried). @default 120000 */
+  waitForDatabaseMs: number;
   /** @default requests 100m / 128Mi, limits memory 256Mi */
   resources: Resources;
   /** Secret holding the DATABASE_URL the Job connects with. */
@@ -208,6 +218,8 @@ export interface KubernetesConfig {
   manifestsDir: string;
   /** @default "job" */
   migrationMode: MigrationMode;
+  /** Where the Jobs' pods read the migrations and seeds from. @default "configMap" */
+  migrationSource: MigrationSource;
   migrationJob: JobConfig;
   seedJob: JobConfig;
   backend: BackendConfig;

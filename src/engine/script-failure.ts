@@ -1,6 +1,7 @@
 import { ExitCode, SchemagateError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { Analysis } from './analyze.js';
+import { exitCodeForSqlState, isConnectionLoss, retryAdvice } from './failure-class.js';
 import { type Blocker, describeBlockers } from './blockers.js';
 import { sqlState } from './connect.js';
 import { abortError, type EngineContext, logLine } from './context.js';
@@ -102,13 +103,25 @@ export function sqlFailure(
 ): Error {
   if (ctx.signal?.aborted) return abortError(ctx.signal, `running ${script.file}`, interrupted);
   const state = sqlState(e);
-  if (!state) return e instanceof Error ? e : new Error(String(e));
+  if (!state) {
+    if (!isConnectionLoss(e)) return e instanceof Error ? e : new Error(String(e));
+    return new MigrationError(
+      script,
+      `${script.file}: lost the connection to PostgreSQL while running it: ${redact((e as Error).message)}`,
+      {
+        code: 'migration.connection-lost',
+        exitCode: ExitCode.connection,
+        hint: `${tail} Run again once the database is back (a Job retries it); the history table says what was applied.`,
+        cause: e,
+      },
+    );
+  }
   const err = e as PgErrorFields;
   if (!st) {
     return new MigrationError(
       script,
       `${script.file}: ${redact(err.message)} (SQLSTATE ${state}), in schemagate's own statement around it (the transaction's setup, its history row, or COMMIT: a deferred constraint or trigger fails there)`,
-      { hint: tail, sqlState: state, cause: e },
+      { hint: `${retryAdvice(state) ?? ''} ${tail}`.trim(), sqlState: state, cause: e, exitCode: exitCodeForSqlState(state) },
     );
   }
   const data = copyDataLine(st, err.where);
@@ -131,8 +144,9 @@ export function sqlFailure(
       ? `The statement waited longer than lock_timeout for a lock held by another session${blockers[0] ? ` (pid ${blockers[0].pid})` : ''}. Let that transaction finish (or end it with SELECT pg_terminate_backend(pid)), then run again; raise migrations.lockTimeout or add \`-- schemagate:lock-timeout 30s\` to the file if the wait is expected. ${tail}`
       : state === QUERY_CANCELED
         ? `${cancelHint(err, statementTimeoutMs)} ${tail}`
-        : tail;
+        : `${retryAdvice(state) ?? ''} ${tail}`;
   return new MigrationError(script, message, {
+    exitCode: exitCodeForSqlState(state),
     hint: hint.trim(),
     line: located.line,
     column: located.column,

@@ -10,6 +10,7 @@ import type { Writable } from 'node:stream';
 import type {
   CoreV1Event,
   KubernetesObject,
+  V1ConfigMap,
   V1Deployment,
   V1Job,
   V1Namespace,
@@ -91,6 +92,10 @@ export interface KubeApi {
   evictPod(name: string): Promise<void>;
   /** Deletes a pod of the session's namespace (its controller makes a new one). */
   deletePod(name: string): Promise<void>;
+  /** Fails with status 409 when a ConfigMap of that name exists. */
+  createConfigMap(configMap: V1ConfigMap): Promise<V1ConfigMap>;
+  /** A strategic merge patch (`metadata.ownerReferences` merge by uid). 404 when there is none. */
+  patchConfigMap(name: string, patch: object): Promise<V1ConfigMap>;
   list<R extends Resource>(resource: R, selectors: Selectors): Promise<ObjectList<ResourceTypes[R]>>;
   /**
    * Opens a watch from `resourceVersion` (with bookmarks). Resolves once the

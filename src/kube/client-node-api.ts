@@ -4,7 +4,7 @@
  * done and carries its HTTP status.
  */
 import type { Writable } from 'node:stream';
-import type { KubeConfig, KubernetesObject, V1Job } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Job } from '@kubernetes/client-node';
 import type { K8s } from './client.js';
 import type { KubeApi, LogOptions, ObjectList, Resource, ResourceTypes, Selectors, WatchHandlers } from './api.js';
 import { apiError, type Right } from './errors.js';
@@ -133,6 +133,21 @@ export class ClientNodeApi implements KubeApi {
   async deletePod(name: string): Promise<void> {
     await this.call(`delete pod/${name}`, { verb: 'delete', resource: 'pods' }, () =>
       this.core.deleteNamespacedPod({ name, namespace: this.namespace }),
+    );
+  }
+
+  createConfigMap(configMap: V1ConfigMap): Promise<V1ConfigMap> {
+    return this.call(`create configmap/${configMap.metadata?.name ?? '?'}`, { verb: 'create', resource: 'configmaps' }, () =>
+      this.core.createNamespacedConfigMap({ namespace: this.namespace, body: configMap }),
+    );
+  }
+
+  patchConfigMap(name: string, patch: object): Promise<V1ConfigMap> {
+    return this.call(`patch configmap/${name}`, { verb: 'patch', resource: 'configmaps' }, () =>
+      this.core.patchNamespacedConfigMap(
+        { name, namespace: this.namespace, body: patch },
+        this.k8s.setHeaderOptions('Content-Type', this.k8s.PatchStrategy.StrategicMergePatch),
+      ),
     );
   }
 

@@ -2,9 +2,10 @@
  * A one-off `schemagate db <command> --json` in a Job: how the runner learns
  * the database's state without ever connecting to it.
  */
-import type { V1Job } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Job } from '@kubernetes/client-node';
 import { JobFailedError } from '../errors.js';
 import { Resource, type KubeApi } from './api.js';
+import { createConfigMaps, ownConfigMaps } from './job-files.js';
 import { mainContainer } from './job-verdict.js';
 import { deleteJob, ensureJob, nameOf, type SubmittedJob } from './jobs.js';
 import { type Timers, waitForJob } from './job-wait.js';
@@ -16,6 +17,8 @@ export interface DbJobOptions {
   signal: AbortSignal;
   /** Told when the Job could not be deleted afterwards (its TTL removes it in 5 minutes). */
   onProgress?: (line: string) => void;
+  /** The ConfigMaps of the files the Job mounts, owned by it (deleted with it). */
+  configMaps?: readonly V1ConfigMap[];
 }
 
 const DB_JOB_TIMEOUT_MS = 120_000;
@@ -61,7 +64,9 @@ export async function runDbJob<T>(
   const cleanup = () => deleteJob(api, timers, name, opts.signal);
   let result: DbJobResult<T>;
   try {
+    await createConfigMaps(api, opts.configMaps ?? []);
     const ensured = await ensureJob(api, timers, job, opts.signal);
+    await ownConfigMaps(api, opts.configMaps ?? [], ensured.job);
     const wait = {
       name,
       timeoutMs: Math.min(opts.timeoutMs ?? DB_JOB_TIMEOUT_MS, DB_JOB_TIMEOUT_MS),

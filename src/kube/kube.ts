@@ -4,7 +4,7 @@
  * API client, no label written by hand, every wait on the one primitive with
  * the session's clock.
  */
-import type { CoreV1Event, KubernetesObject, V1Deployment, V1Job } from '@kubernetes/client-node';
+import type { CoreV1Event, KubernetesObject, V1ConfigMap, V1Deployment, V1Job } from '@kubernetes/client-node';
 import { KubeApiError } from '../errors.js';
 import { redact } from '../redact.js';
 import { type Clock, type Sleep, sleep as realSleep, systemClock } from '../util/time.js';
@@ -12,6 +12,7 @@ import { Resource, type KubeApi } from './api.js';
 import { connectApi, type ConnectOptions } from './client.js';
 import { runDbJob, type DbJobOptions, type DbJobResult } from './db-job.js';
 import { hasStatus } from './errors.js';
+import { createConfigMaps, ownConfigMaps } from './job-files.js';
 import { type JobOutcome, type JobWaitOptions, type Timers, waitForJob } from './job-wait.js';
 import { deleteJob, ensureJob, type EnsuredJob, resumeJob } from './jobs.js';
 import { TAIL_LINES } from './logs.js';
@@ -43,8 +44,16 @@ export interface Kube {
   namespaceExists(name: string): Promise<boolean>;
   /** Server-side dry run of each object: what the API server would reject, and why. */
   dryRun(objects: readonly KubernetesObject[]): Promise<DryRunResult[]>;
-  /** Submits a content-named Job, attaching to the same content or replacing a failed one. */
-  ensureJob(job: V1Job, signal: AbortSignal, options?: { replaceComplete?: boolean }): Promise<EnsuredJob>;
+  /**
+   * Submits a content-named Job, attaching to the same content or replacing a
+   * failed one; `configMaps` (the files it mounts) are created before it and
+   * owned by it after.
+   */
+  ensureJob(
+    job: V1Job,
+    signal: AbortSignal,
+    options?: { replaceComplete?: boolean; configMaps?: readonly V1ConfigMap[] },
+  ): Promise<EnsuredJob>;
   resumeJob(name: string): Promise<void>;
   /** Deletes a Job and its pods, and waits until it is gone; nothing to do when there is none. */
   deleteJob(name: string, signal: AbortSignal): Promise<void>;
@@ -104,7 +113,13 @@ export function createKube(api: KubeApi, serverVersion: string, timers: Timers):
       }
       return results;
     },
-    ensureJob: (job, signal, options) => ensureJob(api, timers, job, signal, options),
+    async ensureJob(job, signal, options = {}) {
+      const configMaps = options.configMaps ?? [];
+      await createConfigMaps(api, configMaps);
+      const ensured = await ensureJob(api, timers, job, signal, options);
+      await ownConfigMaps(api, configMaps, ensured.job);
+      return ensured;
+    },
     resumeJob: (name) => resumeJob(api, name),
     deleteJob: (name, signal) => deleteJob(api, timers, name, signal),
     waitForJob: (options) => waitForJob(api, timers, options),

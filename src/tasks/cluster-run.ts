@@ -2,10 +2,10 @@
  * What every cluster pipeline shares: its settings, its report, the rendered
  * plan, and the step that connects (titled only once the API server answered).
  */
-import type { KubernetesObject, V1Deployment, V1Job } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Job } from '@kubernetes/client-node';
 import type { Config } from '../config/types.js';
 import { connectKube, type Kube } from '../kube/index.js';
-import { JobKind, jobKindOf, renderAll } from '../kube/render/index.js';
+import { filesConfigMapName, isFilesConfigMap, JobKind, jobKindOf, renderAll } from '../kube/render/index.js';
 import type { Output } from '../util/output.js';
 import { runStep, type Task } from './listr.js';
 import { renderInputs } from './render-inputs.js';
@@ -46,17 +46,24 @@ function isDeployment(o: KubernetesObject): o is V1Deployment {
   return o.kind === 'Deployment';
 }
 
-/** Everything rendered, split by the step that submits it. */
+/** Everything rendered, split by the step that submits it; each Job with the ConfigMap of its files. */
 export function renderPlan(run: Pick<ClusterRun, 'config' | 'image' | 'namespace'>) {
   const objects = renderAll(run.config, { image: run.image, namespace: run.namespace, ...renderInputs(run.config) });
   const backendName = run.config.kubernetes.backend.deployment;
   const isBackend = (o: KubernetesObject) => isDeployment(o) && o.metadata?.name === backendName;
   const jobs = objects.filter(isJob);
+  const files = objects.filter((o): o is V1ConfigMap => isFilesConfigMap(o));
+  const filesOf = (job: V1Job | undefined) =>
+    job ? files.filter((cm) => cm.metadata?.name === filesConfigMapName(job)) : [];
+  const migrationJob = jobs.find((j) => jobKindOf(j) === JobKind.migrate);
+  const seedJob = jobs.find((j) => jobKindOf(j) === JobKind.seed);
   return {
-    base: objects.filter((o) => !isJob(o) && !isBackend(o)),
+    base: objects.filter((o) => !isJob(o) && !isBackend(o) && !isFilesConfigMap(o)),
     backend: objects.filter(isDeployment).find(isBackend),
-    migrationJob: jobs.find((j) => jobKindOf(j) === JobKind.migrate),
-    seedJob: jobs.find((j) => jobKindOf(j) === JobKind.seed),
+    migrationJob,
+    migrationFiles: filesOf(migrationJob),
+    seedJob,
+    seedFiles: filesOf(seedJob),
   };
 }
 

@@ -3,11 +3,12 @@
  * the database's own view, read by a short one-off db Job (the runner never
  * connects to the database).
  */
-import type { V1Job } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Job } from '@kubernetes/client-node';
 import type { StatusReport } from '../engine/status.js';
 import type { VerifyReport } from '../engine/verify.js';
 import { connectKube, type DbJobResult, jobState, type JobState, type Kube, rolloutDone } from '../kube/index.js';
-import { type DbJobCommand, JobKind, renderDbJob } from '../kube/render/index.js';
+import { type DbJobCommand, filesConfigMapFor, JobKind, renderDbJob } from '../kube/render/index.js';
+import { jobFiles } from './render-inputs.js';
 import type { ClusterRun } from './cluster-run.js';
 
 export interface JobSummary {
@@ -49,8 +50,13 @@ function nonce(): string {
 
 /** Runs `schemagate db <command> --json` in a one-off Job with the migration role and returns its report. */
 export function runDbCommand<T>(run: ClusterRun, kube: Kube, command: DbJobCommand): Promise<DbJobResult<T>> {
-  const job = renderDbJob(run.config, { image: run.image, namespace: run.namespace, command, nonce: nonce() });
+  const files = jobFiles(run.config);
+  const job = renderDbJob(run.config, { image: run.image, namespace: run.namespace, command, nonce: nonce(), files });
+  const configMaps = [filesConfigMapFor(run.config, command, files, run.namespace)].filter(
+    (cm): cm is V1ConfigMap => cm !== undefined,
+  );
   return kube.runDbJob<T>(job, {
+    configMaps,
     timeoutMs: run.timeoutMs,
     signal: run.signal,
     onProgress: (line) => run.out.warn(line),

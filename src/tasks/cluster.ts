@@ -2,10 +2,10 @@
  * The cluster pipelines (`up`, `migrate`, `seed`, `reset`) as task lists: each
  * step renders, submits and waits through the `Kube` session.
  */
-import type { KubernetesObject, V1Deployment, V1Job } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Job } from '@kubernetes/client-node';
 import { ExitCode, SchemagateError } from '../errors.js';
 import { checkContext, jobState, type Kube, nameOf } from '../kube/index.js';
-import { renderBackend, renderResetJob, renderSeedJob } from '../kube/render/index.js';
+import { filesConfigMapFor, JobKind, renderBackend, renderResetJob, renderSeedJob } from '../kube/render/index.js';
 import { formatDuration } from '../util/time.js';
 import { type ClusterReport, type ClusterRun, connect, renderPlan } from './cluster-run.js';
 import { replaceStuckBackendPods, waitForBackend, waitForSubmittedJob } from './cluster-waits.js';
@@ -34,11 +34,11 @@ async function runMigrationJob(
   kube: Kube,
   r: ClusterReport,
   task: Task,
-  job: V1Job,
+  job: { job: V1Job; configMaps: readonly V1ConfigMap[] },
   timing: Timing,
   rerun = false,
 ): Promise<void> {
-  const ensured = await kube.ensureJob(job, run.signal, { replaceComplete: rerun });
+  const ensured = await kube.ensureJob(job.job, run.signal, { replaceComplete: rerun, configMaps: job.configMaps });
   const name = ensured.job.metadata.name;
   r.migrationJob = name;
   if (ensured.state === 'complete') {
@@ -110,7 +110,7 @@ export async function up(run: ClusterRun): Promise<ClusterReport> {
   const initMode = run.config.kubernetes.migrationMode === 'initContainer';
   const kube = await connect(run);
   const timing: Timing = {};
-  const { migrationJob, seedJob, backend } = plan;
+  const { migrationJob, migrationFiles, seedJob, seedFiles, backend } = plan;
   const steps: Step<ClusterReport>[] = [
     {
       title: `Apply ${plan.base.length} base objects (namespace, secrets, postgres)`,
@@ -128,13 +128,13 @@ export async function up(run: ClusterRun): Promise<ClusterReport> {
   if (!initMode && migrationJob)
     steps.push({
       title: 'Run the migration Job',
-      task: (r, t) => runMigrationJob(run, kube, r, t, migrationJob, timing),
+      task: (r, t) => runMigrationJob(run, kube, r, t, { job: migrationJob, configMaps: migrationFiles }, timing),
     });
   if (seedJob)
     steps.push({
       title: 'Create the seed Job (suspended)',
       task: async (r, t) => {
-        const e = await kube.ensureJob(seedJob, run.signal);
+        const e = await kube.ensureJob(seedJob, run.signal, { configMaps: seedFiles });
         r.seedJob = e.job.metadata.name;
         t.title = `Seed job/${r.seedJob}: ${e.how === 'attached' ? `already there (${e.state})` : 'created, suspended'}; \`schemagate seed\` runs it`;
         r.summary.push(t.title);
@@ -149,7 +149,7 @@ export async function migrate(
   run: ClusterRun,
   opts: { rerun?: boolean; cleanup?: boolean } = {},
 ): Promise<ClusterReport> {
-  const { migrationJob } = renderPlan(run);
+  const { migrationJob, migrationFiles } = renderPlan(run);
   if (!migrationJob) {
     throw new SchemagateError(
       'migrate.init-mode',
@@ -160,7 +160,11 @@ export async function migrate(
   const kube = await connect(run);
   const name = nameOf(migrationJob);
   const steps: Step<ClusterReport>[] = [
-    { title: 'Run the migration Job', task: (r, t) => runMigrationJob(run, kube, r, t, migrationJob, {}, opts.rerun) },
+    {
+      title: 'Run the migration Job',
+      task: (r, t) =>
+        runMigrationJob(run, kube, r, t, { job: migrationJob, configMaps: migrationFiles }, {}, opts.rerun),
+    },
   ];
   if (opts.cleanup)
     steps.push({
@@ -176,7 +180,11 @@ export async function migrate(
 
 /** `seed`: resume the suspended seed Job (recreating it if it already ran) and wait. */
 export async function seed(run: ClusterRun): Promise<ClusterReport> {
-  const job = renderSeedJob(run.config, { image: run.image, namespace: run.namespace, ...renderInputs(run.config) });
+  const inputs = renderInputs(run.config);
+  const job = renderSeedJob(run.config, { image: run.image, namespace: run.namespace, ...inputs });
+  const configMaps = [filesConfigMapFor(run.config, JobKind.seed, inputs.files, run.namespace)].filter(
+    (cm): cm is V1ConfigMap => cm !== undefined,
+  );
   const kube = await connect(run);
   return runSteps(
     run.out,
@@ -184,7 +192,7 @@ export async function seed(run: ClusterRun): Promise<ClusterReport> {
       {
         title: 'Run the seed Job',
         task: async (r, t) => {
-          const e = await kube.ensureJob(job, run.signal, { replaceComplete: true });
+          const e = await kube.ensureJob(job, run.signal, { replaceComplete: true, configMaps });
           const name = e.job.metadata.name;
           r.seedJob = name;
           if (jobState(e.job) === 'suspended') await kube.resumeJob(name);
@@ -201,7 +209,7 @@ export async function seed(run: ClusterRun): Promise<ClusterReport> {
 
 /** `reset`: on an allowed context only, drop and recreate the schema through a Job, then migrate. */
 export async function reset(run: ClusterRun): Promise<ClusterReport> {
-  const { migrationJob } = renderPlan(run);
+  const { migrationJob, migrationFiles } = renderPlan(run);
   const kube = await connect(run);
   // The guard runs before any change, so a refusal touches nothing.
   const allowed = checkContext({
@@ -212,11 +220,14 @@ export async function reset(run: ClusterRun): Promise<ClusterReport> {
     env: run.env,
   });
   const job = renderResetJob(run.config, { image: run.image, namespace: run.namespace, nonce: nonce() });
+  const resetFiles = [
+    filesConfigMapFor(run.config, JobKind.reset, { migrations: [], seeds: [] }, run.namespace),
+  ].filter((cm): cm is V1ConfigMap => cm !== undefined);
   const steps: Step<ClusterReport>[] = [
     {
       title: `Reset the database (context ${kube.context}, allowed by ${allowed.allowedBy})`,
       task: async (r, t) => {
-        const e = await kube.ensureJob(job, run.signal);
+        const e = await kube.ensureJob(job, run.signal, { configMaps: resetFiles });
         const name = e.job.metadata.name;
         await waitForSubmittedJob(run, kube, t, e);
         t.title = `Reset job/${name} complete: schema dropped and recreated`;
@@ -228,7 +239,7 @@ export async function reset(run: ClusterRun): Promise<ClusterReport> {
   if (migrationJob)
     steps.push({
       title: 'Run the migration Job',
-      task: (r, t) => runMigrationJob(run, kube, r, t, migrationJob, {}, true),
+      task: (r, t) => runMigrationJob(run, kube, r, t, { job: migrationJob, configMaps: migrationFiles }, {}, true),
     });
   return runSteps(run.out, steps, report(kube));
 }

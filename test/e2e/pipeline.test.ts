@@ -61,24 +61,25 @@ describe('schemagate up', () => {
 });
 
 describe('schemagate migrate', () => {
-  it("with a syntax error: fails after backoffLimit + 1 attempts, showing file:line:column from the pod's log, and the backend is not released", async () => {
+  it("with a syntax error: fails in one attempt though backoffLimit allows 3 more (exit 6 is final), showing file:line:column from the pod's log, and the backend is not released", async () => {
     const url = await freshDatabase();
     const ns = await freshNamespace(cluster);
     const p = e2eProject(ns, url, {
-      kubernetes: '  migration:\n    backoffLimit: 1',
+      kubernetes: '  migration:\n    backoffLimit: 3',
       migrations: {
         '005_broken.sql': 'ALTER TABLE users\n  ADD COLUMN nickname text;\nCREATE TABLEE oops (id int);\n',
       },
     });
     const r = await p.run(['up']);
     expect(r.exitCode).toBe(10);
+    // The Job's podFailurePolicy (pod_failure_policy.go): a FailJob rule matched, no retry.
     expect(r.stderr).toMatch(
-      /job\/schemagate-migrate-[0-9a-f]{10} failed \(BackoffLimitExceeded\): all 2 attempts failed \(backoffLimit 1\)/,
+      /job\/schemagate-migrate-[0-9a-f]{10} failed \(PodFailurePolicy\): Container migrate for pod e2e-\w+\/schemagate-migrate-[0-9a-f]{10}-\w+ failed with exit code 6 matching FailJob rule at index 1/,
     );
     expect(r.stderr).toMatch(/migrations\/005_broken\.sql:3:8: syntax error at or near "TABLEE" \(SQLSTATE 42601\)/);
     const k = kube(ns);
     const [job] = (await k.jobs('schemagate.dev/job=migrate')).filter((j) => j.status?.failed);
-    expect(await k.pods(`batch.kubernetes.io/controller-uid=${job!.metadata!.uid}`)).toHaveLength(2);
+    expect(await k.pods(`batch.kubernetes.io/controller-uid=${job!.metadata!.uid}`)).toHaveLength(1);
     // Migrations 1-4 went in (each in its own transaction); 5 did not.
     expect(await rows(url, `SELECT max(version::int) AS v FROM schemagate_migrations`)).toEqual([{ v: 4 }]);
     expect((await k.deployment('backend'))?.spec?.replicas ?? 0).toBe(0);

@@ -29,6 +29,8 @@ function failing(error: unknown): KubeApi {
     readNamespace: fail,
     evictPod: fail,
     deletePod: fail,
+    createConfigMap: fail,
+    patchConfigMap: fail,
     list: fail,
     watch: fail,
     readLog: fail,

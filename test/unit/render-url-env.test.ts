@@ -14,6 +14,7 @@ import {
   renderSeedJob,
 } from '../../src/kube/render/index.js';
 import { schemaProblems } from './k8s-schema.js';
+import { sampleFiles } from '../support/job-files.js';
 
 // database.urlEnv names the variable schemagate's CLI reads the database URL from; the containers that run it get
 // the URL under that name. https://kubernetes.io/docs/tasks/inject-data-application/distribute-credentials-secure/#define-container-environment-variables-using-secret-data
@@ -29,13 +30,17 @@ const secretRef = (name: string, variable = 'APP_DB_URL') => ({
 describe('database.urlEnv', () => {
   it('is the variable the migration, seed, reset and one-off db Jobs read the URL from, and the only one', () => {
     const jobs = [
-      renderMigrationJob(appDb, { migrationChecksums: ['c1'] }),
-      renderSeedJob(appDb, { seedChecksums: ['s1'] }),
+      renderMigrationJob(appDb, { files: sampleFiles, migrationChecksums: ['c1'] }),
+      renderSeedJob(appDb, { files: sampleFiles, seedChecksums: ['s1'] }),
       renderResetJob(appDb, { nonce: 'n' }),
-      renderDbJob(appDb, { command: 'status', nonce: 'n' }),
+      renderDbJob(appDb, { files: sampleFiles, command: 'status', nonce: 'n' }),
     ];
     for (const job of jobs) {
-      expect(main(job).env, job.metadata!.name).toEqual([secretRef('schemagate-migrator')]);
+      // The URL, and (for those that read files) the manifest of the files the pod must see.
+      expect(
+        main(job).env!.filter((e) => e.name !== 'SCHEMAGATE_EXPECTED_FILES'),
+        job.metadata!.name,
+      ).toEqual([secretRef('schemagate-migrator')]);
       expect(schemaProblems(job)).toEqual([]);
     }
   });
@@ -86,28 +91,42 @@ spec:
   it('left at its default, renders the same Jobs as before it existed (DATABASE_URL, same names)', () => {
     const plain = withConfig('');
     const explicit = withConfig('database: { urlEnv: DATABASE_URL }');
-    const a = renderMigrationJob(plain, { migrationChecksums: ['c1'] });
-    expect(main(a).env).toEqual([secretRef('schemagate-migrator', 'DATABASE_URL')]);
-    expect(renderMigrationJob(explicit, { migrationChecksums: ['c1'] }).metadata!.name).toBe(a.metadata!.name);
-    expect(renderMigrationJob(appDb, { migrationChecksums: ['c1'] }).metadata!.name).not.toBe(a.metadata!.name);
+    const a = renderMigrationJob(plain, { files: sampleFiles, migrationChecksums: ['c1'] });
+    expect(main(a).env![0]).toEqual(secretRef('schemagate-migrator', 'DATABASE_URL'));
+    expect(renderMigrationJob(explicit, { files: sampleFiles, migrationChecksums: ['c1'] }).metadata!.name).toBe(
+      a.metadata!.name,
+    );
+    expect(renderMigrationJob(appDb, { files: sampleFiles, migrationChecksums: ['c1'] }).metadata!.name).not.toBe(
+      a.metadata!.name,
+    );
   });
 });
 
 describe('renderDbJob', () => {
   it("runs db <command> --json once, from the migration Job's template and Secret, labelled by its command, gone after 5 minutes", () => {
-    const job = renderDbJob(withConfig(''), { command: 'verify', nonce: 'abc', image: 'schemagate:x' });
+    const job = renderDbJob(withConfig(''), {
+      files: sampleFiles,
+      command: 'verify',
+      nonce: 'abc',
+      image: 'schemagate:x',
+    });
     expect(job.metadata!.name).toMatch(/^schemagate-verify-[0-9a-f]{10}$/);
     expect(job.metadata!.labels).toMatchObject({
       'schemagate.dev/job': 'verify',
       'app.kubernetes.io/name': 'schemagate',
     });
     expect(job.spec!.template.metadata!.labels).toMatchObject({ 'schemagate.dev/job': 'verify' });
-    expect(main(job)).toMatchObject({ name: 'migrate', image: 'schemagate:x', args: ['db', 'verify', '--json'] });
+    expect(main(job)).toMatchObject({
+      name: 'migrate',
+      image: 'schemagate:x',
+      args: ['db', 'verify', '--json', '--config', 'schemagate.yaml'],
+    });
     expect(job.spec).toMatchObject({ backoffLimit: 0, ttlSecondsAfterFinished: 300 });
     expect(job.spec!.podFailurePolicy).toBeUndefined();
     expect(job.spec!.suspend).toBeUndefined();
     expect(
-      renderDbJob(withConfig(''), { command: 'verify', nonce: 'abd', image: 'schemagate:x' }).metadata!.name,
+      renderDbJob(withConfig(''), { files: sampleFiles, command: 'verify', nonce: 'abd', image: 'schemagate:x' })
+        .metadata!.name,
     ).not.toBe(job.metadata!.name);
     expect(schemaProblems(job)).toEqual([]);
   });

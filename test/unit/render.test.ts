@@ -21,6 +21,7 @@ import {
 } from '../../src/kube/render/index.js';
 import { schemaProblems } from './k8s-schema.js';
 import { thrown } from '../support/thrown.js';
+import { jobFilesOf, sampleFiles as files } from '../support/job-files.js';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const config = defaultConfig(repo);
@@ -33,7 +34,7 @@ function withConfig(yaml: string, root = repo): Config {
 
 const containerOf = (job: V1Job): V1Container => job.spec!.template.spec!.containers[0]!;
 const migrate = (c: Config = config, extra: Partial<Parameters<typeof renderMigrationJob>[1]> = {}) =>
-  renderMigrationJob(c, { migrationChecksums: checksums, ...extra });
+  renderMigrationJob(c, { files, migrationChecksums: checksums, ...extra });
 
 describe('contentHash', () => {
   it('is the first 10 hex digits of a SHA-256, the same for the same parts', () => {
@@ -53,6 +54,7 @@ describe('every rendered object', () => {
       'renderAll (job mode)',
       () =>
         renderAll(config, {
+          files,
           migrationChecksums: checksums,
           migrationVersions: ['001', '002', '003'],
           seedChecksums: seeds,
@@ -62,6 +64,7 @@ describe('every rendered object', () => {
       'renderAll (initContainer mode)',
       () =>
         renderAll(withConfig('kubernetes: { migration: { mode: initContainer } }'), {
+          files,
           migrationChecksums: checksums,
           seedChecksums: seeds,
         }),
@@ -74,7 +77,7 @@ describe('every rendered object', () => {
           withConfig(
             'kubernetes: { namespace: team-a, image: "registry.example.com/team/app:1.2", imagePullPolicy: Always, migration: { backoffLimit: 0, resources: { limits: { cpu: 500m } } }, backend: { deployment: api, port: 3000 } }',
           ),
-          { migrationChecksums: [], seedChecksums: [] },
+          { files, migrationChecksums: [], seedChecksums: [] },
         ),
     ],
   ];
@@ -102,12 +105,16 @@ describe('Job names', () => {
     expect(job.metadata!.name).toBe(`schemagate-migrate-${hash}`);
     expect(hash).toMatch(/^[0-9a-f]{10}$/);
     expect(job.spec!.template.metadata!.labels![Label.hash]).toBe(hash);
-    expect(renderSeedJob(config, { seedChecksums: seeds }).metadata!.name).toMatch(/^schemagate-seed-[0-9a-f]{10}$/);
+    expect(renderSeedJob(config, { files, seedChecksums: seeds }).metadata!.name).toMatch(
+      /^schemagate-seed-[0-9a-f]{10}$/,
+    );
   });
 
   it('are the same for the same content, so applying again is a no-op', () => {
     expect(migrate()).toEqual(migrate());
-    expect(renderSeedJob(config, { seedChecksums: seeds })).toEqual(renderSeedJob(config, { seedChecksums: seeds }));
+    expect(renderSeedJob(config, { files, seedChecksums: seeds })).toEqual(
+      renderSeedJob(config, { files, seedChecksums: seeds }),
+    );
   });
 
   it('change with the image, a migration checksum, the order of migrations, and the spec', () => {
@@ -125,14 +132,28 @@ describe('Job names', () => {
     expect(new Set([base, ...names]).size).toBe(names.length + 1);
   });
 
-  it('of the seed Job depend on the seeds, not on the migrations', () => {
-    const a = renderSeedJob(config, { seedChecksums: seeds }).metadata!.name;
-    expect(renderSeedJob(config, { seedChecksums: ['s1', 'changed'] }).metadata!.name).not.toBe(a);
-    const all = (m: string[]) =>
-      renderAll(config, { migrationChecksums: m, seedChecksums: seeds }).find((o) =>
+  it('of the seed Job depend on the seeds and on the migration files (db seed reads both), not on the versions list', () => {
+    const a = renderSeedJob(config, { files, seedChecksums: seeds }).metadata!.name;
+    expect(renderSeedJob(config, { files, seedChecksums: ['s1', 'changed'] }).metadata!.name).not.toBe(a);
+    const all = (m: string[], f = files) =>
+      renderAll(config, { files: f, migrationChecksums: m, seedChecksums: seeds }).find((o) =>
         o.metadata?.name?.startsWith('schemagate-seed-'),
       );
     expect(all(['x'])!.metadata!.name).toBe(all(['y'])!.metadata!.name);
+    const more = jobFilesOf({ '004_x.sql': 'SELECT 1;\n' });
+    expect(all(['x'], { ...files, migrations: [...files.migrations, ...more.migrations] })!.metadata!.name).not.toBe(
+      all(['x'])!.metadata!.name,
+    );
+  });
+
+  it('change with the migration files alone: a file another image holds is another Job', () => {
+    const changed = jobFilesOf({ '001_create_users.sql': 'CREATE TABLE users (id bigint);\n' });
+    const image = withConfig('kubernetes: { migration: { source: image } }');
+    for (const c of [config, image]) {
+      const before = migrate(c).metadata!.name;
+      const after = migrate(c, { files: { ...files, migrations: changed.migrations } }).metadata!.name;
+      expect(after).not.toBe(before);
+    }
   });
 
   it('of the reset Job change with the nonce and only with the inputs (no clock)', () => {
@@ -155,17 +176,31 @@ describe('renderMigrationJob', () => {
       name: 'migrate',
       image: 'schemagate:dev',
       imagePullPolicy: 'IfNotPresent',
-      args: ['db', 'migrate', '--wait-for-db', '120s'],
+      args: ['db', 'migrate', '--wait-for-db', '2m', '--config', 'schemagate.yaml'],
+      workingDir: '/schemagate',
     });
     expect(c.command).toBeUndefined();
     expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } });
     expect(c.env).toEqual([
       { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'schemagate-migrator', key: 'DATABASE_URL' } } },
+      {
+        name: 'SCHEMAGATE_EXPECTED_FILES',
+        value: JSON.stringify({
+          image: 'schemagate:dev',
+          source: 'configMap',
+          migrations: {
+            '001_create_users.sql': files.migrations[0]!.checksum.slice(0, 16),
+            '002_add_name.sql': files.migrations[1]!.checksum.slice(0, 16),
+            '003_index.sql': files.migrations[2]!.checksum.slice(0, 16),
+          },
+        }),
+      },
     ]);
     expect(job.spec!.template.spec!.securityContext).toMatchObject({ runAsNonRoot: true });
     expect(job.metadata!.annotations).toEqual({
       'schemagate.dev/file-count': '3',
       'schemagate.dev/versions': '001,002,003',
+      'schemagate.dev/files-digest': expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
     });
   });
 
@@ -182,11 +217,15 @@ describe('renderMigrationJob', () => {
     expect(jobSelector('migrate')).toBe('app.kubernetes.io/name=schemagate,schemagate.dev/job=migrate');
   });
 
-  it('fails the Job at once on an exit code no retry can fix, and ignores disruptions', () => {
+  it('fails the Job at once on an exit code no retry can fix, retries the transient ones, and ignores disruptions', () => {
     expect(migrate().spec!.podFailurePolicy).toEqual({
       rules: [
         { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
-        { action: 'FailJob', onExitCodes: { containerName: 'migrate', operator: 'In', values: [2, 3, 4, 11] } },
+        {
+          action: 'FailJob',
+          onExitCodes: { containerName: 'migrate', operator: 'In', values: [2, 3, 4, 6, 8, 11, 13] },
+        },
+        { action: 'Count', onExitCodes: { containerName: 'migrate', operator: 'In', values: [5, 9, 14] } },
       ],
     });
   });
@@ -203,25 +242,32 @@ describe('renderMigrationJob', () => {
       requests: { cpu: '100m', memory: '128Mi' },
       limits: { cpu: '500m', memory: '256Mi' },
     });
-    expect(containerOf(job).env).toEqual([
-      { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'db-owner', key: 'URL' } } },
-    ]);
+    expect(containerOf(job).env![0]).toEqual({
+      name: 'DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: 'db-owner', key: 'URL' } },
+    });
     expect(migrate(c, { namespace: 'override' }).metadata!.namespace).toBe('override');
   });
 });
 
 describe('renderSeedJob and renderResetJob', () => {
   it('create the seed Job suspended, running db seed with the seed settings', () => {
-    const job = renderSeedJob(config, { seedChecksums: seeds });
+    const job = renderSeedJob(config, { files, seedChecksums: seeds });
     expect(job.spec).toMatchObject({ suspend: true, backoffLimit: 1 });
-    expect(containerOf(job)).toMatchObject({ name: 'seed', args: ['db', 'seed', '--wait-for-db', '120s'] });
+    expect(containerOf(job)).toMatchObject({
+      name: 'seed',
+      args: ['db', 'seed', '--wait-for-db', '2m', '--config', 'schemagate.yaml'],
+    });
     expect(job.metadata!.labels).toMatchObject({ 'schemagate.dev/job': 'seed', 'app.kubernetes.io/component': 'seed' });
     expect(job.spec!.podFailurePolicy!.rules[1]!.onExitCodes!.containerName).toBe('seed');
   });
 
   it('run db reset --yes with the migration role, labelled reset', () => {
     const job = renderResetJob(config, { nonce: 'n1' });
-    expect(containerOf(job)).toMatchObject({ name: 'reset', args: ['db', 'reset', '--yes', '--wait-for-db', '120s'] });
+    expect(containerOf(job)).toMatchObject({
+      name: 'reset',
+      args: ['db', 'reset', '--yes', '--wait-for-db', '2m', '--config', 'schemagate.yaml'],
+    });
     expect(containerOf(job).env![0]!.valueFrom!.secretKeyRef!.name).toBe('schemagate-migrator');
     expect(job.spec!.suspend).toBeUndefined();
     expect(job.metadata!.labels!['schemagate.dev/job']).toBe('reset');
@@ -296,9 +342,9 @@ describe('renderBackend', () => {
 });
 
 describe('renderAll', () => {
-  const inputs = { migrationChecksums: checksums, seedChecksums: seeds };
+  const inputs = { files, migrationChecksums: checksums, seedChecksums: seeds };
 
-  it('lists the objects in apply order: namespace, secrets, postgres, backend, migration Job, seed Job', () => {
+  it('lists the objects in apply order: namespace, secrets, postgres, backend, migration Job, seed Job, each Job after the ConfigMap of its files', () => {
     const kinds = renderAll(config, inputs).map(
       (o) => `${o.kind}/${o.metadata!.name!.replace(/-[0-9a-f]{10}$/, '-<hash>')}`,
     );
@@ -312,7 +358,9 @@ describe('renderAll', () => {
       'Service/postgres',
       'Deployment/backend',
       'Service/backend',
+      'ConfigMap/schemagate-files-<hash>',
       'Job/schemagate-migrate-<hash>',
+      'ConfigMap/schemagate-files-<hash>',
       'Job/schemagate-seed-<hash>',
     ]);
   });
@@ -353,7 +401,7 @@ describe('renderAll', () => {
 
 describe('toYaml', () => {
   it('prints one YAML document per object, separated by ---, that parse back to the same objects', () => {
-    const objects = renderAll(config, { migrationChecksums: checksums, seedChecksums: seeds });
+    const objects = renderAll(config, { files, migrationChecksums: checksums, seedChecksums: seeds });
     const text = toYaml(objects);
     expect(text.match(/^---$/gm)).toHaveLength(objects.length - 1);
     const docs = parseAllDocuments(text);
@@ -384,8 +432,8 @@ describe('manifests of a project', () => {
     rmSync(join(c.kubernetes.manifestsDir, 'jobs'), { recursive: true });
     expect(migrate(c)).toEqual(migrate());
     const empty = withConfig('', mkdtempSync(join(tmpdir(), 'schemagate-render-')));
-    expect(renderAll(empty, { migrationChecksums: checksums, seedChecksums: seeds })).toEqual(
-      renderAll(config, { migrationChecksums: checksums, seedChecksums: seeds }),
+    expect(renderAll(empty, { files, migrationChecksums: checksums, seedChecksums: seeds })).toEqual(
+      renderAll(config, { files, migrationChecksums: checksums, seedChecksums: seeds }),
     );
   });
 
@@ -397,10 +445,12 @@ describe('manifests of a project', () => {
   it('leave out a file the project removed, except the backend, which is required', () => {
     const c = project({});
     for (const f of ['namespace.yaml', 'secrets.yaml', 'postgres.yaml']) rmSync(join(c.kubernetes.manifestsDir, f));
-    expect(renderAll(c, { migrationChecksums: checksums, seedChecksums: seeds }).map((o) => o.kind)).toEqual([
+    expect(renderAll(c, { files, migrationChecksums: checksums, seedChecksums: seeds }).map((o) => o.kind)).toEqual([
       'Deployment',
       'Service',
+      'ConfigMap',
       'Job',
+      'ConfigMap',
       'Job',
     ]);
     rmSync(join(c.kubernetes.manifestsDir, 'backend.yaml'));
@@ -419,7 +469,7 @@ describe('manifests of a project', () => {
 
   it('with a Job template lacking the container named after the Job give an error naming it', () => {
     const template = readFileSync(join(repo, 'k8s/jobs/seed.yaml'), 'utf8').replace('- name: seed', '- name: seeder');
-    const err = thrown(() => renderSeedJob(project({ 'jobs/seed.yaml': template }), { seedChecksums: seeds }));
+    const err = thrown(() => renderSeedJob(project({ 'jobs/seed.yaml': template }), { files, seedChecksums: seeds }));
     expect(err.message).toBe(
       'k8s/jobs/seed.yaml, document 1: expected a container named "seed" (the one schemagate runs), found "seeder"',
     );

@@ -6,6 +6,14 @@
 export { renderAll, type RenderAllInputs } from './all.js';
 export { MIGRATE_INIT_CONTAINER, renderBackend, type BackendInputs, type RenderedBackend } from './backend.js';
 export { DATABASE_URL, MANIFEST_IMAGE } from './container.js';
+export {
+  filesConfigMapFor,
+  filesConfigMapName,
+  isFilesConfigMap,
+  renderFilesConfigMap,
+  type JobFiles,
+  type SourceFile,
+} from './files.js';
 export { canonicalJson, contentHash } from './hash.js';
 export {
   renderDbJob,

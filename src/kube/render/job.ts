@@ -3,9 +3,11 @@
  * from the config, named by a hash of its content.
  */
 import type { V1Container, V1Job, V1JobSpec, V1PodFailurePolicy, V1PodSpec } from '@kubernetes/client-node';
-import { ExitCode } from '../../errors.js';
-import type { Config, JobConfig } from '../../config/types.js';
+import { FINAL_EXIT_CODES, TRANSIENT_EXIT_CODES } from '../../errors.js';
+import { MigrationSource, type Config, type JobConfig } from '../../config/types.js';
+import { manifestDigest } from '../../util/file-manifest.js';
 import { resourcesFrom, setDatabaseUrl, useImage } from './container.js';
+import { expectFiles, type JobFiles, manifestFor, mountFiles, renderFilesConfigMap, setsFor } from './files.js';
 import { canonicalJson, contentHash } from './hash.js';
 import { Annotation, JobKind, Label, jobLabels, jobName } from './labels.js';
 import { ManifestFile, fromYaml, invalidManifest, readManifestSet, single, type Manifest } from './manifests.js';
@@ -18,6 +20,8 @@ export interface JobInputs {
 }
 
 export interface MigrationJobInputs extends JobInputs {
+  /** The checkout's migration and seed files: their manifest goes into the Job (and, with `source: configMap`, the files). */
+  files: JobFiles;
   /** Checksums of every migration file, in order: part of the Job's name. */
   migrationChecksums: readonly string[];
   /** Their versions, for the `schemagate.dev/versions` annotation. @default not annotated */
@@ -25,6 +29,8 @@ export interface MigrationJobInputs extends JobInputs {
 }
 
 export interface SeedJobInputs extends JobInputs {
+  /** The checkout's migration and seed files (`db seed` reads both). */
+  files: JobFiles;
   /** Checksums of every seed file, in order: part of the Job's name. */
   seedChecksums: readonly string[];
   /** @default not annotated */
@@ -40,34 +46,38 @@ export interface ResetJobInputs extends JobInputs {
 }
 
 /**
- * Exit codes after which another attempt cannot succeed (bad flags, config,
- * files, SQL; a refusal): the Job fails at once instead of retrying with
- * backoff. Ascending, as the API requires.
+ * Fails the Job at once on an exit code no retry can fix (an SQL error, bad
+ * files or config, files that differ from the checkout's, a refusal), counts
+ * the transient ones against backoffLimit (as any other failure), and
+ * ignores a pod that was evicted or preempted. Rules apply in order.
+ * https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-failure-policy
  */
-// Not ExitCode.migration: it also means a lock timeout, which another attempt may get past.
-const NON_RETRYABLE = [ExitCode.usage, ExitCode.config, ExitCode.validation, ExitCode.refused].sort((a, b) => a - b);
-
-function podFailurePolicy(containerName: string): V1PodFailurePolicy {
+export function podFailurePolicy(containerName: string): V1PodFailurePolicy {
   return {
     rules: [
-      // An evicted or preempted pod does not use up an attempt.
       { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
-      { action: 'FailJob', onExitCodes: { containerName, operator: 'In', values: [...NON_RETRYABLE] } },
+      { action: 'FailJob', onExitCodes: { containerName, operator: 'In', values: [...FINAL_EXIT_CODES] } },
+      // What unmatched failures get anyway; written out so that `kubectl get job -o yaml` shows which codes are retried.
+      { action: 'Count', onExitCodes: { containerName, operator: 'In', values: [...TRANSIENT_EXIT_CODES] } },
     ],
   };
 }
 
-// A Job can start before PostgreSQL accepts connections (up applies both at once): wait, rather than spend an attempt.
-const WAIT = ['--wait-for-db', '120s'];
+/** `120000` -> `2m`: a duration flag as a person would write it. */
+function durationFlag(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
 
 /** The Jobs with a template of their own under `k8s/jobs/`; a one-off db Job uses the migration Job's. */
 type TemplateKind = typeof JobKind.migrate | typeof JobKind.seed | typeof JobKind.reset;
 
-const args: Record<TemplateKind, string[]> = {
-  migrate: ['db', 'migrate', ...WAIT],
-  seed: ['db', 'seed', ...WAIT],
-  reset: ['db', 'reset', '--yes', ...WAIT],
-};
+// A Job can start before PostgreSQL accepts connections (up applies both at once): wait, rather than spend an attempt.
+function args(kind: TemplateKind, jc: JobConfig): string[] {
+  const wait = ['--wait-for-db', durationFlag(jc.waitForDatabaseMs)];
+  return kind === 'reset' ? ['db', 'reset', '--yes', ...wait] : ['db', kind, ...wait];
+}
 
 const templateFile: Record<TemplateKind, ManifestFile> = {
   migrate: ManifestFile.migrateJob,
@@ -111,10 +121,12 @@ function renderJob(
   config: Config,
   shape: JobShape,
   jc: JobConfig,
-  inputs: JobInputs,
+  inputs: JobInputs & { files: JobFiles },
   hashParts: readonly string[],
-  annotations: Record<string, string>,
+  given: Record<string, string>,
 ): V1Job {
+  let annotations = given;
+  const { files } = inputs;
   const k = config.kubernetes;
   const namespace = inputs.namespace ?? k.namespace;
   const image = inputs.image ?? k.image;
@@ -124,6 +136,16 @@ function renderJob(
   const { spec, pod, container } = templateOf(job, shape.template);
   useImage(container, image, k);
   container.args = [...shape.args];
+  const source = k.migrationSource;
+  if (source === MigrationSource.configMap) {
+    const { configMap, layout } = renderFilesConfigMap(config, kind, files, namespace);
+    container.args.push(...mountFiles(pod, container, configMap, layout));
+  }
+  if (setsFor(kind).length > 0) {
+    const manifest = manifestFor(kind, files, image, source);
+    expectFiles(container, manifest);
+    annotations = { ...annotations, [Annotation.filesDigest]: manifestDigest(manifest) };
+  }
   container.resources = resourcesFrom(jc.resources);
   setDatabaseUrl(container, config.database.urlEnv, jc.secret);
 
@@ -149,12 +171,14 @@ function renderJob(
   return job;
 }
 
+const NO_FILES: JobFiles = { migrations: [], seeds: [] };
+
 /** A template Job's shape, with its settings from the config. */
 function shapeOf(kind: TemplateKind, jc: JobConfig): JobShape {
   return {
     kind,
     template: kind,
-    args: args[kind],
+    args: args(kind, jc),
     backoffLimit: jc.backoffLimit,
     ttlSecondsAfterFinished: jc.ttlSecondsAfterFinished,
     podFailurePolicy: true,
@@ -204,7 +228,8 @@ export function renderSeedJob(config: Config, inputs: SeedJobInputs): V1Job {
  */
 export function renderResetJob(config: Config, inputs: ResetJobInputs): V1Job {
   const jc = config.kubernetes.migrationJob;
-  return renderJob(config, shapeOf(JobKind.reset, jc), jc, inputs, [inputs.nonce], {
+  // `db reset` reads no migration files; with source: configMap it still gets the checkout's settings.
+  return renderJob(config, shapeOf(JobKind.reset, jc), jc, { ...inputs, files: NO_FILES }, [inputs.nonce], {
     [Annotation.nonce]: inputs.nonce,
   });
 }
@@ -213,6 +238,8 @@ export function renderResetJob(config: Config, inputs: ResetJobInputs): V1Job {
 export type DbJobCommand = typeof JobKind.status | typeof JobKind.verify;
 
 export interface DbJobInputs extends JobInputs {
+  /** The checkout's files: the report is about them (and the pod checks that it sees them). */
+  files: JobFiles;
   /** `schemagate db <command> --json` is what the Job runs. */
   command: DbJobCommand;
   /** Makes each run a new Job, as for a reset. */

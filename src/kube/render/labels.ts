@@ -30,6 +30,8 @@ export const Annotation = {
   fileCount: 'schemagate.dev/file-count',
   /** Their versions, comma-separated, when the caller gave them. */
   versions: 'schemagate.dev/versions',
+  /** `sha256:...` of the migration and seed files the Job's pod must see (and checks it sees). */
+  filesDigest: 'schemagate.dev/files-digest',
   /** The caller's nonce of a reset Job. */
   nonce: 'schemagate.dev/nonce',
 } as const;

@@ -67,6 +67,15 @@ export class GarbageCollector {
     return found && found.metadata.uid === ref.uid ? found : undefined;
   }
 
+  /** Whether a dependent has an owner other than `owner` that exists and is not waiting on its own dependents. */
+  private hasSolidOwnerBesides(dependent: KubeObject, owner: KubeObject): boolean {
+    return (dependent.metadata.ownerReferences ?? []).some((r) => {
+      if (r.uid === owner.metadata.uid) return false;
+      const other = this.ownerOf(dependent, r);
+      return other !== undefined && !(other.metadata.finalizers ?? []).includes('foregroundDeletion');
+    });
+  }
+
   private pass(): void {
     const all = this.entries();
     for (const { type, object } of all) {
@@ -84,11 +93,20 @@ export class GarbageCollector {
       } else if (fin.includes('foregroundDeletion')) {
         const deps = this.dependentsOf(all, object);
         for (const dep of deps) {
-          if (!dep.object.metadata.deletionTimestamp) {
-            this.api.delete(dep.type, dep.object.metadata.namespace, dep.object.metadata.name, {
-              propagationPolicy: 'Foreground',
-            });
+          if (dep.object.metadata.deletionTimestamp) continue;
+          // A dependent that has another owner still in place (one not being deleted itself) stays: only the
+          // reference to this owner goes (garbagecollector.go, attemptToDeleteItem: "solid" owners).
+          if (this.hasSolidOwnerBesides(dep.object, object)) {
+            const next = structuredClone(dep.object);
+            next.metadata.ownerReferences = (next.metadata.ownerReferences ?? []).filter(
+              (r) => r.uid !== object.metadata.uid,
+            );
+            this.api.update(dep.type, next.metadata.namespace, next.metadata.name, next);
+            continue;
           }
+          this.api.delete(dep.type, dep.object.metadata.namespace, dep.object.metadata.name, {
+            propagationPolicy: 'Foreground',
+          });
         }
         const blocking = deps.filter((d) =>
           (d.object.metadata.ownerReferences ?? []).some(

@@ -64,12 +64,60 @@ function podSpecCauses(spec: PodSpec | undefined, path: string): StatusCause[] {
   return out;
 }
 
+/** What the API server accepts in a ConfigMap's data and binaryData together (corev1.MaxSecretSize). */
+export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
+const configMapKey = /^[-._a-zA-Z0-9]+$/;
+
+/**
+ * ConfigMaps as pkg/apis/core/validation/validation.go (ValidateConfigMap,
+ * ValidateConfigMapUpdate) checks them: keys, no key in both data and
+ * binaryData, at most 1 MiB in all, and nothing of the data changes once
+ * `immutable` is set (metadata still may).
+ * https://kubernetes.io/docs/concepts/configuration/configmap/#configmap-immutable
+ */
+function configMapCauses(obj: KubeObject, old: KubeObject | undefined): StatusCause[] {
+  const out: StatusCause[] = [];
+  const data = (obj['data'] ?? {}) as Record<string, string>;
+  const binary = (obj['binaryData'] ?? {}) as Record<string, string>;
+  let total = 0;
+  const keyCauses = (bag: string, key: string) => {
+    if (key.length > 253 || !configMapKey.test(key) || key === '.' || key === '..' || key.startsWith('..'))
+      out.push(
+        cause(
+          `${bag}[${key}]`,
+          `Invalid value: ${goValue(key)}: a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`,
+        ),
+      );
+  };
+  for (const [key, value] of Object.entries(data)) {
+    keyCauses('data', key);
+    if (Object.hasOwn(binary, key))
+      out.push(cause(`data[${key}]`, `Invalid value: ${goValue(key)}: duplicate of key present in binaryData`));
+    total += Buffer.byteLength(String(value), 'utf8');
+  }
+  for (const [key, value] of Object.entries(binary)) {
+    keyCauses('binaryData', key);
+    total += Buffer.from(String(value), 'base64').length;
+  }
+  if (total > CONFIGMAP_MAX_BYTES)
+    out.push(cause('[]', `Too long: may not be more than ${CONFIGMAP_MAX_BYTES} bytes`, 'FieldValueTooLong'));
+  if (old?.['immutable'] === true) {
+    const forbid = (field: string) =>
+      out.push(cause(field, 'Forbidden: field is immutable when `immutable` is set', 'FieldValueForbidden'));
+    if (obj['immutable'] !== true) forbid('immutable');
+    if (!isDeepStrictEqual(old['data'] ?? {}, data)) forbid('data');
+    if (!isDeepStrictEqual(old['binaryData'] ?? {}, binary)) forbid('binaryData');
+  }
+  return out;
+}
+
 /** Validates an object about to be created or updated (`old` set on update). Throws 422. */
 export function validate(t: ResourceType, obj: KubeObject, old?: KubeObject): void {
   const name = obj.metadata.name;
   const causes: StatusCause[] = old ? [] : nameCauses(t, name);
   const spec = obj['spec'];
   if (t.plural === 'pods') causes.push(...podSpecCauses(spec, 'spec'));
+  if (t.plural === 'configmaps') causes.push(...configMapCauses(obj, old));
   if (t.plural === 'jobs') {
     causes.push(...podSpecCauses(spec?.template?.spec, 'spec.template.spec'));
     const rp = spec?.template?.spec?.restartPolicy;

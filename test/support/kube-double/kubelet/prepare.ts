@@ -46,6 +46,21 @@ const errImagePullSeconds = 1;
 /** How often a container with a configuration error is retried (the pod worker's resync). */
 const configRetrySeconds = 10;
 
+/**
+ * The container's working directory on the host: a `workingDir` inside a
+ * volume's mountPath is that volume's folder (the process runs on the host,
+ * where the mountPath does not exist); any other is taken as it is.
+ */
+export function workingDirOf(workingDir: string | undefined, mounts: Record<string, string>): string | undefined {
+  if (workingDir === undefined) return undefined;
+  // The deepest mount wins, as in a container's mount table.
+  const mountPath = Object.keys(mounts)
+    .filter((m) => workingDir === m || workingDir.startsWith(`${m.replace(/\/$/, '')}/`))
+    .sort((a, b) => b.length - a.length)[0];
+  if (mountPath === undefined) return workingDir;
+  return join(mounts[mountPath] ?? '', workingDir.slice(mountPath.length));
+}
+
 export async function prepareContainer(
   deps: KubeletDeps,
   pod: KubeObject,
@@ -149,7 +164,12 @@ export async function prepareContainer(
     const command = c.command ?? img.entrypoint ?? [];
     const args = c.args ?? (c.command ? [] : (img.cmd ?? []));
     const argv = [...command, ...args].map((a) => expand(a, vars));
-    return { argv, env, cwd: c.workingDir ?? img.workingDir ?? process.cwd(), qualifiedImage: qualifiedImage(image) };
+    return {
+      argv,
+      env,
+      cwd: workingDirOf(c.workingDir, mounts) ?? img.workingDir ?? process.cwd(),
+      qualifiedImage: qualifiedImage(image),
+    };
   }
   return 'stopped';
 }
