@@ -15,6 +15,8 @@ export const E2E_IMAGE = process.env['SCHEMAGATE_E2E_IMAGE'] ?? 'schemagate:e2e'
 
 export interface E2EProject {
   dir: string;
+  /** The image its Jobs run (on the double, one of its own whose WORKDIR is `dir`). */
+  image: string;
   /** Runs the CLI in the project with KUBECONFIG set to the test cluster. */
   run(args: string[], opts?: { env?: Record<string, string | undefined>; timeout?: number }): Promise<CliResult>;
   /** Writes k8s/secrets.yaml (the migration and application roles' Secrets), e.g. after `noSecrets`. */
@@ -35,6 +37,9 @@ export interface ProjectOptions {
   namespaceManifest?: boolean;
   /** Files under k8s/ (e.g. `jobs/migrate.yaml`), replacing the defaults. */
   manifests?: Record<string, string>;
+
+  /** The database URL in the Secrets, instead of the test database's (e.g. one nothing answers on). */
+  secretUrl?: string;
 }
 
 const BACKEND = (image: string, replicas: number) => `apiVersion: apps/v1
@@ -70,7 +75,7 @@ spec:
 `;
 
 export function e2eProject(cluster: TestCluster, dbUrl: string, opts: ProjectOptions = {}): E2EProject {
-  const inCluster = process.env['SCHEMAGATE_E2E_DB_URL_IN_CLUSTER'] ?? dbUrl;
+  const inCluster = opts.secretUrl ?? process.env['SCHEMAGATE_E2E_DB_URL_IN_CLUSTER'] ?? dbUrl;
   // On the double, each project's image runs the built CLI in the project's folder (its WORKDIR), as /app in the real image.
   const image = cluster.double ? `schemagate:e2e-${Math.random().toString(36).slice(2, 8)}` : E2E_IMAGE;
   const dir = project({
@@ -121,6 +126,7 @@ stringData:
   return {
     dir,
     writeSecrets,
+    image,
     run: (args, o = {}) =>
       cli(args, {
         cwd: dir,

@@ -51,3 +51,70 @@ export async function applyFile(cluster: TestCluster, file: string): Promise<voi
     await api.create(obj);
   }
 }
+
+/** What a watch has seen so far, and a way to wait for what it has not seen yet. */
+export interface Watching<T> {
+  readonly events: readonly { type: string; object: T }[];
+  /** Resolves with the first object (seen before or after the call) for which `until` holds. */
+  until(until: (type: string, object: T) => boolean, what: string, timeoutMs?: number): Promise<T>;
+  stop(): void;
+}
+
+/**
+ * Watches a collection (e.g. `/api/v1/namespaces/ns/pods`) and records every
+ * event. Without a resourceVersion a watch starts with an ADDED event for each
+ * object already there, so a state reached before the call is seen too.
+ * https://kubernetes.io/docs/reference/using-api/api-concepts/#semantics-for-watch
+ */
+export async function watchCollection<T extends k8s.KubernetesObject>(
+  cluster: TestCluster,
+  path: string,
+): Promise<Watching<T>> {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(cluster.kubeconfigPath);
+  kc.setCurrentContext(cluster.context);
+  const events: { type: string; object: T }[] = [];
+  const waiters = new Set<(e: { type: string; object: T }) => void>();
+  let ended: Error | undefined;
+  const enders = new Set<(e: Error) => void>();
+  const controller = await new k8s.Watch(kc).watch(
+    path,
+    {},
+    (type: string, object: T) => {
+      const e = { type, object };
+      events.push(e);
+      for (const w of waiters) w(e);
+    },
+    (err: unknown) => {
+      ended = new Error(`the watch on ${path} ended: ${String(err ?? 'closed')}`);
+      for (const f of enders) f(ended);
+    },
+  );
+  return {
+    events,
+    until(until, what, timeoutMs = 60_000) {
+      const seen = events.find((e) => until(e.type, e.object));
+      if (seen) return Promise.resolve(seen.object);
+      if (ended) return Promise.reject(ended);
+      return new Promise<T>((resolve, reject) => {
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          enders.delete(reject);
+        };
+        const waiter = (e: { type: string; object: T }) => {
+          if (!until(e.type, e.object)) return;
+          done();
+          resolve(e.object);
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+        }, timeoutMs);
+        waiters.add(waiter);
+        enders.add(reject);
+      });
+    },
+    stop: () => controller.abort(),
+  };
+}
