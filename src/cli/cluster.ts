@@ -217,15 +217,28 @@ export const clusterCommands = {
     },
   ),
   render: cmd(
-    'schemagate render [--image IMAGE] [--namespace NS] [--show-secrets]',
+    'schemagate render [--image IMAGE] [--namespace NS] [--show-secrets] [--for tilt]',
     'Print every manifest that would be submitted, as YAML (no cluster needed). Secret values are hidden unless --show-secrets.',
     {
       'show-secrets': {
         type: 'boolean',
         description: "print the Secrets' values (e.g. to pipe into kubectl apply -f -)",
       },
+      for: {
+        type: 'string',
+        description: 'tilt: what the Tiltfile deploys and the names it needs, as JSON (Secret values included)',
+        value: 'TOOL',
+      },
     },
     async (c) => {
+      const target = str(c.args, 'for');
+      if (target !== undefined) {
+        if (target !== 'tilt') throw new UsageError(`--for ${target}: expected tilt`);
+        const { renderForTilt } = await import('../kube/render/tilt.js');
+        // What the Tiltfile reads with decode_json(local(...)): one JSON document, whatever --json says.
+        process.stdout.write(`${JSON.stringify(renderForTilt(configFrom(c.args, c.env)))}\n`);
+        return ExitCode.ok;
+      }
       const run = clusterRun(c);
       const { renderAll, toYaml } = await import('../kube/render/index.js');
       const { renderInputs } = await import('../tasks/render-inputs.js');

@@ -1,11 +1,12 @@
 import { execa } from 'execa';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/cli.js';
 import { schemagateImage, testCluster, type TestCluster } from '../support/cluster.js';
+import { E2E_IMAGE } from '../support/e2e-project.js';
 import { applyFile, kube } from '../support/kube.js';
 import { freshDatabase, rows } from '../support/pg.js';
 import { freePort } from '../support/net.js';
@@ -13,9 +14,9 @@ import { freePort } from '../support/net.js';
 /**
  * Every command the Tiltfile's resources run, taken from the Tiltfile itself
  * (loaded through test/support/tilt_stub.py) and run as Tilt would run it — a
- * shell in the repository, KUBECONFIG set — against the Kubernetes API double.
- * Double only: it takes the namespace `schemagate` of the repository's own
- * schemagate.yaml, which a real cluster may be using.
+ * shell in the repository, KUBECONFIG set — against the Kubernetes API double,
+ * or a real cluster (SCHEMAGATE_E2E_REAL=1): the repository's schemagate.yaml
+ * with the test's own namespace (a real cluster may be using `schemagate`).
  */
 interface Call {
   fn: string;
@@ -35,40 +36,50 @@ const cmdOf = (name: string) => {
   if (typeof cmd !== 'string') throw new Error(`the Tiltfile has no local_resource ${name} with a cmd`);
   return cmd;
 };
+/** The argv of the Cmd a UIButton starts (Tilt's v1alpha1.cmd with start_on.ui_buttons). */
 const button = (name: string) =>
-  calls.find((c) => c.fn === 'cmd_button' && c.kwargs['name'] === name)?.kwargs['argv'] as string[];
+  calls.find(
+    (c) =>
+      c.fn === 'v1alpha1.cmd' &&
+      (c.kwargs['start_on'] as { ui_buttons?: string[] } | undefined)?.ui_buttons?.includes(name),
+  )?.kwargs['args'] as string[];
 
 let cluster: TestCluster;
 let url: string;
 let workspace: string;
 let run: (argv: string[], env?: Record<string, string>) => Promise<{ exitCode: number; all: string }>;
 
-describe.skipIf(process.env['SCHEMAGATE_E2E_REAL'] === '1')("the Tiltfile's resources, run against the double", () => {
+describe("the Tiltfile's resources, run as Tilt runs them", () => {
   beforeAll(async () => {
     cluster = await testCluster({ namespacePrefix: 'e2e-tilt' });
     url = await freshDatabase();
-    // The repository as Tilt sees it: the built CLI, the scripts, the project files; Secrets with the test database.
+    const inCluster = process.env['SCHEMAGATE_E2E_DB_URL_IN_CLUSTER'] ?? url;
+    // The repository as Tilt sees it: the built CLI, the scripts, the project files, in the test's namespace
+    // (a real cluster may be using `schemagate`); Secrets with the test database.
     workspace = mkdtempSync(join(tmpdir(), 'schemagate-tilt-'));
     chmodSync(workspace, 0o755);
     for (const link of ['dist', 'node_modules', 'scripts']) symlinkSync(join(repoRoot, link), join(workspace, link));
-    for (const copy of ['migrations', 'seeds', 'schemagate.yaml', 'Tiltfile'])
+    for (const copy of ['migrations', 'seeds', 'Tiltfile'])
       cpSync(join(repoRoot, copy), join(workspace, copy), { recursive: true });
+    const config = readFileSync(join(repoRoot, 'schemagate.yaml'), 'utf8');
+    expect(config).toContain('\n  namespace: schemagate\n');
+    writeFileSync(
+      join(workspace, 'schemagate.yaml'),
+      config.replace('\n  namespace: schemagate\n', `\n  namespace: ${cluster.namespace}\n`),
+    );
     mkdirSync(join(workspace, 'k8s'));
-    cpSync(join(repoRoot, 'k8s/namespace.yaml'), join(workspace, 'k8s/namespace.yaml'));
     const secret = (name: string) =>
-      `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\n  namespace: schemagate\nstringData:\n  DATABASE_URL: "${url}"\n`;
+      `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\nstringData:\n  DATABASE_URL: "${inCluster}"\n`;
     writeFileSync(
       join(workspace, 'k8s/secrets.yaml'),
       `${secret('schemagate-migrator')}---\n${secret('schemagate-app')}`,
     );
     cpSync(join(repoRoot, 'k8s/backend.yaml'), join(workspace, 'k8s/backend.yaml'));
-    await applyFile({ ...cluster, namespace: 'schemagate' }, join(workspace, 'k8s/namespace.yaml')).catch(
-      () => undefined,
-    );
-    await applyFile({ ...cluster, namespace: 'schemagate' }, join(workspace, 'k8s/secrets.yaml'));
-    // What the schemagate-image resource records once Tilt built and loaded the image.
-    const image = 'schemagate:tilt-e2e';
-    cluster.double!.setImageConfig(image, schemagateImage(workspace));
+    await applyFile(cluster, join(workspace, 'k8s/secrets.yaml'));
+    // What schemagate-image records once Tilt built and loaded the image. On the double, a snapshot of the
+    // checkout as it is now, which later saves do not change; on a real cluster, SCHEMAGATE_E2E_IMAGE.
+    const image = cluster.double ? 'schemagate:tilt-e2e' : E2E_IMAGE;
+    cluster.double?.buildImage(image, workspace, { config: schemagateImage() });
     mkdirSync(join(workspace, '.schemagate'));
     writeFileSync(join(workspace, '.schemagate/tilt-image'), `${image}\n`);
     run = async (argv, env = {}) => {
@@ -90,8 +101,8 @@ describe.skipIf(process.env['SCHEMAGATE_E2E_REAL'] === '1')("the Tiltfile's reso
     const r = await run(['bash', '-c', cmdOf('db-migrate')]);
     expect(r.exitCode, r.all).toBe(0);
     expect(r.all).toMatch(/\[attempt 1\] applied migrations\/004_add_user_email\.sql/);
-    const [job] = await kube({ ...cluster, namespace: 'schemagate' }).jobs('schemagate.dev/job=migrate');
-    expect(job!.spec!.template.spec!.containers[0]!.image).toBe('schemagate:tilt-e2e');
+    const [job] = await kube(cluster).jobs('schemagate.dev/job=migrate');
+    expect(job!.spec!.template.spec!.containers[0]!.image).toBe(cluster.double ? 'schemagate:tilt-e2e' : E2E_IMAGE);
     expect(await rows(url, `SELECT count(*)::int AS n FROM schemagate_migrations WHERE kind = 'migration'`)).toEqual([
       { n: 4 },
     ]);
@@ -166,13 +177,12 @@ describe.skipIf(process.env['SCHEMAGATE_E2E_REAL'] === '1')("the Tiltfile's reso
     ]);
   });
 
-  it("db-migrate shows lint's findings on a new migration before the Job runs, then runs it", async () => {
+  it("db-migrate applies a migration saved just now, with no image change (source: configMap), after lint's findings on it", async () => {
     writeFileSync(
       join(workspace, 'migrations/005_users_by_name.sql'),
       'CREATE INDEX users_username_idx ON users (username);\n',
     );
-    // What schemagate-image does once Tilt has built the image with the new file.
-    writeFileSync(join(workspace, '.schemagate/tilt-image'), 'schemagate:tilt-e2e\n');
+    // The image record is untouched: the image Tilt built before the save, without 005.
     const r = await run(['bash', '-c', cmdOf('db-migrate')]);
     expect(r.exitCode, r.all).toBe(0);
     const finding = r.all.indexOf(
@@ -182,6 +192,7 @@ describe.skipIf(process.env['SCHEMAGATE_E2E_REAL'] === '1')("the Tiltfile's reso
     expect(finding, r.all).toBeGreaterThanOrEqual(0);
     expect(applied, r.all).toBeGreaterThan(finding);
     expect(r.all).toMatch(/^lint: 1 migration after version 4 \(lint\.since\);/m);
+    expect(r.all).not.toContain('waiting for Tilt');
     expect(await rows(url, `SELECT count(*)::int AS n FROM schemagate_migrations WHERE kind = 'migration'`)).toEqual([
       { n: 5 },
     ]);

@@ -10,11 +10,15 @@ under its parameter name, positional or not.
 
 It fails (exit 1, the reason on stderr) where Tilt would refuse to load:
 a builtin Tilt does not have, an argument a builtin does not take (the
-signatures follow Tilt's API reference, v0.37), a file that does not exist,
-fail(); and, since a Tiltfile is Starlark and not Python, on constructs that
-Starlark does not have (while, try, class, import, f-strings, `is`, sets,
-generators, chained comparisons...). Nothing runs: local() is refused, and
-no command given to a resource is executed.
+signatures follow Tilt's API reference, v0.37, https://docs.tilt.dev/api.html,
+and for v1alpha1.* Tilt's internal/tiltfile/v1alpha1/types.go), a file that
+does not exist, fail(), a local() command that exits non-zero; and, since a
+Tiltfile is Starlark and not Python, on constructs that Starlark does not
+have (while, try, class, import, f-strings, `is`, sets, generators, chained
+comparisons...). local() runs its command at load time, as Tilt does (in the
+Tiltfile's folder, through `sh -c`); no command given to a resource is run.
+k8s_context() is TILT_STUB_K8S_CONTEXT, else kind-schemagate (the cluster a
+stand-in for Tilt pretends to be connected to).
 """
 import ast
 import json
@@ -58,6 +62,13 @@ class Location(object):
     NAV = 'nav'
 
 
+class Step(object):
+    """A live_update step (sync, run, fall_back_on, restart_container)."""
+    def __init__(self, kind, **fields):
+        self.kind = kind
+        self.fields = fields
+
+
 def encode(v):
     if isinstance(v, Blob):
         return {'blob': v.text}
@@ -65,6 +76,10 @@ def encode(v):
         return {'link': v.url, 'name': v.name}
     if isinstance(v, TriggerMode):
         return v.name
+    if isinstance(v, Step):
+        d = {'step': v.kind}
+        d.update({k: encode(x) for k, x in v.fields.items()})
+        return d
     if isinstance(v, (list, tuple)):
         return [encode(x) for x in v]
     if isinstance(v, dict):
@@ -120,6 +135,13 @@ def docker_build(ref, context, build_args={}, dockerfile='Dockerfile', dockerfil
     path_in_tiltfile_dir(context)
     if not dockerfile_contents:
         path_in_tiltfile_dir(dockerfile)
+    for p in as_list(only):
+        path_in_tiltfile_dir(_os.path.join(context, p))
+    for step in as_list(live_update):
+        if not isinstance(step, Step):
+            raise TiltfileError('docker_build: live_update takes steps (sync, run, fall_back_on), got %r' % (step,))
+        if step.kind == 'sync' and not _os.path.exists(_os.path.join(tiltfile_dir, context, step.fields['local_path'])):
+            raise TiltfileError('sync: %s: no such file or directory in the build context' % step.fields['local_path'])
     record('docker_build', ref=ref, context=context, dockerfile=dockerfile, ignore=ignore, only=only, live_update=live_update, build_args=build_args)
 
 
@@ -219,8 +241,20 @@ def encode_yaml_stream(objs):
 
 
 def local(command, quiet=False, command_bat='', echo_off=False, env={}, dir='', stdin=None):
-    # Loading the Tiltfile must not depend on, or change, the machine it runs on.
-    raise TiltfileError('local(%r): the stub runs no commands at load time' % (command,))
+    # https://docs.tilt.dev/api.html#api.local: runs at load time, returns stdout as a Blob, and a non-zero exit
+    # fails the Tiltfile.
+    if isinstance(command, (list, tuple)):
+        argv = [str(c) for c in command]
+    else:
+        argv = ['sh', '-c', str(command)]
+    full_env = dict(_os.environ)
+    full_env.update({str(k): str(v) for k, v in env.items()})
+    r = subprocess.run(argv, cwd=_os.path.join(tiltfile_dir, dir) if dir else tiltfile_dir, env=full_env,
+                       input=None if stdin is None else str(stdin), capture_output=True, text=True)
+    record('local', command=command, quiet=quiet, echo_off=echo_off)
+    if r.returncode != 0:
+        raise TiltfileError('local(%r) exited with %d:\n%s' % (command, r.returncode, r.stderr.strip()))
+    return Blob(r.stdout)
 
 
 def fail(msg):
@@ -228,7 +262,70 @@ def fail(msg):
 
 
 def k8s_context():
-    return 'kind-schemagate'
+    # https://docs.tilt.dev/api.html#api.k8s_context
+    return _os.environ.get('TILT_STUB_K8S_CONTEXT', 'kind-schemagate')
+
+
+def watch_file(file_path):
+    # https://docs.tilt.dev/api.html#api.watch_file: a change to it (a file or a folder) reloads the Tiltfile.
+    record('watch_file', file_path=file_path)
+
+
+def decode_json(json_text):
+    # https://docs.tilt.dev/api.html#api.decode_json
+    try:
+        return json.loads(str(json_text))
+    except ValueError as e:
+        raise TiltfileError('decode_json: %s' % e)
+
+
+def sync(local_path, remote_path):
+    # https://docs.tilt.dev/api.html#api.sync: the local path must be inside the build context (checked by docker_build).
+    if not remote_path.startswith('/'):
+        raise TiltfileError('sync: remote_path must be absolute, got %r' % (remote_path,))
+    return Step('sync', local_path=local_path, remote_path=remote_path)
+
+
+def run(cmd, trigger=[], echo_off=False):
+    # https://docs.tilt.dev/api.html#api.run
+    return Step('run', cmd=cmd, trigger=as_list(trigger))
+
+
+def fall_back_on(files):
+    # https://docs.tilt.dev/api.html#api.fall_back_on
+    return Step('fall_back_on', files=as_list(files))
+
+
+def restart_container():
+    # https://docs.tilt.dev/api.html#api.restart_container (Docker runtimes only: not kind's containerd)
+    return Step('restart_container')
+
+
+class _V1alpha1(object):
+    """Tilt's API objects as builtins (https://docs.tilt.dev/api.html, module v1alpha1; the arguments of
+    internal/tiltfile/v1alpha1/types.go). Only those this repository uses."""
+
+    @staticmethod
+    def ui_button(name, labels={}, annotations={}, text='', icon_name='', icon_svg='', location=None, inputs=[],
+                  disabled=False, requires_confirmation=False):
+        if location is not None:
+            unknown = set(location) - {'component_type', 'component_id'}
+            if unknown:
+                raise TiltfileError('v1alpha1.ui_button: Unexpected attribute name: %s' % sorted(unknown)[0])
+        record('v1alpha1.ui_button', name=name, labels=labels, annotations=annotations, text=text,
+               icon_name=icon_name, location=location, disabled=disabled,
+               requires_confirmation=requires_confirmation)
+
+    @staticmethod
+    def cmd(name, labels={}, annotations={}, args=[], dir='', env=[], readiness_probe=None, restart_on=None,
+            start_on=None, disable_source=None):
+        if start_on is not None:
+            unknown = set(start_on) - {'start_after', 'ui_buttons'}
+            if unknown:
+                raise TiltfileError('v1alpha1.cmd: Unexpected attribute name: %s' % sorted(unknown)[0])
+        if not args:
+            raise TiltfileError('v1alpha1.cmd %s: args cannot be empty' % name)
+        record('v1alpha1.cmd', name=name, annotations=annotations, args=args, dir=dir, env=env, start_on=start_on)
 
 
 def cmd_button(name, resource='', argv=[], text=None, location=Location.RESOURCE, icon_name='', icon_svg='', inputs=[],
@@ -316,6 +413,8 @@ TILT_BUILTINS = {
     'docker_build': docker_build, 'k8s_yaml': k8s_yaml, 'k8s_resource': k8s_resource,
     'k8s_custom_deploy': k8s_custom_deploy, 'local_resource': local_resource, 'link': link, 'read_file': read_file,
     'blob': blob, 'decode_yaml_stream': decode_yaml_stream, 'encode_yaml_stream': encode_yaml_stream, 'local': local, 'fail': fail, 'k8s_context': k8s_context, 'os': _Os,
+    'watch_file': watch_file, 'decode_json': decode_json, 'sync': sync, 'run': run, 'fall_back_on': fall_back_on,
+    'restart_container': restart_container, 'v1alpha1': _V1alpha1,
     'TRIGGER_MODE_AUTO': TRIGGER_MODE_AUTO, 'TRIGGER_MODE_MANUAL': TRIGGER_MODE_MANUAL,
 }
 
