@@ -102,6 +102,18 @@ async function applyBase(kube: Kube, objects: readonly KubernetesObject[]): Prom
     shown.push(name);
   }
   return shown;
+
+ * Deletes the seed Jobs that never ran and never will: suspended, never
+ * started, of other files than `current` (the seed Job's content covers the
+ * migrations too, so each new migration renders a new one). A suspended Job
+ * has no TTL: without this they would pile up. Their ConfigMaps go with them.
+ */
+async function removeStaleSeedJobs(kube: Kube, current: string, signal: AbortSignal): Promise<number> {
+  const stale = (await kube.listJobs(JobKind.seed)).filter(
+    (j) => j.metadata?.name !== current && j.spec?.suspend === true && !j.status?.startTime,
+  );
+  for (const j of stale) await kube.deleteJob(j.metadata?.name ?? '', signal);
+  return stale.length;
 }
 
 /** `up`: base objects, migration Job, seed Job (suspended), then release the backend and await its rollout. */
@@ -136,7 +148,8 @@ export async function up(run: ClusterRun): Promise<ClusterReport> {
       task: async (r, t) => {
         const e = await kube.ensureJob(seedJob, run.signal, { configMaps: seedFiles });
         r.seedJob = e.job.metadata.name;
-        t.title = `Seed job/${r.seedJob}: ${e.how === 'attached' ? `already there (${e.state})` : 'created, suspended'}; \`schemagate seed\` runs it`;
+        const replaced = await removeStaleSeedJobs(kube, r.seedJob, run.signal);
+        t.title = `Seed job/${r.seedJob}: ${e.how === 'attached' ? `already there (${e.state})` : 'created, suspended'}; \`schemagate seed\` runs it${replaced ? ` (removed ${replaced} suspended seed Job${replaced === 1 ? '' : 's'} of older files)` : ''}`;
         r.summary.push(t.title);
       },
     });

@@ -135,6 +135,24 @@ describe('kubernetes.migration.source: configMap', () => {
     }
   });
 
+  it('keeps one suspended seed Job: `up` after a new migration replaces the seed Job of the older files, which never ran', async () => {
+    const url = await freshDatabase();
+    const ns = await freshNamespace(cluster);
+    const p = e2eProject(ns, url);
+    expect((await p.run(['up'])).exitCode).toBe(0);
+    const k = kube(ns);
+    const [before] = await k.jobs('schemagate.dev/job=seed');
+    writeFileSync(join(p.dir, 'migrations/005_add_nickname.sql'), NEW_MIGRATION['005_add_nickname.sql']);
+    const r = await p.run(['up']);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toMatch(
+      /Seed job\/schemagate-seed-[0-9a-f]{10}: created, suspended; `schemagate seed` runs it \(removed 1 suspended seed Job of older files\)/,
+    );
+    const after = await k.jobs('schemagate.dev/job=seed');
+    expect(after.map((j) => j.metadata!.name)).toEqual([expect.not.stringMatching(before!.metadata!.name!)]);
+    expect(after[0]!.spec!.suspend).toBe(true);
+  });
+
   it('compresses a large migration set into one gzip bundle the pod unpacks', async () => {
     const url = await freshDatabase();
     const ns = await freshNamespace(cluster);
