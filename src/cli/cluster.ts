@@ -1,4 +1,4 @@
-import { ExitCode, SchemagateError } from '../errors.js';
+import { ExitCode, SchemagateError, UsageError } from '../errors.js';
 import { type Options, flag, str } from './args.js';
 import type { CommandContext, DbCommand } from './db.js';
 import { configFrom, durationFlag } from './engine-options.js';

@@ -9,7 +9,7 @@ import { ExitCode } from '../errors.js';
 /** SQLSTATEs of a failure that passes: the same file may well succeed on the next attempt. */
 const TRANSIENT: ReadonlyMap<string, string> = new Map([
   ['55P03', 'lock_not_available'],
-  // A statement timeout: a query cancelled on SIGTERM is reported as an interruption before this is asked.
+  // A statement timeout (see below for other cancels); one cancelled on SIGTERM is reported as an interruption first.
   ['57014', 'query_canceled'],
   ['40001', 'serialization_failure'],
   ['40P01', 'deadlock_detected'],
@@ -20,8 +20,14 @@ function connectionLost(state: string): boolean {
   return state.startsWith('08') || state === '57P01' || state === '57P02' || state === '57P03';
 }
 
-/** The exit code of a migration or seed that failed with this SQLSTATE. */
-export function exitCodeForSqlState(state: string): ExitCode {
+/**
+ * The exit code of a migration or seed that failed with this SQLSTATE (and
+ * PostgreSQL's message): a query cancelled by another session or an
+ * administrator (57014 without "statement timeout") is final, since someone
+ * stopped it on purpose; a statement timeout is not.
+ */
+export function exitCodeForSqlState(state: string, message = ''): ExitCode {
+  if (state === '57014' && !/statement timeout/i.test(message)) return ExitCode.migration;
   if (TRANSIENT.has(state) || state.startsWith('53')) return ExitCode.transient;
   if (connectionLost(state)) return ExitCode.connection;
   return ExitCode.migration;

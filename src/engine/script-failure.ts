@@ -121,7 +121,12 @@ export function sqlFailure(
     return new MigrationError(
       script,
       `${script.file}: ${redact(err.message)} (SQLSTATE ${state}), in schemagate's own statement around it (the transaction's setup, its history row, or COMMIT: a deferred constraint or trigger fails there)`,
-      { hint: `${retryAdvice(state) ?? ''} ${tail}`.trim(), sqlState: state, cause: e, exitCode: exitCodeForSqlState(state) },
+      {
+        hint: `${retryAdvice(state) ?? ''} ${tail}`.trim(),
+        sqlState: state,
+        cause: e,
+        exitCode: exitCodeForSqlState(state, err.message),
+      },
     );
   }
   const data = copyDataLine(st, err.where);
@@ -146,7 +151,7 @@ export function sqlFailure(
         ? `${cancelHint(err, statementTimeoutMs)} ${tail}`
         : `${retryAdvice(state) ?? ''} ${tail}`;
   return new MigrationError(script, message, {
-    exitCode: exitCodeForSqlState(state),
+    exitCode: exitCodeForSqlState(state, err.message),
     hint: hint.trim(),
     line: located.line,
     column: located.column,

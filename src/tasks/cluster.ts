@@ -102,7 +102,9 @@ async function applyBase(kube: Kube, objects: readonly KubernetesObject[]): Prom
     shown.push(name);
   }
   return shown;
+}
 
+/**
  * Deletes the seed Jobs that never ran and never will: suspended, never
  * started, of other files than `current` (the seed Job's content covers the
  * migrations too, so each new migration renders a new one). A suspended Job

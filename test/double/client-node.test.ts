@@ -159,7 +159,7 @@ describe('client-node against the double', () => {
     const ns = await h.namespace('jsonpatch');
     await h.core.createNamespacedConfigMap({
       namespace: ns,
-      body: { metadata: { name: 'c' }, data: { a: '1', b: '2' } },
+      body: { metadata: { name: 'c', annotations: { x: 'y' } }, data: { a: '1', b: '2' } },
     });
     const out = await h.core.patchNamespacedConfigMap({
       namespace: ns,
@@ -168,10 +168,12 @@ describe('client-node against the double', () => {
         { op: 'test', path: '/data/a', value: '1' },
         { op: 'replace', path: '/data/a', value: '10' },
         { op: 'remove', path: '/data/b' },
-        { op: 'add', path: '/data/c~1d', value: '3' },
+        // `~1` is a `/` in a JSON Pointer (RFC 6901): an annotation key may hold one, a ConfigMap key may not.
+        { op: 'add', path: '/metadata/annotations/c~1d', value: '3' },
       ],
     });
-    expect(out.data).toEqual({ a: '10', 'c/d': '3' });
+    expect(out.data).toEqual({ a: '10' });
+    expect(out.metadata?.annotations).toEqual({ x: 'y', 'c/d': '3' });
     const err = await h.core
       .patchNamespacedConfigMap({ namespace: ns, name: 'c', body: [{ op: 'test', path: '/data/a', value: 'nope' }] })
       .catch((e: unknown) => e);

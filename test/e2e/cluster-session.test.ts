@@ -35,7 +35,11 @@ describe('database.urlEnv', () => {
       { n: 4 },
     ]);
     const [job] = await kube(ns).jobs('schemagate.dev/job=migrate');
-    expect(job!.spec!.template.spec!.containers[0]!.env!.map((e) => e.name)).toEqual(['APP_DB_URL']);
+    // The URL's variable, and the manifest of the files the pod checks.
+    expect(job!.spec!.template.spec!.containers[0]!.env!.map((e) => e.name)).toEqual([
+      'APP_DB_URL',
+      'SCHEMAGATE_EXPECTED_FILES',
+    ]);
   });
 });
 

@@ -20,7 +20,10 @@ describe('schemagate render', () => {
       'Service',
       'Deployment',
       'Service',
+      // Each Job after the ConfigMap of the files it runs (kubernetes.migration.source: configMap).
+      'ConfigMap',
       'Job',
+      'ConfigMap',
       'Job',
     ]);
     for (const s of objects.filter((o) => o.kind === 'Secret')) {

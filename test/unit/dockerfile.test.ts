@@ -139,8 +139,10 @@ describe('.dockerignore', () => {
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
 
-  it('keeps node_modules, dist, .schemagate and .git out of the build context', () => {
-    for (const p of ['**/node_modules', 'dist', '.schemagate', '.git']) expect(patterns).toContain(p);
+  it('keeps node_modules, dist (but dist/src, which Dockerfile.dev copies), .schemagate and .git out of the build context', () => {
+    for (const p of ['**/node_modules', 'dist/*', '!dist/src', '.schemagate', '.git']) expect(patterns).toContain(p);
+    // The exception comes after the pattern it excepts from, as Docker reads them in order.
+    expect(patterns.indexOf('!dist/src')).toBe(patterns.indexOf('dist/*') + 1);
   });
 
   it('keeps in everything the Dockerfile copies', () => {

@@ -167,14 +167,13 @@ describe("the pod's schemagate.yaml", () => {
 describe('the exit code of an SQLSTATE', () => {
   it('is transient (14) for what passes, connection (5) for a server going away, migration (6) for the rest', () => {
     const codes = Object.fromEntries(
-      ['55P03', '57014', '40001', '40P01', '53300', '57P01', '08006', '42601', '23505', '42P01'].map((s) => [
+      ['55P03', '40001', '40P01', '53300', '57P01', '08006', '42601', '23505', '42P01'].map((s) => [
         s,
         exitCodeForSqlState(s),
       ]),
     );
     expect(codes).toEqual({
       '55P03': 14,
-      '57014': 14,
       '40001': 14,
       '40P01': 14,
       '53300': 14,
@@ -184,5 +183,10 @@ describe('the exit code of an SQLSTATE', () => {
       '23505': 6,
       '42P01': 6,
     });
+  });
+
+  it('tells a statement timeout (14) from a query another session cancelled on purpose (6): both are 57014', () => {
+    expect(exitCodeForSqlState('57014', 'canceling statement due to statement timeout')).toBe(14);
+    expect(exitCodeForSqlState('57014', 'canceling statement due to user request')).toBe(6);
   });
 });

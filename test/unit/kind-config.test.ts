@@ -162,7 +162,7 @@ describe('kind-config.yaml', () => {
 
   it('names the cluster schemagate, so its context is kind-schemagate (what the Tiltfile allows)', () => {
     expect(config['name']).toBe('schemagate');
-    expect(readFileSync(join(root, 'Tiltfile'), 'utf8')).toContain("allow_k8s_contexts('kind-schemagate')");
+    expect(readFileSync(join(root, 'Tiltfile'), 'utf8')).toContain("KIND_CONTEXT = 'kind-schemagate'");
   });
 
   it("pins the node image by digest, as kind's release notes require, and says which kind release it belongs to", () => {
