@@ -137,8 +137,10 @@ export class ClientNodeApi implements KubeApi {
   }
 
   createConfigMap(configMap: V1ConfigMap): Promise<V1ConfigMap> {
-    return this.call(`create configmap/${configMap.metadata?.name ?? '?'}`, { verb: 'create', resource: 'configmaps' }, () =>
-      this.core.createNamespacedConfigMap({ namespace: this.namespace, body: configMap }),
+    return this.call(
+      `create configmap/${configMap.metadata?.name ?? '?'}`,
+      { verb: 'create', resource: 'configmaps' },
+      () => this.core.createNamespacedConfigMap({ namespace: this.namespace, body: configMap }),
     );
   }
 
