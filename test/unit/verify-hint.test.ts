@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type VerifyProblem, VerifyError, verifyHint } from '../../src/engine/verify.js';
 
-const report = (problems: VerifyProblem[]) => ({ ok: false, current: '4', problems });
+const report = (problems: VerifyProblem[]) => ({ ok: false, current: '4', known: '4', newer: [], problems });
 
 describe("db verify's hint fits what is wrong", () => {
   it('after drift, suggests repairing or undoing the edit, not db migrate (which refuses)', () => {
