@@ -5,9 +5,9 @@
 import type { V1ConfigMap, V1Job } from '@kubernetes/client-node';
 import { JobFailedError } from '../errors.js';
 import { Resource, type KubeApi } from './api.js';
-import { createConfigMaps, ownConfigMaps } from './job-files.js';
+import { ensureJobWithFiles } from './job-files.js';
 import { mainContainer } from './job-verdict.js';
-import { deleteJob, ensureJob, nameOf, type SubmittedJob } from './jobs.js';
+import { deleteJob, nameOf, type SubmittedJob } from './jobs.js';
 import { type Timers, waitForJob } from './job-wait.js';
 import { selectorString } from './selector.js';
 
@@ -64,9 +64,7 @@ export async function runDbJob<T>(
   const cleanup = () => deleteJob(api, timers, name, opts.signal);
   let result: DbJobResult<T>;
   try {
-    await createConfigMaps(api, opts.configMaps ?? []);
-    const ensured = await ensureJob(api, timers, job, opts.signal);
-    await ownConfigMaps(api, opts.configMaps ?? [], ensured.job);
+    const ensured = await ensureJobWithFiles(api, timers, job, opts.signal, { configMaps: opts.configMaps ?? [] });
     const wait = {
       name,
       timeoutMs: Math.min(opts.timeoutMs ?? DB_JOB_TIMEOUT_MS, DB_JOB_TIMEOUT_MS),

@@ -6,10 +6,11 @@
  * read the same files share one, which goes with the last of its owners.
  * https://kubernetes.io/docs/concepts/overview/working-with-objects/owners-dependents/
  */
-import type { V1ConfigMap, V1OwnerReference } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Job, V1OwnerReference } from '@kubernetes/client-node';
 import type { KubeApi } from './api.js';
 import { hasStatus } from './errors.js';
-import type { SubmittedJob } from './jobs.js';
+import { type EnsuredJob, ensureJob, type SubmittedJob } from './jobs.js';
+import type { Timers } from './job-wait.js';
 
 function nameOf(cm: V1ConfigMap): string {
   return cm.metadata?.name ?? '';
@@ -65,4 +66,48 @@ export async function ownConfigMaps(
       await api.patchConfigMap(name, { metadata: { ownerReferences: [ref] } });
     }
   }
+}
+
+/**
+ * Takes `job` off the owners of each ConfigMap (a strategic merge `$patch:
+ * delete` by uid), so that deleting it leaves them in place. Without this, a
+ * replaced Job's last ConfigMap would go with it while its replacement's pod
+ * waits to mount it (FailedMount, retried with a back-off of up to 2 minutes).
+ */
+export async function disownConfigMaps(
+  api: KubeApi,
+  configMaps: readonly V1ConfigMap[],
+  job: SubmittedJob,
+): Promise<void> {
+  const uid = job.metadata.uid;
+  if (uid === undefined) return;
+  for (const cm of configMaps) {
+    try {
+      await api.patchConfigMap(nameOf(cm), { metadata: { ownerReferences: [{ uid, $patch: 'delete' }] } });
+    } catch (e) {
+      if (!hasStatus(e, 404)) throw e;
+    }
+  }
+}
+
+/**
+ * Submits a Job with the ConfigMaps it mounts: created first, so its first pod
+ * finds them; kept when an old Job of the same name is replaced; owned by the
+ * Job after, so they go with it.
+ */
+export async function ensureJobWithFiles(
+  api: KubeApi,
+  timers: Timers,
+  job: V1Job,
+  signal: AbortSignal,
+  opts: { replaceComplete?: boolean; configMaps?: readonly V1ConfigMap[] },
+): Promise<EnsuredJob> {
+  const configMaps = opts.configMaps ?? [];
+  await createConfigMaps(api, configMaps);
+  const ensured = await ensureJob(api, timers, job, signal, {
+    ...(opts.replaceComplete !== undefined ? { replaceComplete: opts.replaceComplete } : {}),
+    beforeReplace: (old) => disownConfigMaps(api, configMaps, old),
+  });
+  await ownConfigMaps(api, configMaps, ensured.job);
+  return ensured;
 }

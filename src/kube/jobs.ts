@@ -100,7 +100,7 @@ export async function ensureJob(
   timers: Timers,
   job: V1Job,
   signal: AbortSignal,
-  opts: { replaceComplete?: boolean } = {},
+  opts: { replaceComplete?: boolean; beforeReplace?: (old: SubmittedJob) => Promise<void> } = {},
 ): Promise<EnsuredJob> {
   const name = nameOf(job);
   const create = async (): Promise<SubmittedJob | undefined> => {
@@ -125,6 +125,7 @@ export async function ensureJob(
   }
   const state = jobState(existing);
   if (state === 'failed' || (state === 'complete' && opts.replaceComplete)) {
+    await opts.beforeReplace?.(submitted(existing, name));
     await deleteJob(api, timers, name, signal);
     const fresh = await create();
     if (!fresh)

@@ -12,9 +12,9 @@ import { Resource, type KubeApi } from './api.js';
 import { connectApi, type ConnectOptions } from './client.js';
 import { runDbJob, type DbJobOptions, type DbJobResult } from './db-job.js';
 import { hasStatus } from './errors.js';
-import { createConfigMaps, ownConfigMaps } from './job-files.js';
+import { ensureJobWithFiles } from './job-files.js';
 import { type JobOutcome, type JobWaitOptions, type Timers, waitForJob } from './job-wait.js';
-import { deleteJob, ensureJob, type EnsuredJob, resumeJob } from './jobs.js';
+import { deleteJob, type EnsuredJob, resumeJob } from './jobs.js';
 import { TAIL_LINES } from './logs.js';
 import { type JobKind, jobSelector } from './render/labels.js';
 import { type ReplacedPod, replaceStuckDeploymentPods, replaceStuckJobPods } from './replace-stuck.js';
@@ -113,13 +113,7 @@ export function createKube(api: KubeApi, serverVersion: string, timers: Timers):
       }
       return results;
     },
-    async ensureJob(job, signal, options = {}) {
-      const configMaps = options.configMaps ?? [];
-      await createConfigMaps(api, configMaps);
-      const ensured = await ensureJob(api, timers, job, signal, options);
-      await ownConfigMaps(api, configMaps, ensured.job);
-      return ensured;
-    },
+    ensureJob: (job, signal, options = {}) => ensureJobWithFiles(api, timers, job, signal, options),
     resumeJob: (name) => resumeJob(api, name),
     deleteJob: (name, signal) => deleteJob(api, timers, name, signal),
     waitForJob: (options) => waitForJob(api, timers, options),

@@ -1,5 +1,6 @@
 import type { V1ConfigMap, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { mountBackoffSeconds } from '../support/kube-double/kubelet/pod-worker.js';
 import { jobManifest, nodeCommand, startHarness, waitFor, type Harness } from './helpers.js';
 
 /**
@@ -170,5 +171,36 @@ describe('a ConfigMap owned by several Jobs (architecture/garbage-collection/: d
       'the shared ConfigMap to be deleted with its last owner',
       () => h.double.get('configmaps', ns, 'shared') === undefined,
     );
+  });
+});
+
+describe('a configMap volume whose ConfigMap is not there yet', () => {
+  test('the pod waits with FailedMount, retried after 0.5 s doubling up to 2 min (goroutinemap/exponentialbackoff), and runs once the ConfigMap exists', async () => {
+    expect([1, 2, 3, 4, 9, 20].map(mountBackoffSeconds)).toEqual([0.5, 1, 2, 4, 120, 120]);
+    const ns = await h.namespace('cm-late');
+    const body = jobManifest('late', '', {
+      container: {
+        command: nodeCommand("console.log(require('fs').readFileSync('a', 'utf8'))"),
+        workingDir: '/files',
+        volumeMounts: [{ name: 'files', mountPath: '/files', readOnly: true }],
+      },
+    });
+    Object.assign(body.spec.template.spec, { volumes: [{ name: 'files', configMap: { name: 'late-files' } }] });
+    await h.batch.createNamespacedJob({ namespace: ns, body });
+    const failed = await waitFor('a FailedMount event', async () =>
+      (await h.core.listNamespacedEvent({ namespace: ns })).items.find((e) => e.reason === 'FailedMount'),
+    );
+    expect(failed.message).toBe('MountVolume.SetUp failed for volume "files" : configmap "late-files" not found');
+    await h.core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'late-files' }, data: { a: 'here' } },
+    });
+    const pod = await waitFor('the pod to succeed', async () =>
+      (
+        await h.core.listNamespacedPod({ namespace: ns, labelSelector: 'batch.kubernetes.io/job-name=late' })
+      ).items.find((p: V1Pod) => p.status?.phase === 'Succeeded'),
+    );
+    const log = await h.core.readNamespacedPodLog({ namespace: ns, name: pod.metadata!.name!, container: 'main' });
+    expect(log).toBe('here\n');
   });
 });

@@ -57,7 +57,7 @@ describe('a deployer bound to k8s/rbac.yaml', () => {
   it('runs `up` in the existing namespace without applying it; a missing Secret fails the migration Job fast', async () => {
     const r = await asTheDeployer(['up']);
     expect(r.exitCode, r.all).toBe(10);
-    expect(r.stdout).toContain(`namespace/${ns.namespace} (exists: left as it is)`);
+    expect(r.stderr).toContain(`namespace/${ns.namespace} (exists: left as it is)`);
     expect(r.stderr).toMatch(/CreateContainerConfigError: secret "schemagate-migrator" not found/);
   });
 

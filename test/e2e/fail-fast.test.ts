@@ -64,7 +64,7 @@ describe('a migration Job that can never run', () => {
     await applyFile(ns, join(p.dir, 'k8s/secrets.yaml'));
     const r = await p.run(['migrate']);
     expect(r.exitCode, r.all).toBe(10);
-    expect(r.stdout).toMatch(/pod schemagate-migrate-[0-9a-f]{10}-\w+ is unschedulable: 0\/\d+ nodes are available/);
+    expect(r.stderr).toMatch(/pod schemagate-migrate-[0-9a-f]{10}-\w+ is unschedulable: 0\/\d+ nodes are available/);
     expect(r.stderr).toMatch(
       /job\/schemagate-migrate-[0-9a-f]{10}: pod schemagate-migrate-[0-9a-f]{10}-\w+ could not be scheduled for [1-9]\d*s: 0\/\d+ nodes are available: .*Insufficient cpu/,
     );
@@ -119,7 +119,7 @@ describe('a backend that can never roll out', () => {
     });
     const r = await p.run(['up']);
     expect(r.exitCode, r.all).toBe(10);
-    expect(r.stdout).toMatch(/Migration job\/schemagate-migrate-[0-9a-f]{10} complete/);
+    expect(r.stderr).toMatch(/Migration job\/schemagate-migrate-[0-9a-f]{10} complete/);
     expect(r.stderr).toMatch(
       /deployment\/backend cannot create its pods: .*failed quota: cpu: must specify limits\.cpu/,
     );
@@ -142,7 +142,7 @@ describe("the Job's own verdicts come first", () => {
     await applyFile(ns, join(p.dir, 'k8s/secrets.yaml'));
     const r = await p.run(['migrate']);
     expect(r.exitCode, r.all).toBe(10);
-    expect(r.stdout).toMatch(
+    expect(r.stderr).toMatch(
       /waiting for job\/schemagate-migrate-[0-9a-f]{10} up to 3m 10s: its activeDeadlineSeconds/,
     );
     expect(r.stderr).toMatch(
@@ -164,7 +164,7 @@ describe('containers found by name', () => {
     await applyFile(ns, join(p.dir, 'k8s/secrets.yaml'));
     const r = await p.run(['migrate']);
     expect(r.exitCode, r.all).toBe(0);
-    const logged = r.stdout.split('\n').filter((l) => l.includes('[attempt 1]'));
+    const logged = r.stderr.split('\n').filter((l) => l.includes('[attempt 1]'));
     expect(logged.join('\n')).toMatch(/001_create_users/);
     expect(logged.join('\n')).not.toMatch(/proxy:/);
     const [pod] = await kube(ns).pods('schemagate.dev/job=migrate');
@@ -183,7 +183,7 @@ describe('containers found by name', () => {
     await applyFile(ns, join(p.dir, 'k8s/secrets.yaml'));
     const r = await p.run(['migrate']);
     expect(r.exitCode, r.all).toBe(0);
-    const logged = r.stdout.split('\n').filter((l) => l.includes('[attempt 1]'));
+    const logged = r.stderr.split('\n').filter((l) => l.includes('[attempt 1]'));
     expect(logged.join('\n')).toMatch(/001_create_users/);
     expect(logged.join('\n')).not.toMatch(/proxy:/);
     expect(await tables(url)).toContain('users');

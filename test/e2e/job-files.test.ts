@@ -153,6 +153,27 @@ describe('kubernetes.migration.source: configMap', () => {
     expect(after[0]!.spec!.suspend).toBe(true);
   });
 
+  it('keeps the files of a Job it replaces (migrate --rerun): the new pod mounts them at once, and they are owned by the new Job only', async () => {
+    const url = await freshDatabase();
+    const ns = await freshNamespace(cluster);
+    const p = e2eProject(ns, url);
+    await applyFile(ns, join(p.dir, 'k8s/secrets.yaml'));
+    expect((await p.run(['migrate'])).exitCode).toBe(0);
+    const k = kube(ns);
+    const [old] = await k.jobs('schemagate.dev/job=migrate');
+    const r = await p.run(['migrate', '--rerun']);
+    expect(r.exitCode, r.all).toBe(0);
+    const [job] = await k.jobs('schemagate.dev/job=migrate');
+    expect(job!.metadata!.uid).not.toBe(old!.metadata!.uid);
+    // Had the garbage collector taken the ConfigMap with the old Job, the new pod would wait on FailedMount.
+    const events = await k.core.listNamespacedEvent({ namespace: ns.namespace });
+    expect(events.items.filter((e) => e.reason === 'FailedMount').map((e) => e.message)).toEqual([]);
+    const name = job!.spec!.template.spec!.volumes!.find((v) => v.name === 'schemagate-files')!.configMap!.name!;
+    const cm = await k.core.readNamespacedConfigMap({ name, namespace: ns.namespace });
+    expect(cm.metadata!.deletionTimestamp).toBeUndefined();
+    expect(cm.metadata!.ownerReferences?.map((o) => o.uid)).toEqual([job!.metadata!.uid]);
+  });
+
   it('compresses a large migration set into one gzip bundle the pod unpacks', async () => {
     const url = await freshDatabase();
     const ns = await freshNamespace(cluster);

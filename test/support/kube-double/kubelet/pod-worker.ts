@@ -17,6 +17,16 @@ import { nextPodIp } from '../network/addresses.js';
 
 type Outcome = 'succeeded' | 'failed' | 'stopped';
 
+/**
+ * A failed volume mount is retried after 0.5 s, doubling, capped at 2 min: the
+ * kubelet's volume operations back off this way
+ * (pkg/util/goroutinemap/exponentialbackoff/exponential_backoff.go,
+ * initialDurationBeforeRetry and maxDurationBeforeRetry).
+ */
+export function mountBackoffSeconds(failures: number): number {
+  return Math.min(0.5 * 2 ** Math.max(failures - 1, 0), 120);
+}
+
 /** CrashLoopBackOff: the first restart is immediate, then 10 s doubling, capped at 5 min. */
 export function crashBackoffSeconds(crashes: number): number {
   return crashes === 0 ? 0 : Math.min(10 * 2 ** (crashes - 1), 300);
@@ -99,6 +109,7 @@ export class PodWorker {
     this.writeStatus();
     // Volumes first: a missing ConfigMap or Secret keeps every container waiting (FailedMount, retried).
     let lastMountError = '';
+    let mountFailures = 0;
     for (;;) {
       if (this.terminating) return this.finishTermination();
       try {
@@ -109,7 +120,7 @@ export class PodWorker {
         if (err.message !== lastMountError)
           this.deps.events.record(this.pod, 'Warning', 'FailedMount', err.message, 'kubelet');
         lastMountError = err.message;
-        await this.sleep(10);
+        await this.sleep(mountBackoffSeconds(++mountFailures));
       }
     }
     const sidecars: Promise<Outcome>[] = [];
