@@ -1,4 +1,4 @@
-import { ExitCode, SchemagateError, UsageError } from '../errors.js';
+import { ExitCode, SchemagateError } from '../errors.js';
 import { type Options, flag, str } from './args.js';
 import type { CommandContext, DbCommand } from './db.js';
 import { configFrom, durationFlag } from './engine-options.js';
@@ -217,7 +217,7 @@ export const clusterCommands = {
     },
   ),
   render: cmd(
-    'schemagate render [--image IMAGE] [--namespace NS] [--show-secrets] [--for tilt]',
+    'schemagate render [--image IMAGE] [--namespace NS] [--show-secrets] [--for tilt|argocd|flux|helm|kustomize [--out DIR]]',
     'Print every manifest that would be submitted, as YAML (no cluster needed). Secret values are hidden unless --show-secrets.',
     {
       'show-secrets': {
@@ -226,19 +226,20 @@ export const clusterCommands = {
       },
       for: {
         type: 'string',
-        description: 'tilt: what the Tiltfile deploys and the names it needs, as JSON (Secret values included)',
+        description:
+          'tilt: what the Tiltfile deploys, as JSON (Secret values included); argocd, flux, helm, kustomize: the migration Job and backend for a shared cluster (no Secrets, postgres or seed Job)',
         value: 'TOOL',
+      },
+      out: {
+        type: 'string',
+        description:
+          'with --for argocd|flux|helm|kustomize: write the files into this folder (helm and kustomize need it)',
+        value: 'DIR',
       },
     },
     async (c) => {
       const target = str(c.args, 'for');
-      if (target !== undefined) {
-        if (target !== 'tilt') throw new UsageError(`--for ${target}: expected tilt`);
-        const { renderForTilt } = await import('../kube/render/tilt.js');
-        // What the Tiltfile reads with decode_json(local(...)): one JSON document, whatever --json says.
-        process.stdout.write(`${JSON.stringify(renderForTilt(configFrom(c.args, c.env)))}\n`);
-        return ExitCode.ok;
-      }
+      if (target !== undefined) return (await import('./render-for.js')).renderFor(c, target);
       const run = clusterRun(c);
       const { renderAll, toYaml } = await import('../kube/render/index.js');
       const { renderInputs } = await import('../tasks/render-inputs.js');
