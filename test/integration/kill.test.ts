@@ -1,4 +1,6 @@
+import { createInterface } from 'node:readline';
 import { execa } from 'execa';
+import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/engine/migrate.js';
 import { cli, cliPath } from '../support/cli.js';
@@ -9,14 +11,23 @@ import { snapshot } from '../support/snapshot.js';
 /** Every 5th migration runs outside a transaction: three CREATE INDEX CONCURRENTLY on the table before it. */
 const isCic = (i: number) => i % 5 === 0;
 
+/** The advisory lock a gate waits on: two-int keys, a space apart from the runner's bigint lock key. */
+const GATE_CLASS = 7777;
+
+/** Says that version `i` reached its gate (a notice, sent at once), then waits while the test holds the gate. */
+function gate(i: number): string {
+  return `DO $$ BEGIN RAISE NOTICE 'gate ${i}'; PERFORM pg_advisory_xact_lock_shared(${GATE_CLASS}, ${i}); END $$;`;
+}
+
 function migrations(n: number): Record<string, string> {
   const files: Record<string, string> = {};
   for (let i = 1; i <= n; i++) {
     const v = String(i).padStart(3, '0');
     if (isCic(i)) {
       const t = `m${i - 1}`;
+      // Between its first and second index it passes a gate: a test that holds the gate's lock stops it there.
       files[`${v}_idx${i}.sql`] =
-        `-- schemagate:no-transaction\nCREATE INDEX CONCURRENTLY i${i}_a ON ${t} (id);\nSELECT pg_sleep(0.01);\n` +
+        `-- schemagate:no-transaction\nCREATE INDEX CONCURRENTLY i${i}_a ON ${t} (id);\n${gate(i)}\n` +
         `CREATE INDEX CONCURRENTLY i${i}_b ON ${t} (id, id);\nSELECT pg_sleep(0.01);\nCREATE UNIQUE INDEX CONCURRENTLY i${i}_c ON ${t} (id);\n`;
       files[`${v}_idx${i}.down.sql`] =
         `-- schemagate:no-transaction\nDROP INDEX CONCURRENTLY i${i}_c;\nSELECT pg_sleep(0.01);\nDROP INDEX CONCURRENTLY i${i}_b;\nDROP INDEX CONCURRENTLY i${i}_a;\n`;
@@ -91,36 +102,80 @@ function seeded(seed: number): () => number {
   return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
+/**
+ * Where a run is stopped. `start`: at the runner's n-th line of output (0: as soon as it is spawned), so anywhere
+ * in start-up and on; `applied`: as soon as it reports that version applied, so right after a commit or inside the
+ * next migration; `gate`: inside a no-transaction migration, its first index built and recorded; `reverted`: as
+ * soon as it reports its n-th down script run. Every run except `reverted` is held at a gate no later than `gate`,
+ * so no kill can let a run go further than planned, however fast or slow the machine.
+ */
+type KillPoint =
+  | { kind: 'start'; lines: number; gate: number }
+  | { kind: 'applied'; version: number; gate: number }
+  | { kind: 'gate'; gate: number }
+  | { kind: 'reverted'; count: number };
+
+/** The highest version applied (migrations run in order). */
+function position(s: State): number {
+  return Math.max(0, ...[...s.recorded, ...s.cicRecorded].map(Number));
+}
+
+/** The first no-transaction migration (the ones with a gate) at or after `version`. */
+const gateFrom = (version: number) => Math.ceil(version / 5) * 5;
+
+/** Runs `args` and SIGKILLs the runner at `point`; fails if the runner ended before it got there. */
+async function killAt(url: string, args: string[], point: KillPoint, gates: pg.Client): Promise<void> {
+  const gate = 'gate' in point ? point.gate : undefined;
+  if (gate !== undefined) await gates.query('SELECT pg_advisory_lock($1, $2)', [GATE_CLASS, gate]);
+  try {
+    const child = execa(process.execPath, [cliPath, ...args, '--lock-wait', '60s', '--verbose'], {
+      env: { DATABASE_URL: url, NO_COLOR: '1' },
+      reject: false,
+      all: true,
+    });
+    let seen = 0;
+    let reverted = 0;
+    await new Promise<void>((resolve) => {
+      void child.finally(() => resolve());
+      if (point.kind === 'start' && point.lines === 0) resolve();
+      const lines = createInterface({ input: child.stderr });
+      lines.on('line', (line) => {
+        seen++;
+        if (gate !== undefined && line.includes(`NOTICE: gate ${gate}`)) resolve();
+        const applied = /\bapplied \S*\/(\d+)_\w+\.sql\b/.exec(line);
+        if (point.kind === 'start' && seen >= point.lines) resolve();
+        if (point.kind === 'applied' && applied && Number(applied[1]) >= point.version) resolve();
+        if (point.kind === 'reverted' && /\breverted /.test(line) && ++reverted >= point.count) resolve();
+      });
+    });
+    child.kill('SIGKILL');
+    const r = await child;
+    // A start-up kill may come after a run that had nothing to do; every other run must still be going.
+    if (point.kind !== 'start') expect(r.signal, `${JSON.stringify(point)}: ${r.all}`).toBe('SIGKILL');
+  } finally {
+    // The killed runner's backend, if it waits at the gate, goes on and finds its client gone.
+    if (gate !== undefined) await gates.query('SELECT pg_advisory_unlock($1, $2)', [GATE_CLASS, gate]);
+  }
+}
+
 async function killRepeatedly(
   url: string,
   args: string[],
   kills: number,
-  random: () => number,
-  check: (s: State, k: number) => void,
+  plan: (k: number, s: State) => KillPoint,
+  check: (s: State, k: number, point: KillPoint) => void,
 ): Promise<number> {
   let partial = 0;
-  for (let k = 0; k < kills; k++) {
-    const child = execa(process.execPath, [cliPath, ...args, '--lock-wait', '60s'], {
-      env: { DATABASE_URL: url, NO_COLOR: '1' },
-      reject: false,
-    });
-    // Every fourth kill lands anywhere from start-up on; the others at a random moment after the first
-    // migration was applied (start-up takes a varying part of a second on a busy machine).
-    const early = k % 4 === 0;
-    const started = early
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => {
-          child.stderr?.once('data', () => resolve());
-          void child.finally(() => resolve());
-        });
-    await started;
-    await new Promise((r) => setTimeout(r, Math.floor(random() * (early ? 500 : 200))));
-    child.kill('SIGKILL');
-    await child;
-    const s = await state(url);
-    check(s, k);
-    if (s.partial) partial++;
-  }
+  let s = await state(url);
+  await withDb(url, async (gates) => {
+    for (let k = 0; k < kills; k++) {
+      const point = plan(k, s);
+      await killAt(url, args, point, gates);
+      s = await state(url);
+      check(s, k, point);
+      if (s.partial) partial++;
+    }
+  });
   return partial;
 }
 
@@ -138,15 +193,27 @@ describe('a runner killed with SIGKILL', () => {
     const cleanUrl = await freshDatabase();
     const clean = migrate(engineOpts(cleanUrl, dir)).then(() => schemaOf(cleanUrl));
     const random = seeded(12345);
+    const pick = (from: number, to: number) => from + Math.floor(random() * (to - from + 1));
     const mig = ['db', 'migrate', '--migrations', `${dir}/migrations`];
+    // No run passes its gate, so 20 runs end at version 79 at most, and the kills meant to land mid-run all do.
+    // Every fourth kill lands in start-up; one in four inside CREATE INDEX CONCURRENTLY; the others as soon as a
+    // version the seeded random picks is applied, with at least two migrations to go before the gate.
+    const plan = (k: number, s: State): KillPoint => {
+      const at = position(s);
+      if (k % 4 === 0) return { kind: 'start', lines: pick(0, 3), gate: gateFrom(at + 1) };
+      if (k % 4 === 2) return { kind: 'gate', gate: gateFrom(at + 2) };
+      const gate = gateFrom(at + 5);
+      return { kind: 'applied', version: pick(at + 1, gate - 3), gate };
+    };
     let midRun = 0;
-    const partialUp = await killRepeatedly(url, mig, 20, random, (s, k) => {
+    const partialUp = await killRepeatedly(url, mig, 20, plan, (s, k, point) => {
       expectConsistent(s, `after kill ${k + 1} of migrate`);
+      if (point.kind === 'start') return;
       if (s.recorded.length > 0 && s.recorded.length < total * 0.8) midRun++;
+      if (point.kind === 'gate') expect(s.partial, `kill ${k + 1} inside version ${point.gate}`).toBe(true);
     });
-    // The kills must have landed during the run, and some inside a no-transaction migration.
-    expect(midRun).toBeGreaterThanOrEqual(5);
-    expect(partialUp).toBeGreaterThanOrEqual(1);
+    expect(midRun).toBe(15);
+    expect(partialUp).toBeGreaterThanOrEqual(5);
     const final = await cli([...mig, '--lock-wait', '60s'], { env: { DATABASE_URL: url } });
     expect(final.exitCode, final.all).toBe(0);
     const done = await state(url);
@@ -156,7 +223,13 @@ describe('a runner killed with SIGKILL', () => {
     expect(await schemaOf(url)).toEqual(await clean);
 
     const down = ['db', 'down', '--to', '0', '--migrations', `${dir}/migrations`];
-    await killRepeatedly(url, down, 6, random, (s, k) => expectConsistent(s, `after kill ${k + 1} of down`));
+    await killRepeatedly(
+      url,
+      down,
+      6,
+      () => ({ kind: 'reverted', count: pick(1, 8) }),
+      (s, k) => expectConsistent(s, `after kill ${k + 1} of down`),
+    );
     const reverted = await cli([...down, '--lock-wait', '60s'], { env: { DATABASE_URL: url } });
     expect(reverted.exitCode, reverted.all).toBe(0);
     const empty = await state(url);
