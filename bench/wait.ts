@@ -44,7 +44,7 @@ const redis = redisBinary
   : undefined;
 if (redis) {
   await new Promise<void>((resolve) =>
-    redis.stdout!.on('data', (d: Buffer) => /Ready to accept/.test(d.toString()) && resolve()),
+    redis.stdout.on('data', (d: Buffer) => /Ready to accept/.test(d.toString()) && resolve()),
   );
 }
 

@@ -8,6 +8,7 @@
  */
 import { UsageError } from '../errors.js';
 import { redact, registerSecret, registerUrlSecrets } from '../redact.js';
+import { defined } from '../util/defined.js';
 
 export type TargetKind = 'tcp' | 'http' | 'redis' | 'postgres';
 
@@ -141,7 +142,7 @@ export function readTarget(text: string): Target | { problem: string } {
   const host = decode(u.hostname.replace(/^\[(.*)\]$/, '$1'));
   if (host === '') return problem('no host (expected e.g. tcp://localhost:5432)');
   if (u.port === '' && scheme.port === undefined) return problem(`no port (expected ${u.protocol}//${host}:PORT)`);
-  const port = u.port === '' ? scheme.port! : Number(u.port);
+  const port = u.port === '' ? defined(scheme.port, `the default port of ${u.protocol}`) : Number(u.port);
   const options = new URLSearchParams(u.hash.slice(1));
   for (const key of new Set(options.keys())) {
     const kinds = OPTIONS[key];
@@ -178,7 +179,8 @@ export function readTarget(text: string): Target | { problem: string } {
       return noQuery() ?? { ...common, kind: 'tcp' };
     }
     case 'http': {
-      const expect = options.has('expect') ? parseExpect(options.get('expect')!) : DEFAULT_EXPECT;
+      const expectText = options.get('expect');
+      const expect = expectText === null ? DEFAULT_EXPECT : parseExpect(expectText);
       if (typeof expect === 'string') return problem(expect);
       return {
         ...common,

@@ -5,6 +5,7 @@ import { findMetaCommands, metaCommandAdvice } from './sql/meta.js';
 import { findNonTransactional, findTransactionControl, type NonTxFinding } from './sql/nontx.js';
 import { SplitError, splitStatements, type Statement } from './sql/splitter.js';
 import { findWrapper, type Wrapper } from './sql/wrapper.js';
+import { itemAt } from '../util/defined.js';
 
 /** How a script will run, decided from its text before anything runs. */
 export interface Analysis {
@@ -64,7 +65,7 @@ export function analyze(script: ScriptInput): Analysis {
   const { directives, problems } = parseDirectives(script.sql);
   if (script.noTransaction) directives.noTransaction = true;
   if (problems.length > 0) {
-    const p = problems[0]!;
+    const p = itemAt(problems, 0, 'the first problem');
     throw new ScriptError(
       script.file,
       script.version,
@@ -101,8 +102,8 @@ export function analyze(script: ScriptInput): Analysis {
   const control = directives.noTransaction ? [] : findTransactionControl(statements);
   const wrapper = findWrapper(statements, control);
   if (wrapper && nonTx.length > 0) {
-    const n = nonTx[0]!;
-    const st = statements[n.index]!;
+    const n = itemAt(nonTx, 0, 'the first non-transactional statement');
+    const st = itemAt(statements, n.index, `statement ${n.index + 1}`);
     throw new ScriptError(
       script.file,
       script.version,
@@ -123,7 +124,7 @@ export function analyze(script: ScriptInput): Analysis {
   if (transactional) {
     const c = control[0];
     if (c) {
-      const st = statements[c.index]!;
+      const st = itemAt(statements, c.index, `statement ${c.index + 1}`);
       throw new ScriptError(
         script.file,
         script.version,

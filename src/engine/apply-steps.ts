@@ -18,6 +18,7 @@ import {
 } from './script-failure.js';
 import { resetSql } from './session-state.js';
 import type { Statement } from './sql/splitter.js';
+import { itemAt } from '../util/defined.js';
 
 /** Where a non-transactional script's progress is kept: the up path's row, or the down path's. */
 export interface StepRecorder {
@@ -56,7 +57,7 @@ export async function applyWithoutTransaction(
   let start = Math.min(resumed?.applied ?? 0, total);
   for (let i = 0; i < start; i++) {
     if (resumed?.checksums?.[i] !== sums[i]) {
-      const st = statements[i]!;
+      const st = itemAt(statements, i, `statement ${i + 1}`);
       throw new MigrationError(
         script,
         `${script.file}:${st.line}:${st.column}: statement ${i + 1} was already applied by an earlier run, and has been edited since: the database has the old statement`,
@@ -68,12 +69,15 @@ export async function applyWithoutTransaction(
   const started = ctx.clock.now();
   const elapsed = () => ctx.clock.now() - started;
   if (start > 0 && start < total) {
-    logLine(ctx, `${script.file}: resuming at statement ${start + 1} of ${total} (line ${statements[start]!.line})`);
+    logLine(
+      ctx,
+      `${script.file}: resuming at statement ${start + 1} of ${total} (line ${itemAt(statements, start, `statement ${start + 1}`).line})`,
+    );
   }
   const timeouts = `SET lock_timeout = ${timeoutSql(s.lockTimeoutMs)}; SET statement_timeout = ${timeoutSql(s.statementTimeoutMs)}`;
   await ctx.client.query(`${resetSql(ctx)}${timeouts}`);
   if (resumed && start < total) {
-    const st = statements[start]!;
+    const st = itemAt(statements, start, `statement ${start + 1}`);
     try {
       if ((await prepareResumeAt(ctx, script.file, start, st, resumed.error === null)) === 'skip') start++;
     } catch (e) {
@@ -95,7 +99,7 @@ export async function applyWithoutTransaction(
   const stopNotices = forwardNotices(ctx, script.file, () => current);
   try {
     for (let i = start; i < total; i++) {
-      const st = statements[i]!;
+      const st = itemAt(statements, i, `statement ${i + 1}`);
       current = st;
       try {
         await withLockRetries(ctx, script, async () => {
@@ -111,7 +115,7 @@ export async function applyWithoutTransaction(
       } catch (e) {
         // A transaction the script opened is aborted by the error: end it, so the error can be recorded.
         if (ctx.client.getTransactionStatus() !== 'I') await ctx.client.query('ROLLBACK').catch(() => undefined);
-        const next = statements[recorded]!;
+        const next = itemAt(statements, recorded, `statement ${recorded + 1}`);
         const tail =
           recorded === 0
             ? `It runs outside a transaction; no statement of it was applied. Fix the file and run again.`
@@ -133,7 +137,7 @@ export async function applyWithoutTransaction(
     current = undefined;
     if (ctx.client.getTransactionStatus() !== 'I') {
       await ctx.client.query('ROLLBACK').catch(() => undefined);
-      const first = statements[recorded]!;
+      const first = itemAt(statements, recorded, `statement ${recorded + 1}`);
       const failure = new MigrationError(
         script,
         `${script.file}:${first.line}:${first.column}: the transaction opened here (statement ${recorded + 1}) is still open at the end of the file: schemagate rolled it back`,

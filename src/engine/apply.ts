@@ -18,6 +18,7 @@ import {
 import { resetSql } from './session-state.js';
 import type { Statement } from './sql/splitter.js';
 import { beginSql } from './sql/wrapper.js';
+import { itemAt } from '../util/defined.js';
 
 export { applyWithoutTransaction, type StepRecorder } from './apply-steps.js';
 export { MigrationError, type Script } from './script-failure.js';
@@ -143,7 +144,7 @@ function transactionSends(statements: readonly Statement[], begin: string, end: 
     first.text = begin + first.text;
     first.prefix = begin.length;
   } else sends.unshift({ text: begin, statement: undefined, prefix: 0, commits: false });
-  const last = sends.at(-1)!;
+  const last = itemAt(sends, -1, 'the last send');
   if (last.statement && !last.statement.copy) {
     last.text += end;
     last.commits = true;

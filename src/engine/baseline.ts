@@ -4,6 +4,7 @@ import { displayPath, readMigrations } from './files.js';
 import { checkCanWrite } from './privileges.js';
 import { type EngineOptions, withLockedSession } from './session.js';
 import { compareVersions, compareVersionTexts, parseVersion } from './version.js';
+import { defined } from '../util/defined.js';
 
 /**
  * Adopts an existing database: records that everything up to `version` is
@@ -21,7 +22,7 @@ export async function baseline(
   const highest = files.at(-1);
   if (!highest || compareVersions(v, highest.version) > 0) {
     throw new UsageError(
-      `baseline ${versionText}: ${highest ? `the highest migration in ${displayPath(opts.migrationsDir)}/ is ${highest.version.text} (${highest.file})` : `there are no migrations in ${displayPath(opts.migrationsDir)}/`}; a baseline above it would record migrations you add later (${highest ? `${nextVersions(highest.version.text)}` : '1, 2, ...'}) as applied without ever running them`,
+      `baseline ${versionText}: ${highest ? `the highest migration in ${displayPath(opts.migrationsDir)}/ is ${highest.version.text} (${highest.file})` : `there are no migrations in ${displayPath(opts.migrationsDir)}/`}; a baseline above it would record migrations you add later (${highest ? nextVersions(highest.version.text) : '1, 2, ...'}) as applied without ever running them`,
       `Baseline at the version of the last migration the database already has, e.g. \`schemagate db baseline ${highest?.version.text ?? '<V>'}\`.`,
     );
   }
@@ -41,7 +42,7 @@ export async function baseline(
         },
       );
     }
-    await checkCanWrite(ctx.lock!.client, opts.schema, opts.table);
+    await checkCanWrite(defined(ctx.lock, 'the migration lock').client, opts.schema, opts.table);
     await ctx.history.ensure();
     await ctx.history.insert({
       kind: 'baseline',

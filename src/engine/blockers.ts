@@ -66,7 +66,7 @@ export function watchBlockers(ctx: EngineContext, lockTimeoutMs: number): { stop
     if (!stopped) timer = setTimeout(() => void probe(), Math.max(50, lockTimeoutMs / 4));
   };
   let timer: NodeJS.Timeout | undefined = setTimeout(() => void probe(), Math.max(10, lockTimeoutMs * 0.6));
-  timer.unref?.();
+  timer.unref();
   return {
     stop() {
       stopped = true;

@@ -111,8 +111,9 @@ const SSL_FILES = ['sslrootcert', 'sslcert', 'sslkey'] as const;
 
 /** A file named by the database URL (sslrootcert, sslcert, sslkey) that cannot be read: a configuration error. */
 function sslFileError(e: unknown, url: string): SchemagateError | undefined {
-  const err = e as { code?: string; path?: string };
-  if (!err || typeof err.code !== 'string' || !['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'ELOOP'].includes(err.code))
+  if (typeof e !== 'object' || e === null) return undefined;
+  const err = e as { code?: unknown; path?: string };
+  if (typeof err.code !== 'string' || !['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'ELOOP'].includes(err.code))
     return undefined;
   let param = 'an SSL file parameter';
   try {

@@ -8,6 +8,7 @@ import { checkCanWrite } from './privileges.js';
 import { type EngineOptions, withLockedSession } from './session.js';
 import { formatDuration } from '../util/time.js';
 import { compareVersions, identityOf, parseVersion, type Version } from './version.js';
+import { defined, itemAt } from '../util/defined.js';
 
 export interface DownResult {
   reverted: { version: string; file: string; ms: number }[];
@@ -77,7 +78,7 @@ export async function down(opts: EngineOptions, params: { to?: string; steps?: n
     throw new UsageError(`--to ${params.to}: not a version (expected digits, e.g. --to 3; --to 0 reverts everything)`);
   return withLockedSession(opts, 'down', async (ctx) => {
     const plan = buildPlan(files, await ctx.history.list(), { outOfOrder: true, dir: opts.migrationsDir });
-    if (to) checkTarget(to, params.to!, plan.entries, plan.baseline);
+    if (to) checkTarget(to, defined(params.to, 'the --to version'), plan.entries, plan.baseline);
     const applied = plan.entries
       .filter((e) => ['applied', 'changed', 'missing', 'reverting'].includes(e.state))
       .reverse();
@@ -85,7 +86,7 @@ export async function down(opts: EngineOptions, params: { to?: string; steps?: n
     if (half && half !== applied[0]) {
       throw refuse(
         'down.reverting-not-last',
-        `version ${half.version} is half-reverted but is not the newest applied migration (${applied[0]!.version} is)`,
+        `version ${half.version} is half-reverted but is not the newest applied migration (${itemAt(applied, 0, 'the newest applied migration').version} is)`,
         `Revert down to it (\`schemagate db down --to ${half.version}\` first reverts the newer ones), or record it as applied with \`schemagate db repair --mark-applied ${half.version}\`.`,
         half.version,
       );
@@ -107,12 +108,12 @@ export async function down(opts: EngineOptions, params: { to?: string; steps?: n
         'down.no-script',
         `cannot revert: no down script for ${noDown.map((e) => e.file?.file ?? `version ${e.version} (its file is missing)`).join(', ')}`,
         'Write NNN_description.down.sql (or rollback_NNN.sql) next to the migration.',
-        noDown[0]!.version,
+        itemAt(noDown, 0, 'the first migration without a down script').version,
       );
     }
     const reverts: Revert[] = chosen.map((e) => {
       const file = e.file as MigrationFile;
-      const down = file.down!;
+      const down = defined(file.down, `the down script of ${file.file}`);
       const sql = readDownScript(down);
       const analysis = analyze({
         file: down.file,
@@ -129,10 +130,11 @@ export async function down(opts: EngineOptions, params: { to?: string; steps?: n
         'down.empty',
         `cannot revert: ${empty.map((r) => r.down.file).join(', ')} ${empty.length === 1 ? 'is' : 'are'} empty (only whitespace or comments), so ${empty.length === 1 ? 'it' : 'they'} would revert nothing while the history says reverted`,
         `Write the SQL that undoes ${empty.map((r) => r.file.file).join(', ')}; if there is really nothing to undo, say so with a statement that does nothing (e.g. \`SELECT 1;\` under a comment explaining why).`,
-        empty[0]!.entry.version,
+        itemAt(empty, 0, 'the first empty down script').entry.version,
       );
     }
-    if (reverts.length > 0) await checkCanWrite(ctx.lock!.client, opts.schema, opts.table);
+    if (reverts.length > 0)
+      await checkCanWrite(defined(ctx.lock, 'the migration lock').client, opts.schema, opts.table);
     const reverted: DownResult['reverted'] = [];
     for (const r of reverts) {
       ctx.signal?.throwIfAborted();

@@ -4,6 +4,7 @@ import { analyzeAll, planFor, resolveTarget } from './migrate.js';
 import { PlanError } from './plan.js';
 import { type EngineOptions, withSession } from './session.js';
 import { withoutWrapper } from './sql/wrapper.js';
+import { defined } from '../util/defined.js';
 
 export interface PlannedMigration {
   version: string;
@@ -47,7 +48,7 @@ export async function dryRun(opts: EngineOptions, params: { to?: string } = {}):
       historyTable: ctx.history.displayName,
       current: plan.current,
       migrations: plan.toRun.map((f) => {
-        const a = analyses.get(f.version.text)!;
+        const a = defined(analyses.get(f.version.text), `the analysis of ${f.file}`);
         const row = rows.get(f.version.text);
         return {
           version: f.version.text,

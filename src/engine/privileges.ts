@@ -1,5 +1,6 @@
 import { ExitCode, SchemagateError } from '../errors.js';
 import { type Client, ident, literal } from './connect.js';
+import { itemAt } from '../util/defined.js';
 
 /**
  * What the role in the database URL may do with the history table, checked
@@ -46,7 +47,7 @@ async function rights(client: Client, schema: string, table: string): Promise<Ri
        LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = ${literal(schema)}
        LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = ${literal(table)}`,
   );
-  return rows[0]!;
+  return itemAt(rows, 0, 'the privileges row');
 }
 
 /** Can the role read the history table? (status, verify, plan: the application's role in an init container.) */

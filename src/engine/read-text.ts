@@ -1,5 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { defined } from '../util/defined.js';
+import { toError } from '../errors.js';
 
 /**
  * Reads a migration, down script or seed as UTF-8, refusing what would be
@@ -58,7 +60,7 @@ export function fileSystemProblem(e: unknown, path: string): string {
     case 'ELOOP':
       return 'is a symbolic link that points back to itself: fix or remove the link';
     default:
-      return `cannot be read: ${(e as Error).message ?? String(e)}`;
+      return `cannot be read: ${toError(e).message}`;
   }
 }
 
@@ -75,11 +77,14 @@ function locate(bytes: Buffer, offset: number): { line: number; byte: number } {
   return { line, byte: offset - lineStart + 1 };
 }
 
+/** Byte `i` of `b`, for an `i` the caller has checked against `b.length`. */
+const byteAt = (b: Uint8Array, i: number): number => defined(b[i], `byte ${i}`);
+
 /** The offset of the first byte that does not start or continue a well-formed UTF-8 sequence, or -1. */
 export function firstInvalidUtf8(b: Uint8Array): number {
   const n = b.length;
   for (let i = 0; i < n;) {
-    const c = b[i]!;
+    const c = byteAt(b, i);
     if (c < 0x80) {
       i++;
       continue;
@@ -103,10 +108,10 @@ export function firstInvalidUtf8(b: Uint8Array): number {
       return i;
     }
     if (i + len > n) return i;
-    const c1 = b[i + 1]!;
+    const c1 = byteAt(b, i + 1);
     if (c1 < min || c1 > max) return i;
     for (let k = 2; k < len; k++) {
-      const ck = b[i + k]!;
+      const ck = byteAt(b, i + k);
       if (ck < 0x80 || ck > 0xbf) return i;
     }
     i += len;

@@ -5,6 +5,7 @@ import { buildPlan, type EntryState, type PlanEntry } from './plan.js';
 import { checkCanWrite } from './privileges.js';
 import { type EngineOptions, withLockedSession } from './session.js';
 import { parseVersion } from './version.js';
+import { defined } from '../util/defined.js';
 
 export interface RepairParams {
   /** Versions whose changed checksum the user accepts (`all` for every changed one). */
@@ -73,7 +74,7 @@ function pick(
           : `No version is ${states.join(' or ')}.`;
       throw new SchemagateError(
         'repair.state',
-        `${flag} ${text}: version ${e?.version ?? v!.text} is ${e ? e.state : 'not in the history or the files'}; ${flag} repairs ${WHAT[flag]}`,
+        `${flag} ${text}: version ${e?.version ?? defined(v, 'the version').text} is ${e ? e.state : 'not in the history or the files'}; ${flag} repairs ${WHAT[flag]}`,
         {
           exitCode: ExitCode.usage,
           hint: `${which} See \`schemagate db status\` for the state of each version. Nothing was changed.`,
@@ -99,11 +100,13 @@ export async function repair(opts: EngineOptions, params: RepairParams): Promise
     const mark = pick(plan.entries, params.markApplied, ['failed', 'reverting', 'out-of-order'], '--mark-applied');
     const done: RepairAction[] = [];
     if (accept.length + forget.length + clear.length + mark.length > 0)
-      await checkCanWrite(ctx.lock!.client, opts.schema, opts.table);
+      await checkCanWrite(defined(ctx.lock, 'the migration lock').client, opts.schema, opts.table);
     for (const e of accept) {
-      await ctx.history.setChecksum('migration', e.version, e.file!.checksum, e.file!.file);
-      done.push({ action: 'accept', version: e.version, file: e.file?.file });
-      logLine(ctx, `accepted the edited ${e.file!.file} (version ${e.version})`);
+      // Entries in state 'changed' are applied migrations whose file is there, edited.
+      const file = defined(e.file, `the file of version ${e.version}`);
+      await ctx.history.setChecksum('migration', e.version, file.checksum, file.file);
+      done.push({ action: 'accept', version: e.version, file: file.file });
+      logLine(ctx, `accepted the edited ${file.file} (version ${e.version})`);
     }
     for (const e of [...forget, ...clear]) {
       await ctx.history.delete('migration', e.version);
@@ -129,14 +132,12 @@ export async function repair(opts: EngineOptions, params: RepairParams): Promise
       logLine(ctx, `recorded ${e.file.file} as applied`);
     }
     const touched = new Set(done.map((d) => d.version));
-    const remaining = plan.entries
-      .filter((e) => !touched.has(e.version) && FIX[e.state])
-      .map((e) => ({
-        version: e.version,
-        state: e.state,
-        file: e.file?.file ?? e.row?.script,
-        fix: FIX[e.state]!(e.version),
-      }));
+    const remaining = plan.entries.flatMap((e) => {
+      const fix = FIX[e.state];
+      return touched.has(e.version) || !fix
+        ? []
+        : [{ version: e.version, state: e.state, file: e.file?.file ?? e.row?.script, fix: fix(e.version) }];
+    });
     return { done, remaining };
   });
 }

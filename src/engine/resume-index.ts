@@ -4,6 +4,7 @@ import { runStatement } from './run-statement.js';
 import { SqlLexer } from './sql/lexer.js';
 import { SplitError } from './sql/split-error.js';
 import type { Statement } from './sql/splitter.js';
+import { itemAt } from '../util/defined.js';
 
 /**
  * A non-transactional statement that a stopped run may have left half done,
@@ -92,7 +93,7 @@ export async function prepareResumeAt(
     return 'skip';
   }
   const parts = s.name.split('.');
-  const indexName = unquote(parts.at(-1)!);
+  const indexName = unquote(itemAt(parts, -1, 'the index name'));
   const { rows } = await ctx.client.query<{ schema: string; valid: boolean }>(
     `SELECT n.nspname AS schema, i.indisvalid AS valid
        FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid

@@ -16,6 +16,7 @@ import { buildSnapshot, itemKey, readCatalog, type SchemaSnapshot } from './sche
 import { type EngineOptions, withSession } from './session.js';
 import { systemClock } from '../util/time.js';
 import { verify } from './verify.js';
+import { defined, itemAt } from '../util/defined.js';
 
 export interface RoundTripStep {
   name: string;
@@ -63,22 +64,26 @@ export async function roundTrip(opts: EngineOptions, params: RoundTripParams): P
   const clock = opts.clock ?? systemClock;
   const steps: RoundTripStep[] = [];
   const problems: string[] = [];
-  let exitCode: ExitCode = ExitCode.ok;
+  // Widened: `fail` below changes it, which narrowing cannot see.
+  let exitCode = ExitCode.ok as ExitCode;
   const fail = (code: ExitCode) => {
     // The first failure decides; a verify failure (8) yields to a round-trip failure (4).
     if (exitCode === ExitCode.ok || exitCode === ExitCode.verify) exitCode = code;
   };
-  const step = async (name: string, fn: () => Promise<{ ok: boolean; detail: string }>): Promise<void> => {
+  const step = async (
+    name: string,
+    fn: () => Promise<{ ok: boolean; detail: string }> | { ok: boolean; detail: string },
+  ): Promise<void> => {
     const started = clock.now();
     let r: { ok: boolean; detail: string };
     try {
       r = await fn();
     } catch (e) {
       if (!isSchemagateError(e)) throw e;
-      const err = e as SchemagateError;
+      const err = e;
       problems.push(`${err.message}${err.hint ? `\n${err.hint}` : ''}`);
       fail(err.exitCode);
-      const s = { name, ok: false, ms: clock.now() - started, detail: err.message.split('\n')[0]! };
+      const s = { name, ok: false, ms: clock.now() - started, detail: err.message.split('\n')[0] ?? '' };
       steps.push(s);
       params.onStep?.(s);
       throw new Stop();
@@ -164,8 +169,8 @@ export async function roundTrip(opts: EngineOptions, params: RoundTripParams): P
       };
     });
 
-    const full = first.at(-1)!;
-    await step('snapshot', async () => ({ ok: true, detail: summarise(full) }));
+    const full = itemAt(first, -1, 'the schema after the last migration');
+    await step('snapshot', () => ({ ok: true, detail: summarise(full) }));
 
     // Per down script: the differences it leaves that were not there before it ran.
     const leftBy = new Map<string, MigrationFile>();
@@ -175,17 +180,18 @@ export async function roundTrip(opts: EngineOptions, params: RoundTripParams): P
       const inexact: string[] = [];
       for (let i = files.length; i >= 1; i--) {
         opts.signal?.throwIfAborted();
-        const f = files[i - 1]!;
+        const f = itemAt(files, i - 1, `migration ${i}`);
+        const downFile = defined(f.down, `the down script of ${f.file}`).file;
         await down(quiet, { steps: 1 });
         final = await snapshot();
-        const changes = diffSnapshots(first[i - 1]!, final);
+        const changes = diffSnapshots(itemAt(first, i - 1, `the schema before ${f.file}`), final);
         const fresh = changes.filter((c) => !residual.has(formatChange(c)));
         residual = new Set(changes.map(formatChange));
         if (fresh.length === 0) continue;
         for (const c of fresh) if (!leftBy.has(changeKey(c))) leftBy.set(changeKey(c), f);
-        inexact.push(f.down!.file);
+        inexact.push(downFile);
         problems.push(
-          `${f.down!.file} does not undo ${f.file} exactly; after it ran, these differ from the schema before the migration:\n${withoutMembersOfWhole(
+          `${downFile} does not undo ${f.file} exactly; after it ran, these differ from the schema before the migration:\n${withoutMembersOfWhole(
             fresh,
           )
             .map((c) => `  ${formatChange(c)}`)
@@ -207,7 +213,7 @@ export async function roundTrip(opts: EngineOptions, params: RoundTripParams): P
     });
 
     let leftovers: SchemaChange[] = [];
-    await step('compare with the empty database', async () => {
+    await step('compare with the empty database', () => {
       leftovers = diffSnapshots(empty, final);
       if (leftovers.length === 0) return { ok: true, detail: 'nothing is left after reverting everything' };
       fail(ExitCode.validation);
@@ -239,14 +245,18 @@ export async function roundTrip(opts: EngineOptions, params: RoundTripParams): P
       return { ok: true, detail: `applied ${files.length} migration${files.length === 1 ? '' : 's'} again` };
     });
 
-    await step('compare with the first pass', async () => {
-      const changes = diffSnapshots(full, second.at(-1)!);
+    await step('compare with the first pass', () => {
+      const changes = diffSnapshots(full, itemAt(second, -1, 'the schema after the second pass'));
       if (changes.length === 0) return { ok: true, detail: 'the second pass gives the same schema as the first' };
       fail(ExitCode.validation);
       const firstSeen = (c: SchemaChange) => {
         for (let i = 1; i < second.length; i++)
-          if (diffSnapshots(first[i]!, second[i]!).some((x) => changeKey(x) === changeKey(c)))
-            return files[i - 1]!.file;
+          if (
+            diffSnapshots(itemAt(first, i, 'a first-pass schema'), itemAt(second, i, 'a second-pass schema')).some(
+              (x) => changeKey(x) === changeKey(c),
+            )
+          )
+            return itemAt(files, i - 1, `migration ${i}`).file;
         return undefined;
       };
       problems.push(
@@ -284,14 +294,16 @@ function describeLeftover(
   let createdBy: string | undefined;
   for (let i = 1; i < first.length && !createdBy; i++) {
     const has = (s: SchemaSnapshot) => s.items.some((x) => itemKey(x) === key);
-    if (has(first[i]!) && !has(first[i - 1]!)) createdBy = files[i - 1]!.file;
+    if (has(itemAt(first, i, 'a schema')) && !has(itemAt(first, i - 1, 'a schema')))
+      createdBy = itemAt(files, i - 1, `migration ${i}`).file;
   }
   const by = leftBy.get(changeKey(c));
   if (c.sign === '-')
-    return `${formatChange(c)}  (was there before any migration ran; ${by ? `${by.down!.file} removed it` : 'removed by a down script'})`;
-  if (c.sign === '~') return `${formatChange(c)}  (${by ? `changed by ${by.down!.file}` : 'changed by a down script'})`;
+    return `${formatChange(c)}  (was there before any migration ran; ${by?.down ? `${by.down.file} removed it` : 'removed by a down script'})`;
+  if (c.sign === '~')
+    return `${formatChange(c)}  (${by?.down ? `changed by ${by.down.file}` : 'changed by a down script'})`;
   const origin = createdBy ? `created by ${createdBy}` : 'created by a down script';
-  return `${describeObject(c)}  (${origin}; ${by ? `${by.down!.file} does not remove it` : 'left by a down script'})`;
+  return `${describeObject(c)}  (${origin}; ${by?.down ? `${by.down.file} does not remove it` : 'left by a down script'})`;
 }
 
 function summarise(s: SchemaSnapshot): string {

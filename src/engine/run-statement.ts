@@ -22,7 +22,7 @@ export async function runStatement(ctx: EngineContext, st: Statement): Promise<n
     if (!st.copy) return (await ctx.client.query(st.text)).rowCount ?? 0;
     const stream = ctx.client.query(copyFrom(st.text));
     await pipeline(Readable.from([Buffer.from(st.copy.text, 'utf8')]), stream);
-    return Number(stream.rowCount ?? 0);
+    return stream.rowCount;
   });
 }
 

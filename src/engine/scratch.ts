@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExitCode, SchemagateError } from '../errors.js';
+import { ExitCode, SchemagateError, toError } from '../errors.js';
 import { displayUrl } from '../redact.js';
 import { type ConnectOptions, ident, sqlState, withClient } from './connect.js';
 import { freePort } from '../util/net.js';
@@ -46,31 +46,29 @@ export async function withScratchDatabase<T>(
   log(`created the scratch database ${name}`);
   const u = new URL(conn.url);
   u.pathname = `/${name}`;
-  let failed = true;
+  const drop = async () => {
+    await withClient(conn, (c) => c.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`));
+    log(`dropped the scratch database ${name}`);
+  };
+  let r: T;
   try {
-    const r = await fn(u.toString(), name);
-    failed = false;
-    return r;
-  } finally {
-    try {
-      await withClient(conn, (c) => c.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`));
-      log(`dropped the scratch database ${name}`);
-    } catch (e) {
-      // The work's own error matters more; without one, a database left behind is an error.
-      if (!failed) {
-        throw new SchemagateError(
-          'check.dropdb',
-          `could not drop the scratch database ${name}: ${(e as Error).message}`,
-          {
-            exitCode: ExitCode.connection,
-            hint: `Drop it by hand: DROP DATABASE ${name};`,
-            cause: e,
-          },
-        );
-      }
-      log(`could not drop the scratch database ${name} (drop it by hand): ${(e as Error).message}`);
-    }
+    r = await fn(u.toString(), name);
+  } catch (e) {
+    // The work's own error matters more: a database left behind is only reported.
+    await drop().catch((d: unknown) => {
+      log(`could not drop the scratch database ${name} (drop it by hand): ${toError(d).message}`);
+    });
+    throw e;
   }
+  // Without an error of the work's own, a database left behind is the error.
+  await drop().catch((d: unknown) => {
+    throw new SchemagateError('check.dropdb', `could not drop the scratch database ${name}: ${toError(d).message}`, {
+      exitCode: ExitCode.connection,
+      hint: `Drop it by hand: DROP DATABASE ${name};`,
+      cause: d,
+    });
+  });
+  return r;
 }
 
 /** Starts an embedded PostgreSQL in a new temporary folder on a free port, runs `fn`, then stops it and deletes the folder. */

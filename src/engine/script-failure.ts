@@ -135,7 +135,7 @@ export function sqlFailure(
     source: script.sql,
     sentOffset: data ? data.sentOffset : st.start,
     sent: data ? data.sent : st.text,
-    error: { ...err, message: redact(err.message), ...(data ? { position: undefined } : {}) } as PgErrorFields,
+    error: { ...err, message: redact(err.message), ...(data ? { position: undefined } : {}) },
   });
   let message = located.message;
   if (state === LOCK_NOT_AVAILABLE) {

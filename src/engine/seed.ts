@@ -7,6 +7,7 @@ import { buildPlan } from './plan.js';
 import { checkCanWrite } from './privileges.js';
 import { type EngineOptions, withLockedSession } from './session.js';
 import { formatDuration } from '../util/time.js';
+import { defined, itemAt } from '../util/defined.js';
 
 export interface SeedResult {
   applied: { name: string; file: string; ms: number }[];
@@ -58,7 +59,7 @@ export async function seed(opts: EngineOptions, params: { force?: boolean } = {}
     }
     const done = new Map(rows.filter((r) => r.kind === 'seed').map((r) => [r.version, r]));
     const result: SeedResult = { applied: [], unchanged: [], changed: [] };
-    await checkCanWrite(ctx.lock!.client, opts.schema, opts.table);
+    await checkCanWrite(defined(ctx.lock, 'the migration lock').client, opts.schema, opts.table);
     await ctx.history.ensure();
     for (const [i, s] of seeds.entries()) {
       ctx.signal?.throwIfAborted();
@@ -76,7 +77,10 @@ export async function seed(opts: EngineOptions, params: { force?: boolean } = {}
         continue;
       }
       await ctx.lock?.assertHeld();
-      const r = await applyScript(ctx, seedScript(s), row, { synchronousCommit: true, analysis: analyses[i]! });
+      const r = await applyScript(ctx, seedScript(s), row, {
+        synchronousCommit: true,
+        analysis: itemAt(analyses, i, `the analysis of ${s.file}`),
+      });
       result.applied.push({ name: s.name, file: s.file, ms: r.ms });
       logLine(ctx, `seeded ${s.file} (${formatDuration(r.ms)})`);
     }

@@ -1,5 +1,6 @@
 import type { Client } from './connect.js';
 import type { EngineContext, EngineSettings } from './context.js';
+import { itemAt } from '../util/defined.js';
 
 /**
  * The state every engine connection starts from, and that the script
@@ -16,7 +17,7 @@ export async function prepareSession(client: Client, settings: EngineSettings): 
                  THEN pg_catalog.set_config('client_connection_check_interval', '1000', false) END`,
     [`${Math.max(0, Math.round(settings.lockTimeoutMs))}ms`],
   );
-  return rows[0]!.pid;
+  return itemAt(rows, 0, 'the session row').pid;
 }
 
 /**

@@ -2,6 +2,7 @@ import { ExitCode, SchemagateError } from '../errors.js';
 import { codeFrame } from './sql/error-frame.js';
 import { advanceCodePoints, lineColumnAt } from './sql/position.js';
 import { SplitError, splitStatements } from './sql/splitter.js';
+import { itemAt } from '../util/defined.js';
 
 /**
  * Every statement of a script parsed by PostgreSQL's own parser (the npm
@@ -107,7 +108,7 @@ export class SyntaxCheckError extends SchemagateError {
   override readonly name = 'SyntaxCheckError';
   readonly problems: readonly SyntaxProblem[];
   constructor(problems: readonly SyntaxProblem[]) {
-    const first = problems[0]!;
+    const first = itemAt(problems, 0, 'the first problem');
     super(
       'syntax',
       problems.length === 1

@@ -104,8 +104,9 @@ export async function missingTables(
   const found = new Map<string, Set<string>>();
   for (const r of rows) {
     const k = `${r.table_schema}.${r.table_name}`;
-    if (!found.has(k)) found.set(k, new Set());
-    found.get(k)!.add(r.column_name);
+    const columns = found.get(k) ?? new Set<string>();
+    found.set(k, columns);
+    columns.add(r.column_name);
   }
   const problems: VerifyProblem[] = [];
   for (const w of wanted) {

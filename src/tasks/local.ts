@@ -6,6 +6,7 @@ import type { StatusReport } from '../engine/status.js';
 import { displayPath } from '../engine/files.js';
 import { formatDuration } from '../util/time.js';
 import { runSteps, type Step, type Task as TaskOf } from './listr.js';
+import { defined } from '../util/defined.js';
 
 /** What a local pipeline step may do; the steps call engine functions and nothing else (STYLE 5). */
 export type LocalStep = 'migrate' | 'seed' | 'verify' | 'reset' | 'status';
@@ -51,7 +52,8 @@ export async function runLocal(run: LocalRun): Promise<LocalContext> {
   const log = (task: Task) => (line: string) => {
     task.output = line;
   };
-  const engine = (ctx: LocalContext, task: Task) => run.engineFor(ctx.server!.url, log(task));
+  const engine = (ctx: LocalContext, task: Task) =>
+    run.engineFor(defined(ctx.server, 'the local PostgreSQL').url, log(task));
   const steps: Record<LocalStep, { title: string; task: (ctx: LocalContext, task: Task) => Promise<void> }> = {
     reset: {
       title: 'Reset the schema',

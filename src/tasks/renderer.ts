@@ -13,6 +13,7 @@ export function rendererFor(out: Output, env: NodeJS.ProcessEnv = process.env): 
 }
 
 // Select Graphic Rendition: the colour and style codes, not the cursor movements of the live renderer.
+// eslint-disable-next-line no-control-regex -- ESC (\x1b) is what starts the codes this removes
 const SGR = /\x1b\[[0-9;]*m/g;
 
 /**

@@ -9,6 +9,7 @@ import { checkCanWrite } from '../privileges.js';
 import { compareVersions, parseVersion } from '../version.js';
 import { locateForeign } from './find.js';
 import type { ForeignHistory, ToolName } from './tools.js';
+import { defined } from '../../util/defined.js';
 
 export interface AdoptParams {
   /** @default "auto": the one other tool's history found */
@@ -168,7 +169,7 @@ export async function adopt(opts: EngineOptions, params: AdoptParams = {}): Prom
     }
     if (m.problems.length > 0) throw new AdoptError(table.display, m.problems);
     if (!dryRun && !alreadyAdopted) {
-      await checkCanWrite(ctx.lock!.client, opts.schema, opts.table);
+      await checkCanWrite(defined(ctx.lock, 'the migration lock').client, opts.schema, opts.table);
       await write(ctx, m, adapter.name);
     }
     const adoptedSet = new Set(m.adopted.map((a) => a.file));

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { itemAt } from '../../util/defined.js';
 
 /*
  * The checksums other tools keep of a migration file, computed the way each
@@ -18,7 +19,7 @@ const CRC_TABLE = (() => {
 
 function crc32Update(crc: number, bytes: Uint8Array): number {
   let c = crc;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
+  for (const b of bytes) c = itemAt(CRC_TABLE, (c ^ b) & 0xff, 'a CRC-32 table entry') ^ (c >>> 8);
   return c;
 }
 

@@ -2,6 +2,7 @@ import { ExitCode, SchemagateError } from '../../errors.js';
 import type { Client } from '../connect.js';
 import { findTable, parseTableName, type FoundTable } from './table.js';
 import { ADAPTERS, adapterFor, type ToolAdapter, type ToolName } from './tools.js';
+import { itemAt } from '../../util/defined.js';
 
 /** Another tool's history table found in the database. */
 export interface ForeignTable {
@@ -74,5 +75,5 @@ export async function locateForeign(
       `more than one tool's history in this database: ${found.map((f) => `${f.table.display} (${f.adapter.name})`).join(', ')}`,
       `Say which one to adopt with --from ${found.map((f) => f.adapter.name).join(' or --from ')}.`,
     );
-  return found[0]!;
+  return itemAt(found, 0, 'the one history table found');
 }

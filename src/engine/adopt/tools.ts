@@ -6,6 +6,7 @@ import type { MigrationFile } from '../formats/types.js';
 import { parseVersion } from '../version.js';
 import { digestMatches, flywayChecksum, prismaChecksumMatches, sha256Hex, sqlxChecksum } from './checksums.js';
 import type { FoundTable } from './table.js';
+import { defined } from '../../util/defined.js';
 
 /*
  * Each tool's history table, read as the tool reads it. Table shapes and
@@ -404,7 +405,10 @@ const migrationHistory: ToolAdapter = {
   fits: (c) => !!pick(c, ['MigrationId', 'migration_id', 'version', 'name', 'migration', 'script', 'id']),
   async read(client, t) {
     const c = t.columns;
-    const id = pick(c, ['MigrationId', 'migration_id', 'version', 'name', 'migration', 'script', 'id'])!;
+    const id = defined(
+      pick(c, ['MigrationId', 'migration_id', 'version', 'name', 'migration', 'script', 'id']),
+      'the id column',
+    );
     const sum = pick(c, ['checksum', 'Checksum', 'hash', 'Hash']);
     const at = pick(c, [
       'applied_at',
@@ -482,5 +486,8 @@ export const ADAPTERS: readonly ToolAdapter[] = [
 ];
 
 export function adapterFor(name: ToolName): ToolAdapter {
-  return ADAPTERS.find((a) => a.name === name)!;
+  return defined(
+    ADAPTERS.find((a) => a.name === name),
+    `the adapter of ${name}`,
+  );
 }

@@ -4,6 +4,7 @@ import { checksum } from '../checksum.js';
 import { compareVersions, parseVersion } from '../version.js';
 import { isDocumentation, readSql, type Listing } from './listing.js';
 import { FilesError, type FileProblem, type MigrationFile } from './types.js';
+import { itemAt } from '../../util/defined.js';
 
 /*
  * diesel's folder (diesel_migrations src/file_based_migrations.rs,
@@ -47,7 +48,7 @@ export function readDiesel(listing: Listing): MigrationFile[] {
   const files: MigrationFile[] = [];
   for (const folder of listing.folders) {
     const shownFolder = join(listing.shown, folder);
-    const digits = folder.split('_')[0]!.replace(/-/g, '');
+    const digits = itemAt(folder.split('_'), 0, 'the version part of the folder name').replace(/-/g, '');
     const version = parseVersion(digits);
     if (!version || !folder.includes('_')) {
       problems.push({

@@ -4,6 +4,7 @@ import { checksum } from '../checksum.js';
 import { parseVersion } from '../version.js';
 import { isDocumentation, readSql, type Listing } from './listing.js';
 import { FilesError, type FileProblem, type MigrationFile } from './types.js';
+import { defined } from '../../util/defined.js';
 
 /*
  * drizzle-kit's folder (drizzle-orm src/migrator.ts readMigrationFiles): the
@@ -47,19 +48,20 @@ function readJournal(listing: Listing, problems: FileProblem[]): Entry[] {
   const out: Entry[] = [];
   entries.forEach((raw, i) => {
     const e = raw as Partial<Entry> | null;
-    if (!e || typeof e.tag !== 'string' || !Number.isInteger(e.idx) || (e.idx as number) < 0) {
+    const idx = e?.idx;
+    if (!e || typeof e.tag !== 'string' || typeof idx !== 'number' || !Number.isInteger(idx) || idx < 0) {
       problems.push({ file: shown, message: `entry ${i} needs a whole-number "idx" and a "tag"` });
       return;
     }
     const previous = out.at(-1);
-    if (previous && e.idx! <= previous.idx) {
+    if (previous && idx <= previous.idx) {
       problems.push({
         file: shown,
-        message: `entry "${e.tag}" has idx ${e.idx}, not above the idx ${previous.idx} of "${previous.tag}" before it: the journal is out of order`,
+        message: `entry "${e.tag}" has idx ${idx}, not above the idx ${previous.idx} of "${previous.tag}" before it: the journal is out of order`,
       });
       return;
     }
-    out.push({ idx: e.idx!, tag: e.tag, when: typeof e.when === 'number' ? e.when : 0 });
+    out.push({ idx, tag: e.tag, when: typeof e.when === 'number' ? e.when : 0 });
   });
   return out;
 }
@@ -87,7 +89,7 @@ export function readDrizzle(listing: Listing): { files: MigrationFile[]; ignored
     const downName = `${e.tag}.down.sql`;
     if (present.has(downName)) used.add(downName);
     files.push({
-      version: parseVersion(String(e.idx))!,
+      version: defined(parseVersion(String(e.idx)), `the version of journal entry ${e.tag}`),
       description: e.tag.replace(/^\d+_/, '').replace(/_/g, ' '),
       file: shown,
       path,

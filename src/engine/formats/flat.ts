@@ -3,6 +3,7 @@ import { checksum } from '../checksum.js';
 import { compareVersions, parseVersion, type Version } from '../version.js';
 import { inside, isBlankSql, type Listing } from './listing.js';
 import { FilesError, type FileProblem, type LayoutName, type MigrationFile } from './types.js';
+import { defined, group, itemAt } from '../../util/defined.js';
 
 /*
  * The flat layouts that name a migration by its file: schemagate's own
@@ -41,8 +42,10 @@ export function parseMigrationName(fileName: string, format: MigrationFormat): P
   const plainAllowed = format !== 'flyway';
   let m: RegExpExecArray | null;
   if (flywayAllowed && (m = /^([VU])(\d+(?:[._]\d+)*)__(.+)\.sql$/.exec(name))) {
-    const description = m[3]!.replace(/_/g, ' ');
-    return m[1] === 'V' ? { kind: 'up', version: m[2]!, description } : { kind: 'down', version: m[2]!, description };
+    const description = group(m, 3).replace(/_/g, ' ');
+    return m[1] === 'V'
+      ? { kind: 'up', version: group(m, 2), description }
+      : { kind: 'down', version: group(m, 2), description };
   }
   if (flywayAllowed && /^R__.+\.sql$/.test(name)) {
     return {
@@ -58,13 +61,13 @@ export function parseMigrationName(fileName: string, format: MigrationFormat): P
     };
   }
   if (plainAllowed && (m = /^rollback_(\d+)(?:_(.*))?\.sql$/.exec(name))) {
-    return { kind: 'down', version: m[1]!, description: m[2] };
+    return { kind: 'down', version: group(m, 1), description: m[2] };
   }
   if (plainAllowed && (m = /^(\d+)(?:_(.*?))?(\.up|\.down)?\.sql$/.exec(name))) {
     const description = (m[2] ?? '').replace(/_/g, ' ');
     return m[3] === '.down'
-      ? { kind: 'down', version: m[1]!, description }
-      : { kind: 'up', version: m[1]!, description };
+      ? { kind: 'down', version: group(m, 1), description }
+      : { kind: 'up', version: group(m, 1), description };
   }
   if (format === 'flyway') {
     return {
@@ -118,7 +121,7 @@ export function readFlat(
       problems.push({ file: shown, message: parsed.message });
       continue;
     }
-    const version = parseVersion(parsed.version)!;
+    const version = defined(parseVersion(parsed.version), `the version of ${parsed.version}`);
     if (parsed.kind === 'down') {
       const list = downs.get(version.text) ?? [];
       list.push(name);
@@ -138,13 +141,13 @@ export function readFlat(
   for (const [v, list] of downs) {
     if (list.length > 1) {
       problems.push({
-        file: inside(shownDir, list[1]!),
-        message: `second down script for version ${v} (also ${inside(shownDir, list[0]!)}): keep one`,
+        file: inside(shownDir, itemAt(list, 1, 'the second down script')),
+        message: `second down script for version ${v} (also ${inside(shownDir, itemAt(list, 0, 'the first down script'))}): keep one`,
       });
     }
     if (!ups.has(v)) {
       problems.push({
-        file: inside(shownDir, list[0]!),
+        file: inside(shownDir, itemAt(list, 0, 'the first down script')),
         message: `down script for version ${v}, but there is no migration ${v}: rename it to match its migration, or delete it`,
       });
     }

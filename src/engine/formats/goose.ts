@@ -1,5 +1,6 @@
 import { parseVersion } from '../version.js';
 import { isSqlLine, LineSections, type Sections, type SectionTool } from './sectioned.js';
+import { group } from '../../util/defined.js';
 
 /*
  * goose's SQL files (pressly/goose internal/sqlparser/parser.go; the
@@ -20,7 +21,7 @@ export function parseGoose(text: string): Sections {
   const problems: Sections['problems'] = [];
   let state = 'start' as 'start' | 'up' | 'down';
   let block: number | undefined;
-  let noTransaction = false;
+  let noTransaction = false as boolean;
   s.lines.forEach((line, i) => {
     const n = i + 1;
     if (line.trim().startsWith('--') && line.includes('+goose')) {
@@ -114,13 +115,13 @@ export const goose: SectionTool = {
   layout: 'goose',
   identity(name) {
     const m = /^(\d+)_(.*)\.sql$/i.exec(name);
-    const version = m ? parseVersion(m[1]!) : undefined;
+    const version = m ? parseVersion(group(m, 1)) : undefined;
     if (!m || !version || version.text === '0')
       return {
         problem:
           'not a goose migration name: expected <version>_<name>.sql with a version above 0 (e.g. 20240101120000_create_users.sql or 00001_create_users.sql)',
       };
-    return { version, description: m[2]!.replace(/_/g, ' ') };
+    return { version, description: group(m, 2).replace(/_/g, ' ') };
   },
   parse: parseGoose,
 };

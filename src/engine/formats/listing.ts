@@ -4,6 +4,7 @@ import { ExitCode, SchemagateError } from '../../errors.js';
 import { normalizeSql } from '../checksum.js';
 import { fileSystemProblem, readSqlText } from '../read-text.js';
 import { FilesError, type FileProblem } from './types.js';
+import { itemAt } from '../../util/defined.js';
 
 /** What a folder holds, sorted by name; hidden entries (`.gitkeep`, `.DS_Store`) are left out. */
 export interface Listing {
@@ -124,6 +125,6 @@ export function keepLines(lines: readonly string[], keep: (index: number) => boo
     }
   }
   const out: string[] = [];
-  for (let i = 0; i <= last; i++) out.push(keep(i) ? lines[i]! : '');
+  for (let i = 0; i <= last; i++) out.push(keep(i) ? itemAt(lines, i, `line ${i + 1}`) : '');
   return out.join('\n') + (last >= 0 ? '\n' : '');
 }

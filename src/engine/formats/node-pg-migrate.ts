@@ -1,5 +1,6 @@
 import { parseVersion } from '../version.js';
 import type { Sections, SectionTool } from './sectioned.js';
+import { group } from '../../util/defined.js';
 
 /*
  * node-pg-migrate's SQL migrations (salsita/node-pg-migrate src/sqlMigration.ts):
@@ -67,9 +68,9 @@ export const nodePgMigrate: SectionTool = {
   layout: 'node-pg-migrate',
   identity(name) {
     const m = /^(\d+)[_-](.*)\.sql$/i.exec(name);
-    const version = m ? parseVersion(m[1]!) : undefined;
+    const version = m ? parseVersion(group(m, 1)) : undefined;
     if (!m || !version) return { problem: 'not a node-pg-migrate migration name: expected <timestamp>_<name>.sql' };
-    return { version, description: m[2]!.replace(/[_-]/g, ' ') };
+    return { version, description: group(m, 2).replace(/[_-]/g, ' ') };
   },
   parse: parseNodePgMigrate,
 };

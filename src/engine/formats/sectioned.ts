@@ -1,7 +1,8 @@
 import { checksum } from '../checksum.js';
 import { compareVersions, type Version } from '../version.js';
 import { inside, keepLines, type Listing } from './listing.js';
-import { FilesError, type Blocks, type FileProblem, type LayoutName, type MigrationFile } from './types.js';
+import { FilesError, type FileProblem, type LayoutName, type MigrationFile } from './types.js';
+import { itemAt } from '../../util/defined.js';
 
 /** A file's up and down sections, as its tool reads them. */
 export interface Sections {
@@ -51,9 +52,12 @@ export class LineSections {
     let at = 0;
     for (let i = 0; i <= this.lines.length; i++) {
       starts.push(at);
-      at += (set.has(i) ? this.lines[i]!.length : 0) + 1;
+      at += (set.has(i) ? itemAt(this.lines, i, `line ${i + 1}`).length : 0) + 1;
     }
-    return this.blockLines[which].map(([a, b]) => [starts[a]!, starts[b]!]);
+    return this.blockLines[which].map(([a, b]) => [
+      itemAt(starts, a, `line ${a + 1}`),
+      itemAt(starts, b, `line ${b + 1}`),
+    ]);
   }
 }
 
@@ -105,10 +109,10 @@ export function readSectioned(
               path,
               sql: s.down,
               ...(s.downNoTransaction ? { noTransaction: s.downNoTransaction } : {}),
-              ...(s.downBlocks.length ? { blocks: s.downBlocks as Blocks } : {}),
+              ...(s.downBlocks.length ? { blocks: s.downBlocks } : {}),
             },
       ...(s.upNoTransaction ? { noTransaction: s.upNoTransaction } : {}),
-      ...(s.upBlocks.length ? { blocks: s.upBlocks as Blocks } : {}),
+      ...(s.upBlocks.length ? { blocks: s.upBlocks } : {}),
     });
   }
   if (problems.length > 0) throw new FilesError(problems);

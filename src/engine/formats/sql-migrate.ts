@@ -19,7 +19,7 @@ export function parseSqlMigrate(text: string): Sections {
   const s = new LineSections(text);
   const problems: Sections['problems'] = [];
   let direction = 'none' as 'none' | 'up' | 'down';
-  let seenDown = false;
+  let seenDown = false as boolean;
   let block: number | undefined;
   const noTx = { up: false, down: false };
   s.lines.forEach((line, i) => {

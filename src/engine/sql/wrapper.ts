@@ -1,5 +1,6 @@
 import type { TxControlFinding } from './nontx.js';
 import type { Statement } from './splitter.js';
+import { itemAt } from '../../util/defined.js';
 
 /**
  * A file wrapped in its own transaction: `BEGIN` (or `START TRANSACTION`) as
@@ -28,8 +29,8 @@ export function findWrapper(
   if (!open || !close || more.length > 0) return undefined;
   if (open.index !== 0 || !OPENERS.has(open.keyword)) return undefined;
   if (close.index !== statements.length - 1 || !CLOSERS.has(close.keyword)) return undefined;
-  const begin = statements[0]!;
-  const commit = statements[statements.length - 1]!;
+  const begin = itemAt(statements, 0, 'the BEGIN statement');
+  const commit = itemAt(statements, -1, 'the COMMIT statement');
   // COMMIT AND CHAIN opens another transaction at once: not a wrapper.
   if (/\band\s+chain\s*$/i.test(commit.text) && !/\band\s+no\s+chain\s*$/i.test(commit.text)) return undefined;
   const modes = begin.text.replace(/^(begin(\s+(work|transaction))?|start\s+transaction)\b/i, '').trim();
