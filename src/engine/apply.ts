@@ -38,11 +38,15 @@ export interface TxTail {
 /**
  * Whatever a script did to its session, its history row is written as the
  * runner's own role, with the runner's search path and timeouts. SET LOCAL:
- * the script's own session state is wiped after the commit anyway.
+ * the script's own session state is wiped after the commit anyway. Its
+ * statement_timeout goes first, and for the session too: every statement
+ * until then (and, were it kept past the commit, the next script's BEGIN)
+ * runs under it, and a script's `SET statement_timeout = '1ms'` would cancel
+ * one of them whenever the machine is busy.
  */
 function restoreSql(lockTimeoutMs: number, synchronousCommit: boolean): string {
   return (
-    'SET LOCAL SESSION AUTHORIZATION DEFAULT; SET LOCAL ROLE NONE; SET LOCAL search_path = pg_catalog, pg_temp; ' +
+    'RESET statement_timeout; SET LOCAL SESSION AUTHORIZATION DEFAULT; SET LOCAL ROLE NONE; SET LOCAL search_path = pg_catalog, pg_temp; ' +
     `SET LOCAL lock_timeout = ${timeoutSql(lockTimeoutMs)}; SET LOCAL statement_timeout = 0;` +
     (synchronousCommit ? ' SET LOCAL synchronous_commit = on;' : ' SET LOCAL synchronous_commit = off;')
   );
