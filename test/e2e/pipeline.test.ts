@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testCluster, type TestCluster } from '../support/cluster.js';
 import { e2eProject, E2E_IMAGE, renamedKubeconfig } from '../support/e2e-project.js';
 import { join } from 'node:path';
 import { applyFile, freshNamespace, kube } from '../support/kube.js';
-import { freshDatabase, rows, tables } from '../support/pg.js';
+import { freshDatabase, rows, tables, withDb } from '../support/pg.js';
 
 /**
  * The cluster commands end to end: the real CLI, the real client-node, and a
@@ -154,33 +154,51 @@ describe('waiting through a flaky API server', () => {
   it('ends correctly when watch connections drop and the watch history is compacted (410 Gone) mid-wait', async () => {
     const url = await freshDatabase();
     const ns = await freshNamespace(cluster);
+    // The migration waits at a gate (an advisory lock this test holds), so the Job runs exactly as long as the test
+    // needs, on a busy machine as on an idle one.
     const p = e2eProject(ns, url, {
-      migrations: { '005_slow.sql': 'SELECT pg_sleep(1.5);\nCREATE TABLE slow (id int);\n' },
+      migrations: { '005_slow.sql': 'SELECT pg_advisory_xact_lock_shared(4242);\nCREATE TABLE slow (id int);\n' },
     });
     await applyFile(ns, join(p.dir, 'k8s/secrets.yaml'));
-    const running = p.run(['migrate', '--verbose']);
-    if (cluster.double) {
-      const k = kube(ns);
-      for (let i = 0; i < 6; i++) {
-        await new Promise((r) => setTimeout(r, 300));
-        if (i % 2 === 1) {
-          // Forget the history, move past it, then cut the watches: they resume from a version that is gone.
-          cluster.double.compact();
-          await k.core.createNamespacedConfigMap({
+    await withDb(url, async (gate) => {
+      await gate.query('SELECT pg_advisory_lock(4242)');
+      const running = p.run(['migrate', '--verbose']);
+      const double = cluster.double;
+      if (double) {
+        const requests = (verb: string, from: number, resource?: string) =>
+          double.requests
+            .slice(from)
+            .filter((r) => r.verb === verb && r.namespace === ns.namespace && (!resource || r.resource === resource))
+            .length;
+        // The Job's, its pods' and its events' watches: cut them once all three are open.
+        await vi.waitFor(() => expect(double.openWatches).toBeGreaterThanOrEqual(3), { timeout: 60_000 });
+        let from = double.requests.length;
+        double.dropWatches();
+        await vi.waitFor(() => expect(requests('watch', from)).toBeGreaterThanOrEqual(3), { timeout: 60_000 });
+        // A change no watch sees, then a compaction at it: every watch's last version is gone, so each lists again.
+        // A bookmark that reaches a watch between the change and the compaction leaves it current: go round again.
+        for (let round = 0; round < 5 && (round === 0 || requests('list', from, 'jobs') === 0); round++) {
+          await vi.waitFor(() => expect(double.openWatches).toBeGreaterThanOrEqual(3), { timeout: 60_000 });
+          from = double.requests.length;
+          await kube(ns).core.createNamespacedConfigMap({
             namespace: ns.namespace,
-            body: { metadata: { name: `bump-${i}` } },
+            body: { metadata: { name: `bump-${round}` } },
           });
+          double.compact();
+          double.dropWatches();
+          await vi.waitFor(() => expect(requests('watch', from)).toBeGreaterThanOrEqual(3), { timeout: 60_000 });
         }
-        cluster.double.dropWatches();
+        expect(requests('list', from, 'jobs')).toBeGreaterThanOrEqual(1);
       }
-    }
-    const r = await running;
-    expect(r.exitCode, r.all).toBe(0);
-    expect(await tables(url)).toContain('slow');
-    if (cluster.double) {
-      expect(r.all).toMatch(/the watch was closed; resuming from resourceVersion \d+/);
-      expect(r.all).toMatch(/too old \(410 Gone\): listing again/);
-    }
+      await gate.query('SELECT pg_advisory_unlock(4242)');
+      const r = await running;
+      expect(r.exitCode, r.all).toBe(0);
+      expect(await tables(url)).toContain('slow');
+      if (double) {
+        expect(r.all).toMatch(/the watch was closed; resuming from resourceVersion \d+/);
+        expect(r.all).toMatch(/too old \(410 Gone\): listing again/);
+      }
+    });
   });
 });
 
