@@ -73,7 +73,7 @@ export async function applyInTransaction(
   // A file's own BEGIN ... COMMIT is not among the statements: its BEGIN's modes open the transaction.
   const sends = transactionSends(
     a.statements,
-    `${beginSql(a.wrapper)}${resetSql(ctx)}${opts.setupSql ?? ''}SET LOCAL lock_timeout = ${timeoutSql(s.lockTimeoutMs)}; SET LOCAL statement_timeout = ${timeoutSql(s.statementTimeoutMs)};\n`,
+    `${beginSql(a.wrapper, ctx.transactionModes)}${resetSql(ctx)}${opts.setupSql ?? ''}SET LOCAL lock_timeout = ${timeoutSql(s.lockTimeoutMs)}; SET LOCAL statement_timeout = ${timeoutSql(s.statementTimeoutMs)};\n`,
     `\n;\n${restoreSql(s.lockTimeoutMs, opts.synchronousCommit)}\n${opts.tail.sql};\nCOMMIT;`,
   );
   let current: Statement | undefined;

@@ -23,6 +23,8 @@ export interface EngineContext {
   client: Client;
   /** The backend pid of `client`, for cancellation and diagnostics. */
   pid: number;
+  /** The session's own transaction modes, set at the start of each migration's transaction (SET TRANSACTION). */
+  transactionModes?: string | undefined;
   conn: ConnectOptions;
   history: HistoryTable;
   settings: EngineSettings;

@@ -10,14 +10,33 @@ import { itemAt } from '../util/defined.js';
  * so that a backend whose runner was killed stops within a second instead of
  * running on, holding its locks, until its statement ends. Returns the pid.
  */
-export async function prepareSession(client: Client, settings: EngineSettings): Promise<number> {
-  const { rows } = await client.query<{ pid: number }>(
+export async function prepareSession(
+  client: Client,
+  settings: EngineSettings,
+): Promise<{ pid: number; transactionModes: string }> {
+  const { rows } = await client.query<{ pid: number; iso: string; ro: string; deferrable: string }>(
     `SELECT pg_catalog.pg_backend_pid() AS pid, pg_catalog.set_config('lock_timeout', $1, false),
             CASE WHEN pg_catalog.current_setting('server_version_num')::int >= 140000
-                 THEN pg_catalog.set_config('client_connection_check_interval', '1000', false) END`,
+                 THEN pg_catalog.set_config('client_connection_check_interval', '1000', false) END,
+            pg_catalog.current_setting('default_transaction_isolation') AS iso,
+            pg_catalog.current_setting('default_transaction_read_only') AS ro,
+            pg_catalog.current_setting('default_transaction_deferrable') AS deferrable`,
     [`${Math.max(0, Math.round(settings.lockTimeoutMs))}ms`],
   );
-  return itemAt(rows, 0, 'the session row').pid;
+  const row = itemAt(rows, 0, 'the session row');
+  return { pid: row.pid, transactionModes: transactionModes(row) };
+}
+
+/**
+ * The transaction modes the session started with (the database's and the
+ * role's defaults), as SET TRANSACTION takes them. Each migration's
+ * transaction sets them first: its modes are fixed when it begins, so an
+ * earlier migration's `SET default_transaction_read_only = on` (or a default
+ * isolation level) would otherwise shape it before resetSql could run.
+ */
+function transactionModes(d: { iso: string; ro: string; deferrable: string }): string {
+  const iso = /^(serializable|repeatable read|read committed|read uncommitted)$/.test(d.iso) ? d.iso : 'read committed';
+  return `ISOLATION LEVEL ${iso.toUpperCase()}, ${d.ro === 'on' ? 'READ ONLY' : 'READ WRITE'}, ${d.deferrable === 'on' ? '' : 'NOT '}DEFERRABLE`;
 }
 
 /**

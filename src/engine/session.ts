@@ -50,10 +50,13 @@ export function connectOptions(opts: EngineOptions, command: string, suffix = ''
 }
 
 /** Opens a connection in the engine's starting state. */
-async function open(conn: ConnectOptions, opts: EngineOptions): Promise<{ client: Client; pid: number }> {
+async function open(
+  conn: ConnectOptions,
+  opts: EngineOptions,
+): Promise<{ client: Client; pid: number; transactionModes: string }> {
   const client = await connect(conn, opts.signal);
   try {
-    return { client, pid: await prepareSession(client, opts.settings) };
+    return { client, ...(await prepareSession(client, opts.settings)) };
   } catch (e) {
     await client.end().catch(() => undefined);
     if (opts.signal?.aborted) throw abortError(opts.signal, 'connecting');
@@ -63,7 +66,7 @@ async function open(conn: ConnectOptions, opts: EngineOptions): Promise<{ client
 
 function contextFor(
   opts: EngineOptions,
-  work: { client: Client; pid: number },
+  work: { client: Client; pid: number; transactionModes: string },
   conn: ConnectOptions,
   history: HistoryTable,
   signal: AbortSignal | undefined,
@@ -72,6 +75,7 @@ function contextFor(
   return makeContext({
     client: work.client,
     pid: work.pid,
+    transactionModes: work.transactionModes,
     conn,
     history,
     settings: opts.settings,
@@ -155,7 +159,7 @@ export async function withLockedSession<T>(
   const control = await open(lockConn, opts);
   const name = `${opts.schema}.${opts.table}`;
   let lock: HeldLock | undefined;
-  let work: { client: Client; pid: number } | undefined;
+  let work: { client: Client; pid: number; transactionModes: string } | undefined;
   try {
     await acquireLock(control.client, {
       key,

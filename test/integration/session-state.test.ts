@@ -122,6 +122,24 @@ describe('session state does not leak from one migration into the next', () => {
     ]);
   });
 
+  it('default_transaction_read_only set by a migration neither makes the next one read-only nor stops its history row', async () => {
+    const { one, split, oneAdmin } = await oneRunAndSplit({
+      '1_ro.sql': 'CREATE TABLE t1 (id int);\nSET default_transaction_read_only = on;\n',
+      '2_t.sql': "SET default_transaction_isolation = 'serializable';\nCREATE TABLE t2 (id int);\n",
+      '3_nt.sql': '-- schemagate:no-transaction\nCREATE TABLE t3 (id int);\nSET default_transaction_read_only = on;\n',
+      '4_t.sql': "CREATE TABLE t4 AS SELECT current_setting('transaction_isolation') AS iso;\n",
+    });
+    expect(one).toEqual(split);
+    expect((await owners(oneAdmin)).map((o) => o.t)).toEqual([
+      'public.schemagate_migrations',
+      'public.t1',
+      'public.t2',
+      'public.t3',
+      'public.t4',
+    ]);
+    expect(await rows(oneAdmin, 'SELECT iso FROM t4')).toEqual([{ iso: 'read committed' }]);
+  });
+
   it('temporary tables, settings and advisory locks of one migration are gone in the next, as in a split run', async () => {
     const files = {
       '1_state.sql':

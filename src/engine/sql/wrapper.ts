@@ -52,6 +52,8 @@ export function withoutWrapper(sql: string, wrapper: Wrapper | undefined): strin
 }
 
 /** The BEGIN that opens the migration's transaction, with the file's modes. */
-export function beginSql(wrapper: Wrapper | undefined): string {
-  return wrapper?.modes ? `BEGIN ${wrapper.modes};\n` : 'BEGIN;\n';
+export function beginSql(wrapper: Wrapper | undefined, sessionModes?: string): string {
+  // The session's modes first, then the file's own (`BEGIN ISOLATION LEVEL ...`): the later SET TRANSACTION wins.
+  const session = sessionModes ? `SET TRANSACTION ${sessionModes};\n` : '';
+  return wrapper?.modes ? `BEGIN;\n${session}SET TRANSACTION ${wrapper.modes};\n` : `BEGIN;\n${session}`;
 }
