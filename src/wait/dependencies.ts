@@ -5,6 +5,7 @@
  * from this machine. Pure: nothing is read or connected here.
  */
 import type { Config, Dependency } from '../config/types.js';
+import { readTarget } from '../config/wait-target.js';
 import { ConfigError } from '../errors.js';
 
 /** `url` with `#password-env=VAR` added to its options, when the password is kept out of it. */
@@ -46,21 +47,29 @@ function seconds(ms: number): string {
 export function dependencyWait(config: Pick<Config, 'backend' | 'file'>): DependencyWait | undefined {
   const deps = config.backend.dependencies;
   if (deps.length === 0) return undefined;
-  const missing = deps.flatMap((d, i) =>
-    d.password && !d.password.secret
-      ? [
-          {
-            key: `backend.dependencies[${i}].password.secret`,
-            message: `expected the Secret (name and key) that ${d.password.env} comes from in the backend's pods, found nothing (a cluster has no shell environment to read it from)`,
-          },
-        ]
-      : [],
-  );
+  const missing = deps.flatMap((d, i) => {
+    if (d.password && !d.password.secret)
+      return [
+        {
+          key: `backend.dependencies[${i}].password.secret`,
+          message: `expected the Secret (name and key) that ${d.password.env} comes from in the backend's pods, found nothing (a cluster has no shell environment to read it from)`,
+        },
+      ];
+    const t = readTarget(d.url);
+    if ('problem' in t || (t.password === undefined && !t.passwordFrom)) return [];
+    // A manifest is read by anyone who can read Deployments: a password there is no secret.
+    return [
+      {
+        key: `backend.dependencies[${i}].url`,
+        message: `${t.display}: ${t.password !== undefined ? 'a password in the url' : 'a password from #password-env / #password-file'} would be written into the Deployment (or read from a variable nothing sets in the pod); move it to a Secret and name it with password: { env: VAR, secret: { name: SECRET, key: KEY } }`,
+      },
+    ];
+  });
   if (missing.length > 0) {
     throw new ConfigError(
       config.file ?? 'schemagate.yaml',
       missing,
-      'Add password.secret: { name: SECRET, key: KEY } for each, naming the Secret that holds the password.',
+      'Give each password as password: { env: VAR, secret: { name: SECRET, key: KEY } }, naming the Secret that holds it.',
     );
   }
   const env = new Map<string, SecretEnv>();

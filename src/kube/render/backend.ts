@@ -1,7 +1,8 @@
 /**
  * The backend: the Deployment (and whatever else) in `backend.yaml`, with
- * schemagate's image, the configured name, port, replicas and Secret, and in
- * `initContainer` migration mode a first init container that migrates.
+ * schemagate's image, the configured name, port, replicas and Secret, in
+ * `initContainer` migration mode a first init container that migrates, and
+ * with `backend.dependencies` an init container that waits for them.
  */
 import type {
   KubernetesObject,
@@ -23,6 +24,7 @@ import {
   setEnv,
   useImage,
 } from './container.js';
+import { placeDependencyWait } from './dependency-init.js';
 import { ManifestFile, fromYaml, invalidManifest, readManifestSet, single, type Manifest } from './manifests.js';
 
 export interface BackendInputs {
@@ -130,6 +132,7 @@ export function renderBackend(config: Config, inputs: BackendInputs = {}): Rende
       ...(pod.initContainers ?? []).filter((c) => c.name !== MIGRATE_INIT_CONTAINER),
     ];
   }
+  placeDependencyWait(config, pod, image, MIGRATE_INIT_CONTAINER);
 
   for (const service of objects.filter((o) => o.kind === 'Service') as (Manifest & V1Service)[]) {
     for (const p of service.spec?.ports ?? []) if (p.targetPort === HTTP_PORT) p.port = k.backend.port;
