@@ -31,6 +31,8 @@ export interface TestClusterOptions {
   loadedImages?: string[];
   /** Images the double runs as a local PostgreSQL (ignored on a real cluster). */
   postgresImages?: string[];
+  /** Images the double runs as a local redis-server (ignored on a real cluster). */
+  redisImages?: string[];
 }
 
 /**
@@ -68,6 +70,7 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
     ...(opts.node ? { node: opts.node } : {}),
     ...(opts.loadedImages ? { loadedImages: opts.loadedImages } : {}),
     ...(opts.postgresImages ? { postgresImages: opts.postgresImages } : {}),
+    ...(opts.redisImages ? { redisImages: opts.redisImages } : {}),
   });
   const created = await fetch(`${double.server}/api/v1/namespaces`, {
     method: 'POST',

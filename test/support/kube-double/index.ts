@@ -27,6 +27,7 @@ import { Kubelet } from './kubelet/kubelet.js';
 import { LogStore } from './kubelet/logs.js';
 import { snapshotImage } from './kubelet/image-content.js';
 import { postgresImage } from './images/postgres.js';
+import { redisImage } from './images/redis.js';
 import { resourceKey, resourceTypes } from './resources.js';
 import { Access, type RecordedRequest } from './server/access.js';
 export type { RecordedRequest } from './server/access.js';
@@ -65,6 +66,8 @@ export interface KubeDoubleOptions {
   loadedImages?: string[];
   /** Image globs run as the official postgres image on a local PostgreSQL server (needs `npm run build`). @default [] */
   postgresImages?: string[];
+  /** Image globs run as the official redis image on the local redis-server (Debian's package). @default [] */
+  redisImages?: string[];
 }
 
 export interface BuildImageOptions {
@@ -171,6 +174,10 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
   if ((options.postgresImages ?? []).length > 0) {
     const config = postgresImage(root);
     for (const glob of options.postgresImages ?? []) images.setConfig(glob, config);
+  }
+  if ((options.redisImages ?? []).length > 0) {
+    const config = redisImage(root);
+    for (const glob of options.redisImages ?? []) images.setConfig(glob, config);
   }
   const watches = new WatchHub(store, clock);
   const nodeName = `${contextName.replace(/^kind-/, '')}-control-plane`;

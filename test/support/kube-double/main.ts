@@ -34,9 +34,10 @@ async function main(): Promise<void> {
   const project = process.env['INIT_CWD'] ?? process.cwd();
   const double = await startKubeDouble({
     images: { 'schemagate:*': { entrypoint: [process.execPath, cli], workingDir: project } },
-    // As on kind: schemagate's image is `kind load`ed (not in any registry), postgres runs for real.
+    // As on kind: schemagate's image is `kind load`ed (not in any registry), postgres and redis run for real.
     loadedImages: ['schemagate:*'],
     postgresImages: ['postgres:*', 'docker.io/library/postgres:*'],
+    redisImages: ['redis:*', 'docker.io/library/redis:*'],
     ...opts,
   });
   process.stdout.write(`KUBECONFIG=${double.kubeconfigPath}\n`);
