@@ -4,7 +4,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { renderBackend, toYaml } from '../../src/kube/render/index.js';
+import { renderAll, renderBackend, toYaml } from '../../src/kube/render/index.js';
+import { dependencyManifests } from '../../src/kube/render/dependency-manifests.js';
+import { renderForTilt } from '../../src/kube/render/tilt.js';
+import { jobFilesOf } from '../support/job-files.js';
 import { schemaProblems } from './k8s-schema.js';
 import { thrown } from '../support/thrown.js';
 
@@ -96,5 +99,36 @@ describe("the backend's init container wait-for-dependencies", () => {
     const text = toYaml(renderBackend(config(DEPENDENCIES)).objects);
     expect(text).toContain('name: wait-for-dependencies');
     expect(text).toContain('key: redis-password');
+  });
+});
+
+describe("the backend's dependencies that k8s/ deploys", () => {
+  const names = (yaml: string, namespace = 'schemagate') =>
+    dependencyManifests(config(yaml), namespace).map((d) => [
+      d.name,
+      d.objects.map((o) => `${o.kind}/${o.metadata.name}/${o.metadata.namespace}`),
+    ]);
+
+  it('are k8s/<host>.yaml for a host that is a Service in the namespace, rendered in it', () => {
+    const deps = (hosts: string[]) =>
+      ['backend:', '  dependencies:', ...hosts.map((h) => `    - redis://${h}:6379`)].join('\n');
+    expect(names(deps(['redis']), 'team-a')).toEqual([['redis', ['Deployment/redis/team-a', 'Service/redis/team-a']]]);
+    expect(names(deps(['redis.team-a.svc.cluster.local']), 'team-a')).toHaveLength(1);
+    // Another namespace's, or outside the cluster: waited for, not deployed.
+    expect(names(deps(['redis.other']), 'team-a')).toEqual([]);
+    expect(names(deps(['cache.example.com']), 'team-a')).toEqual([]);
+    // No k8s/rabbitmq.yaml; postgres.yaml is rendered as postgres already.
+    expect(names('backend: { dependencies: [tcp://rabbitmq:5672, tcp://postgres:5432] }')).toEqual([]);
+  });
+
+  it('reach `up`, `render` and Tilt: renderAll applies them before the backend, once', () => {
+    const kinds = renderAll(config('backend: { dependencies: [redis://redis:6379, tcp://redis:6379] }'), {
+      files: jobFilesOf({}),
+      migrationChecksums: [],
+      seedChecksums: [],
+    }).map((o) => `${o.kind}/${o.metadata?.name}`);
+    expect(kinds.filter((k) => k.endsWith('/redis'))).toEqual(['Deployment/redis', 'Service/redis']);
+    expect(kinds.indexOf('Deployment/redis')).toBeLessThan(kinds.indexOf('Deployment/backend'));
+    expect(renderForTilt(config('backend: { dependencies: [redis://redis:6379] }')).dependencies).toEqual(['redis']);
   });
 });

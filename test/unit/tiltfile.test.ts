@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { defaultConfig } from '../../src/config/load.js';
+import { defaultConfig, loadConfig } from '../../src/config/load.js';
 import { renderForTilt } from '../../src/kube/render/tilt.js';
 
 /**
@@ -123,7 +123,7 @@ describe('Tiltfile', () => {
     expect(of('watch_file')).toEqual([{ file_path: 'schemagate.yaml' }, { file_path: 'k8s' }]);
     const [yaml] = of('k8s_yaml');
     const objects = parseAllDocuments((yaml!['yaml'] as { blob: string }).blob).map((d) => d.toJS() as object);
-    expect(objects).toEqual(JSON.parse(JSON.stringify(renderForTilt(defaultConfig(root)).objects)));
+    expect(objects).toEqual(JSON.parse(JSON.stringify(renderForTilt(loadConfig({ cwd: root, env: {} })).objects)));
     expect(objects.map((o) => (o as { kind: string }).kind)).toEqual([
       'Namespace',
       'Secret',
@@ -131,6 +131,9 @@ describe('Tiltfile', () => {
       'Secret',
       'ConfigMap',
       'StatefulSet',
+      'Service',
+      // k8s/redis.yaml: redis://redis:6379 is in backend.dependencies.
+      'Deployment',
       'Service',
       'Deployment',
       'Service',
@@ -209,9 +212,9 @@ describe('Tiltfile', () => {
     });
   });
 
-  it('starts the backend only after db-migrate succeeded, and db-migrate after postgres, the CLI build and the image', () => {
+  it('starts the backend only after db-migrate succeeded and its dependencies (redis) are up, and db-migrate after postgres, the CLI build and the image', () => {
     expect(k8s('backend')).toMatchObject({
-      resource_deps: ['db-migrate'],
+      resource_deps: ['db-migrate', 'redis'],
       port_forwards: ['8080:8080'],
       labels: ['app'],
       trigger_mode: 'TRIGGER_MODE_AUTO',
@@ -232,6 +235,7 @@ describe('Tiltfile', () => {
       port_forwards: ['15432:5432'],
       labels: ['database'],
     });
+    expect(k8s('redis')).toMatchObject({ resource_deps: ['cluster-config'], labels: ['dependencies'] });
     expect(k8s('cluster-config')).toMatchObject({
       objects: [
         'schemagate:namespace',
@@ -270,7 +274,7 @@ describe('Tiltfile', () => {
     });
   });
 
-  it('groups the resources with labels: setup, database, app', () => {
+  it('groups the resources with labels: setup, database, dependencies, app', () => {
     const labels: Record<string, unknown> = {};
     for (const k of of('local_resource')) labels[String(k['name'])] = k['labels'];
     for (const k of of('k8s_resource')) labels[String(k['new_name'] || k['workload'])] = k['labels'];
@@ -284,6 +288,7 @@ describe('Tiltfile', () => {
       'dev-setup': ['setup'],
       'cluster-config': ['setup'],
       postgres: ['database'],
+      redis: ['dependencies'],
       'schemagate-image': ['setup'],
       backend: ['app'],
     });

@@ -1,12 +1,14 @@
 /**
  * Everything `schemagate render` prints and `up` applies, in apply order:
- * namespace, secrets, postgres, backend (0 replicas), migration Job (in `job`
+ * namespace, secrets, postgres, the backend's dependencies that `k8s/` has
+ * (e.g. redis.yaml), backend (0 replicas), migration Job (in `job`
  * mode), seed Job (suspended), each Job after the ConfigMap of its files
  * (with `source: configMap`).
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Config } from '../../config/types.js';
 import { renderBackend } from './backend.js';
+import { dependencyManifests } from './dependency-manifests.js';
 import { filesConfigMapFor, type JobFiles } from './files.js';
 import { renderMigrationJob, renderSeedJob } from './job.js';
 import { JobKind } from './labels.js';
@@ -53,6 +55,7 @@ export function renderAll(config: Config, inputs: RenderAllInputs): KubernetesOb
     ...readManifests(config, ManifestFile.namespace, namespace),
     ...readManifests(config, ManifestFile.secrets, namespace),
     ...readManifests(config, ManifestFile.postgres, namespace),
+    ...dependencyManifests(config, namespace).flatMap((d) => d.objects),
     ...renderBackend(config, { image, namespace, replicas: 0 }).objects,
     ...migration,
     ...withFiles(JobKind.seed),

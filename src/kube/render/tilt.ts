@@ -1,7 +1,7 @@
 /**
  * What the Tiltfile deploys, from the same rendering as `schemagate up`
- * (`schemagate render --for tilt`): the namespace, Secrets, postgres and the
- * backend with schemagate.yaml's namespace, names, ports and image, plus the
+ * (`schemagate render --for tilt`): the namespace, Secrets, postgres, the
+ * backend's dependencies that `k8s/` has (e.g. redis.yaml) and the backend with schemagate.yaml's namespace, names, ports and image, plus the
  * settings the Tiltfile needs to name its resources. No Jobs: under Tilt the
  * CLI runs them (`db-migrate`, `db-seed`). The backend differs from `up`'s in
  * what the dev loop needs: its configured replicas (Tilt holds its first start
@@ -12,6 +12,7 @@ import { relative } from 'node:path';
 import type { KubernetesObject, V1Container, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import type { Config, MigrationSource } from '../../config/types.js';
 import { renderBackend } from './backend.js';
+import { dependencyManifests } from './dependency-manifests.js';
 import { ManifestFile, readManifests } from './manifests.js';
 
 /** Where the dev image has the CLI, and what `node --watch` restarts on (Dockerfile.dev). */
@@ -27,6 +28,8 @@ export interface TiltPlan {
   seedsDir: string;
   backend: { name: string; port: number };
   postgres: { name: string; port: number };
+  /** The backend's dependencies deployed from `k8s/<name>.yaml`: Tilt resources by their workload's name. */
+  dependencies: string[];
   /** `name:kind` of the objects that are no workload, by the Tilt resource that applies them. */
   resources: { 'cluster-config': string[]; postgres: string[] };
   /** Everything Tilt applies, Secrets with their values. */
@@ -75,6 +78,7 @@ export function renderForTilt(config: Config): TiltPlan {
     ...readManifests(config, ManifestFile.secrets, namespace),
   ];
   const postgres = readManifests(config, ManifestFile.postgres, namespace);
+  const dependencies = dependencyManifests(config, namespace);
   const backend = renderBackend(config, { image: k.image, namespace, replicas: k.backend.replicas });
   watchBackend(backend.deployment, k.image);
   return {
@@ -85,10 +89,13 @@ export function renderForTilt(config: Config): TiltPlan {
     seedsDir: project(config, config.seeds.dir),
     backend: { name: k.backend.deployment, port: k.backend.port },
     postgres: { name: k.postgres.name, port: postgresPort(postgres, k.postgres.name) },
+    dependencies: dependencies.flatMap((d) =>
+      d.objects.filter((o) => WORKLOADS.has(o.kind) && o.kind !== 'Service').map((o) => o.metadata.name),
+    ),
     resources: {
       'cluster-config': base.map(tiltName),
       postgres: postgres.filter((o) => !WORKLOADS.has(o.kind)).map(tiltName),
     },
-    objects: [...base, ...postgres, ...backend.objects],
+    objects: [...base, ...postgres, ...dependencies.flatMap((d) => d.objects), ...backend.objects],
   };
 }
