@@ -1,4 +1,5 @@
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import { DEPENDENCIES_INIT_CONTAINER } from './render/dependency-init.js';
 
 /**
  * What never fails a Job (or a rollout) by itself, yet will never get better
@@ -65,6 +66,21 @@ export function stuckContainer(pod: V1Pod): PodProblem | undefined {
   return undefined;
 }
 
+/**
+ * `wait-for-dependencies` that ended non-zero: it waited its whole deadline
+ * (backend.waitTimeout) or met a refusal waiting cannot fix, so another run
+ * would only wait as long again. Fails at its first failure, not after the
+ * restarts `crashingInit` waits for.
+ */
+export function failedDependencyWait(pod: V1Pod): PodProblem | undefined {
+  const s = pod.status?.initContainerStatuses?.find((x) => x.name === DEPENDENCIES_INIT_CONTAINER);
+  if (!s || s.state?.terminated?.exitCode === 0) return undefined;
+  const exit = s.state?.terminated ?? s.lastState?.terminated;
+  if (!exit || exit.exitCode === 0) return undefined;
+  const reason = s.state?.waiting?.reason ?? exit.reason ?? 'Error';
+  return problem(pod, s, true, reason, `exit code ${exit.exitCode}: not every dependency answered`, 'dependencies');
+}
+
 /** An init container of a Deployment's pod that keeps failing (CrashLoopBackOff, or failed twice), and has not got past it. */
 export function crashingInit(pod: V1Pod): PodProblem | undefined {
   for (const s of pod.status?.initContainerStatuses ?? []) {
@@ -98,7 +114,7 @@ export function crashLooping(pod: V1Pod): PodProblem | undefined {
  */
 export function needsReplacing(pod: V1Pod): PodProblem | undefined {
   if (!isLive(pod)) return undefined;
-  return stuckContainer(pod) ?? crashLooping(pod) ?? crashingInit(pod);
+  return stuckContainer(pod) ?? crashLooping(pod) ?? failedDependencyWait(pod) ?? crashingInit(pod);
 }
 
 /** The scheduler could not place the pod: `PodScheduled=False`, reason `Unschedulable`, with its message. */

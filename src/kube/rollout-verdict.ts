@@ -9,7 +9,14 @@
 import type { CoreV1Event, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { failedCreates } from './failed-create.js';
 import { DEFAULT_UNSCHEDULABLE_GRACE_MS } from './job-rules.js';
-import { crashingInit, isLive, type PodProblem, stuckContainer, unschedulable } from './pod-problems.js';
+import {
+  crashingInit,
+  failedDependencyWait,
+  isLive,
+  type PodProblem,
+  stuckContainer,
+  unschedulable,
+} from './pod-problems.js';
 import type { Memory } from './wait-memory.js';
 
 export interface RolloutObservation {
@@ -107,7 +114,7 @@ export function rolloutVerdict(o: RolloutObservation): RolloutVerdict | undefine
   if (created) return { outcome: 'refused', message: created.message };
   for (const pod of currentPods(o)) {
     const stuck = stuckContainer(pod);
-    const problem = stuck ?? crashingInit(pod);
+    const problem = stuck ?? failedDependencyWait(pod) ?? crashingInit(pod);
     if (!problem) continue;
     const image = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find(
       (c) => c.name === problem.container,

@@ -10,11 +10,14 @@ import { ExitCode, SchemagateError } from '../errors.js';
 import { formatDuration } from '../util/time.js';
 import { Resource, type KubeApi } from './api.js';
 import { hasStatus } from './errors.js';
+import { DependencyProgress } from './dependency-progress.js';
 import { admissionHint } from './failed-create.js';
 import type { Timers } from './job-wait.js';
 import { type PodProblem, stuckHint, unschedulable } from './pod-problems.js';
+import { DEPENDENCIES_INIT_CONTAINER } from './render/dependency-init.js';
 import { named } from './render/labels.js';
 import {
+  currentPods,
   currentReplicaSet,
   rolloutRecheck,
   rolloutStateKeys,
@@ -87,6 +90,7 @@ export async function waitForRollout(
   const memory = new WaitMemory(timers.clock, true);
   const noted = new Set<string>();
   let last: RolloutObservation | undefined;
+  const dependencies = new DependencyProgress(api, timers.sleep, (l) => opts.onProgress?.(l));
   const verdict = await waitUntil({
     api,
     sources: [deployments, replicaSets, pods, events],
@@ -107,25 +111,31 @@ export async function waitForRollout(
       memory.look(rolloutStateKeys(o), complete);
       last = o;
       const result = rolloutVerdict(o);
-      if (!result) note(o, noted, opts);
+      if (!result) {
+        note(o, noted, opts);
+        if (opts.onProgress) dependencies.look(currentPods(o));
+      }
       return result;
     },
     recheck: () => (last ? rolloutRecheck(last) : undefined),
     timeout: () => {
       const d = last?.deployment;
       const s = d?.status;
+      const waiting = last ? dependencies.waiting(currentPods(last)) : [];
       return new SchemagateError(
         'rollout.timeout',
-        `timed out after ${formatDuration(opts.timeoutMs)} waiting for ${what} to roll out (${s?.updatedReplicas ?? 0} updated, ${s?.availableReplicas ?? 0} available of ${d?.spec?.replicas ?? '?'})`,
+        `timed out after ${formatDuration(opts.timeoutMs)} waiting for ${what} to roll out (${s?.updatedReplicas ?? 0} updated, ${s?.availableReplicas ?? 0} available of ${d?.spec?.replicas ?? '?'})${waiting.map((w) => `\n  ${w}`).join('')}`,
         {
           exitCode: ExitCode.cluster,
-          hint: `kubectl -n ${api.namespace} describe deployment ${opts.name}; raise the deadline with --timeout.`,
+          hint: waiting.length
+            ? `A dependency in backend.dependencies does not answer: start it or fix it (kubectl -n ${api.namespace} get pods,services), or raise --timeout above backend.waitTimeout.`
+            : `kubectl -n ${api.namespace} describe deployment ${opts.name}; raise the deadline with --timeout.`,
           context: { object: what },
         },
       );
     },
     ...(opts.onProgress ? { onResume: (s: Source, why: string) => opts.onProgress?.(`${s.name}: ${why}`) } : {}),
-  });
+  }).finally(() => dependencies.stop());
   if (verdict.outcome === 'done') return { durationMs: timers.clock.now() - started, replicas: verdict.replicas };
   throw await rolloutError(api, what, verdict);
 }
@@ -183,9 +193,12 @@ async function rolloutError(
         `${what}: pod ${p.pod}, ${p.init ? 'init container' : 'container'} ${p.container}: ${p.reason}${p.message ? `: ${p.message}` : ''}${out}`,
         {
           exitCode,
-          hint: verdict.crashing
-            ? 'The init container keeps failing. If it is verify-schema, the database is not migrated: run `schemagate migrate` (or `schemagate db status` against it) and look at the output above. Run the command again once it is fixed: it replaces the failing pods.'
-            : stuckHint(p, verdict.image, api.context),
+          hint:
+            p.container === DEPENDENCIES_INIT_CONTAINER
+              ? `A dependency in backend.dependencies did not answer within backend.waitTimeout (the output above names it, with its last error). Start or fix it (kubectl -n ${api.namespace} get pods,services), correct its url or password Secret in schemagate.yaml, or raise backend.waitTimeout; then run the command again: it replaces the failing pods.`
+              : verdict.crashing
+                ? 'The init container keeps failing. If it is verify-schema, the database is not migrated: run `schemagate migrate` (or `schemagate db status` against it) and look at the output above. Run the command again once it is fixed: it replaces the failing pods.'
+                : stuckHint(p, verdict.image, api.context),
           context,
         },
       );

@@ -6,7 +6,7 @@
  */
 import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
 import type { Config } from '../../config/types.js';
-import { dependencyWait } from '../../wait/dependencies.js';
+import { dependencyWait } from '../../config/dependency-wait.js';
 import { MANIFEST_IMAGE, restrictedContainer, useImage } from './container.js';
 
 /** The name of the init container that waits for `backend.dependencies`. */
