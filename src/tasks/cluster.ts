@@ -127,7 +127,7 @@ export async function up(run: ClusterRun): Promise<ClusterReport> {
   const { migrationJob, migrationFiles, seedJob, seedFiles, backend } = plan;
   const steps: Step<ClusterReport>[] = [
     {
-      title: `Apply ${plan.base.length} base objects (namespace, secrets, postgres)`,
+      title: `Apply ${plan.base.length} base objects (namespace, secrets, postgres, dependencies)`,
       task: async (_r, t) => {
         const applied = await applyBase(kube, plan.base);
         t.title = `Applied ${applied.join(', ') || 'no base objects'}`;

@@ -26,6 +26,8 @@ export interface E2EProject {
 export interface ProjectOptions {
   /** Extra YAML under `kubernetes:` (indented by the caller with 2 spaces). */
   kubernetes?: string;
+  /** Extra top-level YAML of schemagate.yaml (e.g. a `backend:` section). */
+  config?: string;
   /** Extra migrations (name -> SQL). */
   migrations?: Record<string, string>;
   /** Leave the Secrets out (to test a missing Secret). */
@@ -94,6 +96,7 @@ export function e2eProject(cluster: TestCluster, dbUrl: string, opts: ProjectOpt
       '  manifests: k8s',
       ...(opts.noTimeout ? [] : ['  timeout: 60s']),
       ...(opts.kubernetes ? [opts.kubernetes] : []),
+      ...(opts.config ? [opts.config] : []),
       '',
     ].join('\n'),
   });
