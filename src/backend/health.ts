@@ -1,5 +1,6 @@
 import type { VerifyReport } from '../engine/verify.js';
 import { redact } from '../redact.js';
+import type { TargetState } from '../wait/check.js';
 
 /** What /health answers: 200 with the applied version, or 503 with what is wrong. */
 export interface Health {
@@ -11,12 +12,21 @@ export interface Health {
   /** Versions applied by a later release, which this image does not know: fine, it still has what it needs. */
   newer: Array<{ version: string; description: string }>;
   problems: Array<{ kind: string; subject?: string; message: string }>;
+  /**
+   * Each of `backend.dependencies` as one attempt found it (Redis: PING).
+   * Reported, not judged: `ok` and the status stay about the schema, so an
+   * outage of a shared cache does not take every replica out of the Service
+   * at once (the init container already held the start until they answered).
+   */
+  dependencies: TargetState[];
   checkedAt: string;
 }
 
 export interface HealthCheckOptions {
   /** `db verify` against the database: `verify(engineOptions, config.verify.tables)`. */
   verify: () => Promise<VerifyReport>;
+  /** One look at `backend.dependencies`. @default none */
+  dependencies?: () => Promise<TargetState[]>;
   /** How long a result is reused. @default 2000 */
   ttlMs?: number;
   now?: () => number;
@@ -33,6 +43,11 @@ export function healthCheck(opts: HealthCheckOptions): () => Promise<Health> {
   let running: Promise<Health> | undefined;
   const run = async (): Promise<Health> => {
     const checkedAt = new Date(now()).toISOString();
+    const dependencies = opts.dependencies?.() ?? Promise.resolve([]);
+    const schema = await schemaHealth(checkedAt);
+    return { ...schema, dependencies: await dependencies };
+  };
+  const schemaHealth = async (checkedAt: string): Promise<Omit<Health, 'dependencies'>> => {
     try {
       const r = await opts.verify();
       return {

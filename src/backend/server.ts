@@ -10,7 +10,8 @@ import { createUser, listUsers, validateNewUser } from './users.js';
  *   GET  /livez       200 while the process serves: the liveness probe; never touches the database, so an
  *                     outage or a new migration makes pods unready (/health), never restarts them
  *   GET  /health      200 when `db verify` passes (with the applied version, and versions a later release
- *                     applied), else 503 with the problems: the readiness probe
+ *                     applied), else 503 with the problems: the readiness probe; it also reports each of
+ *                     backend.dependencies (Redis: PING) without letting them decide the status
  *   GET  /api/users   users with their profiles, newest first (?limit=1..500, default 100)
  *   POST /api/users   create a user and its profile
  */
@@ -136,6 +137,8 @@ function parseLimit(value: string | null): number {
 export function createBackend(opts: BackendOptions): { server: Server; stopping: () => void } {
   let stopping = false;
   let lastHealth: boolean | undefined;
+  // Starts as "all answer": the first look logs only dependencies that do not.
+  let lastDown = '';
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<number> {
     const method = req.method ?? 'GET';
@@ -164,6 +167,14 @@ export function createBackend(opts: BackendOptions): { server: Server; stopping:
         );
         lastHealth = h.ok;
       }
+      const down = h.dependencies
+        .filter((d) => !d.ok)
+        .map((d) => `${d.target}: ${d.error ?? 'no answer'}`)
+        .join('; ');
+      if (down !== lastDown) {
+        opts.log(down ? `health: dependencies not answering: ${down}` : 'health: every dependency answers');
+        lastDown = down;
+      }
       const status = h.ok ? 200 : 503;
       send(res, status, {
         status: h.ok ? 'ok' : 'unavailable',
@@ -171,6 +182,7 @@ export function createBackend(opts: BackendOptions): { server: Server; stopping:
         known: h.known,
         newer: h.newer,
         problems: h.problems,
+        dependencies: h.dependencies,
         checkedAt: h.checkedAt,
       });
       return status;

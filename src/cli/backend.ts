@@ -47,6 +47,36 @@ async function waitForDependencies(c: CommandContext, config: ReturnType<typeof 
   });
 }
 
+/** How long /health gives one dependency to answer; below the readiness probe's timeoutSeconds (2 s). */
+const DEPENDENCY_CHECK_MS = 1000;
+
+/**
+ * What /health checks of `backend.dependencies`: the targets as this process
+ * reaches them (its pod's URLs, or the local ones with --local), passwords
+ * from the same variables the init container reads.
+ */
+async function dependencyCheck(c: CommandContext, config: ReturnType<typeof configFrom>, local: boolean) {
+  const { localTargets } = await import('../wait/dependencies.js');
+  const { withPasswordEnv } = await import('../config/dependency-wait.js');
+  const texts = local
+    ? localTargets(config.backend.dependencies)
+    : config.backend.dependencies.map((d) => withPasswordEnv(d.url, d));
+  if (texts.length === 0) return undefined;
+  const { parseTarget } = await import('../config/wait-target.js');
+  const { resolvePasswords } = await import('../wait/password.js');
+  const { checkTargets } = await import('../wait/check.js');
+  const targets = texts.map((text) => {
+    const t = parseTarget(text);
+    try {
+      return resolvePasswords([t], { env: c.env })[0]!;
+    } catch (e) {
+      // Reported on each look, not fatal: the backend serves without it.
+      return { display: t.display, kind: t.kind, problem: (e as Error).message };
+    }
+  });
+  return () => checkTargets(targets, DEPENDENCY_CHECK_MS);
+}
+
 async function run(c: CommandContext): Promise<ExitCode> {
   const config = configFrom(c.args, c.env);
   const port = portFrom(c.env);
@@ -60,8 +90,10 @@ async function run(c: CommandContext): Promise<ExitCode> {
   });
   // A server-side disconnect of an idle client must not crash the process; the next query reconnects.
   pool.on('error', (e) => c.out.warn(`database connection lost: ${e.message}`));
+  const dependencies = await dependencyCheck(c, config, flag(c.args, 'local'));
   const health = healthCheck({
     verify: () => verify({ ...engine, signal: undefined }, config.verify.tables),
+    ...(dependencies ? { dependencies } : {}),
     ttlMs: 2000,
   });
   const backend = await startBackend({ pool, health, port, log: (line) => c.out.progress(line) }).catch(
@@ -94,7 +126,7 @@ async function run(c: CommandContext): Promise<ExitCode> {
 export const backendCommand: DbCommand = {
   usage: 'schemagate backend [--local]',
   summary:
-    'Run the sample backend: GET /livez (the process only: liveness), GET /health (db verify: readiness), GET and POST /api/users. Listens on $PORT (default 8080; 0: any free port).',
+    'Run the sample backend: GET /livez (the process only: liveness), GET /health (db verify: readiness; it also reports backend.dependencies), GET and POST /api/users. Listens on $PORT (default 8080; 0: any free port).',
   options: {
     'database-url': dbOptions['database-url'],
     migrations: dbOptions.migrations,

@@ -67,7 +67,7 @@ export function progressLine(p: Progress): string {
 }
 
 /** The target's probe, loaded when first needed: a `tcp://` wait never loads `pg`. */
-async function probeOf(target: Target, attempt: Attempt): Promise<string> {
+export async function probeOf(target: Target, attempt: Attempt): Promise<string> {
   switch (target.kind) {
     case 'tcp':
       return (await import('./tcp.js')).probeTcp(target, attempt);
@@ -81,7 +81,7 @@ async function probeOf(target: Target, attempt: Attempt): Promise<string> {
 }
 
 /** A signal for one attempt: aborted by its own timeout (with an AttemptError) or by `parent`. */
-function attemptFor(parent: AbortSignal, ms: number): { attempt: Attempt; done(): void } {
+export function attemptFor(parent: AbortSignal, ms: number): { attempt: Attempt; done(): void } {
   const c = new AbortController();
   const onParent = () => c.abort(parent.reason);
   parent.addEventListener('abort', onParent, { once: true });

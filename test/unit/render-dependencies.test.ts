@@ -55,6 +55,11 @@ describe("the backend's init container wait-for-dependencies", () => {
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },
     });
+    // schemagate's backend reports them on /health, with the same password variables.
+    expect(pod.containers[0]!.env).toContainEqual({
+      name: 'REDIS_PASSWORD',
+      valueFrom: { secretKeyRef: { name: 'redis', key: 'redis-password' } },
+    });
     expect(schemaProblems(renderBackend(config(DEPENDENCIES)).deployment)).toEqual([]);
   });
 

@@ -7,7 +7,7 @@
 import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
 import type { Config } from '../../config/types.js';
 import { dependencyWait } from '../../config/dependency-wait.js';
-import { MANIFEST_IMAGE, restrictedContainer, useImage } from './container.js';
+import { MANIFEST_IMAGE, restrictedContainer, setEnv, useImage } from './container.js';
 
 /** The name of the init container that waits for `backend.dependencies`. */
 export const DEPENDENCIES_INIT_CONTAINER = 'wait-for-dependencies';
@@ -51,4 +51,9 @@ export function placeDependencyWait(config: Config, pod: V1PodSpec, image: strin
   const at = dbWait >= 0 ? dbWait : after + 1;
   others.splice(at, 0, container);
   pod.initContainers = others;
+  // schemagate's own backend reports the dependencies on /health: it reads the same passwords.
+  for (const c of pod.containers) {
+    if (c.image !== image || c.args?.[0] !== 'backend') continue;
+    for (const e of container.env ?? []) setEnv(c, e);
+  }
 }
