@@ -68,7 +68,8 @@ async function dependencyCheck(c: CommandContext, config: ReturnType<typeof conf
   const targets = texts.map((text) => {
     const t = parseTarget(text);
     try {
-      return resolvePasswords([t], { env: c.env })[0]!;
+      const [resolved] = resolvePasswords([t], { env: c.env });
+      return resolved ?? t;
     } catch (e) {
       // Reported on each look, not fatal: the backend serves without it.
       return { display: t.display, kind: t.kind, problem: (e as Error).message };
