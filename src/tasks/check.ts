@@ -89,7 +89,7 @@ export function manifestChecks(
   return { checks: [{ name: 'manifests', ok: true, detail: `${objects.length} objects render (${kinds})` }], objects };
 }
 
-/** Against the cluster: it answers, the API server accepts the objects (server-side dry run), the database is current. */
+/** Against the cluster: it answers, the API server accepts the objects (server-side dry run), the database is current, the backend's dependencies answer. */
 export async function clusterChecks(run: ClusterRun, objects: readonly KubernetesObject[]): Promise<Check[]> {
   const checks: Check[] = [];
   const { clusterStatus, connectFor } = await import('./cluster-status.js');
@@ -146,6 +146,13 @@ export async function clusterChecks(run: ClusterRun, objects: readonly Kubernete
     }
   } catch (e) {
     checks.push(failed('database', e));
+  }
+  try {
+    const { dependencyCheck } = await import('./dependency-check.js');
+    const dependencies = await dependencyCheck(run, kube);
+    if (dependencies) checks.push(dependencies);
+  } catch (e) {
+    checks.push(failed('dependencies (from the cluster)', e));
   }
   return checks;
 }

@@ -39,7 +39,7 @@ const waitingForDependencies = (pod: V1Pod) =>
   pod.status?.initContainerStatuses?.find((s) => s.name === 'wait-for-dependencies')?.state?.running !== undefined;
 
 describe.skipIf(!hasRedis)("the backend's dependencies in the cluster", () => {
-  it('with Redis down the backend stays in Init and `up` names redis://redis:6379; scaled up, the rollout completes', async () => {
+  it('with Redis down the backend stays in Init and `up` names redis://redis:6379; scaled up, the rollout completes; check --cluster asks from inside', async () => {
     const ns = await freshNamespace(cluster, 'e2e-deps');
     const p = e2eProject(ns, await freshDatabase(), {
       replicas: 1,
@@ -94,11 +94,37 @@ describe.skipIf(!hasRedis)("the backend's dependencies in the cluster", () => {
       expect(backend.map((x) => x.status?.initContainerStatuses?.map((s) => s.state?.terminated?.exitCode))).toEqual([
         [0, 0, 0],
       ]);
+
+      // check --cluster asks from inside the cluster (a one-off Job running the same wait), where redis resolves.
+      const ok = await p.run(['check', '--cluster']);
+      expect(ok.exitCode, ok.all).toBe(0);
+      expect(ok.stdout).toMatch(/ok {4}dependencies \(from the cluster\): redis:\/\/redis:6379: PONG/);
+      await k.apps.patchNamespacedDeploymentScale({
+        name: 'redis',
+        namespace: ns.namespace,
+        body: [{ op: 'replace', path: '/spec/replicas', value: 0 }],
+      });
+      await pods.until(
+        (type, pod) => pod.metadata?.labels?.['app.kubernetes.io/name'] === 'redis' && type === 'DELETED',
+        'the redis pod gone',
+      );
+      const down = await p.run(['check', '--cluster', '--json']);
+      expect(down.exitCode, down.all).toBe(10);
+      const report = JSON.parse(down.stdout) as { checks: { name: string; ok: boolean; detail: string }[] };
+      const deps = report.checks.find((c) => c.name === 'dependencies (from the cluster)');
+      expect(deps?.ok).toBe(false);
+      expect(deps?.detail).toMatch(
+        /^1 of 1 target did not answer within 10s:\n  redis:\/\/redis:6379 \(\d+ attempts\): PING: /,
+      );
+      // The one-off Job is gone again.
+      expect((await k.jobs('schemagate.dev/job=dependencies')).filter((j) => !j.metadata?.deletionTimestamp)).toEqual(
+        [],
+      );
     } finally {
       pods.stop();
       if (up.exitCode === undefined) up.kill();
     }
-  }, 180_000);
+  }, 240_000);
 
   it('a dependency that never comes up fails `up` at backend.waitTimeout, naming the target and its last error', async () => {
     const ns = await freshNamespace(cluster, 'e2e-deps');

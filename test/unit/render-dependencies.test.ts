@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { renderAll, renderBackend, toYaml } from '../../src/kube/render/index.js';
 import { dependencyManifests } from '../../src/kube/render/dependency-manifests.js';
+import { renderDependencyJob } from '../../src/kube/render/dependency-job.js';
 import { renderForTilt } from '../../src/kube/render/tilt.js';
 import { jobFilesOf } from '../support/job-files.js';
 import { schemaProblems } from './k8s-schema.js';
@@ -135,5 +136,32 @@ describe("the backend's dependencies that k8s/ deploys", () => {
     expect(kinds.filter((k) => k.endsWith('/redis'))).toEqual(['Deployment/redis', 'Service/redis']);
     expect(kinds.indexOf('Deployment/redis')).toBeLessThan(kinds.indexOf('Deployment/backend'));
     expect(renderForTilt(config('backend: { dependencies: [redis://redis:6379] }')).dependencies).toEqual(['redis']);
+  });
+});
+
+describe("check --cluster's one-off Job for the dependencies", () => {
+  it("runs the init container's wait with a 10s deadline and --json, its Secret variables and the backend pod's security", () => {
+    const job = renderDependencyJob(config(DEPENDENCIES), { nonce: 'n1', namespace: 'team-a' })!;
+    expect(job.metadata?.name).toMatch(/^schemagate-dependencies-[0-9a-f]{10}$/);
+    expect(job.metadata?.namespace).toBe('team-a');
+    const pod = job.spec!.template.spec!;
+    expect(pod.restartPolicy).toBe('Never');
+    expect(job.spec?.backoffLimit).toBe(0);
+    expect(pod.containers[0]!.args).toEqual([
+      'wait',
+      '--json',
+      '--timeout',
+      '10s',
+      'tcp://rabbitmq:5672',
+      'redis://redis:6379#password-env=REDIS_PASSWORD',
+    ]);
+    expect(pod.containers[0]!.env).toEqual([
+      { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis', key: 'redis-password' } } },
+    ]);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(schemaProblems(job)).toEqual([]);
+    // A new Job each run; none without dependencies.
+    expect(renderDependencyJob(config(DEPENDENCIES), { nonce: 'n2' })!.metadata?.name).not.toBe(job.metadata?.name);
+    expect(renderDependencyJob(config(''), { nonce: 'n1' })).toBeUndefined();
   });
 });
