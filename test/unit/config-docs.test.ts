@@ -64,8 +64,6 @@ describe("the repository's schemagate.yaml", () => {
     expect([...validated.keys()].filter((k) => !shown.has(k))).toEqual([
       'database.url',
       'lint.pgVersion',
-      'backend.dependencies[].url',
-      'backend.dependencies[].local',
       'backend.dependencies[].password.env',
       'backend.dependencies[].password.secret.name',
       'backend.dependencies[].password.secret.key',
@@ -74,7 +72,7 @@ describe("the repository's schemagate.yaml", () => {
       'kubernetes.migration.resources.limits.cpu',
       'kubernetes.seed.resources.limits.cpu',
     ]);
-    // The sample app has no dependency yet: an item's keys are shown in a commented example.
+    // The sample app's Redis needs no password: the password keys are shown in a commented example.
     for (const key of ['url', 'local', 'password', 'env', 'secret'])
       expect(text).toMatch(new RegExp(`^ {2}#\\s+(- )?${key}:( |$)`, 'm'));
     expect(text).toMatch(/^ {2}# url: /m);

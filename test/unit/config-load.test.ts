@@ -98,12 +98,17 @@ describe("the repository's schemagate.yaml", () => {
     expect(config.file).toBe(join(repo, 'schemagate.yaml'));
   });
 
-  it('shows the defaults, apart from the tables the sample application needs and where its lint gate starts', () => {
+  it('shows the defaults, apart from the tables the sample application needs, where its lint gate starts and its Redis', () => {
     const d = defaultConfig(repo);
     expect(config.lint.since).toBe('4');
-    expect({ ...config, file: undefined, verify: { tables: [] }, lint: { ...config.lint, since: undefined } }).toEqual(
-      d,
-    );
+    expect(config.backend.dependencies).toEqual([{ url: 'redis://redis:6379', local: false, password: undefined }]);
+    expect({
+      ...config,
+      file: undefined,
+      verify: { tables: [] },
+      lint: { ...config.lint, since: undefined },
+      backend: { ...config.backend, dependencies: [] },
+    }).toEqual(d);
   });
 
   it('lists the tables and columns of the sample application', () => {

@@ -90,8 +90,8 @@ describe('the schema validator used by these tests', () => {
 });
 
 describe('the manifests under k8s/', () => {
-  it('are exactly the files rendering reads, and the RBAC an administrator applies (never rendered)', () => {
-    expect(files).toEqual([...Object.values(ManifestFile), 'rbac.yaml'].sort());
+  it("are exactly the files rendering reads, the RBAC an administrator applies (never rendered), and the sample's Redis (a dependency)", () => {
+    expect(files).toEqual([...Object.values(ManifestFile), 'rbac.yaml', 'redis.yaml'].sort());
   });
 
   it.each(files)('%s: every document validates against the Kubernetes API schemas', (file) => {
