@@ -18,6 +18,9 @@ describe('schemagate render', () => {
       'ConfigMap',
       'StatefulSet',
       'Service',
+      // k8s/redis.yaml: redis://redis:6379 is in backend.dependencies.
+      'Deployment',
+      'Service',
       'Deployment',
       'Service',
       // Each Job after the ConfigMap of the files it runs (kubernetes.migration.source: configMap).

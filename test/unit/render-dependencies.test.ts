@@ -90,6 +90,18 @@ describe("the backend's init container wait-for-dependencies", () => {
     expect(pod.initContainers![0]!.args).not.toContain('tcp://old:1');
   });
 
+  it('finds db wait by what it runs, whatever its name', () => {
+    const root = mkdtempSync(join(tmpdir(), 'schemagate-deps-'));
+    cpSync(join(repo, 'k8s'), join(root, 'k8s'), { recursive: true });
+    const yaml = readFileSync(join(root, 'k8s/backend.yaml'), 'utf8').replace(
+      '- name: wait-for-db',
+      '- name: db-ready',
+    );
+    writeFileSync(join(root, 'k8s/backend.yaml'), yaml);
+    const pod = renderBackend(config(DEPENDENCIES, root)).deployment.spec!.template.spec!;
+    expect(pod.initContainers!.map((c) => c.name)).toEqual(['wait-for-dependencies', 'db-ready', 'verify-schema']);
+  });
+
   it('never writes a password into the Deployment: a url with one is refused, naming the key', () => {
     const err = thrown(() =>
       renderBackend(config(['backend:', '  dependencies:', '    - redis://:s3cret-pw@redis:6379'].join('\n'))),

@@ -15,9 +15,10 @@ export const DEPENDENCIES_INIT_CONTAINER = 'wait-for-dependencies';
 /** What the manifest's `db wait` container would get, when the manifest has none to copy from. */
 const DEFAULT_RESOURCES = { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } };
 
-/** Whether a container is schemagate's `db wait` (by what it runs, whatever its name). */
-function isDbWait(c: V1Container): boolean {
-  return (c.image === MANIFEST_IMAGE || c.name === 'wait-for-db') && c.args?.[0] === 'db' && c.args[1] === 'wait';
+/** Whether a container is schemagate's `db wait` (by what it runs, whatever its name; its image is replaced by now). */
+function isDbWait(c: V1Container, image: string): boolean {
+  const ours = c.image === image || c.image === MANIFEST_IMAGE || c.name === 'wait-for-db';
+  return ours && c.args?.[0] === 'db' && c.args[1] === 'wait';
 }
 
 function dependencyContainer(config: Config, image: string, like: V1Container | undefined): V1Container | undefined {
@@ -44,7 +45,7 @@ function dependencyContainer(config: Config, image: string, like: V1Container | 
  */
 export function placeDependencyWait(config: Config, pod: V1PodSpec, image: string, firstAfter?: string): void {
   const others = (pod.initContainers ?? []).filter((c) => c.name !== DEPENDENCIES_INIT_CONTAINER);
-  const dbWait = others.findIndex(isDbWait);
+  const dbWait = others.findIndex((c) => isDbWait(c, image));
   const container = dependencyContainer(config, image, others[dbWait]);
   if (!container) return;
   const after = firstAfter === undefined ? -1 : others.findIndex((c) => c.name === firstAfter);
