@@ -2,6 +2,7 @@ import { execa, type ResultPromise } from 'execa';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliPath, project, repoRoot } from '../support/cli.js';
+import { listeningAddress } from '../support/backend-process.js';
 import { freePort } from '../support/net.js';
 import { freshDatabase } from '../support/pg.js';
 import { redisServerBinary, type RedisServer, startRedis } from '../support/redis.js';
@@ -78,15 +79,7 @@ describe.skipIf(!hasRedis)("the backend's /health reports its dependencies", () 
       reject: false,
     });
     running.push(child);
-    const base = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      void child.then((r) => reject(new Error(`the backend exited: ${String(r.stderr)}`)));
-    });
+    const base = await listeningAddress(child.stdout!, child);
 
     const first = await healthOf(base);
     expect(first.status).toBe(200);
@@ -146,15 +139,7 @@ describe.skipIf(!hasRedis)("the backend's /health reports its dependencies", () 
       extendEnv: true,
     });
     running.push(child);
-    const base = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      void child.then((r) => reject(new Error(`the backend exited: ${String(r.stderr)}`)));
-    });
+    const base = await listeningAddress(child.stdout!, child);
     const h = await healthOf(base);
     expect(h.body.dependencies).toEqual([
       {

@@ -7,6 +7,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/backend/password.js';
 import { cli, cliPath, project, repoRoot } from '../support/cli.js';
+import { listeningAddress } from '../support/backend-process.js';
 import { admin, freshDatabase, rows, withDb } from '../support/pg.js';
 
 /**
@@ -35,28 +36,10 @@ async function startBackend(url: string, env: Record<string, string> = {}): Prom
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
-  let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const base = await new Promise<string>((resolvePort, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`the backend did not print its address within 15s:\n${out}\n${err}`)),
-      15_000,
-    );
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolvePort(m[1]!);
-      }
-    });
-    void exit.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`the backend exited with ${code} before listening:\n${out}\n${err}`));
-    });
-  });
+  const base = await listeningAddress(child.stdout!, exit, () => err);
   return { base, child, stderr: () => err, exit };
 }
 

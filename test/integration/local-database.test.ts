@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli, cliPath, project, repoRoot } from '../support/cli.js';
+import { listeningAddress } from '../support/backend-process.js';
 import { freePort } from '../support/net.js';
 import { withDb } from '../support/pg.js';
 
@@ -158,15 +159,7 @@ describe('schemagate local: a database you keep', () => {
       env: { NO_COLOR: '1', PORT: '0' },
       reject: false,
     });
-    const listening = await new Promise<string>((resolve, reject) => {
-      let text = '';
-      backend.stdout!.on('data', (d: Buffer) => {
-        text += d.toString();
-        const m = /listening on (http:\/\/\S+)/.exec(text);
-        if (m) resolve(m[1]!);
-      });
-      backend.on('exit', () => reject(new Error(`backend exited: ${text}`)));
-    });
+    const listening = await listeningAddress(backend.stdout!, backend);
     const health = await fetch(`${listening}/health`);
     expect(health.status).toBe(200);
 
