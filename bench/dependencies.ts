@@ -10,54 +10,31 @@
  *
  *   npm run build && node dist/bench/dependencies.js [--runs 5]
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startKubeDouble } from '../test/support/kube-double/index.js';
 import { embeddedServer } from './server.js';
 import { markdownTable, ratio, summarize } from './stats.js';
+import { repo, upProject } from './up-project.js';
 import { timed } from './timed.js';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(repo, 'dist', 'src', 'cli.js');
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 5) || 5;
 
-function project(namespace: string, url: string, image: string, withRedis: boolean): string {
-  const dir = mkdtempSync(join(tmpdir(), 'schemagate-bench-deps-'));
-  cpSync(join(repo, 'migrations'), join(dir, 'migrations'), { recursive: true });
-  cpSync(join(repo, 'seeds'), join(dir, 'seeds'), { recursive: true });
-  mkdirSync(join(dir, 'k8s'));
-  const secret = (name: string) =>
-    `apiVersion: v1\nkind: Secret\nmetadata: { name: ${name} }\nstringData: { DATABASE_URL: "${url}" }\n`;
-  writeFileSync(join(dir, 'k8s/namespace.yaml'), `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${namespace} }\n`);
-  writeFileSync(join(dir, 'k8s/secrets.yaml'), `${secret('schemagate-migrator')}---\n${secret('schemagate-app')}`);
-  writeFileSync(
-    join(dir, 'k8s/backend.yaml'),
-    `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: backend }
-spec:
-  replicas: 0
-  selector: { matchLabels: { app: backend } }
-  template:
-    metadata: { labels: { app: backend } }
-    spec:
-      initContainers:
-        - { name: wait-for-db, image: schemagate:dev, args: ["db", "wait", "--timeout", "30s"], env: [{ name: DATABASE_URL, valueFrom: { secretKeyRef: { name: schemagate-app, key: DATABASE_URL } } }] }
-        - { name: verify-schema, image: schemagate:dev, args: ["db", "verify"], env: [{ name: DATABASE_URL, valueFrom: { secretKeyRef: { name: schemagate-app, key: DATABASE_URL } } }] }
-      containers:
-        - { name: app, image: node:22-alpine, command: ["node", "-e", "setInterval(() => {}, 1 << 30)"] }
-`,
-  );
-  if (withRedis) writeFileSync(join(dir, 'k8s/redis.yaml'), readFileSync(join(repo, 'k8s/redis.yaml'), 'utf8'));
-  writeFileSync(
-    join(dir, 'schemagate.yaml'),
-    `kubernetes:\n  namespace: ${namespace}\n  image: ${image}\n  manifests: k8s\n  timeout: 60s\n` +
-      (withRedis ? 'backend:\n  dependencies: [redis://redis:6379]\n' : ''),
-  );
-  return dir;
-}
+const project = (namespace: string, url: string, image: string, withRedis: boolean): string =>
+  upProject({
+    namespace,
+    url,
+    image,
+    prefix: 'schemagate-bench-deps-',
+    initContainers: ['wait-for-db', 'verify-schema'],
+    ...(withRedis
+      ? {
+          manifests: { 'redis.yaml': readFileSync(join(repo, 'k8s/redis.yaml'), 'utf8') },
+          extraConfig: 'backend:\n  dependencies: [redis://redis:6379]\n',
+        }
+      : {}),
+  });
 
 async function main(): Promise<void> {
   const server = await embeddedServer(() => undefined);

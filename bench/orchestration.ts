@@ -11,52 +11,19 @@
  * Complete to the release request's answer) and the total time; the
  * migration SQL time is the sum of execution_time_ms in the history table.
  */
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pg from 'pg';
 import { startKubeDouble } from '../test/support/kube-double/index.js';
 import { embeddedServer } from './server.js';
 import { markdownTable, summarize } from './stats.js';
 import { timed } from './timed.js';
+import { repo, upProject } from './up-project.js';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(repo, 'dist', 'src', 'cli.js');
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 5) || 5;
 
-function project(namespace: string, url: string, image: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'schemagate-bench-up-'));
-  cpSync(join(repo, 'migrations'), join(dir, 'migrations'), { recursive: true });
-  cpSync(join(repo, 'seeds'), join(dir, 'seeds'), { recursive: true });
-  mkdirSync(join(dir, 'k8s'));
-  const secret = (name: string) =>
-    `apiVersion: v1\nkind: Secret\nmetadata: { name: ${name} }\nstringData: { DATABASE_URL: "${url}" }\n`;
-  writeFileSync(join(dir, 'k8s/namespace.yaml'), `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${namespace} }\n`);
-  writeFileSync(join(dir, 'k8s/secrets.yaml'), `${secret('schemagate-migrator')}---\n${secret('schemagate-app')}`);
-  writeFileSync(
-    join(dir, 'k8s/backend.yaml'),
-    `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: backend }
-spec:
-  replicas: 0
-  selector: { matchLabels: { app: backend } }
-  template:
-    metadata: { labels: { app: backend } }
-    spec:
-      initContainers:
-        - { name: verify-schema, image: schemagate:dev, args: ["db", "verify"], env: [{ name: DATABASE_URL, valueFrom: { secretKeyRef: { name: schemagate-app, key: DATABASE_URL } } }] }
-      containers:
-        - { name: app, image: node:22-alpine, command: ["node", "-e", "setInterval(() => {}, 1 << 30)"] }
-`,
-  );
-  writeFileSync(
-    join(dir, 'schemagate.yaml'),
-    `kubernetes:\n  namespace: ${namespace}\n  image: ${image}\n  manifests: k8s\n  timeout: 60s\n`,
-  );
-  return dir;
-}
+const project = (namespace: string, url: string, image: string): string =>
+  upProject({ namespace, url, image, prefix: 'schemagate-bench-up-', initContainers: ['verify-schema'] });
 
 async function main(): Promise<void> {
   const server = await embeddedServer(() => undefined);
