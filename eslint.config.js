@@ -14,11 +14,15 @@ export default defineConfig(
       'dist/**',
       'node_modules/**',
       '.schemagate/**',
-      // Edited by parallel branches right now: they get their pass once those branches have landed.
+      // Written before the strict rules landed; each folder's ignore goes as its findings are fixed.
       'src/backend/**',
-      'test/**',
-      // Issue 14's `wait` (written before the strict rules landed), likewise.
       'src/wait/**',
+      'test/support/**',
+      'test/unit/**',
+      'test/integration/**',
+      'test/double/**',
+      'test/e2e/**',
+      'test/kube/**',
     ],
   },
   js.configs.recommended,
@@ -26,7 +30,7 @@ export default defineConfig(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js', 'vitest.config.ts', 'scripts/*.mjs'] },
+        projectService: { allowDefaultProject: ['eslint.config.js', 'scripts/*.mjs'] },
         tsconfigRootDir: fileURLToPath(new URL('.', import.meta.url)),
       },
     },
@@ -46,6 +50,22 @@ export default defineConfig(
     rules: {
       '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
       '@typescript-eslint/no-misused-spread': 'off',
+    },
+  },
+  {
+    // The tests are type-checked with tsconfig.test.json (tsconfig.json, the build's, leaves them out).
+    files: ['test/**/*.ts', 'vitest.config.ts'],
+    languageOptions: { parserOptions: { projectService: false, project: './tsconfig.test.json' } },
+  },
+  {
+    // The tests build and read client-node's Kubernetes models as JSON, as src/kube does (see above). A test's
+    // `result!` on a value it has just asserted on fails as loudly as an assertion would, with a TypeError that names
+    // the line, and the code is never shipped.
+    files: ['test/**'],
+    rules: {
+      '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
+      '@typescript-eslint/no-misused-spread': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
   {
