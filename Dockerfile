@@ -23,7 +23,8 @@ COPY src ./src
 # a pod's `db migrate` or `db verify` with nothing to do starts in about half the time.
 RUN printf '{"extends":"./tsconfig.json","compilerOptions":{"declaration":false,"sourceMap":false},"include":["src/**/*.ts"]}' > tsconfig.image.json \
  && npx tsc -p tsconfig.image.json \
- && npm run --silent bundle:cli
+ && npm run --silent bundle:cli \
+ && npm run --silent bundle:yaml
 
 # --- runtime: production dependencies and the compiled CLI ------------------
 FROM node:22-bookworm-slim AS runtime

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 /** What the build reads: every source file, and the files that say how to build. */
 const INPUTS = ['src', 'package.json', 'package-lock.json', 'tsconfig.json'];
 /** What the build writes, oldest first checked: all must exist. */
-const OUTPUTS = ['dist/src/cli.js', 'dist/vendor/client-node.js'];
+const OUTPUTS = ['dist/src/cli.js', 'dist/vendor/client-node.js', 'dist/src/vendor/yaml.cjs'];
 
 /**
  * The newest modification time of `path` or anything under it (0: it does not exist).

@@ -9,14 +9,15 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ExitCode, SchemagateError } from '../errors.js';
-import { unpackBundle } from '../util/file-bundle.js';
 import { str } from './args.js';
 import type { CommandContext } from './db.js';
 import { waitIfAsked } from './db.js';
 import { configFrom } from './engine-options.js';
 
 /** Unpacks the bundle into a new temporary folder and makes it the working directory. */
-function unpackInto(file: string): string {
+async function unpackInto(file: string): Promise<string> {
+  // zlib is loaded only for a bundle: a run without one (most) never needs it.
+  const { unpackBundle } = await import('../util/file-bundle.js');
   let files;
   try {
     files = unpackBundle(readFileSync(file));
@@ -41,7 +42,7 @@ function unpackInto(file: string): string {
 export async function prepareDb(c: CommandContext): Promise<void> {
   const bundle = str(c.args, 'bundle');
   if (bundle !== undefined) {
-    const dir = unpackInto(resolve(bundle));
+    const dir = await unpackInto(resolve(bundle));
     c.out.debug(`unpacked ${bundle} into ${dir}`);
   }
   const { expectedFilesFrom, checkExpectedFiles } = await import('../engine/expected-files.js');

@@ -3,7 +3,8 @@
  * (all problems reported at once), and map it onto `Config`. Cheap on purpose:
  * it runs in every pod, so it imports neither `pg` nor the Kubernetes client.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
@@ -19,11 +20,17 @@ export { resolveDatabaseUrl, type DatabaseUrlSource } from './database-url.js';
 /** The file read when no --config is given. */
 export const DEFAULT_CONFIG_FILE = 'schemagate.yaml';
 
-// `yaml` costs ~40 ms to import: loaded only when there is a file to parse
-// (a pod's `db migrate` with no schemagate.yaml never pays for it).
+// `yaml` costs ~30 ms to import from its ~70 files: loaded only when there is a file to parse (a pod's
+// `db migrate` with no schemagate.yaml never pays for it), and from the one-file bundle `npm run build`
+// writes (dist/src/vendor/yaml.cjs: ~6 ms), the same code; from the package when running from source.
+// `../vendor` is that folder from dist/src/config/ and from the CLI bundle's dist/src/chunks/.
 let yamlModule: typeof Yaml | undefined;
 function yaml(): typeof Yaml {
-  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  if (!yamlModule) {
+    const require = createRequire(import.meta.url);
+    const bundle = fileURLToPath(new URL('../vendor/yaml.cjs', import.meta.url));
+    yamlModule = (existsSync(bundle) ? require(bundle) : require('yaml')) as typeof Yaml;
+  }
   return yamlModule;
 }
 

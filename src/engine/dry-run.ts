@@ -40,7 +40,7 @@ export async function dryRun(opts: EngineOptions, params: { to?: string } = {}):
   const files = readMigrations(opts.migrationsDir, opts.format, { allowEmpty: opts.allowEmpty });
   const target = resolveTarget(files, params.to);
   return withSession(opts, 'plan', async (ctx) => {
-    const plan = await planFor(ctx, files, opts, target);
+    const plan = await planFor(ctx.history, files, opts, target);
     if (plan.problems.length > 0) throw new PlanError(plan.problems);
     const analyses = analyzeAll(plan.toRun);
     const rows = new Map(plan.entries.map((e) => [e.version, e.row]));

@@ -8,7 +8,7 @@ import { FilesError, type Blocks, type DownScript, type FileProblem, type Migrat
 export { parseMigrationName, splitDbmate } from './formats/flat.js';
 export { displayPath } from './formats/listing.js';
 export { FilesError, type DownScript, type FileProblem, type MigrationFile } from './formats/types.js';
-export { detectLayout, readMigrationFolder, type ReadOptions } from './formats/detect.js';
+export { detectLayout, readMigrationFolder, readMigrationFolderYielding, type ReadOptions } from './formats/detect.js';
 
 /**
  * Reads every migration in `dir`, in the order its layout's tool runs them.

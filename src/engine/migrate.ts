@@ -2,10 +2,12 @@ import { toError, UsageError } from '../errors.js';
 import { analyze, type Analysis } from './analyze.js';
 import { applyScript, MigrationError, type Script } from './apply.js';
 import { type EngineContext, logLine } from './context.js';
-import { fileScript, type MigrationFile, readMigrationFolder } from './files.js';
+import { fileScript, type MigrationFile, readMigrationFolderYielding } from './files.js';
 import { buildPlan, type Plan, PlanError } from './plan.js';
 import { checkCanWrite } from './privileges.js';
-import { type EngineOptions, withLockedSession } from './session.js';
+import { abandon, type BeforeScripts, type EngineOptions, openLockConnection, withLockedSession } from './session.js';
+import type { HistoryReader, HistoryTable } from './history.js';
+import { redact } from '../redact.js';
 import { formatDuration } from '../util/time.js';
 import { parseVersion, type Version } from './version.js';
 import type { FileProblem } from './formats/types.js';
@@ -68,12 +70,12 @@ export function analyzeAll(files: readonly MigrationFile[]): Map<string, Analysi
 
 /** Reads the history and computes the plan; throws PlanError on drift, missing files or out-of-order. */
 export async function planFor(
-  ctx: EngineContext,
+  history: HistoryReader,
   files: readonly MigrationFile[],
   opts: EngineOptions,
   target?: Version,
 ): Promise<Plan> {
-  const rows = await ctx.history.list();
+  const rows = await history.list();
   return buildPlan(files, rows, {
     outOfOrder: opts.outOfOrder,
     ...(target ? { target } : {}),
@@ -87,66 +89,94 @@ export async function planFor(
  * anything is wrong, nothing runs and nothing in the database changes.
  */
 export async function migrate(opts: EngineOptions, params: { to?: string } = {}): Promise<MigrateResult> {
-  const { files, ignored } = readMigrationFolder(opts.migrationsDir, opts.format, { allowEmpty: opts.allowEmpty });
-  const target = resolveTarget(files, params.to);
+  // Connecting overlaps reading the files; a bad folder still fails first, and the connection is closed unused.
+  const opening = openLockConnection(opts, 'migrate');
+  let reading: Awaited<ReturnType<typeof readMigrationFolderYielding>>;
+  let target: Version | undefined;
+  try {
+    reading = await readMigrationFolderYielding(opts.migrationsDir, opts.format, { allowEmpty: opts.allowEmpty });
+    target = resolveTarget(reading.files, params.to);
+  } catch (e) {
+    await abandon(opening);
+    throw e;
+  }
+  const { files, ignored } = reading;
   logIgnored(opts.log, ignored);
-  return withLockedSession(opts, 'migrate', async (ctx) => {
-    const plan = await planFor(ctx, files, opts, target);
-    if (plan.problems.length > 0) throw new PlanError(plan.problems);
-    const analyses = analyzeAll(plan.toRun);
-    const applied: AppliedMigration[] = [];
-    if (plan.toRun.length === 0) {
-      logLine(ctx, `${ctx.history.displayName}: up to date${plan.current ? ` at version ${plan.current}` : ''}`);
-      return { applied, current: plan.current };
-    }
-    await checkCanWrite(defined(ctx.lock, 'the migration lock').client, opts.schema, opts.table);
-    // A new history table is created in the first migration's transaction, so a failure leaves none behind.
-    const fresh = !(await ctx.history.exists());
-    let setupSql = fresh ? await ctx.history.createSql() : undefined;
-    const rows = new Map(plan.entries.map((e) => [e.version, e.row]));
-    let unflushed = false;
-    try {
-      for (const [i, file] of plan.toRun.entries()) {
-        ctx.signal?.throwIfAborted();
-        // Checked alongside the migration's first round trip: a lost lock aborts it at once.
-        const held = ctx.lock?.assertHeld().then(
-          () => undefined,
-          (e: unknown) => toError(e),
-        );
-        const last = i === plan.toRun.length - 1;
-        const analysis = defined(analyses.get(file.version.text), `the analysis of ${file.file}`);
-        let r;
-        try {
-          r = await applyScript(ctx, migrationScript(file), rows.get(file.version.text), {
-            synchronousCommit: last,
-            analysis,
-            ...(setupSql ? { setupSql } : {}),
-          });
-        } catch (e) {
-          throw i === 0 && fresh ? withBaselineAdvice(e, ctx.history.displayName) : e;
-        }
-        const lost = await held;
-        if (lost) throw lost;
-        setupSql = undefined;
-        unflushed = !last && r.transactional;
-        applied.push({
-          version: file.version.text,
-          description: file.description,
-          file: file.file,
-          ms: r.ms,
-          transactional: r.transactional,
-        });
-        logLine(
-          ctx,
-          `applied ${file.file} (${formatDuration(r.ms)}${r.transactional ? '' : ', outside a transaction'})`,
-        );
+  const planNow = async (history: HistoryTable): Promise<Plan> => {
+    const p = await planFor(history, files, opts, target);
+    if (p.problems.length > 0) throw new PlanError(p.problems);
+    return p;
+  };
+  const upToDate = (history: HistoryTable, current: string | undefined) =>
+    `${history.displayName}: up to date${current ? ` at version ${current}` : ''}`;
+  const before: BeforeScripts<MigrateResult> = async (history) => {
+    const p = await planNow(history);
+    if (p.toRun.length > 0) return undefined;
+    opts.log(redact(upToDate(history, p.current)));
+    return { result: { applied: [], current: p.current } };
+  };
+  return withLockedSession(
+    opts,
+    'migrate',
+    async (ctx) => {
+      // Planned again with the script session open: a stopped runner's last statement has ended by now.
+      const plan = await planNow(ctx.history);
+      const analyses = analyzeAll(plan.toRun);
+      const applied: AppliedMigration[] = [];
+      if (plan.toRun.length === 0) {
+        logLine(ctx, upToDate(ctx.history, plan.current));
+        return { applied, current: plan.current };
       }
-    } finally {
-      // Commits made with synchronous_commit = off are flushed by the next synchronous commit; make one if the run stopped early.
-      if (unflushed) await flush(ctx).catch(() => undefined);
-    }
-    return { applied, current: applied.at(-1)?.version ?? plan.current };
-  });
+      await checkCanWrite(defined(ctx.lock, 'the migration lock').client, opts.schema, opts.table);
+      // A new history table is created in the first migration's transaction, so a failure leaves none behind.
+      const fresh = !(await ctx.history.exists());
+      let setupSql = fresh ? await ctx.history.createSql() : undefined;
+      const rows = new Map(plan.entries.map((e) => [e.version, e.row]));
+      let unflushed = false;
+      try {
+        for (const [i, file] of plan.toRun.entries()) {
+          ctx.signal?.throwIfAborted();
+          // Checked alongside the migration's first round trip: a lost lock aborts it at once.
+          const held = ctx.lock?.assertHeld().then(
+            () => undefined,
+            (e: unknown) => toError(e),
+          );
+          const last = i === plan.toRun.length - 1;
+          const analysis = defined(analyses.get(file.version.text), `the analysis of ${file.file}`);
+          let r;
+          try {
+            r = await applyScript(ctx, migrationScript(file), rows.get(file.version.text), {
+              synchronousCommit: last,
+              analysis,
+              ...(setupSql ? { setupSql } : {}),
+            });
+          } catch (e) {
+            throw i === 0 && fresh ? withBaselineAdvice(e, ctx.history.displayName) : e;
+          }
+          const lost = await held;
+          if (lost) throw lost;
+          setupSql = undefined;
+          unflushed = !last && r.transactional;
+          applied.push({
+            version: file.version.text,
+            description: file.description,
+            file: file.file,
+            ms: r.ms,
+            transactional: r.transactional,
+          });
+          logLine(
+            ctx,
+            `applied ${file.file} (${formatDuration(r.ms)}${r.transactional ? '' : ', outside a transaction'})`,
+          );
+        }
+      } finally {
+        // Commits made with synchronous_commit = off are flushed by the next synchronous commit; make one if the run stopped early.
+        if (unflushed) await flush(ctx).catch(() => undefined);
+      }
+      return { applied, current: applied.at(-1)?.version ?? plan.current };
+    },
+    { before, opening },
+  );
 }
 
 /** SQLSTATEs of "it is already there": duplicate table, object, schema, column, function. */

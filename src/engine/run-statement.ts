@@ -1,6 +1,3 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { from as copyFrom } from 'pg-copy-streams';
 import { cancellable, type EngineContext } from './context.js';
 import type { Statement } from './sql/splitter.js';
 
@@ -20,6 +17,12 @@ interface PgNotice {
 export async function runStatement(ctx: EngineContext, st: Statement): Promise<number> {
   return cancellable(ctx.conn, ctx.pid, ctx.signal, async () => {
     if (!st.copy) return (await ctx.client.query(st.text)).rowCount ?? 0;
+    // Loaded for a COPY only: every run without one (a no-op above all) is spared the streams it needs.
+    const [{ Readable }, { pipeline }, { from: copyFrom }] = await Promise.all([
+      import('node:stream'),
+      import('node:stream/promises'),
+      import('pg-copy-streams'),
+    ]);
     const stream = ctx.client.query(copyFrom(st.text));
     await pipeline(Readable.from([Buffer.from(st.copy.text, 'utf8')]), stream);
     return stream.rowCount;

@@ -142,21 +142,32 @@ export class PgBouncerError extends SchemagateError {
 }
 
 /**
+ * What a command may do under the migration lock before the script
+ * connection opens: read the history on the lock's connection and decide.
+ * A result ends the session there (a `db migrate` with nothing to apply
+ * never opens the script connection); undefined goes on to `fn`.
+ */
+export type BeforeScripts<T> = (history: HistoryTable) => Promise<{ result: T } | undefined>;
+
+/**
  * A session holding the migration lock. The lock is taken (polled, never a
  * blocking pg_advisory_lock) and held on a connection of its own, which runs
  * only schemagate's statements; the scripts run on a second connection, so
  * nothing they do can release the lock. The history table is read and
  * written under it, and the lock is released in `finally`, also when `fn`
  * throws. Losing the lock (its session ended) aborts `fn` at once.
+ * `opening` is the lock connection when the caller started opening it
+ * already (`openLockConnection`), e.g. while it read the migration files.
  */
 export async function withLockedSession<T>(
   opts: EngineOptions,
   command: string,
   fn: (ctx: EngineContext) => Promise<T>,
+  steps: { before?: BeforeScripts<T>; opening?: LockConnection } = {},
 ): Promise<T> {
   const key = lockKey(opts.schema, opts.table);
-  const lockConn = connectOptions(opts, command, ' (lock)');
-  const control = await open(lockConn, opts);
+  const { conn: lockConn, opened } = steps.opening ?? openLockConnection(opts, command);
+  const control = await opened;
   const name = `${opts.schema}.${opts.table}`;
   let lock: HeldLock | undefined;
   let work: { client: Client; pid: number; transactionModes: string } | undefined;
@@ -175,24 +186,30 @@ export async function withLockedSession<T>(
     });
     await checkLockStaysHere(control.client, control.pid, key);
     lock = new HeldLock(control.client, control.pid, key, name, runningKey(opts.schema, opts.table));
-    const conn = connectOptions(opts, command);
-    work = await open(conn, opts);
-    await acquireLock(work.client, {
-      key: lock.runningKey,
-      name,
-      waitMs: opts.lockWaitMs,
-      ...(opts.clock ? { clock: opts.clock } : {}),
-      ...(opts.sleep ? { sleep: opts.sleep } : {}),
-      signal: opts.signal,
-      onWait: (holder) =>
-        opts.log(
-          `waiting for the script session of a stopped runner to end (${holder ? describeHolder(holder) : 'it just ended'}): its last statement is still running`,
-        ),
-    });
     const signal = eitherSignal(opts.signal, lock.signal);
     const history = new HistoryTable({ ...control, conn: lockConn, signal }, opts.schema, opts.table);
     history.guardWith(lock);
-    const result = await fn(contextFor(opts, work, conn, history, signal, lock));
+    const early = steps.before ? await steps.before(history) : undefined;
+    let result: T;
+    if (early) {
+      result = early.result;
+    } else {
+      const conn = connectOptions(opts, command);
+      work = await open(conn, opts);
+      await acquireLock(work.client, {
+        key: lock.runningKey,
+        name,
+        waitMs: opts.lockWaitMs,
+        ...(opts.clock ? { clock: opts.clock } : {}),
+        ...(opts.sleep ? { sleep: opts.sleep } : {}),
+        signal: opts.signal,
+        onWait: (holder) =>
+          opts.log(
+            `waiting for the script session of a stopped runner to end (${holder ? describeHolder(holder) : 'it just ended'}): its last statement is still running`,
+          ),
+      });
+      result = await fn(contextFor(opts, work, conn, history, signal, lock));
+    }
     await lock.assertHeld();
     lock.closingOnPurpose();
     if (!(await releaseLock(control.client, key)))
@@ -208,6 +225,31 @@ export async function withLockedSession<T>(
     // Ending the session releases the lock too, whatever state it is in.
     await control.client.end().catch(() => undefined);
   }
+}
+
+/** The lock connection being opened: started before the work that needs no database, awaited when the lock is taken. */
+export interface LockConnection {
+  conn: ConnectOptions;
+  opened: Promise<{ client: Client; pid: number; transactionModes: string }>;
+}
+
+/**
+ * Starts opening the lock connection now, so that connecting overlaps work
+ * that needs no database (reading the migration files). Pass it to
+ * `withLockedSession`, or to `abandon` when that work fails.
+ */
+export function openLockConnection(opts: EngineOptions, command: string): LockConnection {
+  const conn = connectOptions(opts, command, ' (lock)');
+  const opened = open(conn, opts);
+  // Awaited later; until then a failure must not count as unhandled.
+  opened.catch(() => undefined);
+  return { conn, opened };
+}
+
+/** Closes a lock connection that will not be used (the work before it failed). */
+export async function abandon(opening: LockConnection): Promise<void> {
+  const c = await opening.opened.catch(() => undefined);
+  await c?.client.end().catch(() => undefined);
 }
 
 /** Detects transaction pooling: the backend changed, or it does not hold the lock we just took. */

@@ -73,7 +73,7 @@ export async function pendingOn(opts: EngineOptions, files: readonly MigrationFi
   const { planFor } = await import('../engine/migrate.js');
   const { withSession } = await import('../engine/session.js');
   return withSession(opts, 'lint', async (ctx) => {
-    const plan = await planFor(ctx, files, opts);
+    const plan = await planFor(ctx.history, files, opts);
     const { rows } = await ctx.client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
     const version = rows[0]?.v;
     if (version === undefined) throw new Error('BUG: SELECT current_setting returned no row');

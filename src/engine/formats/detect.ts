@@ -68,15 +68,24 @@ export class EmptyMigrationsError extends SchemagateError {
  * every such file named.
  */
 function readTexts(listing: Listing, problems?: FileProblem[]): Map<string, string> {
-  const texts = new Map<string, string>();
   const found: FileProblem[] = problems ?? [];
+  const reading = textsOf(listing, found);
+  let step = reading.next();
+  while (!step.done) step = reading.next();
+  if (!problems && found.length > 0) throw new FilesError(found);
+  return step.value;
+}
+
+/** readTexts' work, one file per step: run to the end at once, or with pauses (readMigrationFolderYielding). */
+function* textsOf(listing: Listing, found: FileProblem[]): Generator<undefined, Map<string, string>> {
+  const texts = new Map<string, string>();
   const names = [...listing.sql, ...listing.folders.filter((f) => SQL_FILE.test(f))].sort();
   for (const n of names) {
     if (isFlatDownName(n)) continue;
     const text = readSql(inside(listing.dir, n), inside(listing.shown, n), found);
     if (text !== undefined) texts.set(n, text);
+    yield;
   }
-  if (!problems && found.length > 0) throw new FilesError(found);
   return texts;
 }
 
@@ -138,9 +147,8 @@ export function detectLayout(dir: string, format: MigrationFormat = 'auto'): Lay
 }
 
 function layoutOf(listing: Listing, texts: ReadonlyMap<string, string> | undefined): LayoutName | undefined {
-  if (hasJournal(listing.dir)) return 'drizzle';
-  if (looksLikePrisma(listing)) return 'prisma';
-  if (looksLikeDiesel(listing)) return 'diesel';
+  const folderLayout = folderLayoutOf(listing, 'auto');
+  if (folderLayout) return folderLayout;
   if (listing.sql.length === 0) return undefined;
   const t = texts ?? readTexts(listing);
   return markedLayout(listing, t) ?? flatLayout(listing.sql, t);
@@ -159,19 +167,58 @@ export function readMigrationFolder(
   opts: ReadOptions = {},
 ): FolderReading {
   const listing = listFolder(dir, 'Migrations', 'migrations.dir', '--migrations');
+  return readListing(listing, format, opts, (unreadable) => readTexts(listing, unreadable));
+}
+
+/** Files read between two pauses of readMigrationFolderYielding: about a millisecond of work. */
+const FILES_PER_PAUSE = 50;
+
+/**
+ * readMigrationFolder, pausing every few files while it reads a flat folder,
+ * so that a connection being opened meanwhile goes on with its handshake
+ * instead of waiting for the whole folder (`db migrate` connects while it
+ * reads). The same result and the same errors.
+ */
+export async function readMigrationFolderYielding(
+  dir: string,
+  format: MigrationFormat = 'auto',
+  opts: ReadOptions = {},
+): Promise<FolderReading> {
+  const listing = listFolder(dir, 'Migrations', 'migrations.dir', '--migrations');
+  if (folderLayoutOf(listing, format)) return readListing(listing, format, opts, () => new Map());
+  const found: FileProblem[] = [];
+  const reading = textsOf(listing, found);
+  let step = reading.next();
+  for (let i = 1; !step.done; i++) {
+    if (i % FILES_PER_PAUSE === 0) await new Promise((resolve) => setImmediate(resolve));
+    step = reading.next();
+  }
+  const texts = step.value;
+  return readListing(listing, format, opts, (unreadable) => {
+    unreadable.push(...found);
+    return texts;
+  });
+}
+
+/** The layouts that are a folder per migration or a journal: read by their own readers. */
+function folderLayoutOf(listing: Listing, format: MigrationFormat): LayoutName | undefined {
+  if (format === 'drizzle' || format === 'prisma' || format === 'diesel') return format;
+  if (format !== 'auto') return undefined;
+  if (hasJournal(listing.dir)) return 'drizzle';
+  if (looksLikePrisma(listing)) return 'prisma';
+  if (looksLikeDiesel(listing)) return 'diesel';
+  return undefined;
+}
+
+/** A listed folder read in its layout; `texts` reads the flat files' texts, adding what cannot be read to `unreadable`. */
+function readListing(
+  listing: Listing,
+  format: MigrationFormat,
+  opts: ReadOptions,
+  texts: (unreadable: FileProblem[]) => Map<string, string>,
+): FolderReading {
   const hint = `schemagate reads these layouts: ${layoutList()}.`;
-  const folderLayout: LayoutName | undefined =
-    format === 'drizzle' || format === 'prisma' || format === 'diesel'
-      ? format
-      : format === 'auto'
-        ? hasJournal(listing.dir)
-          ? 'drizzle'
-          : looksLikePrisma(listing)
-            ? 'prisma'
-            : looksLikeDiesel(listing)
-              ? 'diesel'
-              : undefined
-        : undefined;
+  const folderLayout = folderLayoutOf(listing, format);
   let reading: FolderReading;
   if (folderLayout) {
     const stray =
@@ -191,8 +238,8 @@ export function readMigrationFolder(
           };
   } else {
     const unreadable: FileProblem[] = [];
-    const texts = readTexts(listing, unreadable);
-    const layout = fromFormat(format) ?? markedLayout(listing, texts) ?? flatLayout(listing.sql, texts);
+    const read = texts(unreadable);
+    const layout = fromFormat(format) ?? markedLayout(listing, read) ?? flatLayout(listing.sql, read);
     const stray = strayEntries(listing, layout);
     if (unreadable.length + stray.length > 0) {
       const all = [...unreadable, ...stray].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
@@ -202,7 +249,7 @@ export function readMigrationFolder(
     const flatFormat: MigrationFormat = format === 'schemagate' || format === 'flyway' ? format : 'auto';
     reading = {
       layout,
-      files: tool ? readSectioned(listing, texts, tool) : readFlat(listing, texts, flatFormat),
+      files: tool ? readSectioned(listing, read, tool) : readFlat(listing, read, flatFormat),
       ignored: [],
     };
   }
