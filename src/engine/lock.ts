@@ -87,6 +87,8 @@ export interface LockOptions {
   onWait?: (holder: LockHolder | undefined, waitedMs: number) => void;
   /** @default 10000 */
   reportEveryMs?: number;
+  /** Called once, when the first try finds the lock taken, before any waiting; a rejection stops the attempt. */
+  beforeWaiting?: () => Promise<void>;
 }
 
 export class LockTimeoutError extends SchemagateError {
@@ -118,8 +120,9 @@ export async function acquireLock(client: Client, opts: LockOptions): Promise<vo
   const started = clock.now();
   let delay = 25;
   let lastReport = -Infinity;
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     if (await tryLock(client, opts.key)) return;
+    if (attempt === 0) await opts.beforeWaiting?.();
     const waited = clock.now() - started;
     if (waited >= opts.waitMs) {
       throw new LockTimeoutError(opts.name, waited, await findLockHolder(client, opts.key));

@@ -5,7 +5,7 @@ import { type EngineContext, logLine } from './context.js';
 import { fileScript, type MigrationFile, readMigrationFolderYielding } from './files.js';
 import { buildPlan, type Plan, PlanError } from './plan.js';
 import { checkCanWrite } from './privileges.js';
-import { abandon, type BeforeScripts, type EngineOptions, openLockConnection, withLockedSession } from './session.js';
+import { type BeforeScripts, type EngineOptions, withLockedSession } from './session.js';
 import type { HistoryReader, HistoryTable } from './history.js';
 import { redact } from '../redact.js';
 import { formatDuration } from '../util/time.js';
@@ -89,27 +89,28 @@ export async function planFor(
  * anything is wrong, nothing runs and nothing in the database changes.
  */
 export async function migrate(opts: EngineOptions, params: { to?: string } = {}): Promise<MigrateResult> {
-  // Connecting overlaps reading the files; a bad folder still fails first, and the connection is closed unused.
-  const opening = openLockConnection(opts, 'migrate');
-  let reading: Awaited<ReturnType<typeof readMigrationFolderYielding>>;
-  let target: Version | undefined;
-  try {
-    reading = await readMigrationFolderYielding(opts.migrationsDir, opts.format, { allowEmpty: opts.allowEmpty });
-    target = resolveTarget(reading.files, params.to);
-  } catch (e) {
-    await abandon(opening);
-    throw e;
-  }
-  const { files, ignored } = reading;
-  logIgnored(opts.log, ignored);
+  // The files are read while the lock connection opens and the history is read; a bad folder still fails first.
+  // Started after a tick, so that the connection is under way before the first files are read.
+  const reading = Promise.resolve()
+    .then(() => readMigrationFolderYielding(opts.migrationsDir, opts.format, { allowEmpty: opts.allowEmpty }))
+    .then((r) => {
+      const target = resolveTarget(r.files, params.to);
+      logIgnored(opts.log, r.ignored);
+      return { files: r.files, target };
+    });
   const planNow = async (history: HistoryTable): Promise<Plan> => {
-    const p = await planFor(history, files, opts, target);
+    const [{ files, target }, rows] = await Promise.all([reading, history.list()]);
+    const p = buildPlan(files, rows, {
+      outOfOrder: opts.outOfOrder,
+      ...(target ? { target } : {}),
+      dir: opts.migrationsDir,
+    });
     if (p.problems.length > 0) throw new PlanError(p.problems);
     return p;
   };
   const upToDate = (history: HistoryTable, current: string | undefined) =>
     `${history.displayName}: up to date${current ? ` at version ${current}` : ''}`;
-  const before: BeforeScripts<MigrateResult> = async (history) => {
+  const before: BeforeScripts<MigrateResult, unknown> = async (history) => {
     const p = await planNow(history);
     if (p.toRun.length > 0) return undefined;
     opts.log(redact(upToDate(history, p.current)));
@@ -175,7 +176,7 @@ export async function migrate(opts: EngineOptions, params: { to?: string } = {})
       }
       return { applied, current: applied.at(-1)?.version ?? plan.current };
     },
-    { before, opening },
+    { alongside: reading, before },
   );
 }
 

@@ -143,11 +143,24 @@ export class PgBouncerError extends SchemagateError {
 
 /**
  * What a command may do under the migration lock before the script
- * connection opens: read the history on the lock's connection and decide.
- * A result ends the session there (a `db migrate` with nothing to apply
- * never opens the script connection); undefined goes on to `fn`.
+ * connection opens: read the history on the lock's connection and decide,
+ * with the result of the work done alongside (`alongside`). A result ends
+ * the session there (a `db migrate` with nothing to apply never opens the
+ * script connection); undefined goes on to `fn`.
  */
-export type BeforeScripts<T> = (history: HistoryTable) => Promise<{ result: T } | undefined>;
+export type BeforeScripts<T, S> = (history: HistoryTable, alongside: Promise<S>) => Promise<{ result: T } | undefined>;
+
+export interface LockedSessionSteps<T, S> {
+  /**
+   * Work that needs no database (reading the migration files), already
+   * started: the lock connection opens and the lock is first tried while it
+   * runs. If it fails, its error is the one the session fails with, and the
+   * lock is never waited for: a bad file is reported at once, also while
+   * another runner holds the lock.
+   */
+  alongside?: Promise<S>;
+  before?: BeforeScripts<T, S>;
+}
 
 /**
  * A session holding the migration lock. The lock is taken (polled, never a
@@ -156,22 +169,24 @@ export type BeforeScripts<T> = (history: HistoryTable) => Promise<{ result: T } 
  * nothing they do can release the lock. The history table is read and
  * written under it, and the lock is released in `finally`, also when `fn`
  * throws. Losing the lock (its session ended) aborts `fn` at once.
- * `opening` is the lock connection when the caller started opening it
- * already (`openLockConnection`), e.g. while it read the migration files.
  */
-export async function withLockedSession<T>(
+export async function withLockedSession<T, S = undefined>(
   opts: EngineOptions,
   command: string,
   fn: (ctx: EngineContext) => Promise<T>,
-  steps: { before?: BeforeScripts<T>; opening?: LockConnection } = {},
+  steps: LockedSessionSteps<T, S> = {},
 ): Promise<T> {
+  const alongside = steps.alongside ?? Promise.resolve(undefined as S);
+  // Awaited where it is needed; until then its failure must not count as unhandled.
+  alongside.catch(() => undefined);
   const key = lockKey(opts.schema, opts.table);
-  const { conn: lockConn, opened } = steps.opening ?? openLockConnection(opts, command);
-  const control = await opened;
+  const lockConn = connectOptions(opts, command, ' (lock)');
   const name = `${opts.schema}.${opts.table}`;
+  let control: { client: Client; pid: number; transactionModes: string } | undefined;
   let lock: HeldLock | undefined;
   let work: { client: Client; pid: number; transactionModes: string } | undefined;
   try {
+    control = await open(lockConn, opts);
     await acquireLock(control.client, {
       key,
       name,
@@ -179,6 +194,9 @@ export async function withLockedSession<T>(
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.sleep ? { sleep: opts.sleep } : {}),
       signal: opts.signal,
+      beforeWaiting: async () => {
+        await alongside;
+      },
       onWait: (holder, waited) =>
         opts.log(
           `waiting for the migration lock on ${name}${waited >= 1000 ? ` (${formatDuration(waited)} so far)` : ''}: held by ${holder ? describeHolder(holder) : 'a session that just ended'}`,
@@ -189,7 +207,8 @@ export async function withLockedSession<T>(
     const signal = eitherSignal(opts.signal, lock.signal);
     const history = new HistoryTable({ ...control, conn: lockConn, signal }, opts.schema, opts.table);
     history.guardWith(lock);
-    const early = steps.before ? await steps.before(history) : undefined;
+    const early = steps.before ? await steps.before(history, alongside) : undefined;
+    await alongside;
     let result: T;
     if (early) {
       result = early.result;
@@ -216,6 +235,8 @@ export async function withLockedSession<T>(
       throw new PgBouncerError('pg_advisory_unlock found no lock to release');
     return result;
   } catch (e) {
+    // The work alongside failed: that is the error to report, whatever the session made of it meanwhile.
+    await alongside;
     if (lock?.lost && !(e instanceof LockLostError)) throw lock.error();
     if (opts.signal?.aborted && !stopped(e)) throw abortError(opts.signal, `running db ${command}`);
     throw e;
@@ -223,33 +244,8 @@ export async function withLockedSession<T>(
     lock?.closingOnPurpose();
     await work?.client.end().catch(() => undefined);
     // Ending the session releases the lock too, whatever state it is in.
-    await control.client.end().catch(() => undefined);
+    await control?.client.end().catch(() => undefined);
   }
-}
-
-/** The lock connection being opened: started before the work that needs no database, awaited when the lock is taken. */
-export interface LockConnection {
-  conn: ConnectOptions;
-  opened: Promise<{ client: Client; pid: number; transactionModes: string }>;
-}
-
-/**
- * Starts opening the lock connection now, so that connecting overlaps work
- * that needs no database (reading the migration files). Pass it to
- * `withLockedSession`, or to `abandon` when that work fails.
- */
-export function openLockConnection(opts: EngineOptions, command: string): LockConnection {
-  const conn = connectOptions(opts, command, ' (lock)');
-  const opened = open(conn, opts);
-  // Awaited later; until then a failure must not count as unhandled.
-  opened.catch(() => undefined);
-  return { conn, opened };
-}
-
-/** Closes a lock connection that will not be used (the work before it failed). */
-export async function abandon(opening: LockConnection): Promise<void> {
-  const c = await opening.opened.catch(() => undefined);
-  await c?.client.end().catch(() => undefined);
 }
 
 /** Detects transaction pooling: the backend changed, or it does not hold the lock we just took. */

@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksum } from '../../src/engine/checksum.js';
 import { readMigrationFolder, readMigrationFolderYielding } from '../../src/engine/files.js';
+import { lockKey } from '../../src/engine/lock.js';
 import { migrate } from '../../src/engine/migrate.js';
 import { engineOpts, failure, migrationsDir } from '../support/engine.js';
 import { freshDatabase } from '../support/pg.js';
@@ -116,6 +118,26 @@ describe('a db migrate with nothing to apply', () => {
     expect(e.message).toContain('not a migration file name');
     // The lock connection opened alongside the reading is closed, not left to the process's exit.
     await relay.allClosed();
+  });
+
+  it('reports a bad folder at once while another runner holds the lock, without waiting for it', async () => {
+    const url = await freshDatabase();
+    const dir = migrationsDir({ ...FILES, 'users.sql': 'SELECT 1;\n' });
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [lockKey('public', 'schemagate_migrations').toString()]);
+      const waits: number[] = [];
+      const sleep = (ms: number) => {
+        waits.push(ms);
+        return Promise.resolve();
+      };
+      const e = await failure(migrate(engineOpts(url, dir, { lockWaitMs: 3_600_000, sleep })));
+      expect(e.message).toContain('not a migration file name');
+      expect(waits).toEqual([]);
+    } finally {
+      await holder.end();
+    }
   });
 
   it("reports a bad folder, not the database's error, when both are wrong", async () => {
