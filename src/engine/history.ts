@@ -141,13 +141,15 @@ COMMENT ON TABLE ${this.qualified} IS 'schemagate migration history (format 1)';
 
   async list(): Promise<HistoryRow[]> {
     if (!(await this.exists())) return [];
+    // applied_at as epoch milliseconds: a number is parsed in a fraction of the time of a timestamp text
+    // (a thousand rows on every run, a no-op one too); a Date holds milliseconds either way.
     const { rows } = await this.query<{
       kind: HistoryKind;
       version: string;
       description: string;
       script: string;
       checksum: string;
-      applied_at: Date;
+      applied_ms: number;
       applied_by: string;
       execution_time_ms: number;
       success: boolean;
@@ -155,14 +157,19 @@ COMMENT ON TABLE ${this.qualified} IS 'schemagate migration history (format 1)';
       statements_total: number | null;
       statement_checksums: string[] | null;
       error: string | null;
-    }>(`SELECT * FROM ${this.qualified}`);
+    }>(
+      `SELECT kind, version, description, script, checksum,
+              floor(extract(epoch FROM applied_at) * 1000)::float8 AS applied_ms, applied_by, execution_time_ms, success,
+              statements_applied, statements_total, statement_checksums, error
+         FROM ${this.qualified}`,
+    );
     return rows.map((r) => ({
       kind: r.kind,
       version: r.version,
       description: r.description,
       script: r.script,
       checksum: r.checksum,
-      appliedAt: r.applied_at,
+      appliedAt: new Date(r.applied_ms),
       appliedBy: r.applied_by,
       executionTimeMs: r.execution_time_ms,
       success: r.success,

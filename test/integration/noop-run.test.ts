@@ -8,6 +8,7 @@ import { checksum } from '../../src/engine/checksum.js';
 import { readMigrationFolder, readMigrationFolderYielding } from '../../src/engine/files.js';
 import { lockKey } from '../../src/engine/lock.js';
 import { migrate } from '../../src/engine/migrate.js';
+import { status } from '../../src/engine/status.js';
 import { engineOpts, failure, migrationsDir } from '../support/engine.js';
 import { freshDatabase } from '../support/pg.js';
 
@@ -179,6 +180,28 @@ describe('reading a folder while a connection opens', () => {
     expect(yielding).toBe(plain);
     expect(yielding).toContain('3_bad.sql');
     expect(yielding).toContain('4_nul.sql');
+  });
+});
+
+describe('the history as the engine reads it', () => {
+  it('gives each applied time to the millisecond, as PostgreSQL stores it (microseconds cut, not rounded)', async () => {
+    const url = await freshDatabase();
+    const dir = migrationsDir(FILES);
+    await migrate(engineOpts(url, dir));
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query(
+        "UPDATE schemagate_migrations SET applied_at = CASE version WHEN '1' THEN timestamptz '2024-02-29 23:59:59.999999+00' ELSE timestamptz '1969-07-20 20:17:40.0005+00' END",
+      );
+    } finally {
+      await c.end();
+    }
+    const report = await status(engineOpts(url, dir));
+    expect(report.migrations.map((m) => [m.version, m.appliedAt])).toEqual([
+      ['1', '2024-02-29T23:59:59.999Z'],
+      ['2', '1969-07-20T20:17:40.000Z'],
+    ]);
   });
 });
 
