@@ -67,10 +67,16 @@ describe('Dockerfile', () => {
     expect(runs[0]).toMatch(/^npm ci\b/);
     expect(runs[0]).not.toMatch(/--omit/);
     expect(runs.some((r) => /\btsc -p tsconfig\.image\.json/.test(r))).toBe(true);
-    // Bundled after compiling, as npm run build does: chunks land in dist/src/chunks, which the COPY below takes.
-    expect(runs.some((r) => /\btsc -p tsconfig\.image\.json && npm run --silent bundle:cli$/.test(r))).toBe(true);
+    // Bundled after compiling, as npm run build does: chunks land in dist/src/chunks and the YAML parser's bundle
+    // in dist/src/vendor, which the COPY below takes.
+    expect(
+      runs.some((r) =>
+        /\btsc -p tsconfig\.image\.json && npm run --silent bundle:cli && npm run --silent bundle:yaml$/.test(r),
+      ),
+    ).toBe(true);
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(pkg.scripts['bundle:cli']).toMatch(/--outdir=dist\/src .*--chunk-names=chunks\//);
+    expect(pkg.scripts['bundle:yaml']).toMatch(/--outfile=dist\/src\/vendor\/yaml\.cjs\b/);
     expect(ops('COPY').filter((i) => i.args.includes('--from'))).toEqual([
       expect.objectContaining({ args: '--from=build /src/dist/src ./dist/src' }),
     ]);
