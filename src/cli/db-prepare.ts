@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ExitCode, SchemagateError } from '../errors.js';
+import { EXPECTED_FILES_ENV } from '../util/file-manifest.js';
 import { str } from './args.js';
 import type { CommandContext } from './db.js';
 import { waitIfAsked } from './db.js';
@@ -45,14 +46,17 @@ export async function prepareDb(c: CommandContext): Promise<void> {
     const dir = await unpackInto(resolve(bundle));
     c.out.debug(`unpacked ${bundle} into ${dir}`);
   }
-  const { expectedFilesFrom, checkExpectedFiles } = await import('../engine/expected-files.js');
-  const manifest = expectedFilesFrom(c.env);
-  if (manifest) {
-    const config = configFrom(c.args, c.env);
-    // The folders the command reads, as engineOptionsFor resolves them (no database URL needed for this).
-    const migrations = resolve(str(c.args, 'migrations') ?? resolve(config.root, config.migrations.dir));
-    const seeds = resolve(str(c.args, 'seeds') ?? resolve(config.root, config.seeds.dir));
-    checkExpectedFiles(manifest, { migrations, seeds });
+  // The check is loaded where a Job asks for it: a run on a laptop, or a Job without a manifest, is spared it.
+  if (c.env[EXPECTED_FILES_ENV] !== undefined) {
+    const { expectedFilesFrom, checkExpectedFiles } = await import('../engine/expected-files.js');
+    const manifest = expectedFilesFrom(c.env);
+    if (manifest) {
+      const config = configFrom(c.args, c.env);
+      // The folders the command reads, as engineOptionsFor resolves them (no database URL needed for this).
+      const migrations = resolve(str(c.args, 'migrations') ?? resolve(config.root, config.migrations.dir));
+      const seeds = resolve(str(c.args, 'seeds') ?? resolve(config.root, config.seeds.dir));
+      checkExpectedFiles(manifest, { migrations, seeds });
+    }
   }
   await waitIfAsked(c);
 }

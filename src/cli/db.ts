@@ -5,7 +5,6 @@ import { configFrom, durationFlag, engineOptions } from './engine-options.js';
 import type { ToolName } from '../engine/adopt/tools.js';
 import { newCommand } from './new.js';
 import type { Output } from './output.js';
-import { printStatus, statusExitCode } from './print-status.js';
 
 /** What a command handler gets: its parsed flags, the output and the cancellation signal. */
 export interface CommandContext {
@@ -117,6 +116,7 @@ export const dbCommands: Record<string, DbCommand> = {
       const { status } = await import('../engine/status.js');
       const r = await status(opts(c));
       c.out.data(r);
+      const { printStatus, statusExitCode } = await import('./print-status.js');
       if (!c.out.json) printStatus(c.out, r);
       return statusExitCode(r);
     },

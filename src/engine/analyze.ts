@@ -1,5 +1,6 @@
 import { ExitCode, SchemagateError } from '../errors.js';
 import type { Blocks } from './formats/types.js';
+import { fileScript, type MigrationFile } from './files.js';
 import { parseDirectives, type Directives } from './sql/directives.js';
 import { findMetaCommands, metaCommandAdvice } from './sql/meta.js';
 import { findNonTransactional, findTransactionControl, type NonTxFinding } from './sql/nontx.js';
@@ -134,4 +135,11 @@ export function analyze(script: ScriptInput): Analysis {
     }
   }
   return { directives, statements, transactional, nonTx, marker };
+}
+
+/** Analyses every script that will run, so a bad file stops the run before the first one runs. */
+export function analyzeAll(files: readonly MigrationFile[]): Map<string, Analysis> {
+  const out = new Map<string, Analysis>();
+  for (const f of files) out.set(f.version.text, analyze(fileScript(f)));
+  return out;
 }

@@ -1,6 +1,7 @@
 import type { Analysis } from './analyze.js';
 import { readMigrations } from './files.js';
-import { analyzeAll, planFor, resolveTarget } from './migrate.js';
+import { analyzeAll } from './analyze.js';
+import { planFor, resolveTarget } from './migrate.js';
 import { PlanError } from './plan.js';
 import { type EngineOptions, withSession } from './session.js';
 import { withoutWrapper } from './sql/wrapper.js';

@@ -1,8 +1,7 @@
 import { toError, UsageError } from '../errors.js';
-import { analyze, type Analysis } from './analyze.js';
-import { applyScript, MigrationError, type Script } from './apply.js';
+import type { Script } from './apply.js';
 import { type EngineContext, logLine } from './context.js';
-import { fileScript, type MigrationFile, readMigrationFolderYielding } from './files.js';
+import { type MigrationFile, readMigrationFolderYielding } from './files.js';
 import { buildPlan, type Plan, PlanError } from './plan.js';
 import { checkCanWrite } from './privileges.js';
 import { type BeforeScripts, type EngineOptions, withLockedSession } from './session.js';
@@ -61,13 +60,6 @@ export function logIgnored(log: (line: string) => void, ignored: readonly FilePr
   for (const i of ignored) log(`warning: ${i.file}: ${i.message}`);
 }
 
-/** Analyses every script that will run, so a bad file stops the run before the first one runs. */
-export function analyzeAll(files: readonly MigrationFile[]): Map<string, Analysis> {
-  const out = new Map<string, Analysis>();
-  for (const f of files) out.set(f.version.text, analyze(fileScript(f)));
-  return out;
-}
-
 /** Reads the history and computes the plan; throws PlanError on drift, missing files or out-of-order. */
 export async function planFor(
   history: HistoryReader,
@@ -122,12 +114,17 @@ export async function migrate(opts: EngineOptions, params: { to?: string } = {})
     async (ctx) => {
       // Planned again with the script session open: a stopped runner's last statement has ended by now.
       const plan = await planNow(ctx.history);
-      const analyses = analyzeAll(plan.toRun);
       const applied: AppliedMigration[] = [];
       if (plan.toRun.length === 0) {
         logLine(ctx, upToDate(ctx.history, plan.current));
         return { applied, current: plan.current };
       }
+      // The analyser and the script runner are loaded when there is something to run: a no-op run never needs them.
+      const [{ analyzeAll }, { applyScript, MigrationError }] = await Promise.all([
+        import('./analyze.js'),
+        import('./apply.js'),
+      ]);
+      const analyses = analyzeAll(plan.toRun);
       await checkCanWrite(defined(ctx.lock, 'the migration lock').client, opts.schema, opts.table);
       // A new history table is created in the first migration's transaction, so a failure leaves none behind.
       const fresh = !(await ctx.history.exists());
@@ -152,7 +149,7 @@ export async function migrate(opts: EngineOptions, params: { to?: string } = {})
               ...(setupSql ? { setupSql } : {}),
             });
           } catch (e) {
-            throw i === 0 && fresh ? withBaselineAdvice(e, ctx.history.displayName) : e;
+            throw i === 0 && fresh ? withBaselineAdvice(MigrationError, e, ctx.history.displayName) : e;
           }
           const lost = await held;
           if (lost) throw lost;
@@ -188,7 +185,11 @@ const ALREADY_THERE = new Set(['42P07', '42710', '42P06', '42701', '42723']);
  * history table: a database built without schemagate, or whose history was
  * dropped. `db baseline` is the way on, and the error says so.
  */
-function withBaselineAdvice(e: unknown, table: string): unknown {
+function withBaselineAdvice(
+  MigrationError: typeof import('./apply.js').MigrationError,
+  e: unknown,
+  table: string,
+): unknown {
   if (!(e instanceof MigrationError) || !e.sqlState || !ALREADY_THERE.has(e.sqlState)) return e;
   return new MigrationError(
     {
