@@ -1,8 +1,7 @@
 import fs from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 
 /**
  * Preloaded into a schemagate run (`node --import dist/bench/probe.js
@@ -68,10 +67,11 @@ let firstSql: ProbeEvent | undefined;
 syncBuiltinESMExports();
 
 const pgAt = epoch();
-// The bundled CLI (npm run build) carries its own pg, exported by its chunks/pg.js entry: the same Client class the CLI uses.
-const bundledPg = process.argv[1] ? join(dirname(process.argv[1]), 'chunks', 'pg.js') : undefined;
-const { default: pg } = (
-  bundledPg && fs.existsSync(bundledPg) ? await import(pathToFileURL(bundledPg).href) : await import('pg')
+// The bundled CLI (npm run build) requires pg from its own file, chunks/pg.cjs: required here, it is the same module
+// (one CommonJS cache), and so the same Client class the CLI uses.
+const bundledPg = process.argv[1] ? join(dirname(process.argv[1]), 'chunks', 'pg.cjs') : undefined;
+const pg = (
+  bundledPg && fs.existsSync(bundledPg) ? createRequire(import.meta.url)(bundledPg) : (await import('pg')).default
 ) as typeof import('pg');
 const pgImport = { at: pgAt, end: epoch() };
 

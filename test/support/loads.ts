@@ -40,6 +40,8 @@ import Module, { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 register('./hooks.mjs', import.meta.url);
 const load = Module._load;
+// The CLI bundle reports each module it initialises on first use (scripts/bundle-cli.mjs, traceInits).
+globalThis.__schemagateModuleInit = (path) => appendFileSync(process.env.LOAD_LOG, 'init:' + path + '\\n');
 Module._load = function (request, parent, isMain) {
   let file;
   try {
@@ -67,38 +69,58 @@ interface Metafile {
   outputs: Record<string, { bytes: number; inputs: Record<string, { bytesInOutput: number }> }>;
 }
 
-/** The bundle's outputs (repo-relative) and what each holds; undefined when dist/src/cli.js is not a bundle. */
-export function bundleContents(): Map<string, string[]> | undefined {
+/** What a bundle output holds: the modules initialised when it loads, and those initialised on first use. */
+interface BundleOutput {
+  eager: string[];
+  lazy: Set<string>;
+}
+
+/** The bundle's outputs (repo-relative) and what each holds; undefined when dist/src/cli.js is not the bundle's loader. */
+export function bundleContents(): Map<string, BundleOutput> | undefined {
   if (!existsSync(BUNDLE_META)) return undefined;
+  // tsc alone (without bundle:cli) rewrites dist/src/cli.js and leaves the metafile behind.
+  if (!readFileSync(join(repoRoot, 'dist/src/cli.js'), 'utf8').includes('Written by scripts/bundle-cli.mjs'))
+    return undefined;
   const meta = JSON.parse(readFileSync(BUNDLE_META, 'utf8')) as Metafile;
   const built = (out: string) =>
     existsSync(join(repoRoot, out)) && statSync(join(repoRoot, out)).size === meta.outputs[out]?.bytes;
-  // tsc alone (without bundle:cli) rewrites dist/src/cli.js and leaves the metafile behind: sizes tell.
-  if (!built('dist/src/cli.js')) return undefined;
-  const contents = new Map<string, string[]>();
+  const contents = new Map<string, BundleOutput>();
   for (const [out, o] of Object.entries(meta.outputs)) {
     if (!built(out)) throw new Error(`${out} is not what ${BUNDLE_META} describes: run npm run build`);
-    contents.set(
-      out,
-      Object.entries(o.inputs)
-        .filter(([, i]) => i.bytesInOutput > 0)
-        .map(([input]) => input),
+    // esbuild wraps a module reached through import() (__esm) and a bundled CommonJS file (__commonJS) under its
+    // path; in a bundle without the trace (pg.cjs), everything counts as loaded with it.
+    const text = readFileSync(join(repoRoot, out), 'utf8');
+    const traced = text.includes('__schemagateModuleInit');
+    const lazy = new Set(
+      [...(traced ? text : '').matchAll(/__(?:esm|commonJS)\(\{\n\s*"([^"]+)"\(/g)].map((m) => m[1] ?? ''),
     );
+    const inputs = Object.entries(o.inputs)
+      .filter(([, i]) => i.bytesInOutput > 0)
+      .map(([input]) => input);
+    contents.set(out, { eager: inputs.filter((i) => !lazy.has(i)), lazy });
   }
   return contents;
 }
 
-function expand(raw: readonly string[], contents: Map<string, string[]> | undefined): string[] {
+/**
+ * The files behind what the process loaded: a bundle output stands for the modules it
+ * initialises at once, plus the lazily initialised ones its trace reported (`init:` lines).
+ */
+function expand(raw: readonly string[], contents: Map<string, BundleOutput> | undefined): string[] {
   const out = new Set<string>();
+  const inits = raw.filter((r) => r.startsWith('init:')).map((r) => r.slice('init:'.length));
   for (const url of raw) {
+    if (url.startsWith('init:')) continue;
     if (!url.startsWith('file://')) {
       out.add(url);
       continue;
     }
     const rel = relative(repoRoot, fileURLToPath(url)).split(sep).join('/');
-    const inputs = contents?.get(rel);
-    if (inputs) for (const i of inputs) out.add(pathToFileURL(join(repoRoot, i)).href);
-    else if (rel.startsWith('dist/src/chunks/')) throw new Error(`${rel} loaded, but no bundle metafile names it`);
+    const bundle = contents?.get(rel);
+    if (bundle) {
+      for (const i of bundle.eager) out.add(pathToFileURL(join(repoRoot, i)).href);
+      for (const i of inits) if (bundle.lazy.has(i)) out.add(pathToFileURL(join(repoRoot, i)).href);
+    } else if (rel.startsWith('dist/src/chunks/')) throw new Error(`${rel} loaded, but no bundle metafile names it`);
     else out.add(url);
   }
   return [...out];
@@ -118,12 +140,12 @@ export async function loadsOf(
     timeout: 60_000,
     stdin: 'ignore',
   });
-  const raw = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))];
+  const lines = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))];
   return {
     exitCode: r.exitCode ?? -1,
     stdout: String(r.stdout),
     stderr: String(r.stderr),
-    raw,
-    modules: expand(raw, bundleContents()),
+    raw: lines.filter((l) => !l.startsWith('init:')),
+    modules: expand(lines, bundleContents()),
   };
 }

@@ -75,7 +75,8 @@ describe('Dockerfile', () => {
       ),
     ).toBe(true);
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts['bundle:cli']).toMatch(/--outdir=dist\/src .*--chunk-names=chunks\//);
+    expect(pkg.scripts['bundle:cli']).toBe('node scripts/bundle-cli.mjs');
+    expect(readFileSync(join(root, 'scripts/bundle-cli.mjs'), 'utf8')).toContain("join(root, 'dist/src/chunks')");
     expect(pkg.scripts['bundle:yaml']).toMatch(/--outfile=dist\/src\/vendor\/yaml\.cjs\b/);
     expect(ops('COPY').filter((i) => i.args.includes('--from'))).toEqual([
       expect.objectContaining({ args: '--from=build /src/dist/src ./dist/src' }),
@@ -164,14 +165,23 @@ describe('.dockerignore', () => {
         'package-lock.json',
         'package.json',
         'schemagate.yaml',
+        'scripts/bundle-cli.mjs',
         'seeds',
         'src',
         'tsconfig.json',
       ].sort(),
     );
-    for (const c of copied)
+    for (const c of copied) {
       expect(
         patterns.filter((p) => p === c || p === `${c}/` || (p.startsWith('*.') && c.endsWith(p.slice(1)))),
       ).toEqual([]);
+      // A file of a left-out folder is let back in after it (scripts/ is left out, its bundler is not).
+      const parents = c
+        .split('/')
+        .slice(0, -1)
+        .map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+      for (const d of parents.filter((d) => patterns.includes(d)))
+        expect(patterns.indexOf(`!${c}`), `${c} is left out with ${d}/`).toBeGreaterThan(patterns.indexOf(d));
+    }
   });
 });
