@@ -25,10 +25,13 @@ export async function hashPassword(password: string): Promise<string> {
 /** Whether `password` matches a stored `scrypt$...` hash; false for anything malformed. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const m = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/.exec(stored);
-  if (!m) return false;
-  const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const salt = Buffer.from(m[4]!, 'base64');
-  const expected = Buffer.from(m[5]!, 'base64');
+  const [, n, rr, pp, salt64, hash64] = m ?? [];
+  if (n === undefined || rr === undefined || pp === undefined || salt64 === undefined || hash64 === undefined) {
+    return false;
+  }
+  const [N, r, p] = [Number(n), Number(rr), Number(pp)];
+  const salt = Buffer.from(salt64, 'base64');
+  const expected = Buffer.from(hash64, 'base64');
   if (expected.length === 0) return false;
   try {
     // maxmem: scrypt needs 128 * N * r bytes; allow what the stored parameters ask for.

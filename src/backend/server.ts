@@ -35,9 +35,9 @@ const MAX_BODY = 16 * 1024;
 class HttpError extends Error {
   constructor(
     readonly status: number,
-    readonly body: Record<string, unknown>,
+    readonly body: { error: string; message: string; [key: string]: unknown },
   ) {
-    super(String(body['message'] ?? status));
+    super(body.message);
   }
 }
 

@@ -34,6 +34,13 @@ const USERNAME = /^[a-z0-9_.-]{3,40}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const FIELDS = ['username', 'password', 'email', 'name', 'location', 'bio'] as const;
 
+/**
+ * A length in characters (code points), as PostgreSQL's char_length counts them: not UTF-16 units, which count an
+ * emoji twice, nor graphemes (Intl.Segmenter), which count a family emoji of seven code points once.
+ */
+// eslint-disable-next-line @typescript-eslint/no-misused-spread -- code points are the unit wanted (see above)
+const characters = (s: string): number => [...s].length;
+
 function text(
   body: Record<string, unknown>,
   field: string,
@@ -49,7 +56,7 @@ function text(
     problems.push({ field, message: `${field} must be a string, not ${Array.isArray(v) ? 'an array' : typeof v}` });
     return null;
   }
-  const length = [...v].length;
+  const length = characters(v);
   if (o.required && v.trim() === '') problems.push({ field, message: `${field} must not be empty` });
   else if (o.min !== undefined && length < o.min)
     problems.push({ field, message: `${field} must be at least ${o.min} characters` });
@@ -69,24 +76,25 @@ export function validateNewUser(body: unknown): { ok: true; user: NewUser } | { 
       problems.push({ field: k, message: `unknown field ${k} (expected ${FIELDS.join(', ')})` });
   }
   const username = text(b, 'username', problems, { required: true, max: 40 });
-  if (username !== null && username.trim() !== '' && [...username].length <= 40 && !USERNAME.test(username)) {
+  if (username !== null && username.trim() !== '' && characters(username) <= 40 && !USERNAME.test(username)) {
     problems.push({ field: 'username', message: 'username must be 3 to 40 characters of a-z, 0-9, ".", "_" and "-"' });
   }
   const password = text(b, 'password', problems, { required: true, min: 8, max: 1024 });
   const email = text(b, 'email', problems, { required: false, max: 254 });
-  if (email !== null && email !== '' && [...email].length <= 254 && !EMAIL.test(email))
+  if (email !== null && email !== '' && characters(email) <= 254 && !EMAIL.test(email))
     problems.push({ field: 'email', message: 'email must look like name@example.com' });
   const name = text(b, 'name', problems, { required: true, max: 200 });
   const location = text(b, 'location', problems, { required: false, max: 200 });
   const bio = text(b, 'bio', problems, { required: false, max: 2000 });
-  if (problems.length > 0) return { ok: false, problems };
+  // A missing required field is always a problem too; the null checks say so to the types.
+  if (problems.length > 0 || username === null || password === null || name === null) return { ok: false, problems };
   return {
     ok: true,
     user: {
-      username: username!,
-      password: password!,
+      username,
+      password,
       email: email || null,
-      name: name!.trim(),
+      name: name.trim(),
       location: location || null,
       bio: bio || null,
     },
@@ -118,17 +126,25 @@ function view(r: Row): UserView {
     emailVerified: r.email_verified,
     createdAt: r.created_at.toISOString(),
     lastPasswordChange: r.last_password_change.toISOString(),
+    // The LEFT JOIN's columns are all null together, when the user has no profile (they are NOT NULL in the table).
     profile:
-      r.name === null
+      r.name === null || r.profile_created_at === null || r.profile_updated_at === null
         ? null
         : {
             name: r.name,
             location: r.location,
             bio: r.bio,
-            createdAt: r.profile_created_at!.toISOString(),
-            updatedAt: r.profile_updated_at!.toISOString(),
+            createdAt: r.profile_created_at.toISOString(),
+            updatedAt: r.profile_updated_at.toISOString(),
           },
   };
+}
+
+/** The one row a statement returns by construction; its absence is a bug, reported as one. */
+function only<T>(rows: T[], what: string): T {
+  const [row] = rows;
+  if (row === undefined || rows.length !== 1) throw new Error(`expected one row from ${what}, got ${rows.length}`);
+  return row;
 }
 
 /** Newest first. */
@@ -151,7 +167,7 @@ export async function createUser(pool: pg.Pool, u: NewUser): Promise<UserView> {
       'INSERT INTO users (username, password_hash, email) VALUES ($1, $2, $3) RETURNING id::text AS id',
       [u.username, hash, u.email],
     );
-    const id = rows[0]!.id;
+    const id = only(rows, 'INSERT INTO users ... RETURNING id').id;
     await client.query('INSERT INTO user_profiles (user_id, name, location, bio) VALUES ($1, $2, $3, $4)', [
       id,
       u.name,
@@ -163,7 +179,7 @@ export async function createUser(pool: pg.Pool, u: NewUser): Promise<UserView> {
       [id],
     );
     await client.query('COMMIT');
-    return view(created.rows[0]!);
+    return view(only(created.rows, 'the user just inserted'));
   } catch (e) {
     // A connection that cannot even roll back is not given back to the pool.
     await client.query('ROLLBACK').catch(() => (broken = true));

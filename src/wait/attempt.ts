@@ -5,6 +5,7 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { abortReason } from '../util/time.js';
 
 export interface Attempt {
   /** Aborted at the attempt's timeout (reason: an AttemptError) or when the whole wait stops. */
@@ -41,8 +42,9 @@ const CERTIFICATE = new Set([
 /** A socket-level failure in words; TLS misconfiguration is permanent, everything else may heal. */
 export function networkError(e: unknown, host: string): AttemptError {
   if (e instanceof AttemptError) return e;
-  const err = e as NodeJS.ErrnoException;
-  const code = err?.code ?? '';
+  // Anything may be thrown: a socket's errors carry a code, other values may not even be objects.
+  const err: Partial<NodeJS.ErrnoException> = typeof e === 'object' && e !== null ? e : {};
+  const code = err.code ?? '';
   const say = (message: string, opts: { permanent?: boolean; hint?: string } = {}) =>
     new AttemptError(message, { ...opts, cause: e });
   switch (code) {
@@ -61,18 +63,18 @@ export function networkError(e: unknown, host: string): AttemptError {
       return say('connection timed out');
   }
   if (CERTIFICATE.has(code)) {
-    return say(`its TLS certificate is not trusted: ${err.message}`, {
+    return say(`its TLS certificate is not trusted: ${err.message ?? code}`, {
       permanent: true,
       hint: 'Give Node.js the CA that signed it (NODE_EXTRA_CA_CERTS=/path/to/ca.pem), or check the host name in the target.',
     });
   }
   if (code === 'EPROTO' || code.startsWith('ERR_SSL_')) {
-    return say(`TLS handshake failed: ${err.message}`, {
+    return say(`TLS handshake failed: ${err.message ?? code}`, {
       permanent: true,
       hint: 'Is it a TLS port? Use the scheme without TLS (tcp://, http://, redis://) for a plain one, or the right port.',
     });
   }
-  return say(err?.message ? `${err.message}${code ? ` (${code})` : ''}` : String(e));
+  return say(err.message ? `${err.message}${code ? ` (${code})` : ''}` : String(e));
 }
 
 /**
@@ -87,7 +89,7 @@ export function converse(
 ): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     if (attempt.signal.aborted) {
-      reject(attempt.signal.reason);
+      reject(abortReason(attempt.signal));
       return;
     }
     const socket = target.tls
@@ -106,7 +108,7 @@ export function converse(
       socket.destroy();
       fn();
     };
-    const onAbort = () => finish(() => reject(attempt.signal.reason));
+    const onAbort = () => finish(() => reject(abortReason(attempt.signal)));
     attempt.signal.addEventListener('abort', onAbort, { once: true });
     socket.on('error', (e) => finish(() => reject(networkError(e, target.host))));
     socket.on(target.tls ? 'secureConnect' : 'connect', () =>

@@ -6,6 +6,7 @@ import { request as httpRequest, STATUS_CODES } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { type Attempt, AttemptError, networkError } from './attempt.js';
 import { showExpect, type Target } from '../config/wait-target.js';
+import { abortReason } from '../util/time.js';
 
 type HttpTarget = Target & { kind: 'http' };
 
@@ -16,7 +17,7 @@ function expected(target: HttpTarget, status: number): boolean {
 export function probeHttp(target: HttpTarget, attempt: Attempt): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     if (attempt.signal.aborted) {
-      reject(attempt.signal.reason);
+      reject(abortReason(attempt.signal));
       return;
     }
     const auth = target.user !== undefined || target.password !== undefined;
@@ -38,7 +39,7 @@ export function probeHttp(target: HttpTarget, attempt: Attempt): Promise<string>
       req.destroy();
       fn();
     };
-    const onAbort = () => finish(() => reject(attempt.signal.reason));
+    const onAbort = () => finish(() => reject(abortReason(attempt.signal)));
     attempt.signal.addEventListener('abort', onAbort, { once: true });
     req.on('error', (e: NodeJS.ErrnoException) => {
       // llhttp's parse errors: the port speaks something else (TLS, Redis, PostgreSQL...).
@@ -62,7 +63,10 @@ export function probeHttp(target: HttpTarget, attempt: Attempt): Promise<string>
       // The body is not needed: the request is destroyed once the status is known, which may abort it.
       res.on('error', () => undefined);
       res.resume();
-      if (expected(target, status)) return finish(() => resolve(answer));
+      if (expected(target, status)) {
+        finish(() => resolve(answer));
+        return;
+      }
       const location = status >= 300 && status < 400 && res.headers.location ? ` to ${res.headers.location}` : '';
       const message = `answered ${answer}${location} (expected ${showExpect(target.expect)})`;
       // Credentials and permissions do not change by waiting; a 503 while starting does.

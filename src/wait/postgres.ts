@@ -8,6 +8,7 @@ import { SchemagateError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { type Attempt, AttemptError } from './attempt.js';
 import type { Target } from '../config/wait-target.js';
+import { abortReason } from '../util/time.js';
 
 /** The target's URL with a password read from #password-env / #password-file put in. */
 function connectionUrl(target: Target & { kind: 'postgres' }): string {
@@ -19,7 +20,7 @@ function connectionUrl(target: Target & { kind: 'postgres' }): string {
 }
 
 export async function probePostgres(target: Target & { kind: 'postgres' }, attempt: Attempt): Promise<string> {
-  if (attempt.signal.aborted) throw attempt.signal.reason;
+  if (attempt.signal.aborted) throw abortReason(attempt.signal);
   const ping = pingDatabase({
     url: connectionUrl(target),
     applicationName: 'schemagate wait',
@@ -28,17 +29,21 @@ export async function probePostgres(target: Target & { kind: 'postgres' }, attem
   });
   // pg takes no signal: the attempt ends when the signal says so, and the connection closes by its own timeout.
   let onAbort: () => void = () => undefined;
+  let stopped: Error | undefined;
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(attempt.signal.reason);
+    onAbort = () => {
+      stopped = abortReason(attempt.signal);
+      reject(stopped);
+    };
     attempt.signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
     await Promise.race([ping, aborted]);
     return 'SELECT 1 answered';
   } catch (e) {
-    if (attempt.signal.aborted && e === attempt.signal.reason) throw e;
+    if (e === stopped) throw e;
     const err = e instanceof SchemagateError ? e : undefined;
-    throw new AttemptError(err?.message ?? String((e as Error)?.message ?? e), {
+    throw new AttemptError(e instanceof Error ? e.message : String(e), {
       permanent: isPermanentConnectError(e),
       ...(err?.hint ? { hint: err.hint.replace(WAIT_ADVICE, '') } : {}),
       cause: e,

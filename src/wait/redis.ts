@@ -38,7 +38,7 @@ function readReplies(buffer: Buffer): { replies: Reply[]; rest: Buffer } | { gar
   const replies: Reply[] = [];
   let at = 0;
   while (at < buffer.length) {
-    const type = String.fromCharCode(buffer[at]!);
+    const type = buffer.toString('latin1', at, at + 1);
     const eol = buffer.indexOf('\r\n', at);
     if (!'+-:$'.includes(type)) {
       return { garbage: buffer.subarray(at, Math.min(buffer.length, at + 40)).toString('latin1') };
@@ -116,11 +116,14 @@ export function probeRedis(target: RedisTarget, attempt: Attempt): Promise<strin
       buffer = read.rest;
       for (const reply of read.replies) {
         const command = sent[next++]?.[0] ?? 'PING';
-        if (reply.error) return fail(replyError(command, reply.text));
+        if (reply.error) {
+          fail(replyError(command, reply.text));
+          return;
+        }
         if (next === sent.length) {
-          return reply.text === 'PONG'
-            ? done('PONG')
-            : fail(new AttemptError(`PING was answered ${JSON.stringify(reply.text.slice(0, 40))}, not PONG`));
+          if (reply.text === 'PONG') done('PONG');
+          else fail(new AttemptError(`PING was answered ${JSON.stringify(reply.text.slice(0, 40))}, not PONG`));
+          return;
         }
       }
     });

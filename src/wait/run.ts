@@ -81,14 +81,14 @@ export async function probeOf(target: Target, attempt: Attempt): Promise<string>
 }
 
 /** A signal for one attempt: aborted by its own timeout (with an AttemptError) or by `parent`. */
-export function attemptFor(parent: AbortSignal, ms: number): { attempt: Attempt; done(): void } {
+export function attemptFor(parent: AbortSignal, ms: number): { attempt: Attempt; done: () => void } {
   const c = new AbortController();
   const onParent = () => c.abort(parent.reason);
   parent.addEventListener('abort', onParent, { once: true });
   const timer = setTimeout(() => c.abort(new AttemptError(`no answer within ${formatDuration(ms)}`)), ms);
   return {
     attempt: { signal: c.signal, timeoutMs: ms },
-    done() {
+    done: () => {
       clearTimeout(timer);
       parent.removeEventListener('abort', onParent);
     },
@@ -109,6 +109,8 @@ export async function waitForTargets(targets: readonly Target[], opts: WaitOptio
   const deadline = started + opts.timeoutMs;
   // Stops every target: the caller's signal, or a failure that waiting cannot fix.
   const stop = new AbortController();
+  // A function, not the property: the signal may abort while a probe runs, which TypeScript's narrowing cannot see.
+  const stopped = (): boolean => stop.signal.aborted;
   const outer = opts.signal;
   const onOuter = () => stop.abort(outer?.reason);
   if (outer?.aborted) throw outer.reason;
@@ -148,8 +150,9 @@ export async function waitForTargets(targets: readonly Target[], opts: WaitOptio
         return result;
       } catch (e) {
         // Stopped (cancelled, or another target failed for good): the reason is not this target's.
-        if (stop.signal.aborted) return result;
-        const err = e instanceof AttemptError ? e : new AttemptError(String((e as Error)?.message ?? e), { cause: e });
+        if (stopped()) return result;
+        const err =
+          e instanceof AttemptError ? e : new AttemptError(e instanceof Error ? e.message : String(e), { cause: e });
         result.error = err.message;
         if (err.hint) result.hint = err.hint;
         else delete result.hint;
