@@ -1,4 +1,4 @@
-import { execa, type Options as ExecaOptions } from 'execa';
+import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -30,14 +30,14 @@ export async function cli(
 ): Promise<CliResult> {
   const r = await execa(process.execPath, [...(opts.nodeArgs ?? []), cliPath, ...args], {
     cwd: opts.cwd ?? repoRoot,
-    env: { NO_COLOR: '1', CI: '1', DATABASE_URL: undefined, ...opts.env } as ExecaOptions['env'],
+    env: { NO_COLOR: '1', CI: '1', DATABASE_URL: undefined, ...opts.env },
     extendEnv: true,
     reject: false,
     timeout: opts.timeout ?? 60_000,
     all: true,
     ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' }),
   });
-  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), all: String(r.all) };
+  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, all: r.all };
 }
 
 /** A temporary project folder with the given files (paths relative to it). */

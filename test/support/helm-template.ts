@@ -40,7 +40,8 @@ function evaluate(action: string, scope: { Values: unknown; Release: Release }):
   m = /^(\.[\w.]+)( \| quote)?$/.exec(action);
   if (m) {
     const v = lookup(m[1]!, scope);
-    if (typeof v === 'object') throw new Error(`${m[1]}: an object where a scalar was expected`);
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+      throw new Error(`${m[1]}: ${typeof v === 'object' ? 'an object' : typeof v} where a scalar was expected`);
     return m[2] ? JSON.stringify(String(v)) : String(v);
   }
   throw new Error(`{{ ${action} }}: not an action this evaluator knows (render --for helm writes no such action)`);
@@ -70,7 +71,7 @@ export function helmTemplate(
 
 function deepMerge(base: object, over: object): object {
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(over)) {
+  for (const [k, v] of Object.entries(over) as [string, unknown][]) {
     const b = out[k];
     out[k] =
       typeof v === 'object' && v !== null && !Array.isArray(v) && typeof b === 'object' && b !== null

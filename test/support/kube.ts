@@ -1,5 +1,12 @@
 import * as k8s from '@kubernetes/client-node';
 import type { TestCluster } from './cluster.js';
+import { hasStatus } from '../../src/kube/errors.js';
+
+/** `undefined` for a 404 (the object is not there); any other failure is the test's. */
+const absent = (e: unknown): undefined => {
+  if (hasStatus(e, 404)) return undefined;
+  throw e;
+};
 
 /** Read-only views of the test cluster for assertions, through the real client (double or real cluster alike). */
 export function kube(cluster: TestCluster, kubeconfig = cluster.kubeconfigPath) {
@@ -18,7 +25,7 @@ export function kube(cluster: TestCluster, kubeconfig = cluster.kubeconfigPath) 
       (await batch.listNamespacedJob({ namespace, ...(labelSelector ? { labelSelector } : {}) })).items,
     pods: async (labelSelector?: string) =>
       (await core.listNamespacedPod({ namespace, ...(labelSelector ? { labelSelector } : {}) })).items,
-    deployment: async (name: string) => apps.readNamespacedDeployment({ name, namespace }).catch(() => undefined),
+    deployment: async (name: string) => apps.readNamespacedDeployment({ name, namespace }).catch(absent),
   };
 }
 
@@ -35,7 +42,9 @@ export async function freshNamespace(cluster: TestCluster, prefix = 'e2e'): Prom
   return {
     ...cluster,
     namespace,
-    close: async () => void (await core.deleteNamespace({ name: namespace }).catch(() => undefined)),
+    close: async () => {
+      await core.deleteNamespace({ name: namespace }).catch(absent);
+    },
   };
 }
 
@@ -86,7 +95,9 @@ export async function watchCollection<T extends k8s.KubernetesObject>(
       for (const w of waiters) w(e);
     },
     (err: unknown) => {
-      ended = new Error(`the watch on ${path} ended: ${String(err ?? 'closed')}`);
+      const why =
+        err === undefined || err === null ? 'closed' : err instanceof Error ? String(err) : JSON.stringify(err);
+      ended = new Error(`the watch on ${path} ended: ${why}`);
       for (const f of enders) f(ended);
     },
   );

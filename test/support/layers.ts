@@ -46,7 +46,7 @@ export function importsOf(file: string, text: string): Import[] {
   };
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier))
-      add(node.moduleSpecifier.text, node.importClause?.isTypeOnly === true);
+      add(node.moduleSpecifier.text, node.importClause?.phaseModifier === ts.SyntaxKind.TypeKeyword);
     else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier))
       add(node.moduleSpecifier.text, node.isTypeOnly);
     else if (

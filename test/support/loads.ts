@@ -1,4 +1,4 @@
-import { execa, type Options as ExecaOptions } from 'execa';
+import { execa } from 'execa';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
@@ -135,7 +135,7 @@ export async function loadsOf(
   writeFileSync(log, '');
   const r = await execa(process.execPath, ['--import', register(), cliPath, ...args], {
     cwd: opts.cwd ?? repoRoot,
-    env: { NO_COLOR: '1', CI: '1', DATABASE_URL: undefined, ...opts.env, LOAD_LOG: log } as ExecaOptions['env'],
+    env: { NO_COLOR: '1', CI: '1', DATABASE_URL: undefined, ...opts.env, LOAD_LOG: log },
     reject: false,
     timeout: 60_000,
     stdin: 'ignore',
@@ -143,8 +143,8 @@ export async function loadsOf(
   const lines = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))];
   return {
     exitCode: r.exitCode ?? -1,
-    stdout: String(r.stdout),
-    stderr: String(r.stderr),
+    stdout: r.stdout,
+    stderr: r.stderr,
     raw: lines.filter((l) => !l.startsWith('init:')),
     modules: expand(lines, bundleContents()),
   };

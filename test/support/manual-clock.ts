@@ -2,7 +2,7 @@
  * A clock and a delay function that only move when a test says so: a wait's
  * deadline passes with `advance()`, without waiting for it.
  */
-import type { Clock, Sleep } from '../../src/util/time.js';
+import { abortReason, type Clock, type Sleep } from '../../src/util/time.js';
 
 interface Timer {
   at: number;
@@ -21,7 +21,7 @@ export class ManualClock implements Clock {
   readonly sleep: Sleep = (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) {
-        reject(signal.reason);
+        reject(abortReason(signal));
         return;
       }
       const timer: Timer = {
@@ -33,7 +33,7 @@ export class ManualClock implements Clock {
       };
       const onAbort = () => {
         this.timers.delete(timer);
-        reject(signal?.reason);
+        if (signal) reject(abortReason(signal));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.timers.add(timer);

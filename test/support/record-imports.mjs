@@ -2,6 +2,7 @@
 // URL contains $SCHEMAGATE_RECORD_MATCH into $SCHEMAGATE_RECORD_FILE, one per
 // line. Tests use it to prove what a command does (and does not) load.
 import { register } from 'node:module';
+import process from 'node:process';
 
 const hooks = `
 import { appendFileSync } from 'node:fs';

@@ -46,8 +46,10 @@ export async function snapshot(url: string, historyTables: readonly string[] = [
     for (const { s, t } of found) {
       const q = `"${s.replace(/"/g, '""')}"."${t.replace(/"/g, '""')}"`;
       history[`${s}.${t}`] = (
-        await c.query(`SELECT to_jsonb(h) AS row FROM ${q} h ORDER BY to_jsonb(h)::text`)
-      ).rows.map((r) => r.row as Record<string, unknown>);
+        await c.query<{ row: Record<string, unknown> }>(
+          `SELECT to_jsonb(h) AS row FROM ${q} h ORDER BY to_jsonb(h)::text`,
+        )
+      ).rows.map((r) => r.row);
     }
     return { schemas, relations, functions, history };
   });
