@@ -118,8 +118,8 @@ describe('Dockerfile', () => {
   });
 
   it('has the CLI as ENTRYPOINT in exec form, so manifests give only args', () => {
-    expect(ops('ENTRYPOINT').map((i) => JSON.parse(i.args))).toEqual([['node', '/app/dist/src/cli.js']]);
-    expect(ops('CMD').map((i) => JSON.parse(i.args))).toEqual([['--help']]);
+    expect(ops('ENTRYPOINT').map((i): unknown => JSON.parse(i.args))).toEqual([['node', '/app/dist/src/cli.js']]);
+    expect(ops('CMD').map((i): unknown => JSON.parse(i.args))).toEqual([['--help']]);
   });
 
   it('points HOME at /tmp for a read-only root file system, and sets NODE_ENV=production', () => {

@@ -36,10 +36,7 @@ function pod(
   };
 }
 
-function jobWith(
-  conditions: { type: string; reason?: string; message?: string }[],
-  spec: V1Job['spec'] = undefined,
-): V1Job {
+function jobWith(conditions: { type: string; reason?: string; message?: string }[], spec?: V1Job['spec']): V1Job {
   return {
     metadata: { name: 'm', uid: 'u' },
     spec: spec ?? { backoffLimit: 2, template: {} },

@@ -172,7 +172,9 @@ function jobProblems(spec: Obj): string[] {
       ...((pod['containers'] as Obj[] | undefined) ?? []),
     ];
     if (container !== undefined && !all.some((c) => c['name'] === container))
-      out.push(`spec.podFailurePolicy.rules[${i}].onExitCodes.containerName: no container ${String(container)}`);
+      out.push(
+        `spec.podFailurePolicy.rules[${i}].onExitCodes.containerName: no container ${JSON.stringify(container)}`,
+      );
   });
   return out;
 }

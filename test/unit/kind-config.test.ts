@@ -15,39 +15,51 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 type Check = (v: unknown, path: string, errs: string[]) => void;
 
-const str: Check = (v, p, e) =>
-  void (typeof v !== 'string' && e.push(`${p}: expected a string, found ${JSON.stringify(v)}`));
-const bool: Check = (v, p, e) =>
-  void (typeof v !== 'boolean' && e.push(`${p}: expected a boolean, found ${JSON.stringify(v)}`));
-const int32: Check = (v, p, e) =>
-  void (
-    (!Number.isInteger(v) || (v as number) < -(2 ** 31) || (v as number) >= 2 ** 31) &&
-    e.push(`${p}: expected an int32, found ${JSON.stringify(v)}`)
-  );
+const str: Check = (v, p, e) => {
+  if (typeof v !== 'string') e.push(`${p}: expected a string, found ${JSON.stringify(v)}`);
+};
+const bool: Check = (v, p, e) => {
+  if (typeof v !== 'boolean') e.push(`${p}: expected a boolean, found ${JSON.stringify(v)}`);
+};
+const int32: Check = (v, p, e) => {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31)
+    e.push(`${p}: expected an int32, found ${JSON.stringify(v)}`);
+};
 const oneOf =
   (...values: string[]): Check =>
-  (v, p, e) =>
-    void (
-      !values.includes(v as string) && e.push(`${p}: expected one of ${values.join(', ')}, found ${JSON.stringify(v)}`)
-    );
+  (v, p, e) => {
+    if (typeof v !== 'string' || !values.includes(v))
+      e.push(`${p}: expected one of ${values.join(', ')}, found ${JSON.stringify(v)}`);
+  };
 const list =
   (item: Check): Check =>
   (v, p, e) => {
-    if (!Array.isArray(v)) return void e.push(`${p}: expected a list`);
-    v.forEach((x, i) => item(x, `${p}[${i}]`, e));
+    if (!Array.isArray(v)) {
+      e.push(`${p}: expected a list`);
+      return;
+    }
+    v.forEach((x: unknown, i) => {
+      item(x, `${p}[${i}]`, e);
+    });
   };
 const map =
   (value: Check): Check =>
   (v, p, e) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return void e.push(`${p}: expected a map`);
-    for (const [k, x] of Object.entries(v)) value(x, `${p}.${k}`, e);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      e.push(`${p}: expected a map`);
+      return;
+    }
+    for (const [k, x] of Object.entries(v) as [string, unknown][]) value(x, `${p}.${k}`, e);
   };
 /** A struct: every field known (strict decoding), each checked. */
 const struct =
   (fields: Record<string, Check>): Check =>
   (v, p, e) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return void e.push(`${p || '(root)'}: expected a map`);
-    for (const [k, x] of Object.entries(v)) {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      e.push(`${p || '(root)'}: expected a map`);
+      return;
+    }
+    for (const [k, x] of Object.entries(v) as [string, unknown][]) {
       const f = fields[k];
       if (!f)
         e.push(`${p ? `${p}.` : ''}${k}: field ${k} not found in type ${p ? 'v1alpha4 (nested)' : 'v1alpha4.Cluster'}`);
@@ -110,29 +122,39 @@ interface PortMapping {
   protocol?: string;
 }
 
+/** What the tests read of a Cluster, once `cluster` has checked its shape. */
+interface KindCluster {
+  name?: string;
+  nodes?: { role?: string; image?: string; extraPortMappings?: PortMapping[] }[];
+  networking?: { apiServerPort?: number };
+}
+
 /** Every problem kind would report for this text (none: it would create the cluster). */
 function validateKindConfig(text: string): string[] {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) return doc.errors.map((e) => `YAML: ${e.message}`);
-  const c = doc.toJS() as Record<string, any>;
+  const js: unknown = doc.toJS();
+  const c: Record<string, unknown> = typeof js === 'object' && js !== null ? (js as Record<string, unknown>) : {};
   const errs: string[] = [];
-  if (c?.['apiVersion'] !== 'kind.x-k8s.io/v1alpha4') return [`unknown apiVersion: ${c?.['apiVersion']}`];
-  if (c['kind'] !== 'Cluster') return [`unknown kind ${c['kind']} for apiVersion kind.x-k8s.io/v1alpha4`];
+  if (c['apiVersion'] !== 'kind.x-k8s.io/v1alpha4') return [`unknown apiVersion: ${String(c['apiVersion'])}`];
+  if (c['kind'] !== 'Cluster') return [`unknown kind ${String(c['kind'])} for apiVersion kind.x-k8s.io/v1alpha4`];
   cluster(c, '', errs);
   if (errs.length > 0) return errs;
+  const checked = c as KindCluster;
   // Defaults (SetDefaultsCluster), then Validate().
-  const name = c['name'] ?? 'kind';
+  const name = checked.name ?? 'kind';
   if (!/^[a-z0-9.-]+$/.test(name))
     errs.push(`'${name}' is not a valid cluster name, cluster names must match ^[a-z0-9.-]+$`);
-  const nodes: Array<Record<string, any>> = c['nodes'] ?? [{ role: 'control-plane' }];
-  if (!nodes.some((n) => (n['role'] ?? 'control-plane') === 'control-plane'))
+  const nodes = checked.nodes ?? [{ role: 'control-plane' }];
+  if (!nodes.some((n) => (n.role ?? 'control-plane') === 'control-plane'))
     errs.push('must have at least one control-plane node');
-  const port = (p: number | undefined, what: string, i: number) =>
-    p !== undefined && (p < -1 || p > 65535) && errs.push(`node ${i}: invalid ${what}: invalid port number: ${p}`);
-  port(c['networking']?.['apiServerPort'], 'apiServerPort', -1);
+  const port = (p: number | undefined, what: string, i: number) => {
+    if (p !== undefined && (p < -1 || p > 65535)) errs.push(`node ${i}: invalid ${what}: invalid port number: ${p}`);
+  };
+  port(checked.networking?.apiServerPort, 'apiServerPort', -1);
   nodes.forEach((n, i) => {
     const seen = new Map<string, Set<string>>();
-    for (const m of (n['extraPortMappings'] ?? []) as PortMapping[]) {
+    for (const m of n.extraPortMappings ?? []) {
       port(m.hostPort, 'hostPort', i);
       port(m.containerPort, 'containerPort', i);
       if (m.listenAddress !== undefined && isIP(m.listenAddress) === 0)
@@ -153,7 +175,7 @@ function validateKindConfig(text: string): string[] {
 }
 
 const text = readFileSync(join(root, 'kind-config.yaml'), 'utf8');
-const config = parseDocument(text).toJS() as Record<string, any>;
+const config = parseDocument(text).toJS() as KindCluster;
 
 describe('kind-config.yaml', () => {
   it('is a valid kind v1alpha4 Cluster', () => {
@@ -161,20 +183,18 @@ describe('kind-config.yaml', () => {
   });
 
   it('names the cluster schemagate, so its context is kind-schemagate (what the Tiltfile allows)', () => {
-    expect(config['name']).toBe('schemagate');
+    expect(config.name).toBe('schemagate');
     expect(readFileSync(join(root, 'Tiltfile'), 'utf8')).toContain("KIND_CONTEXT = 'kind-schemagate'");
   });
 
   it("pins the node image by digest, as kind's release notes require, and says which kind release it belongs to", () => {
-    const images = (config['nodes'] as Array<{ image: string }>).map((n) => n.image);
+    const images = config.nodes!.map((n) => n.image);
     for (const image of images) expect(image).toMatch(/^kindest\/node:v1\.31\.\d+@sha256:[0-9a-f]{64}$/);
     expect(text).toMatch(/kind v0\.\d+\.\d+/);
   });
 
   it("maps the backend's NodePort to the loopback only, on a port the Tilt port-forward (8080) does not use", () => {
-    const mappings = (config['nodes'] as Array<{ extraPortMappings?: PortMapping[] }>).flatMap(
-      (n) => n.extraPortMappings ?? [],
-    );
+    const mappings = config.nodes!.flatMap((n) => n.extraPortMappings ?? []);
     expect(mappings).toEqual([{ containerPort: 30080, hostPort: 30080, listenAddress: '127.0.0.1', protocol: 'TCP' }]);
     // NodePorts live in 30000-32767 by default.
     for (const m of mappings) expect(m.containerPort).toBeGreaterThanOrEqual(30000);

@@ -2,7 +2,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { V1Container, V1Deployment, V1Job, V1Secret, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import type {
+  V1ConfigMap,
+  V1Container,
+  V1Deployment,
+  V1Job,
+  V1Secret,
+  V1Service,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import { defaultConfig } from '../../src/config/load.js';
 import { ExitCode } from '../../src/errors.js';
 import { ManifestFile, parseManifests, type Manifest } from '../../src/kube/render/index.js';
@@ -28,16 +36,38 @@ function load(file: string): Manifest[] {
   return parseManifests(readFileSync(join(k8sDir, file), 'utf8'), `k8s/${file}`);
 }
 
-function one<T>(file: string, kind: string, name?: string): T {
+/** The type a test reads each kind as. */
+interface Kinds {
+  Namespace: Manifest;
+  ConfigMap: V1ConfigMap;
+  Secret: V1Secret;
+  Service: V1Service;
+  StatefulSet: V1StatefulSet;
+  Deployment: V1Deployment;
+  Job: V1Job;
+}
+
+function one<K extends keyof Kinds>(file: string, kind: K, name?: string): Kinds[K] {
   const found = load(file).filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
   expect(found, `${kind}${name ? `/${name}` : ''} in ${file}`).toHaveLength(1);
-  return found[0] as unknown as T;
+  return found[0] as unknown as Kinds[K];
 }
 
 const secretRef = (c: V1Container, name: string) => c.env?.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
 
 describe('the schema validator used by these tests', () => {
-  const job = (): Record<string, any> => ({
+  /** A valid Job, typed loosely enough for the tests to break it. */
+  interface LooseJob {
+    apiVersion: string;
+    kind: string;
+    metadata: Record<string, unknown>;
+    spec: {
+      backoffLimit?: unknown;
+      podFailurePolicy?: unknown;
+      template?: { spec: { restartPolicy: string; containers: Record<string, unknown>[] } };
+    };
+  }
+  const job = (): LooseJob => ({
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name: 'ok' },
@@ -50,8 +80,8 @@ describe('the schema validator used by these tests', () => {
 
   it('rejects a wrong type and a malformed quantity (the OpenAPI schema)', () => {
     const bad = job();
-    bad['spec'].backoffLimit = 'three';
-    bad['spec'].template.spec.containers[0].resources = { requests: { memory: '128 MB' } };
+    bad.spec.backoffLimit = 'three';
+    bad.spec.template!.spec.containers[0]!['resources'] = { requests: { memory: '128 MB' } };
     const problems = schemaProblems(bad).join('\n');
     expect(problems).toContain('data/spec/backoffLimit must be integer');
     expect(problems).toContain('resources/requests/memory must match format "quantity"');
@@ -59,21 +89,21 @@ describe('the schema validator used by these tests', () => {
 
   it('rejects a missing required field (the OpenAPI schema)', () => {
     const bad = job();
-    delete bad['spec'].template;
+    delete bad.spec.template;
     expect(schemaProblems(bad).join('\n')).toContain('data/spec must have required property template');
   });
 
   it('rejects an unknown (misspelt) field at any depth', () => {
     const bad = job();
-    bad['spec'].template.spec.containers[0].imagePullPolcy = 'Never';
+    bad.spec.template!.spec.containers[0]!['imagePullPolcy'] = 'Never';
     expect(schemaProblems(bad)).toContain('Job/ok: unknown field "spec.template.spec.containers[0].imagePullPolcy"');
   });
 
   it('rejects what only the API server checks: names, labels, restartPolicy, exit code 0 with In', () => {
     const bad = job();
-    bad['metadata'] = { name: 'Bad_Name', labels: { 'schemagate.dev/hash': 'not ok!' } };
-    bad['spec'].template.spec.restartPolicy = 'Always';
-    bad['spec'].podFailurePolicy = { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [0, 1] } }] };
+    bad.metadata = { name: 'Bad_Name', labels: { 'schemagate.dev/hash': 'not ok!' } };
+    bad.spec.template!.spec.restartPolicy = 'Always';
+    bad.spec.podFailurePolicy = { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [0, 1] } }] };
     const problems = schemaProblems(bad).join('\n');
     expect(problems).toContain('metadata.name: invalid name "Bad_Name"');
     expect(problems).toContain('invalid value of label schemagate.dev/hash');
@@ -105,7 +135,7 @@ describe('the manifests under k8s/', () => {
       for (const o of load(file))
         if (o.kind !== 'Namespace')
           expect(o.metadata.namespace, `${file} ${o.kind}/${o.metadata.name}`).toBe('schemagate');
-    expect(one<Manifest>(ManifestFile.namespace, 'Namespace').metadata.name).toBe('schemagate');
+    expect(one(ManifestFile.namespace, 'Namespace').metadata.name).toBe('schemagate');
   });
 
   it("give containers of schemagate's image args and never a command (its ENTRYPOINT is the CLI)", () => {
@@ -127,7 +157,7 @@ describe('the manifests under k8s/', () => {
   });
 
   it('run PostgreSQL 16 from the pinned official image, with pg_isready probes, resources and a volume claim', () => {
-    const sts = one<V1StatefulSet>(ManifestFile.postgres, 'StatefulSet', 'postgres');
+    const sts = one(ManifestFile.postgres, 'StatefulSet', 'postgres');
     const pod = sts.spec!.template.spec!;
     const c = pod.containers[0]!;
     expect(c.image).toBe('postgres:16-alpine');
@@ -143,15 +173,13 @@ describe('the manifests under k8s/', () => {
     expect(pod.volumes?.find((v) => v.name === initdb?.name)?.configMap?.name).toBe('postgres-initdb');
     expect(secretRef(c, 'POSTGRES_PASSWORD')).toEqual({ name: 'postgres-superuser', key: 'POSTGRES_PASSWORD' });
     expect(c.env?.find((e) => e.name === 'POSTGRES_DB')?.value).toBe('app');
-    const svc = one<V1Service>(ManifestFile.postgres, 'Service', 'postgres');
+    const svc = one(ManifestFile.postgres, 'Service', 'postgres');
     expect(svc.spec?.ports).toEqual([{ name: 'postgres', port: 5432, targetPort: 'postgres' }]);
     expect(svc.spec?.selector).toEqual(sts.spec!.selector.matchLabels);
   });
 
   it('create the migration role as owner of database app and the application role with data rights only', () => {
-    const sql = Object.values(
-      one<{ data: Record<string, string> }>(ManifestFile.postgres, 'ConfigMap', 'postgres-initdb').data,
-    ).join('\n');
+    const sql = Object.values(one(ManifestFile.postgres, 'ConfigMap', 'postgres-initdb').data!).join('\n');
     const flat = sql.replace(/\s+/g, ' ');
     expect(flat).toContain("CREATE ROLE schemagate_migrator LOGIN PASSWORD :'migrator_password';");
     expect(flat).toContain("CREATE ROLE schemagate_app LOGIN PASSWORD :'app_password';");
@@ -168,7 +196,7 @@ describe('the manifests under k8s/', () => {
     expect(flat).not.toMatch(/GRANT (ALL|CREATE)[^;]*TO schemagate_app/);
     // No password is written in the SQL: they come from the Secrets through the environment.
     expect(sql).not.toContain('dev-only');
-    const env = one<V1StatefulSet>(ManifestFile.postgres, 'StatefulSet').spec!.template.spec!.containers[0]!;
+    const env = one(ManifestFile.postgres, 'StatefulSet').spec!.template.spec!.containers[0]!;
     expect(secretRef(env, 'SCHEMAGATE_MIGRATOR_PASSWORD')).toEqual({ name: 'schemagate-migrator', key: 'PASSWORD' });
     expect(secretRef(env, 'SCHEMAGATE_APP_PASSWORD')).toEqual({ name: 'schemagate-app', key: 'PASSWORD' });
   });
@@ -179,16 +207,17 @@ describe('the manifests under k8s/', () => {
       ['schemagate-app', 'schemagate_app'],
     ] as const;
     for (const [name, role] of cases) {
-      const data = one<V1Secret>(ManifestFile.secrets, 'Secret', name).stringData!;
+      const data = one(ManifestFile.secrets, 'Secret', name).stringData!;
       const url = new URL(data['DATABASE_URL']!);
       expect(url.protocol).toBe('postgres:');
       expect(url.username).toBe(role);
       expect(decodeURIComponent(url.password)).toBe(data['PASSWORD']);
       expect(`${url.hostname}:${url.port}${url.pathname}`).toBe('postgres:5432/app');
     }
-    expect(Object.keys(one<V1Secret>(ManifestFile.secrets, 'Secret', 'postgres-superuser').stringData!).sort()).toEqual(
-      ['POSTGRES_PASSWORD', 'POSTGRES_USER'],
-    );
+    expect(Object.keys(one(ManifestFile.secrets, 'Secret', 'postgres-superuser').stringData!).sort()).toEqual([
+      'POSTGRES_PASSWORD',
+      'POSTGRES_USER',
+    ]);
     expect(readFileSync(join(k8sDir, ManifestFile.secrets), 'utf8')).toContain('DEVELOPMENT CREDENTIALS ONLY');
   });
 
@@ -197,15 +226,15 @@ describe('the manifests under k8s/', () => {
     const secrets = load(ManifestFile.secrets).map((o) => o.metadata.name);
     for (const ref of [k.migrationJob.secret, k.seedJob.secret, k.backend.secret]) {
       expect(secrets).toContain(ref.name);
-      expect(one<V1Secret>(ManifestFile.secrets, 'Secret', ref.name).stringData).toHaveProperty(ref.key);
+      expect(one(ManifestFile.secrets, 'Secret', ref.name).stringData).toHaveProperty(ref.key);
     }
-    expect(one<V1Deployment>(ManifestFile.backend, 'Deployment').metadata?.name).toBe(k.backend.deployment);
-    expect(one<V1Service>(ManifestFile.postgres, 'Service').metadata?.name).toBe(k.postgres.name);
-    expect(one<V1Service>(ManifestFile.postgres, 'Service').spec?.ports?.[0]?.port).toBe(k.postgres.port);
+    expect(one(ManifestFile.backend, 'Deployment').metadata?.name).toBe(k.backend.deployment);
+    expect(one(ManifestFile.postgres, 'Service').metadata?.name).toBe(k.postgres.name);
+    expect(one(ManifestFile.postgres, 'Service').spec?.ports?.[0]?.port).toBe(k.postgres.port);
   });
 
   it('hold the backend at zero replicas behind wait-for-db and verify-schema init containers', () => {
-    const d = one<V1Deployment>(ManifestFile.backend, 'Deployment', 'backend');
+    const d = one(ManifestFile.backend, 'Deployment', 'backend');
     const pod = d.spec!.template.spec!;
     expect(d.spec!.replicas).toBe(0);
     expect(pod.initContainers?.map((c) => [c.name, c.args])).toEqual([
@@ -223,7 +252,7 @@ describe('the manifests under k8s/', () => {
     expect(main.readinessProbe?.httpGet).toEqual({ path: '/health', port: 'http' });
     expect(main.livenessProbe?.httpGet).toEqual({ path: '/livez', port: 'http' });
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
-    const svc = one<V1Service>(ManifestFile.backend, 'Service', 'backend');
+    const svc = one(ManifestFile.backend, 'Service', 'backend');
     expect(svc.spec?.ports).toEqual([{ name: 'http', port: 8080, targetPort: 'http', nodePort: 30080 }]);
     expect(svc.spec?.selector).toEqual(d.spec!.selector.matchLabels);
   });
@@ -233,7 +262,7 @@ describe('the manifests under k8s/', () => {
     [ManifestFile.seedJob, 'seed', ['db', 'seed']],
     [ManifestFile.resetJob, 'reset', ['db', 'reset', '--yes']],
   ])('%s: runs container "%s" with the migration role and restartPolicy Never', (file, name, args) => {
-    const job = one<V1Job>(file, 'Job');
+    const job = one(file, 'Job');
     const pod = job.spec!.template.spec!;
     expect(pod.restartPolicy).toBe('Never');
     expect(pod.securityContext?.runAsNonRoot).toBe(true);

@@ -200,7 +200,7 @@ describe('renderMigrationJob', () => {
     expect(job.metadata!.annotations).toEqual({
       'schemagate.dev/file-count': '3',
       'schemagate.dev/versions': '001,002,003',
-      'schemagate.dev/files-digest': expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      'schemagate.dev/files-digest': expect.stringMatching(/^sha256:[0-9a-f]{64}$/) as unknown,
     });
   });
 
@@ -405,7 +405,9 @@ describe('toYaml', () => {
     const text = toYaml(objects);
     expect(text.match(/^---$/gm)).toHaveLength(objects.length - 1);
     const docs = parseAllDocuments(text);
-    expect(Array.isArray(docs) && docs.map((d) => d.toJS())).toEqual(JSON.parse(JSON.stringify(objects)));
+    expect(Array.isArray(docs) && docs.map((d) => d.toJS() as unknown)).toEqual(
+      JSON.parse(JSON.stringify(objects)) as unknown,
+    );
   });
 });
 

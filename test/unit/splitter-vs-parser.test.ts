@@ -14,9 +14,13 @@ function skipBlank(sql: string, i: number): number {
     } else if (sql.startsWith('/*', i)) {
       let depth = 0;
       do {
-        if (sql.startsWith('/*', i)) (depth++, (i += 2));
-        else if (sql.startsWith('*/', i)) (depth--, (i += 2));
-        else i++;
+        if (sql.startsWith('/*', i)) {
+          depth++;
+          i += 2;
+        } else if (sql.startsWith('*/', i)) {
+          depth--;
+          i += 2;
+        } else i++;
       } while (depth > 0 && i < sql.length);
     } else return i;
   }

@@ -201,7 +201,7 @@ describe('Tiltfile', () => {
     expect(ignore).toMatch(/^dist\/\*\n!dist\/src$/m);
     // The backend's process restarts on the synced files, on a root file system it may write to.
     const backend = renderForTilt(defaultConfig(root)).objects.find((o) => o.kind === 'Deployment') as {
-      spec: { replicas: number; template: { spec: { containers: Record<string, any>[] } } };
+      spec: { replicas: number; template: { spec: { containers: Record<string, unknown>[] } } };
     };
     expect(backend.spec.replicas).toBe(1);
     expect(backend.spec.template.spec.containers[0]).toMatchObject({
@@ -346,7 +346,7 @@ describe('Tiltfile', () => {
     expect(deps.filter((d) => !names.has(d))).toEqual([]);
     for (const b of of('v1alpha1.ui_button'))
       expect(names.has((b['location'] as { component_id: string }).component_id)).toBe(true);
-    for (const k of of('k8s_resource')) if (k['workload']) expect(names.has(String(k['workload']))).toBe(true);
+    for (const k of of('k8s_resource')) if (k['workload']) expect(names.has(k['workload'] as string)).toBe(true);
   });
 });
 

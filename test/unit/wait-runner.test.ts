@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { AttemptError } from '../../src/wait/attempt.js';
 import { type Progress, progressLine, waitForTargets, WaitError } from '../../src/wait/run.js';
 import { parseTarget, type Target } from '../../src/config/wait-target.js';
+import { abortReason } from '../../src/util/time.js';
+import { thrownAsync } from '../support/thrown.js';
 
 /**
  * The runner's decisions with an injected clock, delay and probe: backoff,
@@ -15,10 +17,11 @@ function fakeTime() {
     clock: { now: () => now },
     sleeps,
     advance: (ms: number) => (now += ms),
-    sleep: async (ms: number, signal?: AbortSignal) => {
-      if (signal?.aborted) throw signal.reason;
+    sleep: (ms: number, signal?: AbortSignal) => {
+      if (signal?.aborted) return Promise.reject(abortReason(signal));
       sleeps.push(ms);
       now += ms;
+      return Promise.resolve();
     },
   };
 }
@@ -28,12 +31,11 @@ function scripted(script: Record<string, Array<string | Error>>) {
   const calls: string[] = [];
   return {
     calls,
-    probe: async (t: Target) => {
+    probe: (t: Target) => {
       calls.push(t.display);
       const list = script[t.display]!;
       const next = list.length > 1 ? list.shift()! : list[0]!;
-      if (next instanceof Error) throw next;
-      return next;
+      return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
     },
   };
 }
@@ -44,7 +46,9 @@ describe('waiting for targets', () => {
   it('backs off from 100 ms doubling to 1 s, until the deadline, then names the target and its last error', async () => {
     const t = fakeTime();
     const { probe } = scripted({ 'tcp://db:5432': [refused()] });
-    const err = await waitForTargets([parseTarget('tcp://db:5432')], { timeoutMs: 5000, ...t, probe }).catch((e) => e);
+    const err = await thrownAsync(() =>
+      waitForTargets([parseTarget('tcp://db:5432')], { timeoutMs: 5000, ...t, probe }),
+    );
     expect(err).toBeInstanceOf(WaitError);
     expect(t.sleeps).toEqual([100, 200, 400, 800, 1000, 1000, 1000, 500]);
     expect(err.message).toBe(
@@ -114,10 +118,12 @@ describe('waiting for targets', () => {
       ],
       'http://api/health': ['200 OK'],
     });
-    const err = await waitForTargets(
-      [parseTarget('tcp://db:5432'), parseTarget('redis://:pw-9876@cache'), parseTarget('http://api/health')],
-      { timeoutMs: 60_000, ...t, probe },
-    ).catch((e) => e);
+    const err = await thrownAsync(() =>
+      waitForTargets(
+        [parseTarget('tcp://db:5432'), parseTarget('redis://:pw-9876@cache'), parseTarget('http://api/health')],
+        { timeoutMs: 60_000, ...t, probe },
+      ),
+    );
     expect(err).toBeInstanceOf(WaitError);
     expect(err.code).toBe('wait.refused');
     expect(err.message).toBe(
@@ -143,10 +149,10 @@ describe('waiting for targets', () => {
     const controller = new AbortController();
     const reason = new Error('interrupted by SIGTERM');
     const { calls } = scripted({});
-    const probe = async () => {
+    const probe = () => {
       calls.push('x');
       if (calls.length === 2) controller.abort(reason);
-      throw refused();
+      return Promise.reject(refused());
     };
     await expect(
       waitForTargets([parseTarget('tcp://db:5432')], { timeoutMs: 60_000, ...t, probe, signal: controller.signal }),
@@ -157,17 +163,14 @@ describe('waiting for targets', () => {
   it('gives each attempt at most its own timeout, and never more than what is left of the wait', async () => {
     const t = fakeTime();
     const budgets: number[] = [];
-    const probe = async (_t: Target, a: { timeoutMs: number }) => {
+    const probe = (_t: Target, a: { timeoutMs: number }) => {
       budgets.push(a.timeoutMs);
       t.advance(a.timeoutMs);
-      throw new AttemptError(`no answer within ${a.timeoutMs}ms`);
+      return Promise.reject(new AttemptError(`no answer within ${a.timeoutMs}ms`));
     };
-    await waitForTargets([parseTarget('redis://cache')], {
-      timeoutMs: 2500,
-      attemptTimeoutMs: 1000,
-      ...t,
-      probe,
-    }).catch((e) => e);
+    await expect(
+      waitForTargets([parseTarget('redis://cache')], { timeoutMs: 2500, attemptTimeoutMs: 1000, ...t, probe }),
+    ).rejects.toBeInstanceOf(WaitError);
     // 0 -> 1000 (attempt), sleep 100 -> 1100, attempt -> 2100, sleep 200 -> 2300, attempt gets the last 200.
     expect(budgets).toEqual([1000, 1000, 200]);
   });

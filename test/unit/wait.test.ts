@@ -2,21 +2,25 @@ import { describe, expect, it } from 'vitest';
 import type { Client, ConnectOptions } from '../../src/engine/connect.js';
 import { waitForDatabase } from '../../src/engine/wait.js';
 import { ExitCode, SchemagateError } from '../../src/errors.js';
+import { thrownAsync } from '../support/thrown.js';
 
 /** A host that never answers: every attempt takes its whole connect timeout, on an injected clock. */
 function silentHost() {
   const clock = { t: 0, now: () => clock.t };
   const timeouts: number[] = [];
-  const connect = async (conn: ConnectOptions): Promise<Client> => {
+  const connect = (conn: ConnectOptions): Promise<Client> => {
     timeouts.push(conn.connectTimeoutMs!);
     clock.t += conn.connectTimeoutMs!;
-    throw new SchemagateError('connect.timeout', `timed out after ${conn.connectTimeoutMs}ms`, {
-      exitCode: ExitCode.connection,
-      hint: 'Is the host reachable from here?',
-    });
+    return Promise.reject(
+      new SchemagateError('connect.timeout', `timed out after ${conn.connectTimeoutMs}ms`, {
+        exitCode: ExitCode.connection,
+        hint: 'Is the host reachable from here?',
+      }),
+    );
   };
-  const sleep = async (ms: number) => {
+  const sleep = (ms: number) => {
     clock.t += ms;
+    return Promise.resolve();
   };
   return { clock, timeouts, connect, sleep };
 }
@@ -26,7 +30,7 @@ const conn = { url: 'postgres://u@10.0.0.1/db', applicationName: 'test', connect
 describe('waitForDatabase keeps its deadline', () => {
   it('never lets an attempt run past the deadline: 15s means 15s, not 20s', async () => {
     const host = silentHost();
-    const err = await waitForDatabase(conn, { timeoutMs: 15_000, ...host, flag: '--wait-for-db' }).catch((e) => e);
+    const err = await thrownAsync(() => waitForDatabase(conn, { timeoutMs: 15_000, ...host, flag: '--wait-for-db' }));
     expect(err.exitCode).toBe(5);
     expect(err.message).toMatch(/^PostgreSQL did not accept connections within 15s \(\d+ attempts\)/);
     expect(err.hint).toBe('Is the host reachable from here? If it is still starting, wait longer with --wait-for-db.');
@@ -38,13 +42,15 @@ describe('waitForDatabase keeps its deadline', () => {
   it('stops at once when aborted during an attempt, without another one', async () => {
     const controller = new AbortController();
     let attempts = 0;
-    const connect = async (_c: ConnectOptions, signal?: AbortSignal): Promise<Client> => {
+    const connect = (_c: ConnectOptions, signal?: AbortSignal): Promise<Client> => {
       attempts++;
       controller.abort(new SchemagateError('interrupted', 'interrupted by SIGINT', { exitCode: 130 }));
       signal?.throwIfAborted();
-      throw new Error('unreachable');
+      return Promise.reject(new Error('unreachable'));
     };
-    const err = await waitForDatabase(conn, { timeoutMs: 60_000, connect, signal: controller.signal }).catch((e) => e);
+    const err = await thrownAsync(() =>
+      waitForDatabase(conn, { timeoutMs: 60_000, connect, signal: controller.signal }),
+    );
     expect(err.message).toBe('interrupted by SIGINT');
     expect(attempts).toBe(1);
   });
