@@ -171,8 +171,9 @@ CREATE INDEX "flyway_schema_history_s_idx" ON "public"."flyway_schema_history" (
     pending: 0,
     broken: {
       what: 'a file edited after it was applied',
-      async apply(_c, dir) {
+      apply(_c, dir) {
         writeFileSync(join(dir, 'migrations', '20240102000000_posts.sql'), `${POSTS}-- edited\n`);
+        return Promise.resolve();
       },
       problem:
         /20240102000000_posts\.sql differs from what public\._sqlx_migrations recorded for version 20240102000000/,
@@ -232,11 +233,12 @@ CREATE INDEX "flyway_schema_history_s_idx" ON "public"."flyway_schema_history" (
     pending: 0,
     broken: {
       what: 'a file edited after it was applied (its checksum recorded)',
-      async apply(_c, dir) {
+      apply(_c, dir) {
         writeFileSync(
           join(dir, 'migrations', '1_users.sql'),
           `-- +migrate Up\n${USERS}-- +migrate Down\nDROP TABLE users CASCADE;\n`,
         );
+        return Promise.resolve();
       },
       problem: /1_users\.sql differs from what public\.gorp_migrations recorded for 1_users\.sql/,
     },

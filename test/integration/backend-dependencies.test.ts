@@ -79,7 +79,7 @@ describe.skipIf(!hasRedis)("the backend's /health reports its dependencies", () 
       reject: false,
     });
     running.push(child);
-    const base = await listeningAddress(child.stdout!, child);
+    const base = await listeningAddress(child.stdout, child);
 
     const first = await healthOf(base);
     expect(first.status).toBe(200);
@@ -115,10 +115,10 @@ describe.skipIf(!hasRedis)("the backend's /health reports its dependencies", () 
     child.kill('SIGTERM');
     const r = await child;
     // Told once per change, never with the password.
-    expect(String(r.stderr)).toMatch(
+    expect(r.stderr).toMatch(
       /health: dependencies not answering: redis:\/\/127\.0\.0\.1:\d+#password-env=REDIS_PASSWORD: connection refused; tcp:/,
     );
-    expect(String(r.stderr) + String(r.stdout)).not.toContain(PASSWORD);
+    expect(r.stderr + r.stdout).not.toContain(PASSWORD);
   }, 60_000);
 
   it('a password variable the backend lacks is reported on the dependency, and the backend still serves', async () => {
@@ -139,14 +139,14 @@ describe.skipIf(!hasRedis)("the backend's /health reports its dependencies", () 
       extendEnv: true,
     });
     running.push(child);
-    const base = await listeningAddress(child.stdout!, child);
+    const base = await listeningAddress(child.stdout, child);
     const h = await healthOf(base);
     expect(h.body.dependencies).toEqual([
       {
         target: `redis://127.0.0.1:${redis!.port}#password-env=REDIS_PASSWORD`,
         kind: 'redis',
         ok: false,
-        error: expect.stringContaining('the environment variable REDIS_PASSWORD (#password-env) is not set'),
+        error: expect.stringContaining('the environment variable REDIS_PASSWORD (#password-env) is not set') as unknown,
       },
     ]);
   }, 60_000);

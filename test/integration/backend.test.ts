@@ -37,9 +37,9 @@ async function startBackend(url: string, env: Record<string, string> = {}): Prom
   });
   children.push(child);
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const base = await listeningAddress(child.stdout!, exit, () => err);
+  const base = await listeningAddress(child.stdout, exit, () => err);
   return { base, child, stderr: () => err, exit };
 }
 
@@ -392,10 +392,11 @@ describe('the backend process', () => {
         req.write(body.slice(0, half));
         setTimeout(() => {
           b.child.kill('SIGTERM');
-          setTimeout(async () => {
+          setTimeout(() => {
             // Not accepting any more: a new connection is refused while the old request is still open.
-            await expect(fetch(`${b.base}/health`)).rejects.toThrow();
-            req.end(body.slice(half));
+            expect(fetch(`${b.base}/health`))
+              .rejects.toThrow()
+              .then(() => req.end(body.slice(half)), reject);
           }, 300);
         }, 300);
       },

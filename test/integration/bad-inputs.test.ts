@@ -120,7 +120,7 @@ function expectNoPassword(expect: ExpectStatic, r: CliResult): void {
 interface Case {
   files?: Record<string, string>;
   /** What legitimately happens before the bad input (earlier migrations); the snapshot is taken after it. */
-  setup?: (p: Project) => Promise<void>;
+  setup?: (p: Project) => void | Promise<void>;
   args: string[] | ((p: Project) => string[]);
   /** Environment of the failing run (default: DATABASE_URL with the password). */
   env?: (p: Project) => Record<string, string | undefined>;
@@ -592,7 +592,7 @@ describe.concurrent('bad configuration is refused before connecting (exit 3)', (
   it('quotes the line of a YAML error without the password of the URL on it', async ({ expect }) => {
     await bad(expect, {
       files: { 'migrations/1_users.sql': USERS },
-      setup: async (p) => p.write('schemagate.yaml', `database:\n  url: ${p.db.url}: x\n`),
+      setup: (p) => p.write('schemagate.yaml', `database:\n  url: ${p.db.url}: x\n`),
       args: ['db', 'migrate'],
       env: () => ({ DATABASE_URL: undefined }),
       exitCode: 3,

@@ -124,7 +124,7 @@ describe('an interrupted CREATE INDEX CONCURRENTLY', () => {
     await blocker.query('ROLLBACK');
     await blocker.end();
     expect(r.exitCode).toBe(130);
-    expect(String(r.stderr)).toMatch(
+    expect(r.stderr).toMatch(
       /error: interrupted while running .*2_cics\.sql: statement 2 of 3 \(line 5\) was cancelled; statements 1-1 are applied and recorded, and the next run resumes at statement 2 \(the index the cancelled CREATE INDEX CONCURRENTLY leaves INVALID is dropped and built again then\)/,
     );
     const again = await cli(['db', 'migrate', '--migrations', `${dir}/migrations`], { env: { DATABASE_URL: url } });

@@ -177,7 +177,7 @@ describe('db status', () => {
     const dir = migrationsDir(M);
     const pending = await cli(['db', 'status', '--json'], { cwd: dir, env: { DATABASE_URL: url } });
     expect(pending.exitCode).toBe(7);
-    const report = JSON.parse(pending.stdout);
+    const report = JSON.parse(pending.stdout) as { counts: Record<string, number>; database: string };
     expect(report.counts).toMatchObject({ applied: 0, pending: 3 });
     expect(report.database).not.toContain(new URL(url).password);
     await migrate(engineOpts(url, dir));

@@ -57,7 +57,7 @@ describe('db migrate with SCHEMAGATE_EXPECTED_FILES', () => {
     });
     expect(r.exitCode).toBe(ExitCode.filesDiffer);
     expect(r.stderr).toMatch(
-      /^error: the migration files here differ from the ones the Job was made for \(expected [0-9a-f]{12}, found [0-9a-f]{12}\):\n  added \(in the checkout, not here\): migrations\/003_c\.sql\n  removed \(here, not in the checkout\): migrations\/009_gone\.sql\n  changed: migrations\/001_a\.sql\nhint: This pod's image holds other files than the checkout the Job was made from/m,
+      /^error: the migration files here differ from the ones the Job was made for \(expected [0-9a-f]{12}, found [0-9a-f]{12}\):\n {2}added \(in the checkout, not here\): migrations\/003_c\.sql\n {2}removed \(here, not in the checkout\): migrations\/009_gone\.sql\n {2}changed: migrations\/001_a\.sql\nhint: This pod's image holds other files than the checkout the Job was made from/m,
     );
     expect(r.stderr).toContain('kind load docker-image schemagate:e2e --name schemagate');
     expect(r.stderr).not.toContain('waiting for PostgreSQL');

@@ -137,7 +137,7 @@ async function cliAs(uid: number, dir: string, args: string[], url: string): Pro
     reject: false,
     all: true,
   });
-  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), all: String(r.all) };
+  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, all: r.all };
 }
 
 describe.concurrent('secrets in the database URL are never printed, and never break --json', () => {
@@ -147,7 +147,9 @@ describe.concurrent('secrets in the database URL are never printed, and never br
     const url = `postgres://${role}@127.0.0.1:${port}/${db.name}?password=${PASSWORD}`;
     const json = await run(dir, ['db', 'status', '--json'], url);
     expect(json.exitCode).toBe(7);
-    expect(JSON.parse(json.stdout).database).toBe(`postgres://${role}@127.0.0.1:${port}/${db.name}?password=***`);
+    expect((JSON.parse(json.stdout) as { database: string }).database).toBe(
+      `postgres://${role}@127.0.0.1:${port}/${db.name}?password=***`,
+    );
     noSecrets(expect, json);
     const text = await run(dir, ['db', 'status'], url);
     expect(text.stdout.split('\n')[0]).toBe(`database  postgres://${role}@127.0.0.1:${port}/${db.name}?password=***`);

@@ -57,7 +57,9 @@ interface State {
 async function state(url: string): Promise<State> {
   return withDb(url, async (c) => {
     await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-    const hasHistory = (await c.query(`SELECT to_regclass('public.schemagate_migrations') AS t`)).rows[0].t !== null;
+    const hasHistory =
+      (await c.query<{ t: string | null }>(`SELECT to_regclass('public.schemagate_migrations') AS t`)).rows[0]!.t !==
+      null;
     const history = hasHistory
       ? (
           await c.query<{ v: string; success: boolean; progress: boolean }>(

@@ -40,7 +40,10 @@ interface Report {
 
 async function lint(dir: string, args: string[] = [], env: Record<string, string | undefined> = {}) {
   const r = await cli(['lint', '--json', ...args], { cwd: dir, env });
-  return { ...r, report: (r.stdout.trim().startsWith('{') ? JSON.parse(r.stdout) : undefined) as Report };
+  // Every test here reads the report: without one, the output says why.
+  if (!r.stdout.trim().startsWith('{'))
+    throw new Error(`lint --json printed no report (exit ${r.exitCode}):\n${r.all}`);
+  return { ...r, report: JSON.parse(r.stdout) as Report };
 }
 
 /** Where `needle` starts in `text`: `line:column`, 1-based, the column in code points (as an editor shows it). */
@@ -133,7 +136,7 @@ describe('schemagate lint: the dangers of a migration for a live database', () =
       'migrations/004_index.sql': 'CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);\n',
     });
     const { exitCode, report, stderr } = await lint(dir, [], {});
-    expect(report?.findings, stderr).toEqual([]);
+    expect(report.findings, stderr).toEqual([]);
     expect(exitCode).toBe(0);
     expect(report.linted).toBe(4);
     expect((await cli(['lint'], { cwd: dir })).stdout).toMatch(/^no findings in 4 migrations$/m);
@@ -418,7 +421,7 @@ describe('schemagate lint: which migrations', () => {
     expect(migrated.exitCode, migrated.all).toBe(0);
     writeFileSync(join(dir, 'migrations/002_index.sql'), 'CREATE INDEX users_email ON users (email);\n');
     const { report, all } = await lint(dir, ['--local']);
-    expect(report?.scope, all).toMatchObject({ kind: 'pending', current: '1' });
+    expect(report.scope, all).toMatchObject({ kind: 'pending', current: '1' });
     expect(report.files.map((f) => f.version)).toEqual(['2']);
     expect(report.pgVersion?.from).toBe('the server');
     expect(at(report, 'require-concurrent-index-creation')).toEqual(['migrations/002_index.sql:1:1 error']);
@@ -585,7 +588,7 @@ describe('schemagate check: the lint line', () => {
 
     writeFileSync(join(dir, 'schemagate.yaml'), 'lint:\n  enabled: false\n');
     const off = await cli(['check', '--json'], { cwd: dir });
-    expect(JSON.parse(off.stdout).checks.map((c: { name: string }) => c.name)).not.toContain('lint');
+    expect((JSON.parse(off.stdout) as { checks: { name: string }[] }).checks.map((c) => c.name)).not.toContain('lint');
   });
 });
 

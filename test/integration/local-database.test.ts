@@ -58,7 +58,9 @@ describe('schemagate local: a database you keep', () => {
 
     const url = await cli(['local', 'url', '--show-password'], { cwd: dir });
     expect(url.stdout.trim()).toBe(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/schemagate`);
-    expect(await withDb(url.stdout.trim(), async (c) => (await c.query('SELECT 1 AS one')).rows)).toEqual([{ one: 1 }]);
+    expect(
+      await withDb(url.stdout.trim(), async (c) => (await c.query<{ one: number }>('SELECT 1 AS one')).rows),
+    ).toEqual([{ one: 1 }]);
     expect((await cli(['local', 'url'], { cwd: dir })).stdout.trim()).toBe(
       `postgres://postgres:***@127.0.0.1:${port}/schemagate`,
     );
@@ -68,7 +70,7 @@ describe('schemagate local: a database you keep', () => {
     expect(migrate.stdout.trim()).toBe('applied 4 migrations; now at version 4');
     expect(migrate.stderr).toContain(`the embedded PostgreSQL is already running on port ${port}: using that`);
     const dbStatus = await cli(['db', 'status', '--local', '--json'], { cwd: dir });
-    expect(JSON.parse(dbStatus.stdout).counts.applied).toBe(4);
+    expect((JSON.parse(dbStatus.stdout) as { counts: { applied: number } }).counts.applied).toBe(4);
     expect((await cli(['db', 'plan', '--local'], { cwd: dir })).exitCode).toBe(0);
     const rollback = await cli(['db', 'rollback', '--local'], { cwd: dir });
     expect([rollback.exitCode, rollback.stdout.trim()]).toEqual([0, 'reverted 1 migration; now at version 3']);
@@ -113,7 +115,7 @@ describe('schemagate local: a database you keep', () => {
     );
     expect(existsSync(join(dir, '.schemagate/data/postmaster.pid'))).toBe(false);
     const after = await cli(['local', 'status', '--json'], { cwd: dir });
-    expect([after.exitCode, JSON.parse(after.stdout).running]).toEqual([5, false]);
+    expect([after.exitCode, (JSON.parse(after.stdout) as { running: boolean }).running]).toEqual([5, false]);
   });
 
   it('up --local --keep leaves it running and says how to reach it; a --local command without one starts its own and stops it', async () => {
@@ -159,7 +161,7 @@ describe('schemagate local: a database you keep', () => {
       env: { NO_COLOR: '1', PORT: '0' },
       reject: false,
     });
-    const listening = await listeningAddress(backend.stdout!, backend);
+    const listening = await listeningAddress(backend.stdout, backend);
     const health = await fetch(`${listening}/health`);
     expect(health.status).toBe(200);
 

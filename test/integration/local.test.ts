@@ -28,7 +28,7 @@ describe('schemagate up --local (the main job on a machine with nothing but Node
 
     const second = await cli(['up', '--local', '--json'], { cwd: dir, timeout: 90_000 });
     expect(second.exitCode, second.all).toBe(0);
-    const report = JSON.parse(second.stdout);
+    const report = JSON.parse(second.stdout) as { summary: string[]; counts: { applied: number } };
     expect(report.summary).toEqual([
       'Migrations up to date (version 4)',
       'Seeds: 0 run, 2 unchanged',
@@ -38,7 +38,10 @@ describe('schemagate up --local (the main job on a machine with nothing but Node
 
     const status = await cli(['status', '--local', '--json'], { cwd: dir, timeout: 90_000 });
     expect(status.exitCode).toBe(0);
-    expect(JSON.parse(status.stdout).seeds.map((s: { state: string }) => s.state)).toEqual(['applied', 'applied']);
+    expect((JSON.parse(status.stdout) as { seeds: { state: string }[] }).seeds.map((s) => s.state)).toEqual([
+      'applied',
+      'applied',
+    ]);
 
     const fresh = await cli(['up', '--local', '--fresh'], { cwd: dir, timeout: 90_000 });
     expect(fresh.exitCode, fresh.all).toBe(0);

@@ -17,7 +17,7 @@ describe('the migration lock', () => {
     const url = await freshDatabase();
     const holder = await session(url, 'other-deploy-tool');
     try {
-      const pid = (await holder.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+      const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       await holder.query('SELECT pg_advisory_lock($1)', [lockKey('public', 'schemagate_migrations').toString()]);
       const waits: string[] = [];
       const dir = migrationsDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
@@ -83,7 +83,7 @@ describe('lock_timeout', () => {
     await migrate(engineOpts(url, dir));
     const blocker = await session(url, 'long-report');
     try {
-      const pid = (await blocker.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+      const pid = (await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       await blocker.query('BEGIN');
       await blocker.query('SELECT count(*) FROM users');
       const { write } = await import('../support/engine.js');

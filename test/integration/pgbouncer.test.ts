@@ -60,7 +60,10 @@ async function startBouncer(): Promise<number> {
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = netConnect(port, '127.0.0.1');
-      s.on('connect', () => (s.end(), resolve(true)));
+      s.on('connect', () => {
+        s.end();
+        resolve(true);
+      });
       s.on('error', () => resolve(false));
     });
     if (ok) return port;
@@ -93,7 +96,7 @@ describe.skipIf(!binary && !process.env.CI)('through PgBouncer in transaction po
     expect(err.hint).toMatch(/Connect the migration directly to PostgreSQL/);
     const direct = new pg.Client({ connectionString: url });
     await direct.connect();
-    expect((await direct.query(`SELECT to_regclass('public.a') AS t`)).rows[0].t).toBeNull();
+    expect((await direct.query<{ t: string | null }>(`SELECT to_regclass('public.a') AS t`)).rows[0]!.t).toBeNull();
     await direct.end();
   }, 30_000);
 });

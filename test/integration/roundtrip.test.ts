@@ -197,13 +197,13 @@ describe('db check: the migration round trip', () => {
     });
     const r = await cli(['db', 'check', '--json', '--database-url', urlFor('postgres')], { cwd: dir });
     expect(r.exitCode, r.all).toBe(6);
-    const doc = JSON.parse(r.stdout);
+    const doc = JSON.parse(r.stdout) as { steps: { name: string; ok: boolean; detail?: string }[]; database: string };
     expect(doc).toMatchObject({ ok: false, exitCode: 6, server: 'database-url' });
-    expect(doc.steps.map((s: { name: string; ok: boolean }) => [s.name, s.ok])).toEqual([
+    expect(doc.steps.map((s) => [s.name, s.ok])).toEqual([
       ['preflight', true],
       ['apply all', false],
     ]);
-    expect(doc.steps[1].detail).toMatch(/^migrations\/1_bad\.sql:2:8: syntax error at or near "TABLEE"/);
+    expect(doc.steps[1]!.detail).toMatch(/^migrations\/1_bad\.sql:2:8: syntax error at or near "TABLEE"/);
     expect(doc.database).toMatch(/^schemagate_check_[0-9a-f]{12}$/);
     expect(await scratchDatabases()).not.toContain(doc.database);
   });

@@ -111,7 +111,7 @@ describe('schemagate wait', () => {
           action: 'connect',
           ok: true,
           attempts: 1,
-          waitedMs: expect.any(Number),
+          waitedMs: expect.any(Number) as unknown,
           answer: 'connected',
         },
       ],
@@ -119,10 +119,11 @@ describe('schemagate wait', () => {
     const bad = await cli(['wait', `tcp://127.0.0.1:${closedPort}`, '--timeout', '300ms', '--json']);
     expect(bad.exitCode).toBe(5);
     expect(bad.stderr).toBe('');
-    expect(JSON.parse(bad.stdout)).toEqual({
+    const failed = JSON.parse(bad.stdout) as { targets: { attempts: number }[] };
+    expect(failed).toEqual({
       ok: false,
       error: 'wait.timeout',
-      message: `1 of 1 target did not answer within 300ms:\n  tcp://127.0.0.1:${closedPort} (${JSON.parse(bad.stdout).targets[0].attempts} attempts): connect: connection refused`,
+      message: `1 of 1 target did not answer within 300ms:\n  tcp://127.0.0.1:${closedPort} (${failed.targets[0]!.attempts} attempts): connect: connection refused`,
       hint: 'Check that each is running and reachable from here (host, port, Service name). If it is still starting, give it longer with --timeout.',
       object: `tcp://127.0.0.1:${closedPort}`,
       exitCode: 5,
@@ -132,8 +133,8 @@ describe('schemagate wait', () => {
           kind: 'tcp',
           action: 'connect',
           ok: false,
-          attempts: expect.any(Number),
-          waitedMs: expect.any(Number),
+          attempts: expect.any(Number) as unknown,
+          waitedMs: expect.any(Number) as unknown,
           error: 'connection refused',
         },
       ],
@@ -177,8 +178,8 @@ describe('schemagate wait', () => {
     ]);
     expect(runs.map((r) => r.exitCode)).toEqual([0, 0, 5, 5, 0, 5, 5, 2]);
     for (const r of runs) expectNoSecrets(r);
-    expect(runs[0]!.stdout).toMatch(new RegExp(`^ready  redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redis!.port}: PONG`));
-    expect(runs[2]!.stderr.split('\n')[0]).toBe(
+    expect(runs[0].stdout).toMatch(new RegExp(`^ready  redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redis!.port}: PONG`));
+    expect(runs[2].stderr.split('\n')[0]).toBe(
       `error: redis://:***@127.0.0.1:${redis!.port}: AUTH + PING: WRONGPASS invalid username-password pair or user is disabled. (waiting cannot fix this: stopped at once)`,
     );
   });
@@ -199,7 +200,7 @@ describe('schemagate wait', () => {
         // Between attempts: after the first failure's line. In one: once the silent port has the connection.
         await new Promise<void>((resolve) => {
           let err = '';
-          child.stderr!.on('data', (d: Buffer) => {
+          child.stderr.on('data', (d: Buffer) => {
             err += d.toString();
             if (/waiting for/.test(err)) resolve();
           });
@@ -213,8 +214,8 @@ describe('schemagate wait', () => {
         child.kill(signal);
         const r = await child;
         expect(r.exitCode).toBe(130);
-        expect(String(r.stderr)).toMatch(new RegExp(`received ${signal}: stopping`));
-        expect(String(r.stderr)).toMatch(new RegExp(`^error: interrupted by ${signal}$`, 'm'));
+        expect(r.stderr).toMatch(new RegExp(`received ${signal}: stopping`));
+        expect(r.stderr).toMatch(new RegExp(`^error: interrupted by ${signal}$`, 'm'));
       }
     },
     // Below the 50 s attempt timeout: only the signal can end these runs in time.
@@ -243,7 +244,7 @@ describe('schemagate wait', () => {
 });
 
 describe.skipIf(!hasRedis)('a rediss:// target (Redis with TLS)', () => {
-  let tls: RedisServer;
+  let tls: RedisServer | undefined;
   let ca: string;
 
   beforeAll(async () => {
@@ -262,7 +263,7 @@ describe.skipIf(!hasRedis)('a rediss:// target (Redis with TLS)', () => {
   });
 
   it('answers PONG over TLS when its CA is trusted (NODE_EXTRA_CA_CERTS)', async () => {
-    const r = await cli(['wait', `rediss://127.0.0.1:${tls.port}#password-env=REDIS_PW`], {
+    const r = await cli(['wait', `rediss://127.0.0.1:${tls!.port}#password-env=REDIS_PW`], {
       env: { REDIS_PW: PASSWORD, NODE_EXTRA_CA_CERTS: ca },
     });
     expect(r.exitCode, r.all).toBe(0);
@@ -270,7 +271,7 @@ describe.skipIf(!hasRedis)('a rediss:// target (Redis with TLS)', () => {
   });
 
   it('fails at once on a certificate it cannot trust, saying how to trust it', async () => {
-    const r = await cli(['wait', `rediss://127.0.0.1:${tls.port}#password-env=REDIS_PW`], {
+    const r = await cli(['wait', `rediss://127.0.0.1:${tls!.port}#password-env=REDIS_PW`], {
       env: { REDIS_PW: PASSWORD },
     });
     expect(r.exitCode).toBe(5);
@@ -281,10 +282,10 @@ describe.skipIf(!hasRedis)('a rediss:// target (Redis with TLS)', () => {
   });
 
   it('names what a plain redis:// target gets from a TLS port, until the deadline', async () => {
-    const r = await cli(['wait', `redis://127.0.0.1:${tls.port}`, '--timeout', '300ms']);
+    const r = await cli(['wait', `redis://127.0.0.1:${tls!.port}`, '--timeout', '300ms']);
     expect(r.exitCode).toBe(5);
     expect(r.stderr).toMatch(
-      /^  redis:\/\/127\.0\.0\.1:\d+ \(\d+ attempts\): PING: (connection reset by the server|the server closed the connection before answering PING)$/m,
+      /^ {2}redis:\/\/127\.0\.0\.1:\d+ \(\d+ attempts\): PING: (connection reset by the server|the server closed the connection before answering PING)$/m,
     );
   });
 });
@@ -328,7 +329,7 @@ describe.skipIf(!hasRedis)('backend --local waits for backend.dependencies first
     });
     await new Promise<void>((resolve) => {
       let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
+      child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         if (/listening on http/.test(out)) resolve();
       });
@@ -336,15 +337,15 @@ describe.skipIf(!hasRedis)('backend --local waits for backend.dependencies first
     });
     child.kill('SIGTERM');
     const r = await child;
-    expect(String(r.stdout)).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/m);
-    expect(String(r.stderr)).toMatch(
+    expect(r.stdout).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(r.stderr).toMatch(
       new RegExp(
         `^ready: redis://127\\.0\\.0\\.1:${redis!.port}#password-env=REDIS_PASSWORD: PONG \\(attempt 1, \\d+ms\\)$`,
         'm',
       ),
     );
-    expect(String(r.stderr)).not.toMatch(/api:8080/);
+    expect(r.stderr).not.toMatch(/api:8080/);
     expect(r.exitCode).toBe(0);
-    expectNoSecrets({ stdout: String(r.stdout), stderr: String(r.stderr) });
+    expectNoSecrets({ stdout: r.stdout, stderr: r.stderr });
   });
 });

@@ -1,5 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WaitError, waitForTargets, type WaitOptions, progressLine } from '../../src/wait/run.js';
 import { resolvePasswords } from '../../src/wait/password.js';
@@ -70,8 +73,8 @@ afterAll(async () => {
 
 describe.skipIf(!redisServerBinary && !process.env.CI)('a Redis target (a real redis-server)', () => {
   const PASSWORD = 'r3dis-Pa55word/x';
-  let open: RedisServer;
-  let locked: RedisServer;
+  let open: RedisServer | undefined;
+  let locked: RedisServer | undefined;
 
   beforeAll(async () => {
     [open, locked] = await Promise.all([
@@ -86,7 +89,7 @@ describe.skipIf(!redisServerBinary && !process.env.CI)('a Redis target (a real r
 
   it('is ready when PING is answered PONG, at the first attempt', async () => {
     const t = fakeTime();
-    const { results } = await wait([`redis://127.0.0.1:${open.port}`], t);
+    const { results } = await wait([`redis://127.0.0.1:${open!.port}`], t);
     expect(results[0]).toMatchObject({ ok: true, attempts: 1, answer: 'PONG', action: 'PING' });
     expect(t.sleeps).toEqual([]);
   });
@@ -111,17 +114,14 @@ describe.skipIf(!redisServerBinary && !process.env.CI)('a Redis target (a real r
   });
 
   it('authenticates with the password from the URL, from #password-env and from #password-file, and selects the database', async () => {
-    const { writeFileSync, mkdtempSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const file = join(mkdtempSync(join(tmpdir(), 'schemagate-pw-')), 'password');
     writeFileSync(file, `${PASSWORD}\n`);
     const { results } = await wait(
       [
-        `redis://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${locked.port}/3`,
-        `redis://127.0.0.1:${locked.port}/1#password-env=REDIS_PASSWORD`,
-        `redis://127.0.0.1:${locked.port}#password-file=${file}`,
-        `redis://alice:alice-Pa55@127.0.0.1:${locked.port}`,
+        `redis://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${locked!.port}/3`,
+        `redis://127.0.0.1:${locked!.port}/1#password-env=REDIS_PASSWORD`,
+        `redis://127.0.0.1:${locked!.port}#password-file=${file}`,
+        `redis://alice:alice-Pa55@127.0.0.1:${locked!.port}`,
       ],
       { ...fakeTime(), env: { REDIS_PASSWORD: PASSWORD } },
     );
@@ -135,11 +135,11 @@ describe.skipIf(!redisServerBinary && !process.env.CI)('a Redis target (a real r
 
   it('fails at once on a wrong password, with the server’s reason, not at the deadline', async () => {
     const t = fakeTime();
-    const err = await failed([`redis://:wrong-Pa55word@127.0.0.1:${locked.port}`], t);
+    const err = await failed([`redis://:wrong-Pa55word@127.0.0.1:${locked!.port}`], t);
     expect(err.code).toBe('wait.refused');
     expect(err.exitCode).toBe(5);
     expect(err.message).toBe(
-      `redis://:***@127.0.0.1:${locked.port}: AUTH + PING: WRONGPASS invalid username-password pair or user is disabled. (waiting cannot fix this: stopped at once)`,
+      `redis://:***@127.0.0.1:${locked!.port}: AUTH + PING: WRONGPASS invalid username-password pair or user is disabled. (waiting cannot fix this: stopped at once)`,
     );
     expect(err.hint).toBe(
       'Check the user name and password: in the URL (redis://<user>:<password>@<host>), or in the variable or file named by #password-env / #password-file. Waiting cannot fix a wrong password.',
@@ -149,17 +149,17 @@ describe.skipIf(!redisServerBinary && !process.env.CI)('a Redis target (a real r
   });
 
   it('fails at once when the server needs a password and none was given, or has none and one was', async () => {
-    const noauth = await failed([`redis://127.0.0.1:${locked.port}`], fakeTime());
+    const noauth = await failed([`redis://127.0.0.1:${locked!.port}`], fakeTime());
     expect(noauth.message).toBe(
-      `redis://127.0.0.1:${locked.port}: PING: NOAUTH Authentication required. (waiting cannot fix this: stopped at once)`,
+      `redis://127.0.0.1:${locked!.port}: PING: NOAUTH Authentication required. (waiting cannot fix this: stopped at once)`,
     );
-    const needless = await failed([`redis://:some-Pa55word@127.0.0.1:${open.port}`], fakeTime());
+    const needless = await failed([`redis://:some-Pa55word@127.0.0.1:${open!.port}`], fakeTime());
     expect(needless.results[0]!.error).toMatch(/^ERR AUTH <password> called without any password configured/);
     expect(needless.hint).toBe('The server has no password: leave it out of the target.');
   });
 
   it('fails at once on a database number the server does not have', async () => {
-    const err = await failed([`redis://127.0.0.1:${open.port}/99`], fakeTime());
+    const err = await failed([`redis://127.0.0.1:${open!.port}/99`], fakeTime());
     expect(err.results[0]).toMatchObject({ attempts: 1, error: 'ERR DB index is out of range', permanent: true });
   });
 });
