@@ -107,8 +107,7 @@ describe('authentication and RBAC authorization', () => {
       message: `pods "p" is forbidden: User "${user}" cannot get resource "pods/log" in API group "" in the namespace "${ns}"`,
     });
     const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'mine', namespace: ns } };
-    const apply = () =>
-      as.objects.patch(cm, undefined, undefined, 'test', true, 'application/apply-patch+yaml' as never);
+    const apply = () => as.objects.patch(cm, undefined, undefined, 'test', true, 'application/apply-patch+yaml');
     expect(await refusal(apply())).toEqual({
       code: 403,
       message: `configmaps "mine" is forbidden: User "${user}" cannot create resource "configmaps" in API group "" in the namespace "${ns}"`,

@@ -1,7 +1,13 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import {
+  KubeConfig,
+  type V1APIResourceList as APIResourceList,
+  type V1ConfigMap,
+  type V1ConfigMapList,
+  type V1Status,
+} from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startHarness, type Harness } from './helpers.js';
+import { startHarness, statusOf, type Harness } from './helpers.js';
 
 // Facts pinned here: https://kubernetes.io/docs/reference/using-api/api-concepts/
 let h: Harness;
@@ -15,14 +21,14 @@ async function raw(
   path: string,
   body?: unknown,
   contentType = 'application/json',
-): Promise<{ status: number; json: any }> {
+): Promise<{ status: number; json: unknown }> {
   const res = await fetch(`${h.double.server}${path}`, {
     method,
     headers: body === undefined ? {} : { 'Content-Type': contentType },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+  return { status: res.status, json: text ? (JSON.parse(text) as unknown) : undefined };
 }
 
 describe('API server', () => {
@@ -33,21 +39,25 @@ describe('API server', () => {
     expect(kc.getCurrentCluster()?.server).toBe(h.double.server);
     expect(h.double.server).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(
-      JSON.parse(readFileSync(h.double.kubeconfigPath, 'utf8')).clusters[0].cluster['insecure-skip-tls-verify'],
+      (
+        JSON.parse(readFileSync(h.double.kubeconfigPath, 'utf8')) as {
+          clusters: { cluster: Record<string, unknown> }[];
+        }
+      ).clusters[0]!.cluster['insecure-skip-tls-verify'],
     ).toBe(true);
   });
 
   test('discovery lists the core and group versions and their resources (concepts/overview/kubernetes-api/#discovery-api)', async () => {
     expect((await raw('GET', '/api')).json).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
-    const groups = (await raw('GET', '/apis')).json;
-    expect(groups.groups.map((g: { name: string }) => g.name)).toEqual(
+    const groups = (await raw('GET', '/apis')).json as { groups: { name: string }[] };
+    expect(groups.groups.map((g) => g.name)).toEqual(
       expect.arrayContaining(['batch', 'apps', 'rbac.authorization.k8s.io']),
     );
-    const batch = (await raw('GET', '/apis/batch/v1')).json;
+    const batch = (await raw('GET', '/apis/batch/v1')).json as APIResourceList;
     expect(batch.resources).toContainEqual(expect.objectContaining({ name: 'jobs', kind: 'Job', namespaced: true }));
     expect(batch.resources).toContainEqual(expect.objectContaining({ name: 'jobs/status' }));
-    const core = (await raw('GET', '/api/v1')).json;
-    expect(core.resources.map((r: { name: string }) => r.name)).toEqual(
+    const core = (await raw('GET', '/api/v1')).json as APIResourceList;
+    expect(core.resources.map((r) => r.name)).toEqual(
       expect.arrayContaining([
         'pods',
         'pods/log',
@@ -105,7 +115,7 @@ describe('API server', () => {
   test('creating in a namespace that does not exist is 404 for the namespace (concepts/overview/working-with-objects/namespaces/)', async () => {
     const res = await raw('POST', '/api/v1/namespaces/ghost/configmaps', { metadata: { name: 'c' } });
     expect(res.status).toBe(404);
-    expect(res.json.message).toBe('namespaces "ghost" not found');
+    expect((res.json as V1Status).message).toBe('namespaces "ghost" not found');
   });
 
   test('generateName gives a name with a 5-character random suffix (reference/using-api/api-concepts/#generated-values)', async () => {
@@ -121,7 +131,7 @@ describe('API server', () => {
     const ns = await h.namespace('badname');
     const res = await raw('POST', `/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: 'Bad_Name' } });
     expect(res.status).toBe(422);
-    expect(res.json.message).toMatch(
+    expect((res.json as V1Status).message).toMatch(
       /^ConfigMap "Bad_Name" is invalid: metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/,
     );
   });
@@ -150,12 +160,12 @@ describe('API server', () => {
   test('a list carries the collection resourceVersion, and items without apiVersion/kind (api-concepts/#collections)', async () => {
     const ns = await h.namespace('lists');
     await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'x' } } });
-    const list = (await raw('GET', `/api/v1/namespaces/${ns}/configmaps`)).json;
+    const list = (await raw('GET', `/api/v1/namespaces/${ns}/configmaps`)).json as V1ConfigMapList;
     expect(list.kind).toBe('ConfigMapList');
-    expect(Number(list.metadata.resourceVersion)).toBeGreaterThanOrEqual(
-      Number(list.items[0].metadata.resourceVersion),
+    expect(Number(list.metadata?.resourceVersion)).toBeGreaterThanOrEqual(
+      Number(list.items[0]!.metadata?.resourceVersion),
     );
-    expect(list.items[0].kind).toBeUndefined();
+    expect(list.items[0]!.kind).toBeUndefined();
   });
 
   test('limit and continue page through a list (api-concepts/#retrieving-large-results-sets-in-chunks)', async () => {
@@ -195,7 +205,7 @@ describe('API server', () => {
       .replaceNamespacedConfigMap({ namespace: ns, name: 'c', body: { ...cm, data: { v: '3' } } })
       .catch((e: unknown) => e);
     expect(stale).toMatchObject({ code: 409 });
-    expect(JSON.parse((stale as { body: string }).body).message).toBe(
+    expect(statusOf(stale).message).toBe(
       'Operation cannot be fulfilled on configmaps "c": the object has been modified; please apply your changes to the latest version and try again',
     );
     const unconditional = await h.core.replaceNamespacedConfigMap({
@@ -217,7 +227,7 @@ describe('API server', () => {
         },
       },
     };
-    const job = await h.batch.createNamespacedJob({ namespace: ns, body: body as never });
+    const job = await h.batch.createNamespacedJob({ namespace: ns, body });
     expect(job.metadata?.generation).toBe(1);
     const labelled = await h.batch.patchNamespacedJob({
       namespace: ns,
@@ -253,7 +263,7 @@ describe('API server', () => {
     const ns = await h.namespace('dryrun');
     const res = await raw('POST', `/api/v1/namespaces/${ns}/configmaps?dryRun=All`, { metadata: { name: 'dry' } });
     expect(res.status).toBe(201);
-    expect(res.json.metadata.name).toBe('dry');
+    expect((res.json as V1ConfigMap).metadata?.name).toBe('dry');
     expect(h.double.get('configmaps', ns, 'dry')).toBeUndefined();
     await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'kept' } } });
     const del = await raw('DELETE', `/api/v1/namespaces/${ns}/configmaps/kept?dryRun=All`);

@@ -67,7 +67,7 @@ describe('client-node against the double', () => {
       metadata: { name: 'postgres', namespace: ns },
     });
     expect((svc as { spec?: { clusterIP?: string; ports?: { targetPort?: number }[] } }).spec).toMatchObject({
-      clusterIP: expect.stringMatching(/^127\.\d+\.\d+\.\d+$/),
+      clusterIP: expect.stringMatching(/^127\.\d+\.\d+\.\d+$/) as unknown,
       ports: [{ port: 5432, targetPort: 5432, protocol: 'TCP' }],
     });
     const roles = await h.objects.list('rbac.authorization.k8s.io/v1', 'Role', ns);

@@ -1,7 +1,7 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { jobManifest, startHarness, waitFor, type Harness } from './helpers.js';
+import { jobManifest, startHarness, statusOf, waitFor, type Harness } from './helpers.js';
 
 // Facts pinned here: https://kubernetes.io/docs/concepts/architecture/garbage-collection/
 let h: Harness;
@@ -162,7 +162,7 @@ describe('deletion and garbage collection', () => {
       .createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'late' } } })
       .catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 403 });
-    expect(JSON.parse((refused as { body: string }).body).message).toBe(
+    expect(statusOf(refused).message).toBe(
       `configmaps "late" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
     );
     await waitFor('the namespace to be gone', () => h.double.get('namespaces', undefined, ns) === undefined);

@@ -1,7 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { nodeCommand, startHarness, waitFor, type Harness } from './helpers.js';
+import { nodeCommand, startHarness, statusOf, waitFor, type Harness } from './helpers.js';
 
 // Facts pinned here: https://kubernetes.io/docs/concepts/workloads/controllers/deployment/
 let h: Harness;
@@ -46,9 +46,9 @@ async function rolledOut(ns: string, name: string): Promise<V1Deployment> {
     const done =
       s?.observedGeneration === d.metadata?.generation &&
       s?.updatedReplicas === replicas &&
-      s?.replicas === replicas &&
-      s?.availableReplicas === replicas &&
-      s?.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable');
+      s.replicas === replicas &&
+      s.availableReplicas === replicas &&
+      s.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable');
     return done ? d : undefined;
   });
 }
@@ -69,7 +69,7 @@ describe('Deployment controller', () => {
       uid: d.metadata?.uid,
       controller: true,
     });
-    expect(rs.spec?.selector?.matchLabels).toEqual({ app: 'web', 'pod-template-hash': hash });
+    expect(rs.spec?.selector.matchLabels).toEqual({ app: 'web', 'pod-template-hash': hash });
     const pods = (await h.core.listNamespacedPod({ namespace: ns, labelSelector: `pod-template-hash=${hash}` })).items;
     expect(pods).toHaveLength(2);
     expect(
@@ -185,7 +185,7 @@ describe('Deployment controller', () => {
     });
     expect(d.status?.conditions?.find((c) => c.type === 'Progressing')).toMatchObject({
       status: 'False',
-      message: expect.stringMatching(/^ReplicaSet "stuck-\w+" has timed out progressing\.$/),
+      message: expect.stringMatching(/^ReplicaSet "stuck-\w+" has timed out progressing\.$/) as unknown,
     });
     expect(d.status?.unavailableReplicas).toBe(1);
     expect(d.status?.availableReplicas ?? 0).toBe(0);
@@ -197,7 +197,7 @@ describe('Deployment controller', () => {
     body.spec!.selector = { matchLabels: { app: 'other' } };
     const err = await h.apps.createNamespacedDeployment({ namespace: ns, body }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 422 });
-    expect(JSON.parse((err as { body: string }).body).message).toContain('`selector` does not match template `labels`');
+    expect(statusOf(err).message).toContain('`selector` does not match template `labels`');
   });
 
   test('deleting a Deployment removes its ReplicaSets and pods in the background (architecture/garbage-collection/#cascading-deletion)', async () => {

@@ -1,7 +1,7 @@
 import { Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { strategicMergePatch } from '../support/kube-double/patch.js';
-import { nodeCommand, startHarness, waitFor, type Harness } from './helpers.js';
+import { nodeCommand, podStatus, startHarness, waitFor, type Harness } from './helpers.js';
 
 // Smaller API details the double imitates, each with its reference.
 let h: Harness;
@@ -34,7 +34,7 @@ describe('API details', () => {
         },
       },
     });
-    await waitFor('Succeeded', () => h.double.get('pods', ns, 'p')?.['status']?.phase === 'Succeeded');
+    await waitFor('Succeeded', () => podStatus(h.double.get('pods', ns, 'p'))?.phase === 'Succeeded');
     expect(await h.core.readNamespacedPodLog({ namespace: ns, name: 'p', limitBytes: 4 })).toBe('abcd');
     expect(await h.core.readNamespacedPodLog({ namespace: ns, name: 'p', sinceSeconds: 3600 })).toBe('abcdef\nghij\n');
   });
@@ -123,7 +123,7 @@ describe('API details', () => {
       },
     });
     const waiting = await waitFor('ErrImageNeverPull', () => {
-      const w = h.double.get('pods', ns, 'p')?.['status']?.containerStatuses?.[0]?.state?.waiting;
+      const w = podStatus(h.double.get('pods', ns, 'p'))?.containerStatuses?.[0]?.state?.waiting;
       return w?.reason === 'ErrImageNeverPull' ? w : undefined;
     });
     expect(waiting.message).toBe('Container image "local/only:dev" is not present with pull policy of Never');
@@ -154,14 +154,14 @@ describe('API details', () => {
     });
     await h.apps.createNamespacedDeployment({ namespace: ns, body: body('1') });
     await waitFor('the first pod to run', () =>
-      h.double.list('pods', ns).some((p) => p['status']?.phase === 'Running'),
+      h.double.list('pods', ns).some((p) => podStatus(p)?.phase === 'Running'),
     );
     const running: number[] = [];
     const req = await new Watch(h.kc).watch(
       `/api/v1/namespaces/${ns}/pods`,
       {},
       () => {
-        running.push(h.double.list('pods', ns).filter((p) => p['status']?.phase === 'Running').length);
+        running.push(h.double.list('pods', ns).filter((p) => podStatus(p)?.phase === 'Running').length);
       },
       () => undefined,
     );

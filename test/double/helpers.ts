@@ -3,8 +3,21 @@
  * client-node APIs bound to its kubeconfig, a fresh namespace per test, and
  * a polling wait with a deadline that names what it waited for.
  */
-import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
-import { startKubeDouble, type KubeDouble, type KubeDoubleOptions } from '../support/kube-double/index.js';
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  type V1PodStatus,
+  type V1Status,
+} from '@kubernetes/client-node';
+import {
+  startKubeDouble,
+  type KubeDouble,
+  type KubeDoubleOptions,
+  type KubeObject,
+} from '../support/kube-double/index.js';
 
 export interface Harness {
   double: KubeDouble;
@@ -57,10 +70,11 @@ export async function waitFor<T>(
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
-      );
+    if (Date.now() > deadline) {
+      const why =
+        last === undefined ? '' : ` (last error: ${last instanceof Error ? String(last) : JSON.stringify(last)})`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
+    }
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -104,4 +118,14 @@ export function conditionTypes(
   obj: { status?: { conditions?: { type: string; status: string }[] } } | undefined,
 ): string[] {
   return (obj?.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => c.type);
+}
+
+/** A stored pod's status, in client-node's model (the double stores pods as the API's JSON). */
+export function podStatus(pod: KubeObject | undefined): V1PodStatus | undefined {
+  return pod?.['status'] as V1PodStatus | undefined;
+}
+
+/** The Status a refused API call answered (client-node's ApiException carries the response body as text). */
+export function statusOf(err: unknown): V1Status {
+  return JSON.parse((err as { body: string }).body) as V1Status;
 }

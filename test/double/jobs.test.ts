@@ -2,7 +2,7 @@ import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { jobBackoffSeconds } from '../support/kube-double/controllers/job-tracker.js';
-import { conditionTypes, jobManifest, startHarness, waitFor, type Harness } from './helpers.js';
+import { conditionTypes, jobManifest, startHarness, statusOf, waitFor, type Harness } from './helpers.js';
 
 // Facts pinned here: https://kubernetes.io/docs/concepts/workloads/controllers/job/
 let h: Harness;
@@ -255,7 +255,7 @@ describe('Job controller', () => {
     (body.spec.template.spec as { restartPolicy: string }).restartPolicy = 'Always';
     const err = await h.batch.createNamespacedJob({ namespace: ns, body }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 422 });
-    expect(JSON.parse((err as { body: string }).body).message).toBe(
+    expect(statusOf(err).message).toBe(
       'Job.batch "always" is invalid: spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"',
     );
   });
@@ -274,12 +274,12 @@ describe('Job controller', () => {
       )
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 422 });
-    const status = JSON.parse((err as { body: string }).body);
+    const status = statusOf(err);
     expect(status.reason).toBe('Invalid');
     expect(status.message).toMatch(
       /^Job\.batch "imm" is invalid: spec\.template: Invalid value: .*: field is immutable$/,
     );
-    expect(status.details.causes[0]).toMatchObject({ reason: 'FieldValueInvalid', field: 'spec.template' });
+    expect(status.details?.causes?.[0]).toMatchObject({ reason: 'FieldValueInvalid', field: 'spec.template' });
     const selector = await h.batch
       .patchNamespacedJob(
         { namespace: ns, name: 'imm', body: { spec: { selector: { matchLabels: { other: 'x' } } } } },
@@ -287,9 +287,7 @@ describe('Job controller', () => {
       )
       .catch((e: unknown) => e);
     expect(selector).toMatchObject({ code: 422 });
-    expect(
-      JSON.parse((selector as { body: string }).body).details.causes.map((c: { field: string }) => c.field),
-    ).toContain('spec.selector');
+    expect(statusOf(selector).details?.causes?.map((c) => c.field)).toContain('spec.selector');
     const ok = await h.batch.patchNamespacedJob(
       { namespace: ns, name: 'imm', body: { spec: { backoffLimit: 1, ttlSecondsAfterFinished: 5 } } },
       setMergePatch(),

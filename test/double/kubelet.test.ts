@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startKubeDouble } from '../support/kube-double/index.js';
-import { nodeCommand, startHarness, waitFor, type Harness } from './helpers.js';
+import { nodeCommand, podStatus, startHarness, waitFor, type Harness } from './helpers.js';
 
 // Facts pinned here: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/
 let h: Harness;
@@ -129,7 +129,7 @@ describe('kubelet', () => {
       return pods.items.find(
         (p) =>
           p.status?.initContainerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff' &&
-          (p.status.initContainerStatuses[0].restartCount ?? 0) >= 2,
+          p.status.initContainerStatuses[0].restartCount >= 2,
       );
     });
     const init = pod.status?.initContainerStatuses?.[0];
@@ -187,7 +187,7 @@ describe('kubelet', () => {
       containers: [container('app', 'console.log(JSON.stringify(Object.keys(process.env).sort()))')],
     });
     await until(ns, 'p', 'Succeeded', phaseIs('Succeeded'));
-    const keys: string[] = JSON.parse(await log(ns, 'p'));
+    const keys = JSON.parse(await log(ns, 'p')) as string[];
     expect(keys).toEqual(expect.arrayContaining(['PATH', 'HOME', 'HOSTNAME']));
     expect(keys).not.toContain('KUBE_DOUBLE_LEAK_CHECK');
   });
@@ -262,16 +262,16 @@ describe('kubelet', () => {
       await waitFor(
         'absent to back off',
         () =>
-          d.get('pods', 'default', 'absent')?.['status']?.containerStatuses?.[0]?.state?.waiting?.reason ===
+          podStatus(d.get('pods', 'default', 'absent'))?.containerStatuses?.[0]?.state?.waiting?.reason ===
           'ImagePullBackOff',
       );
       await waitFor(
         'unlisted to back off',
         () =>
-          d.get('pods', 'default', 'unlisted')?.['status']?.containerStatuses?.[0]?.state?.waiting?.reason ===
+          podStatus(d.get('pods', 'default', 'unlisted'))?.containerStatuses?.[0]?.state?.waiting?.reason ===
           'ImagePullBackOff',
       );
-      await waitFor('present to succeed', () => d.get('pods', 'default', 'present')?.['status']?.phase === 'Succeeded');
+      await waitFor('present to succeed', () => podStatus(d.get('pods', 'default', 'present'))?.phase === 'Succeeded');
     } finally {
       await d.close();
     }
@@ -448,7 +448,7 @@ describe('kubelet', () => {
     const running = await until(ns, 'tcp', 'Running', phaseIs('Running'));
     expect(running.status?.containerStatuses?.[0]?.ready).toBe(false);
     // Something answering on the pod's IP (the probe's default host).
-    const listener = createServer().listen(tcpPort, running.status!.podIP!);
+    const listener = createServer().listen(tcpPort, running.status!.podIP);
     try {
       await until(ns, 'tcp', 'Ready', (p) => p.status?.containerStatuses?.[0]?.ready === true);
     } finally {

@@ -1,4 +1,4 @@
-import { Log } from '@kubernetes/client-node';
+import { Log, type V1Status } from '@kubernetes/client-node';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,7 +76,9 @@ describe('pod logs', () => {
     await phase(ns, 'p', 'Succeeded');
     const missing = await raw(`/api/v1/namespaces/${ns}/pods/p/log`);
     expect(missing.status).toBe(400);
-    expect(JSON.parse(missing.text).message).toBe('a container name must be specified for pod p, choose one of: [a b]');
+    expect((JSON.parse(missing.text) as V1Status).message).toBe(
+      'a container name must be specified for pod p, choose one of: [a b]',
+    );
     expect(await h.core.readNamespacedPodLog({ namespace: ns, name: 'p', container: 'b' })).toBe('from b\n');
   });
 
@@ -92,7 +94,7 @@ describe('pod logs', () => {
     );
     const res = await raw(`/api/v1/namespaces/${ns}/pods/p/log?container=c`);
     expect(res.status).toBe(400);
-    expect(JSON.parse(res.text).message).toBe(
+    expect((JSON.parse(res.text) as V1Status).message).toBe(
       'container "c" in pod "p" is waiting to start: trying and failing to pull image',
     );
   });
@@ -110,7 +112,7 @@ describe('pod logs', () => {
     await phase(ns2, 'q', 'Succeeded');
     const none = await raw(`/api/v1/namespaces/${ns2}/pods/q/log?previous=true`);
     expect(none.status).toBe(400);
-    expect(JSON.parse(none.text).message).toBe('previous terminated container "c" in pod "q" not found');
+    expect((JSON.parse(none.text) as V1Status).message).toBe('previous terminated container "c" in pod "q" not found');
   });
 
   test("client-node's Log follows a running container's output until it exits (pod-v1/#get-read-log-of-the-specified-pod, follow)", async () => {

@@ -83,9 +83,9 @@ describe('list and watch', () => {
     expect(res.headers.get('transfer-encoding')).toBe('chunked');
     await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'x' } } });
     const reader = res.body!.getReader();
-    const { value } = await reader.read();
+    const chunk = await reader.read();
     ctl.abort();
-    const line = new TextDecoder().decode(value);
+    const line = new TextDecoder().decode(chunk.value as Uint8Array | undefined);
     expect(line.endsWith('\n')).toBe(true);
     expect(JSON.parse(line)).toMatchObject({
       type: 'ADDED',

@@ -1,4 +1,4 @@
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1JobStatus, V1ObjectReference } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SchemagateError } from '../../src/errors.js';
 import { job, kubeHarness, progressLog, sh, type KubeHarness } from './harness.js';
@@ -54,7 +54,10 @@ async function failedCreateOf(namespace: string, name: string): Promise<void> {
     if (
       h.double
         .list('events', namespace)
-        .some((e) => e['reason'] === 'FailedCreate' && e['involvedObject']?.name === name)
+        .some(
+          (e) =>
+            e['reason'] === 'FailedCreate' && (e['involvedObject'] as V1ObjectReference | undefined)?.name === name,
+        )
     )
       return;
     await new Promise((r) => setTimeout(r, 5));
@@ -203,7 +206,8 @@ describe('replacing what an earlier run left stuck', () => {
       name: 'stuck',
     });
     const after = slow.double.get('jobs', s.namespace, 'stuck');
-    expect(after?.['status']?.failed).toBeUndefined();
-    expect(after?.['status']?.succeeded).toBe(1);
+    const status = after?.['status'] as V1JobStatus | undefined;
+    expect(status?.failed).toBeUndefined();
+    expect(status?.succeeded).toBe(1);
   });
 });
