@@ -1,4 +1,4 @@
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -6,6 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, repoRoot } from '../support/cli.js';
 import { redisServerBinary } from '../support/redis.js';
+import { stopChild } from '../support/stop-child.js';
 
 /**
  * The quick start on the double, as a user runs it on a fresh clone:
@@ -22,7 +23,14 @@ import { redisServerBinary } from '../support/redis.js';
 const onDouble =
   process.env['SCHEMAGATE_E2E_REAL'] !== '1' && (Boolean(redisServerBinary) || Boolean(process.env['CI']));
 let clone: string;
-let double: ResultPromise | undefined;
+/** `npm run cluster:double` in the clone. */
+const startDouble = (cwd: string) =>
+  execa('npm', ['run', '--silent', 'cluster:double', '--', '--time-scale', '0.05'], {
+    cwd,
+    reject: false,
+    env: { CI: '1' },
+  });
+let double: ReturnType<typeof startDouble> | undefined;
 let kubeconfig = '';
 let server = '';
 
@@ -49,19 +57,16 @@ beforeAll(async () => {
   }
   symlinkSync(join(repoRoot, 'node_modules'), join(clone, 'node_modules'));
   symlinkSync(join(repoRoot, 'dist'), join(clone, 'dist'));
-  double = execa('npm', ['run', '--silent', 'cluster:double', '--', '--time-scale', '0.05'], {
-    cwd: clone,
-    reject: false,
-    env: { CI: '1' },
-  });
+  const started = startDouble(clone);
+  double = started;
   kubeconfig = await new Promise<string>((resolve, reject) => {
     let out = '';
-    double!.stdout!.on('data', (d: Buffer) => {
+    started.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /^KUBECONFIG=(.+)$/m.exec(out);
       if (m) resolve(m[1]!);
     });
-    void double!.then((r) => reject(new Error(`cluster:double exited: ${r.all ?? r.stderr}`)));
+    void started.then((r) => reject(new Error(`cluster:double exited: ${r.stderr}`)));
   });
   const { readFileSync } = await import('node:fs');
   server = (JSON.parse(readFileSync(kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[] })
@@ -69,7 +74,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (double && double.exitCode === undefined) double.kill('SIGKILL');
+  if (double) await stopChild(double);
   if (clone) rmSync(clone, { recursive: true, force: true });
 });
 
@@ -98,12 +103,13 @@ describe.runIf(onDouble)('npm run cluster:double, then schemagate up on a fresh 
       );
       expect(applied.rows).toEqual([
         { kind: 'migration', n: 4 },
-        { kind: 'seed', n: expect.any(Number) },
+        { kind: 'seed', n: expect.any(Number) as unknown },
       ]);
-      expect((await db.query(`SELECT count(*)::int AS n FROM users`)).rows[0].n).toBeGreaterThan(0);
-      expect((await db.query(`SELECT tableowner FROM pg_tables WHERE tablename = 'users'`)).rows[0].tableowner).toBe(
-        'schemagate_migrator',
-      );
+      expect((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM users`)).rows[0]!.n).toBeGreaterThan(0);
+      expect(
+        (await db.query<{ tableowner: string }>(`SELECT tableowner FROM pg_tables WHERE tablename = 'users'`)).rows[0]!
+          .tableowner,
+      ).toBe('schemagate_migrator');
     } finally {
       await db.end();
     }
@@ -126,9 +132,7 @@ describe.runIf(onDouble)('npm run cluster:double, then schemagate up on a fresh 
     double!.kill('SIGTERM');
     const r = await double!;
     // npm passes SIGTERM on to the double (the script execs node); npm itself ends with the double's 0 or by the signal.
-    expect(r.exitCode === 0 || r.signal === 'SIGTERM', `exit ${r.exitCode} ${r.signal}: ${String(r.stderr)}`).toBe(
-      true,
-    );
+    expect(r.exitCode === 0 || r.signal === 'SIGTERM', `exit ${r.exitCode} ${r.signal}: ${r.stderr}`).toBe(true);
     // The double finishes its clean-up (postgres' shutdown) on its own.
     const deadline = Date.now() + 30_000;
     let left = '';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/util/net.js';
 import { cli, project } from '../support/cli.js';
-import { testCluster, type TestCluster } from '../support/cluster.js';
+import { closeIfStarted, testCluster, type TestCluster } from '../support/cluster.js';
 import { e2eProject } from '../support/e2e-project.js';
 import { applyFile, freshNamespace, kube } from '../support/kube.js';
 import { freshDatabase, rows } from '../support/pg.js';
@@ -18,9 +18,7 @@ let cluster: TestCluster;
 beforeAll(async () => {
   cluster = await testCluster({ namespacePrefix: 'e2e-session' });
 });
-afterAll(async () => {
-  await cluster?.close();
-});
+afterAll(() => closeIfStarted(cluster));
 
 describe('database.urlEnv', () => {
   it('APP_DB_URL: the migration Job gets the URL in APP_DB_URL (and nothing in DATABASE_URL) and migrates', async () => {

@@ -4,7 +4,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, repoRoot } from '../support/cli.js';
-import { testCluster, type TestCluster } from '../support/cluster.js';
+import { closeIfStarted, testCluster, type TestCluster } from '../support/cluster.js';
+import { stopChild } from '../support/stop-child.js';
 import { e2eProject } from '../support/e2e-project.js';
 import { freshNamespace, kube, watchCollection } from '../support/kube.js';
 import { freshDatabase } from '../support/pg.js';
@@ -31,9 +32,7 @@ let cluster: TestCluster;
 beforeAll(async () => {
   cluster = await testCluster({ namespacePrefix: 'e2e-deps', redisImages: ['redis:*'] });
 });
-afterAll(async () => {
-  await cluster?.close();
-});
+afterAll(() => closeIfStarted(cluster));
 
 const waitingForDependencies = (pod: V1Pod) =>
   pod.status?.initContainerStatuses?.find((s) => s.name === 'wait-for-dependencies')?.state?.running !== undefined;
@@ -56,7 +55,7 @@ describe.skipIf(!hasRedis)("the backend's dependencies in the cluster", () => {
     });
     let output = '';
     const named = new Promise<void>((resolve) =>
-      up.stderr!.on('data', (chunk: Buffer) => {
+      up.stderr.on('data', (chunk: Buffer) => {
         output += chunk.toString();
         if (/wait-for-dependencies: waiting for redis:\/\/redis:6379 \(attempt \d+/.test(output)) resolve();
       }),
@@ -114,7 +113,7 @@ describe.skipIf(!hasRedis)("the backend's dependencies in the cluster", () => {
       const deps = report.checks.find((c) => c.name === 'dependencies (from the cluster)');
       expect(deps?.ok).toBe(false);
       expect(deps?.detail).toMatch(
-        /^1 of 1 target did not answer within 10s:\n  redis:\/\/redis:6379 \(\d+ attempts\): PING: /,
+        /^1 of 1 target did not answer within 10s:\n {2}redis:\/\/redis:6379 \(\d+ attempts\): PING: /,
       );
       // The one-off Job is gone again.
       expect((await k.jobs('schemagate.dev/job=dependencies')).filter((j) => !j.metadata?.deletionTimestamp)).toEqual(
@@ -122,7 +121,7 @@ describe.skipIf(!hasRedis)("the backend's dependencies in the cluster", () => {
       );
     } finally {
       pods.stop();
-      if (up.exitCode === undefined) up.kill();
+      await stopChild(up, 'SIGTERM');
     }
   }, 240_000);
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/cli.js';
-import { testCluster, type TestCluster } from '../support/cluster.js';
+import { closeIfStarted, testCluster, type TestCluster } from '../support/cluster.js';
 import { asDeployer, rbacObjects, type Deployer } from '../support/deployer.js';
 import { e2eProject, type E2EProject } from '../support/e2e-project.js';
 import { freshNamespace, kube } from '../support/kube.js';
@@ -36,9 +36,7 @@ beforeAll(async () => {
   url = await freshDatabase();
   p = e2eProject(ns, url, { noSecrets: true, namespaceManifest: true, noTimeout: true });
 });
-afterAll(async () => {
-  await cluster?.close();
-});
+afterAll(() => closeIfStarted(cluster));
 
 const asTheDeployer = (args: string[]) => p.run(args, { env: { KUBECONFIG: deployer.kubeconfig } });
 

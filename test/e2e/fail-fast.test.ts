@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/cli.js';
-import { testCluster, type TestCluster } from '../support/cluster.js';
+import { closeIfStarted, testCluster, type TestCluster } from '../support/cluster.js';
 import { e2eProject } from '../support/e2e-project.js';
 import { applyFile, freshNamespace, kube } from '../support/kube.js';
 import { freshDatabase, tables } from '../support/pg.js';
@@ -22,9 +22,7 @@ let cluster: TestCluster;
 beforeAll(async () => {
   cluster = await testCluster({ namespacePrefix: 'e2e-fail-fast' });
 });
-afterAll(async () => {
-  await cluster?.close();
-});
+afterAll(() => closeIfStarted(cluster));
 
 const migrateTemplate = readFileSync(join(repoRoot, 'k8s/jobs/migrate.yaml'), 'utf8');
 
@@ -42,7 +40,6 @@ const SHELL_IMAGE = 'busybox:1.36';
 async function label(ns: TestCluster, labels: Record<string, string>): Promise<void> {
   await kube(ns).core.patchNamespace(
     { name: ns.namespace, body: { metadata: { labels } } },
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-argument
     (await import('@kubernetes/client-node')).setHeaderOptions('Content-Type', 'application/merge-patch+json'),
   );
 }

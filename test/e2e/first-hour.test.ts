@@ -84,7 +84,7 @@ describe('README: your first hour', () => {
       timeout: 300_000,
     });
     try {
-      const out = (i: number) => String(r.stdout).split(/^::step \d+$/m)[i] ?? '';
+      const out = (i: number) => r.stdout.split(/^::step \d+$/m)[i] ?? '';
       const all = `${r.stdout}\n${r.stderr}`;
       expect(r.exitCode, all).toBe(0);
       expect(out(2)).toMatch(/^the embedded PostgreSQL is running on port \d+:$/m);

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { testCluster, type TestCluster } from '../support/cluster.js';
+import { closeIfStarted, testCluster, type TestCluster } from '../support/cluster.js';
 import { e2eProject } from '../support/e2e-project.js';
 import { helmTemplate } from '../support/helm-template.js';
 import { applyFile, freshNamespace, kube, watchCollection } from '../support/kube.js';
@@ -25,9 +25,7 @@ let cluster: TestCluster;
 beforeAll(async () => {
   cluster = await testCluster({ namespacePrefix: 'e2e-gitops' });
 });
-afterAll(async () => {
-  await cluster?.close();
-});
+afterAll(() => closeIfStarted(cluster));
 
 type Obj = k8s.KubernetesObject & { metadata: k8s.V1ObjectMeta & { name: string } };
 const docs = (text: string) =>
@@ -81,7 +79,7 @@ async function deleteAndWait(ns: TestCluster, obj: Obj): Promise<void> {
         apiVersion: obj.apiVersion,
         kind: obj.kind,
         metadata: { name: obj.metadata.name, namespace: ns.namespace },
-      } as Obj)
+      })
       .then(
         () => true,
         () => false,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1ConfigMap, V1Job } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { schemagateImage, testCluster, type TestCluster } from '../support/cluster.js';
+import { closeIfStarted, schemagateImage, testCluster, type TestCluster } from '../support/cluster.js';
 import { e2eProject } from '../support/e2e-project.js';
 import { applyFile, freshNamespace, kube, watchCollection } from '../support/kube.js';
 import { freshDatabase, rows, tables } from '../support/pg.js';
@@ -20,9 +20,7 @@ let cluster: TestCluster;
 beforeAll(async () => {
   cluster = await testCluster({ namespacePrefix: 'e2e-files' });
 });
-afterAll(async () => {
-  await cluster?.close();
-});
+afterAll(() => closeIfStarted(cluster));
 
 const NEW_MIGRATION = { '005_add_nickname.sql': 'ALTER TABLE users ADD COLUMN nickname text;\n' };
 

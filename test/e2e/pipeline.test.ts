@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { testCluster, type TestCluster } from '../support/cluster.js';
-import { e2eProject, E2E_IMAGE, renamedKubeconfig } from '../support/e2e-project.js';
+import { closeIfStarted, testCluster, type TestCluster } from '../support/cluster.js';
+import { e2eProject, renamedKubeconfig } from '../support/e2e-project.js';
 import { join } from 'node:path';
 import { applyFile, freshNamespace, kube } from '../support/kube.js';
 import { freshDatabase, rows, tables, withDb } from '../support/pg.js';
@@ -15,9 +15,7 @@ let cluster: TestCluster;
 beforeAll(async () => {
   cluster = await testCluster({ namespacePrefix: 'e2e-up', absentImages: ['schemagate:absent'] });
 });
-afterAll(async () => {
-  await cluster?.close();
-});
+afterAll(() => closeIfStarted(cluster));
 
 describe('schemagate up', () => {
   it('on an empty cluster: the Job migrates, the seed Job waits suspended, the backend is released after its init containers verified the schema', async () => {
@@ -135,7 +133,7 @@ describe("after the Jobs' TTL deleted them", () => {
 
     const status = await p.run(['status', '--json']);
     expect(status.exitCode, status.all).toBe(0);
-    const s = JSON.parse(status.stdout);
+    const s = JSON.parse(status.stdout) as { database: { counts: Record<string, number> }; backend: unknown };
     expect(s.database.counts).toMatchObject({ applied: 4, pending: 0 });
     expect(s.backend).toMatchObject({ name: 'backend', available: 1, rolledOut: true });
 
@@ -269,7 +267,6 @@ describe('migration.mode: initContainer', () => {
         `SELECT count(*)::int AS n, count(DISTINCT version)::int AS d FROM schemagate_migrations WHERE kind = 'migration'`,
       ),
     ).toEqual([{ n: 4, d: 4 }]);
-    void E2E_IMAGE;
   });
 });
 
@@ -288,8 +285,8 @@ describe('schemagate check --cluster', () => {
     writeFileSync(join(p.dir, 'migrations/005_more.sql'), 'CREATE TABLE more (id int);');
     const pending = await p.run(['check', '--cluster', '--json']);
     expect(pending.exitCode).toBe(10);
-    const report = JSON.parse(pending.stdout);
-    expect(report.checks.find((c: { name: string }) => c.name === 'database')).toMatchObject({
+    const report = JSON.parse(pending.stdout) as { checks: { name: string }[] };
+    expect(report.checks.find((c) => c.name === 'database')).toMatchObject({
       ok: false,
       detail: 'postgres answers; 4 applied, 1 pending',
     });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/cli.js';
-import { schemagateImage, testCluster, type TestCluster } from '../support/cluster.js';
+import { closeIfStarted, schemagateImage, testCluster, type TestCluster } from '../support/cluster.js';
 import { E2E_IMAGE, e2eProject } from '../support/e2e-project.js';
 import { freshNamespace, kube } from '../support/kube.js';
 import { freshDatabase, rows } from '../support/pg.js';
@@ -32,9 +32,7 @@ let cluster: TestCluster;
 beforeAll(async () => {
   cluster = await testCluster({ namespacePrefix: 'e2e-release' });
 });
-afterAll(async () => {
-  await cluster?.close();
-});
+afterAll(() => closeIfStarted(cluster));
 
 interface Seen {
   type: string;

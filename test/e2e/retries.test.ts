@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testCluster, type TestCluster } from '../support/cluster.js';
+import { closeIfStarted, testCluster, type TestCluster } from '../support/cluster.js';
 import { e2eProject } from '../support/e2e-project.js';
 import { applyFile, freshNamespace, kube, watchCollection } from '../support/kube.js';
 import { freshDatabase, rows } from '../support/pg.js';
@@ -22,9 +22,7 @@ let cluster: TestCluster;
 beforeAll(async () => {
   cluster = await testCluster({ namespacePrefix: 'e2e-retry' });
 });
-afterAll(async () => {
-  await cluster?.close();
-});
+afterAll(() => closeIfStarted(cluster));
 
 const exitCode = (p: V1Pod) =>
   p.status?.containerStatuses?.find((c) => c.name === 'migrate')?.state?.terminated?.exitCode;

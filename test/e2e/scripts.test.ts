@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/cli.js';
-import { testCluster, type TestCluster } from '../support/cluster.js';
+import { closeIfStarted, testCluster, type TestCluster } from '../support/cluster.js';
 import { e2eProject } from '../support/e2e-project.js';
 import { applyFile, freshNamespace, kube } from '../support/kube.js';
 import { freshDatabase, tables } from '../support/pg.js';
@@ -14,9 +14,7 @@ let cluster: TestCluster;
 beforeAll(async () => {
   cluster = await testCluster({ namespacePrefix: 'e2e-scripts' });
 });
-afterAll(async () => {
-  await cluster?.close();
-});
+afterAll(() => closeIfStarted(cluster));
 
 /**
  * A PATH of its own: Node.js and the few shell tools the scripts use (linked
@@ -66,7 +64,7 @@ async function script(name: string, args: string[], cwd: string, env: Record<str
     all: true,
     timeout: 120_000,
   });
-  return { exitCode: r.exitCode ?? -1, all: String(r.all) };
+  return { exitCode: r.exitCode ?? -1, all: r.all };
 }
 
 describe('scripts/verify-migration-setup.sh', () => {

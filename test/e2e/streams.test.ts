@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testCluster, type TestCluster } from '../support/cluster.js';
+import { closeIfStarted, testCluster, type TestCluster } from '../support/cluster.js';
 import { e2eProject } from '../support/e2e-project.js';
 import { freshNamespace } from '../support/kube.js';
 import { freshDatabase } from '../support/pg.js';
@@ -13,9 +13,7 @@ let cluster: TestCluster;
 beforeAll(async () => {
   cluster = await testCluster({ namespacePrefix: 'e2e-streams' });
 });
-afterAll(async () => {
-  await cluster?.close();
-});
+afterAll(() => closeIfStarted(cluster));
 
 const ESC = '\x1b[';
 const plainEnv = { NO_COLOR: undefined, CI: undefined, FORCE_COLOR: undefined };
@@ -40,7 +38,7 @@ describe('cluster commands: results on stdout, progress on stderr', () => {
 
     const again = await p.run(['migrate', '--json'], { env: plainEnv });
     expect(again.exitCode, again.all).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ namespace: expect.any(String) });
+    expect(JSON.parse(again.stdout)).toMatchObject({ namespace: expect.any(String) as unknown });
     expect(again.stderr).toBe('');
 
     const status = await p.run(['status'], { env: plainEnv });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/cli.js';
-import { schemagateImage, testCluster, type TestCluster } from '../support/cluster.js';
+import { closeIfStarted, schemagateImage, testCluster, type TestCluster } from '../support/cluster.js';
 import { E2E_IMAGE } from '../support/e2e-project.js';
 import { applyFile, kube } from '../support/kube.js';
 import { freshDatabase, rows } from '../support/pg.js';
@@ -98,12 +98,10 @@ describe("the Tiltfile's resources, run as Tilt runs them", () => {
         all: true,
         timeout: 120_000,
       });
-      return { exitCode: r.exitCode ?? -1, all: String(r.all) };
+      return { exitCode: r.exitCode ?? -1, all: r.all };
     };
   });
-  afterAll(async () => {
-    await cluster?.close();
-  });
+  afterAll(() => closeIfStarted(cluster));
 
   it('db-migrate runs the migration Job with the image Tilt built, and its pod logs show in the output', async () => {
     const r = await run(['bash', '-c', cmdOf('db-migrate')]);

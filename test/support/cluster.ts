@@ -55,6 +55,11 @@ export interface TestCluster {
   close(): Promise<void>;
 }
 
+/** For afterAll: closes the cluster when beforeAll got as far as starting it (a failed start leaves it unset). */
+export async function closeIfStarted(cluster: TestCluster | undefined): Promise<void> {
+  await cluster?.close();
+}
+
 function namespaceName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
 }
