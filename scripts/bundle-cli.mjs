@@ -95,7 +95,17 @@ cli.metafile.outputs['dist/src/chunks/cli.cjs'].bytes = statSync(join(chunks, 'c
 // The bin: the bundle's loader, so that `node dist/src/cli.js` (and the image's ENTRYPOINT) stay as they are.
 writeFileSync(
   entry,
-  `#!/usr/bin/env node\n${STUB_MARK}: the CLI is dist/src/chunks/cli.cjs.\nimport { createRequire } from 'node:module';\n\ncreateRequire(import.meta.url)('./chunks/cli.cjs');\n`,
+  [
+    '#!/usr/bin/env node',
+    `${STUB_MARK}: the CLI is dist/src/chunks/cli.cjs.`,
+    "import module, { createRequire } from 'node:module';",
+    '',
+    "// Node.js 22.1+ keeps V8's compiled code of the bundle on disk (NODE_COMPILE_CACHE, else the temporary folder),",
+    '// so that later runs skip compiling it; a read-only file system only means no cache. Node.js 20 has no such cache.',
+    'module.enableCompileCache?.();',
+    "createRequire(import.meta.url)('./chunks/cli.cjs');",
+    '',
+  ].join('\n'),
 );
 // Read by the tests that check what each command loads (test/support/loads.ts).
 writeFileSync(
