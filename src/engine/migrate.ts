@@ -67,12 +67,11 @@ export async function planFor(
   opts: EngineOptions,
   target?: Version,
 ): Promise<Plan> {
-  const rows = await history.list();
-  return buildPlan(files, rows, {
-    outOfOrder: opts.outOfOrder,
-    ...(target ? { target } : {}),
-    dir: opts.migrationsDir,
-  });
+  return buildPlan(files, await history.list(), planOptions(opts, target));
+}
+
+function planOptions(opts: EngineOptions, target: Version | undefined): Parameters<typeof buildPlan>[2] {
+  return { outOfOrder: opts.outOfOrder, ...(target ? { target } : {}), dir: opts.migrationsDir };
 }
 
 /**
@@ -92,11 +91,7 @@ export async function migrate(opts: EngineOptions, params: { to?: string } = {})
     });
   const planNow = async (history: HistoryTable): Promise<Plan> => {
     const [{ files, target }, rows] = await Promise.all([reading, history.list()]);
-    const p = buildPlan(files, rows, {
-      outOfOrder: opts.outOfOrder,
-      ...(target ? { target } : {}),
-      dir: opts.migrationsDir,
-    });
+    const p = buildPlan(files, rows, planOptions(opts, target));
     if (p.problems.length > 0) throw new PlanError(p.problems);
     return p;
   };
