@@ -93,7 +93,11 @@ export function buildPlan(files: readonly MigrationFile[], rows: readonly Histor
   // A version not in the form schemagate writes (`02`, `abc`) came from a hand or another tool: it matches no file.
   // Where the layout identifies migrations by name (sql-migrate's file name, a Prisma folder), a name is its version.
   const named = files.some((f) => f.version.named);
+  // A row of a file's version is that file's, already parsed: a no-op run parses no version twice.
+  const parsed = new Map(files.filter((f) => !f.version.named).map((f) => [f.version.text, f.version]));
   const canonical = (v: string): Version | undefined => {
+    const known = parsed.get(v);
+    if (known) return known;
     const p = parseVersion(v);
     return p ? (p.text === v ? p : undefined) : named ? namedVersion(v) : undefined;
   };

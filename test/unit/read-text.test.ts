@@ -74,4 +74,17 @@ describe('readSqlText', () => {
     const sum = (r: typeof a) => checksum(normalizeSql((r as { text: string }).text));
     expect(sum(a)).not.toBe(sum(b));
   });
+
+  it('reads a replacement character written as such, and a byte order mark, exactly as the bytes say', () => {
+    const replacement = readSqlText(file('fffd.sql', "SELECT '\uFFFD';\n"));
+    expect(replacement).toEqual({ text: "SELECT '\uFFFD';\n" });
+    const bom = readSqlText(file('bom.sql', '\uFEFFSELECT 1;\n'));
+    expect(bom).toEqual({ text: '\uFEFFSELECT 1;\n' });
+    // A bad byte next to a real U+FFFD is still found, at its own place.
+    const mixed = join(dir, 'mixed.sql');
+    writeFileSync(mixed, Buffer.concat([Buffer.from("SELECT '\uFFFD';\n", 'utf8'), Buffer.from([0x53, 0xe9, 0x0a])]));
+    expect(readSqlText(mixed)).toMatchObject({
+      problem: expect.stringMatching(/^line 2, byte 2 of the line/) as unknown,
+    });
+  });
 });
