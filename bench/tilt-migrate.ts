@@ -87,8 +87,7 @@ async function completeAt(double: KubeDouble, files: number, deadline: number): 
     const job = double
       .list('jobs', NAMESPACE)
       .find((j) => (j.metadata.annotations ?? {})['schemagate.dev/file-count'] === String(files));
-    const status = job?.['status'] as { conditions?: { type: string; status: string }[] } | undefined;
-    const conditions = status?.conditions ?? [];
+    const conditions = job?.status?.conditions ?? [];
     if (conditions.some((c) => c.type === 'Complete' && c.status === 'True'))
       return performance.timeOrigin + performance.now();
     if (Date.now() > deadline) throw new Error(`bench: no Complete migration Job of ${files} files in time`);

@@ -6,7 +6,6 @@
  * https://kubernetes.io/docs/reference/using-api/api-concepts/
  */
 import { randomUUID } from 'node:crypto';
-import { applyDefaults, generateJobSelector, initialStatus } from './defaults.js';
 import {
   alreadyExists,
   badRequest,
@@ -18,14 +17,13 @@ import {
   type Status,
 } from './errors.js';
 import { decodePatch, jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
-import { apiVersionOf, mustFind, resourceKey, type ResourceType } from './resources.js';
+import { apiVersionOf, mustFind, type ResourceType } from './resources.js';
+import { isJsonObject } from './schema.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import type { Store } from './store.js';
 import type { KubeObject } from './types.js';
 import { validate } from './validation.js';
-import { podSecurityViolation } from './admission/pod-security.js';
-import { quotaViolation } from './admission/resource-quota.js';
-import { randomSuffix, sameObject, sameSpec } from './objects.js';
+import { keptMetadata, randomSuffix, sameObject, sameSpec } from './objects.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -48,6 +46,11 @@ export interface ListOptions {
   fieldSelector?: string;
 }
 
+/** The request body as the resource's type (400 when a field has the wrong JSON type), on a copy. */
+function decode<T extends KubeObject>(t: ResourceType<T>, body: Record<string, unknown>): T {
+  return t.schema.decode(structuredClone(body), { kind: t.kind, version: t.version, struct: t.kind, path: '' });
+}
+
 export class Api {
   constructor(
     readonly store: Store,
@@ -59,109 +62,98 @@ export class Api {
     return this.timestamp();
   }
 
-  get(t: ResourceType, namespace: string | undefined, name: string): KubeObject {
-    const found = this.store.get(resourceKey(t), t.namespaced ? namespace : undefined, name);
+  get<T extends KubeObject>(t: ResourceType<T>, namespace: string | undefined, name: string): T {
+    const found = this.tryGet(t, namespace, name);
     if (!found) throw notFound(t, name);
     return found;
   }
 
-  tryGet(t: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
-    return this.store.get(resourceKey(t), t.namespaced ? namespace : undefined, name);
+  tryGet<T extends KubeObject>(t: ResourceType<T>, namespace: string | undefined, name: string): T | undefined {
+    return this.store.get(t, t.namespaced ? namespace : undefined, name);
   }
 
-  list(t: ResourceType, namespace: string | undefined, opts: ListOptions = {}): KubeObject[] {
+  list<T extends KubeObject>(t: ResourceType<T>, namespace: string | undefined, opts: ListOptions = {}): T[] {
     const labels = parseLabelSelector(opts.labelSelector);
     const fields = parseFieldSelector(opts.fieldSelector, t.plural, t.kind);
     return this.store
-      .list(resourceKey(t), t.namespaced ? namespace : undefined)
+      .list(t, t.namespaced ? namespace : undefined)
       .filter((o) => matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o));
   }
 
-  create(t: ResourceType, namespace: string | undefined, body: KubeObject, opts: WriteOptions = {}): KubeObject {
-    if (!body || typeof body !== 'object') throw badRequest('the body of the request could not be decoded');
-    const obj = structuredClone(body);
+  create<T extends KubeObject>(
+    t: ResourceType<T>,
+    namespace: string | undefined,
+    body: unknown,
+    opts: WriteOptions = {},
+  ): T {
+    if (!isJsonObject(body)) throw badRequest('the body of the request could not be decoded');
+    const obj = decode(t, body);
     obj.apiVersion = apiVersionOf(t);
     obj.kind = t.kind;
-    obj.metadata = { ...(obj.metadata ?? {}) } as KubeObject['metadata'];
+    const meta = obj.metadata;
+    // How errors name the object: as the client did, before a name is generated.
+    const shownName = meta.name || (meta.generateName ?? '');
     if (t.namespaced) {
-      if (obj.metadata.namespace && namespace && obj.metadata.namespace !== namespace) {
+      if (meta.namespace && namespace && meta.namespace !== namespace) {
         throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       }
-      obj.metadata.namespace = namespace ?? obj.metadata.namespace ?? 'default';
-      this.checkNamespaceOpen(t, obj.metadata.namespace, obj.metadata.name ?? '');
-    } else delete obj.metadata.namespace;
-    if (!obj.metadata.name) {
-      if (!obj.metadata.generateName) {
+      meta.namespace = namespace ?? meta.namespace ?? 'default';
+      this.checkNamespaceOpen(t, meta.namespace, meta.name);
+    } else delete meta.namespace;
+    if (!meta.name) {
+      if (!meta.generateName) {
         throw badRequest(`${t.kind} "" is invalid: metadata.name: Required value: name or generateName is required`);
       }
-      obj.metadata.name = obj.metadata.generateName + randomSuffix();
+      meta.name = meta.generateName + randomSuffix();
     }
-    obj.metadata.uid = randomUUID();
-    obj.metadata.creationTimestamp = this.timestamp();
-    delete obj.metadata.deletionTimestamp;
-    delete obj.metadata.deletionGracePeriodSeconds;
-    if (t.hasGeneration) obj.metadata.generation = 1;
-    if (t.subresources.includes('status') || t.plural === 'pods') initialStatus(t.plural, obj);
-    applyDefaults(t.plural, obj, true);
-    if (t.plural === 'jobs') generateJobSelector(obj);
+    meta.uid = randomUUID();
+    meta.creationTimestamp = this.timestamp();
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    if (t.hasGeneration) meta.generation = 1;
+    t.strategy.prepareForCreate?.(obj);
+    t.strategy.defaults?.(obj, true);
     validate(t, obj);
-    if (t.plural === 'pods') this.admitPod(obj, body.metadata?.name || body.metadata?.generateName || '');
     // Admission runs before storage: a rejected pod is Forbidden even when the name is taken.
-    if (this.tryGet(t, obj.metadata.namespace, obj.metadata.name)) throw alreadyExists(t, obj.metadata.name);
+    const why = t.strategy.admit?.(obj, {
+      namespace: (name) => this.tryGet(mustFind('namespaces'), undefined, name),
+      quotas: (ns) => this.store.list(mustFind('resourcequotas'), ns),
+    });
+    if (why) throw forbidden(`${t.plural} "${shownName}" is forbidden: ${why}`, t, shownName);
+    if (this.tryGet(t, meta.namespace, meta.name)) throw alreadyExists(t, meta.name);
     if (opts.dryRun) return obj;
-    return this.store.put(resourceKey(t), obj);
-  }
-
-  /** Validating admission of a new pod: Pod Security, then ResourceQuota. Throws 403 Forbidden. */
-  private admitPod(pod: KubeObject, shownName: string): void {
-    const pods = mustFind('pods');
-    const ns = this.tryGet(mustFind('namespaces'), undefined, pod.metadata.namespace ?? '');
-    const why =
-      podSecurityViolation(ns, pod) ??
-      quotaViolation(this.store.list(resourceKey(mustFind('resourcequotas')), pod.metadata.namespace), pod);
-    if (why) throw forbidden(`pods "${shownName}" is forbidden: ${why}`, pods, shownName);
+    return this.store.put(t, obj);
   }
 
   /** PUT: replaces the object (or only its status with subresource 'status'). */
-  update(
-    t: ResourceType,
+  update<T extends KubeObject>(
+    t: ResourceType<T>,
     namespace: string | undefined,
     name: string,
-    body: KubeObject,
+    body: unknown,
     opts: WriteOptions = {},
-  ): KubeObject {
+  ): T {
     const existing = this.get(t, namespace, name);
-    if (!body || typeof body !== 'object' || !body.metadata)
+    if (!isJsonObject(body) || !isJsonObject(body['metadata']))
       throw badRequest('the body of the request could not be decoded');
-    if (body.metadata.name && body.metadata.name !== name) {
-      throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+    const requested = decode(t, body);
+    if (requested.metadata.name && requested.metadata.name !== name) {
+      throw badRequest(
+        `the name of the object (${requested.metadata.name}) does not match the name on the URL (${name})`,
+      );
     }
-    const wantRv = body.metadata.resourceVersion;
+    const wantRv = requested.metadata.resourceVersion;
     if (wantRv && wantRv !== existing.metadata.resourceVersion) throw conflict(t, name);
-    let next: KubeObject;
+    let next: T;
     if (opts.subresource === 'status') {
-      next = { ...existing, status: structuredClone(body['status']) };
+      next = { ...existing, status: requested['status'] };
     } else {
-      next = structuredClone(body);
-      next.apiVersion = existing.apiVersion;
-      next.kind = existing.kind;
-      if (t.subresources.includes('status')) next['status'] = existing['status'];
-      const m = existing.metadata;
-      next.metadata = {
-        ...next.metadata,
-        name: m.name,
-        uid: m.uid,
-        creationTimestamp: m.creationTimestamp,
-        resourceVersion: m.resourceVersion,
-      };
-      if (m.namespace !== undefined) next.metadata.namespace = m.namespace;
-      else delete next.metadata.namespace;
-      for (const f of ['deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
-        if (m[f] !== undefined) (next.metadata as unknown as Record<string, unknown>)[f] = m[f];
-        else delete next.metadata[f];
-      }
-      applyDefaults(t.plural, next, false);
+      next = { ...requested, apiVersion: existing.apiVersion, kind: existing.kind };
+      if (t.subresources.includes('status')) next = { ...next, status: existing['status'] };
+      next.metadata = keptMetadata(requested.metadata, existing.metadata);
+      t.strategy.defaults?.(next, false);
       validate(t, next, existing);
+      const m = existing.metadata;
       if (t.hasGeneration && !sameSpec(next, existing)) next.metadata.generation = (m.generation ?? 1) + 1;
     }
     if (sameObject(next, existing)) return existing;
@@ -171,33 +163,32 @@ export class Api {
       (next.metadata.finalizers ?? []).length === 0 &&
       !(next.metadata.deletionGracePeriodSeconds ?? 0)
     ) {
-      return this.store.remove(resourceKey(t), next.metadata.namespace, name) ?? next;
+      return this.store.remove(t, next.metadata.namespace, name) ?? next;
     }
-    return this.store.put(resourceKey(t), next);
+    return this.store.put(t, next);
   }
 
   /** PATCH with any of the four content types; apply creates a missing object. */
-  async patch(
-    t: ResourceType,
+  async patch<T extends KubeObject>(
+    t: ResourceType<T>,
     namespace: string | undefined,
     name: string,
     contentType: string,
     rawBody: string,
     opts: WriteOptions & { fieldManager?: string } = {},
-  ): Promise<{ object: KubeObject; created: boolean }> {
+  ): Promise<{ object: T; created: boolean }> {
     const type = contentType.split(';')[0]?.trim() ?? '';
     const patchBody = await decodePatch(type, rawBody);
     if (type === 'application/apply-patch+yaml') {
       // https://kubernetes.io/docs/reference/using-api/server-side-apply/
       if (!opts.fieldManager)
         throw badRequest('PATCH, application/apply-patch+yaml: fieldManager is required for apply requests');
-      const existing = this.tryGet(t, namespace, name);
-      if (!existing) {
-        const body = patchBody as KubeObject;
-        return {
-          object: this.create(t, namespace, { ...body, metadata: { ...body.metadata, name } }, opts),
-          created: true,
-        };
+      if (!this.tryGet(t, namespace, name)) {
+        const body = isJsonObject(patchBody) ? patchBody : {};
+        const metadata = body['metadata'] ?? {};
+        // The name on the URL; metadata that is not an object is left for decoding to refuse.
+        const named = isJsonObject(metadata) ? { ...metadata, name } : metadata;
+        return { object: this.create(t, namespace, { ...body, metadata: named }, opts), created: true };
       }
     }
     const existing = this.get(t, namespace, name);
@@ -216,11 +207,12 @@ export class Api {
       default:
         throw unsupportedMediaType(type);
     }
-    const obj = patched as KubeObject;
     // A patch that does not mention resourceVersion is unconditional.
-    const patchRv = (patchBody as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
-    if (!Array.isArray(patchBody) && !patchRv) obj.metadata.resourceVersion = '';
-    return { object: this.update(t, namespace, name, obj, opts), created: false };
+    const patchMeta = isJsonObject(patchBody) ? patchBody['metadata'] : undefined;
+    const patchRv = isJsonObject(patchMeta) ? patchMeta['resourceVersion'] : undefined;
+    const patchedMeta = isJsonObject(patched) ? patched['metadata'] : undefined;
+    if (!Array.isArray(patchBody) && !patchRv && isJsonObject(patchedMeta)) patchedMeta['resourceVersion'] = '';
+    return { object: this.update(t, namespace, name, patched, opts), created: false };
   }
 
   /**
@@ -228,7 +220,12 @@ export class Api {
    * or is a pod; otherwise a Success Status, like the API server.
    * https://kubernetes.io/docs/concepts/architecture/garbage-collection/#cascading-deletion
    */
-  delete(t: ResourceType, namespace: string | undefined, name: string, opts: DeleteOptions = {}): KubeObject | Status {
+  delete<T extends KubeObject>(
+    t: ResourceType<T>,
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions = {},
+  ): T | Status {
     const existing = this.get(t, namespace, name);
     const pre = opts.preconditions;
     if (pre?.uid && pre.uid !== existing.metadata.uid) throw conflict(t, name);
@@ -241,20 +238,20 @@ export class Api {
       if (policy === 'Orphan') finalizers.add('orphan');
       if (policy === 'Foreground') finalizers.add('foregroundDeletion');
     }
-    const grace = t.plural === 'pods' ? this.podGrace(obj, opts.gracePeriodSeconds) : 0;
-    const nsFinalizers: unknown[] = t.plural === 'namespaces' ? (obj['spec']?.finalizers ?? []) : [];
-    if (finalizers.size > 0 || grace > 0 || nsFinalizers.length > 0) {
+    const grace = t.strategy.gracePeriod?.(obj, opts.gracePeriodSeconds) ?? 0;
+    const held = t.strategy.holdsDeletion?.(obj) ?? false;
+    if (finalizers.size > 0 || grace > 0 || held) {
       const already = obj.metadata.deletionTimestamp !== undefined;
       const shorter = already && grace < (obj.metadata.deletionGracePeriodSeconds ?? 0);
       if (already && !shorter && finalizers.size === (obj.metadata.finalizers ?? []).length) return existing;
       if (finalizers.size > 0) obj.metadata.finalizers = [...finalizers];
       obj.metadata.deletionTimestamp = this.timestamp();
       obj.metadata.deletionGracePeriodSeconds = grace;
-      if (t.plural === 'namespaces') obj['status'] = { ...(obj['status'] ?? {}), phase: 'Terminating' };
+      t.strategy.markDeleting?.(obj);
       if (t.hasGeneration) obj.metadata.generation = (obj.metadata.generation ?? 1) + 1;
-      return this.store.put(resourceKey(t), obj);
+      return this.store.put(t, obj);
     }
-    const removed = this.store.remove(resourceKey(t), existing.metadata.namespace, name) ?? existing;
+    const removed = this.store.remove(t, existing.metadata.namespace, name) ?? existing;
     return t.plural === 'pods' ? removed : successStatus(t, name, existing.metadata.uid);
   }
 
@@ -266,20 +263,13 @@ export class Api {
     return t.group === 'batch' && t.plural === 'jobs' ? 'Orphan' : 'Background';
   }
 
-  /** A pod that runs on the (only) node is deleted gracefully; a finished or unscheduled one at once. */
-  private podGrace(pod: KubeObject, requested: number | undefined): number {
-    const phase = pod['status']?.phase;
-    if (phase === 'Succeeded' || phase === 'Failed' || !pod['spec']?.nodeName) return 0;
-    return requested ?? pod['spec']?.terminationGracePeriodSeconds ?? 30;
-  }
-
   /** The namespace controller's last step: the namespace is empty, remove it. */
   finalizeNamespace(name: string): void {
-    this.store.remove(resourceKey(mustFind('namespaces')), undefined, name);
+    this.store.remove(mustFind('namespaces'), undefined, name);
   }
 
   private checkNamespaceOpen(t: ResourceType, namespace: string, name: string): void {
-    const ns = this.store.get(resourceKey(mustFind('namespaces')), undefined, namespace);
+    const ns = this.store.get(mustFind('namespaces'), undefined, namespace);
     if (!ns) throw notFound(mustFind('namespaces'), namespace);
     if (ns.metadata.deletionTimestamp) {
       throw forbidden(

@@ -2,7 +2,7 @@
  * API errors as Status objects, the way the API server reports them.
  * https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/status/
  */
-import { qualifiedName, type ResourceType } from './resources.js';
+import type { ResourceType } from './resources.js';
 
 export interface StatusCause {
   reason: string;
@@ -30,6 +30,11 @@ export class ApiError extends Error {
   get code(): number {
     return this.status.code;
   }
+}
+
+/** "jobs.batch", "pods": how error messages name a resource. */
+export function qualifiedName(t: ResourceType): string {
+  return t.group === '' ? t.plural : `${t.plural}.${t.group}`;
 }
 
 function failure(code: number, reason: string, message: string, details?: Status['details']): ApiError {

@@ -35,7 +35,7 @@ export class EventRecorder {
       // A repeat is the same Event with count + 1 and a new lastTimestamp, as `kubectl describe` shows "(x3 over 2m)".
       this.api.update(t, m.namespace ?? 'default', existing!, {
         ...before,
-        count: (before['count'] ?? 1) + 1,
+        count: (before.count ?? 1) + 1,
         lastTimestamp: now,
       });
       return;
@@ -45,7 +45,7 @@ export class EventRecorder {
         apiVersion: 'v1',
         kind: 'Event',
         // `<object>.<hex nanoseconds>` like client-go's recorder, so a list (sorted by name) is in time order.
-        metadata: { name: `${m.name}.${nanoseconds().toString(16)}` } as KubeObject['metadata'],
+        metadata: { name: `${m.name}.${nanoseconds().toString(16)}` },
         involvedObject: {
           apiVersion: about.apiVersion,
           kind: about.kind,

@@ -28,7 +28,7 @@ import { LogStore } from './kubelet/logs.js';
 import { snapshotImage } from './kubelet/image-content.js';
 import { postgresImage } from './images/postgres.js';
 import { redisImage } from './images/redis.js';
-import { resourceKey, resourceTypes } from './resources.js';
+import { mustFind, resources, type ObjectOf, type ResourceName, type ResourceType } from './resources.js';
 import { Access, type RecordedRequest } from './server/access.js';
 export type { RecordedRequest } from './server/access.js';
 import { createApiServer } from './server/http.js';
@@ -38,10 +38,10 @@ export type { NodeCapacity } from './scheduler.js';
 import { Store } from './store.js';
 import { preloadSource } from './network/preload.js';
 import { ServiceNetwork } from './network/services.js';
-import type { KubeObject } from './types.js';
 import { WatchHub } from './watch.js';
 
 export type { KubeObject } from './types.js';
+export type { ObjectOf, ResourceName } from './resources.js';
 
 export interface KubeDoubleOptions {
   /** Multiplies Kubernetes' delays (backoff, TTL, grace periods, probe periods, bookmarks). @default 1 */
@@ -80,7 +80,6 @@ export interface BuildImageOptions {
 }
 
 /** A resource's plural name, e.g. "pods", "jobs", "deployments". */
-export type ResourceName = (typeof resourceTypes)[number]['plural'];
 
 export interface KubeDouble {
   readonly kubeconfigPath: string;
@@ -107,9 +106,9 @@ export interface KubeDouble {
   /** Sets the ENTRYPOINT/CMD/WORKDIR of the images matching `glob`, from now on. */
   setImageConfig(glob: string, config: ImageConfig): void;
   /** A stored object, as the API would return it, or undefined. */
-  get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined;
+  get<R extends ResourceName>(resource: R, namespace: string | undefined, name: string): ObjectOf<R> | undefined;
   /** Stored objects of a resource, optionally in one namespace. */
-  list(resource: string, namespace?: string): KubeObject[];
+  list<R extends ResourceName>(resource: R, namespace?: string): ObjectOf<R>[];
   /** The current resourceVersion of the store. */
   readonly resourceVersion: number;
   /** Open watch streams. */
@@ -129,10 +128,11 @@ export interface KubeDouble {
   readonly requests: readonly RecordedRequest[];
 }
 
-function typeFor(resource: string): string {
-  const t = resourceTypes.find((r) => r.plural === resource);
-  if (!t) throw new Error(`unknown resource "${resource}"; one of ${resourceTypes.map((r) => r.plural).join(', ')}`);
-  return resourceKey(t);
+/** The type of a resource named by a caller (a test may pass any string at run time). */
+function typeFor<R extends ResourceName>(resource: R): ResourceType<ObjectOf<R>> {
+  if (!Object.hasOwn(resources, resource))
+    throw new Error(`unknown resource "${resource}"; one of ${Object.keys(resources).join(', ')}`);
+  return mustFind(resource);
 }
 
 export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<KubeDouble> {
@@ -148,11 +148,7 @@ export async function startKubeDouble(options: KubeDoubleOptions = {}): Promise<
     if (process.env['KUBE_DOUBLE_DEBUG']) process.stderr.write(`kube-double: ${text}\n`);
   };
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
-    api.create(resourceTypes[0]!, undefined, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name } as KubeObject['metadata'],
-    });
+    api.create(mustFind('namespaces'), undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
   const events = new EventRecorder(api, () => clock.timestamp());
   const logs = new LogStore();

@@ -1,10 +1,11 @@
 /**
  * Comparing, hashing and naming objects: compare the way the API server's Go
  * structs would (absent and undefined are the same, key order does not
- * matter), and generate names like generateName does.
+ * matter), generate names like generateName does, and keep on update what a
+ * client cannot change.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { KubeObject } from './types.js';
+import type { KubeObject, ObjectMeta } from './types.js';
 
 export function withoutUndefined(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutUndefined);
@@ -34,7 +35,7 @@ const generatedNameAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
 export function randomSuffix(length = 5): string {
   let out = '';
   for (let i = 0; i < length; i++)
-    out += generatedNameAlphabet[Math.floor(Math.random() * generatedNameAlphabet.length)];
+    out += generatedNameAlphabet.charAt(Math.floor(Math.random() * generatedNameAlphabet.length));
   return out;
 }
 
@@ -50,4 +51,32 @@ export function sameSpec(a: KubeObject, b: KubeObject): boolean {
   const { metadata: _ma, status: _sa, ...ra } = a;
   const { metadata: _mb, status: _sb, ...rb } = b;
   return isDeepStrictEqual(withoutUndefined(ra), withoutUndefined(rb));
+}
+
+/**
+ * An update's metadata: the request's, with what the client cannot change
+ * (name, uid, creationTimestamp, resourceVersion, namespace, deletion and
+ * generation) as stored.
+ */
+export function keptMetadata(requested: ObjectMeta, stored: ObjectMeta): ObjectMeta {
+  const {
+    namespace: _namespace,
+    deletionTimestamp: _deletionTimestamp,
+    deletionGracePeriodSeconds: _deletionGracePeriodSeconds,
+    generation: _generation,
+    ...rest
+  } = requested;
+  const { name, uid, creationTimestamp, resourceVersion, namespace, deletionTimestamp } = stored;
+  const { deletionGracePeriodSeconds, generation } = stored;
+  return {
+    ...rest,
+    name,
+    uid,
+    creationTimestamp,
+    resourceVersion,
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(deletionTimestamp !== undefined ? { deletionTimestamp } : {}),
+    ...(deletionGracePeriodSeconds !== undefined ? { deletionGracePeriodSeconds } : {}),
+    ...(generation !== undefined ? { generation } : {}),
+  };
 }

@@ -7,6 +7,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { badRequest, ApiError } from './errors.js';
+import { jsonKind } from './schema.js';
 
 type Value = unknown;
 type Obj = Record<string, Value>;
@@ -15,13 +16,15 @@ function isObj(v: Value): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A copy of `target` without the members `patch` sets to null: both merge patches delete those. */
+function withoutNulled(target: Value, patch: Obj): Obj {
+  return Object.fromEntries(Object.entries(isObj(target) ? target : {}).filter(([key]) => patch[key] !== null));
+}
+
 export function mergePatch(target: Value, patch: Value): Value {
   if (!isObj(patch)) return structuredClone(patch);
-  const out: Obj = isObj(target) ? { ...target } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete out[key];
-    else out[key] = mergePatch(out[key], value);
-  }
+  const out = withoutNulled(target, patch);
+  for (const [key, value] of Object.entries(patch)) if (value !== null) out[key] = mergePatch(out[key], value);
   return out;
 }
 
@@ -77,7 +80,7 @@ export function strategicMergePatch(target: Value, patch: Value, parentField = '
     const { $patch: _ignored, ...rest } = patch;
     return structuredClone(rest);
   }
-  const out: Obj = isObj(target) ? { ...target } : {};
+  const out = withoutNulled(target, patch);
   const isServicePorts = parentField === 'spec' && isObj(target) && ('clusterIP' in target || 'type' in target);
   for (const [key, value] of Object.entries(patch)) {
     if (key === '$patch' || key === '$retainKeys' || key.startsWith('$setElementOrder/')) continue;
@@ -87,8 +90,8 @@ export function strategicMergePatch(target: Value, patch: Value, parentField = '
       if (Array.isArray(current) && Array.isArray(value)) out[field] = current.filter((v) => !value.includes(v));
       continue;
     }
-    if (value === null) delete out[key];
-    else if (Array.isArray(value)) {
+    if (value === null) continue;
+    if (Array.isArray(value)) {
       const current = out[key];
       out[key] = strategicList(key, Array.isArray(current) ? current : [], value, isServicePorts);
     } else if (isObj(value)) out[key] = strategicMergePatch(out[key], value, key);
@@ -102,6 +105,27 @@ interface Operation {
   path: string;
   from?: string;
   value?: Value;
+}
+
+/** The operations of a JSON patch body, each with its op and path (evanphx/json-patch's errors when not). */
+function operations(ops: Value): Operation[] {
+  if (!Array.isArray(ops)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  return ops.map((raw: unknown) => {
+    if (!isObj(raw))
+      throw badRequest(`json: cannot unmarshal ${jsonKind(raw)} into Go value of type jsonpatch.Operation`);
+    const text = (field: string): string | undefined => {
+      const v = raw[field];
+      return typeof v === 'string' ? v : undefined;
+    };
+    const path = text('path');
+    if (path === undefined) throw invalidPatch('operation missing path field: missing value');
+    return { op: text('op') ?? 'unknown', path, from: text('from'), value: raw['value'] };
+  });
+}
+
+function fromOf(op: Operation): string {
+  if (op.from === undefined) throw invalidPatch('operation missing from field: missing value');
+  return op.from;
 }
 
 function pointer(path: string): string[] {
@@ -151,6 +175,7 @@ function removeAt(doc: Value, path: string): Value {
   }
   if (!(last in parent)) throw invalidPatch(`unable to remove nonexistent key: ${last}: missing value`);
   const old = parent[last];
+  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- JSON Patch `remove` deletes the member its pointer names
   delete parent[last];
   return old;
 }
@@ -172,9 +197,8 @@ function addAt(doc: Value, path: string, value: Value, replace: boolean): Value 
 }
 
 export function jsonPatch(target: Value, ops: Value): Value {
-  if (!Array.isArray(ops)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
   let doc = structuredClone(target);
-  for (const raw of ops as Operation[]) {
+  for (const raw of operations(ops)) {
     switch (raw.op) {
       case 'add':
         doc = addAt(doc, raw.path, raw.value, false);
@@ -186,12 +210,12 @@ export function jsonPatch(target: Value, ops: Value): Value {
         removeAt(doc, raw.path);
         break;
       case 'move': {
-        const moved = removeAt(doc, raw.from ?? '');
+        const moved = removeAt(doc, fromOf(raw));
         doc = addAt(doc, raw.path, moved, false);
         break;
       }
       case 'copy':
-        doc = addAt(doc, raw.path, getAt(doc, raw.from ?? ''), false);
+        doc = addAt(doc, raw.path, getAt(doc, fromOf(raw)), false);
         break;
       case 'test':
         if (!isDeepStrictEqual(getAt(doc, raw.path), raw.value)) {
@@ -199,7 +223,7 @@ export function jsonPatch(target: Value, ops: Value): Value {
         }
         break;
       default:
-        throw badRequest(`Unexpected kind: ${String(raw.op)}`);
+        throw badRequest(`Unexpected kind: ${raw.op}`);
     }
   }
   return doc;

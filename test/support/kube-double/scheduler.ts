@@ -12,9 +12,9 @@ import type { Api } from './api.js';
 import type { Clock } from './clock.js';
 import { WorkQueue } from './controllers/queue.js';
 import type { EventRecorder } from './events.js';
-import { mustFind, resourceKey } from './resources.js';
-import { objectKey } from './store.js';
-import type { Condition, KubeObject } from './types.js';
+import { mustFind } from './resources.js';
+import { objectKey, objectOf } from './store.js';
+import type { Condition, Container, Pod } from './types.js';
 
 export interface NodeCapacity {
   /** Allocatable CPU, e.g. "2" or "1500m". @default "8" */
@@ -54,17 +54,14 @@ interface Req {
   memory: number;
 }
 
-type Ctr = { resources?: { requests?: Record<string, string> }; restartPolicy?: string };
-
 /** The pod's effective requests: its containers and sidecars together, or its largest init container. */
-export function podRequests(pod: KubeObject): Req {
-  const spec = pod['spec'] ?? {};
-  const of = (c: Ctr): Req => ({
+export function podRequests(pod: Pod): Req {
+  const of = (c: Container): Req => ({
     cpu: quantity(c.resources?.requests?.['cpu'], 'cpu'),
     memory: quantity(c.resources?.requests?.['memory'], 'memory'),
   });
-  const inits = (spec.initContainers ?? []) as Ctr[];
-  const running = [...(spec.containers ?? []), ...inits.filter((c) => c.restartPolicy === 'Always')] as Ctr[];
+  const inits = pod.spec.initContainers ?? [];
+  const running = [...(pod.spec.containers ?? []), ...inits.filter((c) => c.restartPolicy === 'Always')];
   const sum = running.map(of).reduce((a, b) => ({ cpu: a.cpu + b.cpu, memory: a.memory + b.memory }), {
     cpu: 0,
     memory: 0,
@@ -91,13 +88,13 @@ export class Scheduler {
   ) {
     this.node = { cpu: '8', memory: '16Gi', pods: 110, unschedulable: false, ...capacity };
     this.queue = new WorkQueue('scheduler', clock, (key) => this.sync(key), onError);
-    const podsKey = resourceKey(mustFind('pods'));
     this.unsubscribe = api.store.subscribe((e) => {
-      if (e.resource !== podsKey) return;
-      if (!e.object['spec']?.nodeName && e.type !== 'DELETED')
-        this.queue.add(objectKey(e.object.metadata.namespace, e.object.metadata.name));
+      const pod = objectOf(e, mustFind('pods'));
+      if (!pod) return;
+      if (!pod.spec.nodeName && e.type !== 'DELETED')
+        this.queue.add(objectKey(pod.metadata.namespace, pod.metadata.name));
       // A pod that ends or goes frees room: pending pods get another try.
-      const phase = e.object['status']?.phase;
+      const phase = pod.status?.phase;
       if (e.type === 'DELETED' || phase === 'Succeeded' || phase === 'Failed') this.retryPending();
     });
   }
@@ -117,17 +114,17 @@ export class Scheduler {
   }
 
   private retryPending(): void {
-    for (const p of this.api.store.list(resourceKey(mustFind('pods'))))
-      if (!p['spec']?.nodeName && !p.metadata.deletionTimestamp)
+    for (const p of this.api.store.list(mustFind('pods')))
+      if (!p.spec.nodeName && !p.metadata.deletionTimestamp)
         this.queue.add(objectKey(p.metadata.namespace, p.metadata.name));
   }
 
   /** Why the node cannot take the pod (NodeUnschedulable first, then NodeResourcesFit), or [] when it fits. */
-  private reasons(pod: KubeObject): string[] {
+  private reasons(pod: Pod): string[] {
     if (this.node.unschedulable) return ['node(s) were unschedulable'];
     const bound = this.api.store
-      .list(resourceKey(mustFind('pods')))
-      .filter((p) => p['spec']?.nodeName === this.nodeName && !['Succeeded', 'Failed'].includes(p['status']?.phase));
+      .list(mustFind('pods'))
+      .filter((p) => p.spec.nodeName === this.nodeName && !['Succeeded', 'Failed'].includes(p.status?.phase ?? ''));
     const used = bound.map(podRequests).reduce((a, b) => ({ cpu: a.cpu + b.cpu, memory: a.memory + b.memory }), {
       cpu: 0,
       memory: 0,
@@ -145,10 +142,10 @@ export class Scheduler {
     const [namespace, name] = key.split('/') as [string, string];
     const t = mustFind('pods');
     const pod = this.api.tryGet(t, namespace, name);
-    if (!pod || pod['spec']?.nodeName || pod.metadata.deletionTimestamp) return;
+    if (!pod || pod.spec.nodeName || pod.metadata.deletionTimestamp) return;
     const reasons = this.reasons(pod);
     if (reasons.length === 0) {
-      pod['spec'].nodeName = this.nodeName;
+      pod.spec.nodeName = this.nodeName;
       const bound = this.api.update(t, namespace, name, pod);
       this.events.record(
         bound,
@@ -167,13 +164,13 @@ export class Scheduler {
       .sort()
       .map((r) => `1 ${r}`)
       .join(', ')}. ${postFilter}.`;
-    const conditions = ((pod['status']?.conditions ?? []) as Condition[]).filter((c) => c.type !== 'PodScheduled');
-    const before = ((pod['status']?.conditions ?? []) as Condition[]).find((c) => c.type === 'PodScheduled');
+    const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+    const before = (pod.status?.conditions ?? []).find((c) => c.type === 'PodScheduled');
     const condition: Condition = {
       type: 'PodScheduled',
       status: 'False',
       lastProbeTime: null,
-      lastTransitionTime: before?.status === 'False' ? before.lastTransitionTime! : this.api.now(),
+      lastTransitionTime: before?.status === 'False' ? before.lastTransitionTime : this.api.now(),
       reason: 'Unschedulable',
       message,
     };
@@ -181,7 +178,7 @@ export class Scheduler {
       t,
       namespace,
       name,
-      { ...pod, status: { ...(pod['status'] ?? {}), phase: 'Pending', conditions: [...conditions, condition] } },
+      { ...pod, status: { ...(pod.status ?? {}), phase: 'Pending', conditions: [...conditions, condition] } },
       { subresource: 'status' },
     );
     this.events.record(pod, 'Warning', 'FailedScheduling', message, 'default-scheduler');

@@ -4,6 +4,7 @@
  * https://kubernetes.io/docs/concepts/overview/working-with-objects/field-selectors/
  */
 import { badRequest } from './errors.js';
+import { isJsonObject } from './schema.js';
 import type { KubeObject } from './types.js';
 
 export type Requirement =
@@ -167,14 +168,26 @@ export function parseFieldSelector(text: string | undefined, plural: string, kin
   });
 }
 
-function fieldValue(obj: KubeObject, path: string): string {
-  if (path === 'status.successful') return String(obj['status']?.succeeded ?? 0);
+/** The scalar at a dotted path, as text; '' when there is none. */
+function valueAt(obj: KubeObject, path: string): string {
   let cur: unknown = obj;
-  for (const seg of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return '';
-    cur = (cur as Record<string, unknown>)[seg];
-  }
-  return cur === undefined || cur === null ? '' : String(cur);
+  for (const seg of path.split('.')) cur = isJsonObject(cur) ? cur[seg] : undefined;
+  return typeof cur === 'string' || typeof cur === 'number' || typeof cur === 'boolean' ? String(cur) : '';
+}
+
+/**
+ * Selectable fields whose value is not the field at that path: a Job's
+ * status.successful is status.succeeded (pkg/registry/batch/job/strategy.go),
+ * an Event's source is source.component, or reportingComponent when that is
+ * empty (GetAttrs in pkg/registry/core/event/strategy.go).
+ */
+const computedFields: Record<string, (obj: KubeObject) => string> = {
+  'status.successful': (o) => valueAt(o, 'status.succeeded') || '0',
+  source: (o) => valueAt(o, 'source.component') || valueAt(o, 'reportingComponent'),
+};
+
+function fieldValue(obj: KubeObject, path: string): string {
+  return (computedFields[path] ?? ((o) => valueAt(o, path)))(obj);
 }
 
 export function matchesFields(reqs: FieldRequirement[], obj: KubeObject): boolean {

@@ -1,9 +1,12 @@
 /**
  * The double's etcd: objects by resource, one resourceVersion counter for
  * everything, and a bounded history of changes for watches. Objects are
- * cloned in and out so no caller can change a stored object in place.
+ * cloned in and out so no caller can change a stored object in place. Under
+ * a resource type the store holds only objects of its type: the Api is the
+ * only writer, and it puts nothing that the type's schema has not decoded.
  * https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
  */
+import { resourceKey, type ResourceType } from './resources.js';
 import type { KubeObject, StoreEvent, WatchEventType } from './types.js';
 
 export type StoreListener = (event: StoreEvent) => void;
@@ -31,22 +34,22 @@ export class Store {
     return this.compactedAt;
   }
 
-  get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
-    const found = this.objects.get(resource)?.get(objectKey(namespace, name));
-    return found ? structuredClone(found) : undefined;
+  get<T extends KubeObject>(t: ResourceType<T>, namespace: string | undefined, name: string): T | undefined {
+    const found = this.objects.get(resourceKey(t))?.get(objectKey(namespace, name));
+    return found ? typed(t, structuredClone(found)) : undefined;
   }
 
   /** Objects of a resource, optionally in one namespace, sorted by namespace/name like etcd keys. */
-  list(resource: string, namespace?: string): KubeObject[] {
-    const bucket = this.objects.get(resource);
+  list<T extends KubeObject>(t: ResourceType<T>, namespace?: string): T[] {
+    const bucket = this.objects.get(resourceKey(t));
     if (!bucket) return [];
     const keys = [...bucket.keys()].sort();
-    const out: KubeObject[] = [];
+    const out: T[] = [];
     for (const key of keys) {
       const obj = bucket.get(key);
       if (!obj) continue;
       if (namespace !== undefined && obj.metadata.namespace !== namespace) continue;
-      out.push(structuredClone(obj));
+      out.push(typed(t, structuredClone(obj)));
     }
     return out;
   }
@@ -59,7 +62,8 @@ export class Store {
   }
 
   /** Stores a new or changed object, stamping the next resourceVersion. Returns the stored copy. */
-  put(resource: string, object: KubeObject): KubeObject {
+  put<T extends KubeObject>(t: ResourceType<T>, object: T): T {
+    const resource = resourceKey(t);
     let bucket = this.objects.get(resource);
     if (!bucket) {
       bucket = new Map();
@@ -73,10 +77,11 @@ export class Store {
     stored.metadata.resourceVersion = String(this.revision);
     bucket.set(key, stored);
     this.record(type, resource, stored, previous);
-    return structuredClone(stored);
+    return typed(t, structuredClone(stored));
   }
 
-  remove(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+  remove<T extends KubeObject>(t: ResourceType<T>, namespace: string | undefined, name: string): T | undefined {
+    const resource = resourceKey(t);
     const bucket = this.objects.get(resource);
     const key = objectKey(namespace, name);
     const existing = bucket?.get(key);
@@ -86,7 +91,7 @@ export class Store {
     // A DELETED event carries the object as last seen, at the deletion's revision.
     existing.metadata.resourceVersion = String(this.revision);
     this.record('DELETED', resource, existing);
-    return structuredClone(existing);
+    return typed(t, structuredClone(existing));
   }
 
   /**
@@ -118,4 +123,14 @@ export class Store {
     }
     for (const listener of [...this.listeners]) listener(event);
   }
+}
+
+/** An object filed under `t` as `t`'s type: only what `t`'s schema decoded is filed there (see above). */
+function typed<T extends KubeObject>(_t: ResourceType<T>, object: KubeObject): T {
+  return object as T;
+}
+
+/** The event's object as `t`'s type, when the event is about `t`. */
+export function objectOf<T extends KubeObject>(e: StoreEvent, t: ResourceType<T>): T | undefined {
+  return e.resource === resourceKey(t) ? typed(t, e.object) : undefined;
 }

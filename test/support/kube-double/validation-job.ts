@@ -6,7 +6,7 @@
  * https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-failure-policy
  */
 import type { StatusCause } from './errors.js';
-import type { PodFailurePolicyRule } from './controllers/pod-failure-policy.js';
+import type { JobSpec, PodFailurePolicyRule } from './types.js';
 
 const actions = ['Count', 'FailIndex', 'FailJob', 'Ignore'];
 const operators = ['In', 'NotIn'];
@@ -20,9 +20,9 @@ function invalid(field: string, message: string): StatusCause {
   return { reason: 'FieldValueInvalid', message, field };
 }
 
-function rule(r: PodFailurePolicyRule, path: string, spec: Record<string, unknown>, names: Set<string>): StatusCause[] {
+function rule(r: PodFailurePolicyRule, path: string, spec: JobSpec, names: Set<string>): StatusCause[] {
   const out: StatusCause[] = [];
-  const action = r.action ?? '';
+  const action = r.action;
   if (action === '')
     out.push({
       reason: 'FieldValueRequired',
@@ -30,7 +30,7 @@ function rule(r: PodFailurePolicyRule, path: string, spec: Record<string, unknow
       field: `${path}.action`,
     });
   else if (action === 'FailIndex') {
-    if (spec['backoffLimitPerIndex'] === undefined)
+    if (spec.backoffLimitPerIndex === undefined)
       out.push(invalid(`${path}.action`, `Invalid value: "FailIndex": requires the backoffLimitPerIndex to be set`));
   } else if (!actions.includes(action))
     out.push({
@@ -98,22 +98,19 @@ function rule(r: PodFailurePolicyRule, path: string, spec: Record<string, unknow
 }
 
 /** Causes for spec.podFailurePolicy and the restartPolicy it requires (none when there is no policy). */
-export function podFailurePolicyCauses(spec: Record<string, any> | undefined): StatusCause[] {
-  const policy = spec?.['podFailurePolicy'] as { rules?: PodFailurePolicyRule[] } | undefined;
+export function podFailurePolicyCauses(spec: JobSpec): StatusCause[] {
+  const policy = spec.podFailurePolicy;
   if (!policy) return [];
   const out: StatusCause[] = [];
-  const pod = spec?.['template']?.spec ?? {};
-  const rp = pod.restartPolicy;
-  if (rp === 'OnFailure')
+  const pod = spec.template.spec;
+  if (pod.restartPolicy === 'OnFailure')
     out.push(
       invalid(
         'spec.template.spec.restartPolicy',
         `Invalid value: "OnFailure": only "Never" is supported when podFailurePolicy is specified`,
       ),
     );
-  const names = new Set<string>(
-    [...(pod.containers ?? []), ...(pod.initContainers ?? [])].map((c: { name: string }) => c.name),
-  );
+  const names = new Set([...(pod.containers ?? []), ...(pod.initContainers ?? [])].map((c) => c.name));
   const rules = policy.rules ?? [];
   if (rules.length > 20)
     out.push({
@@ -121,6 +118,6 @@ export function podFailurePolicyCauses(spec: Record<string, any> | undefined): S
       message: `Too many: ${rules.length}: must have at most 20 items`,
       field: 'spec.podFailurePolicy.rules',
     });
-  rules.forEach((r, i) => out.push(...rule(r, `spec.podFailurePolicy.rules[${i}]`, spec ?? {}, names)));
+  rules.forEach((r, i) => out.push(...rule(r, `spec.podFailurePolicy.rules[${i}]`, spec, names)));
   return out;
 }

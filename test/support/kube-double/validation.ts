@@ -1,6 +1,6 @@
 /**
- * The validation the double enforces: names, required fields of the
- * workloads it runs, and immutable fields on update.
+ * The validation the double enforces: names, owner references, required
+ * fields of the workloads it runs, and immutable fields on update.
  * https://kubernetes.io/docs/concepts/overview/working-with-objects/names/
  * https://kubernetes.io/docs/concepts/workloads/controllers/job/ (immutable template)
  */
@@ -9,7 +9,8 @@ import { invalid, type StatusCause } from './errors.js';
 import { withoutUndefined } from './objects.js';
 import type { ResourceType } from './resources.js';
 import { fromSelectorObject, matchesLabels } from './selectors.js';
-import type { KubeObject, PodSpec } from './types.js';
+import type { ConfigMap, Deployment, Job, KubeObject, OwnerReference, Pod, PodSpec } from './types.js';
+import type { ReplicaSet, StatefulSet } from './types.js';
 import { podFailurePolicyCauses } from './validation-job.js';
 
 const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -46,12 +47,19 @@ function nameCauses(t: ResourceType, name: string): StatusCause[] {
   return [];
 }
 
-function podSpecCauses(spec: PodSpec | undefined, path: string): StatusCause[] {
-  if (!spec || !Array.isArray(spec.containers) || spec.containers.length === 0) {
+const restartPolicies = ['Always', 'OnFailure', 'Never'] as const;
+export type RestartPolicy = (typeof restartPolicies)[number];
+
+export function isRestartPolicy(value: string | undefined): value is RestartPolicy {
+  return restartPolicies.some((p) => p === value);
+}
+
+function podSpecCauses(spec: PodSpec, path: string): StatusCause[] {
+  if (!spec.containers || spec.containers.length === 0) {
     return [cause(`${path}.containers`, 'Required value', 'FieldValueRequired')];
   }
   const out: StatusCause[] = [];
-  const lists: [string, { name?: string; image?: string }[]][] = [
+  const lists: [string, { name: string; image?: string }[]][] = [
     ['initContainers', spec.initContainers ?? []],
     ['containers', spec.containers],
   ];
@@ -75,10 +83,10 @@ const configMapKey = /^[-._a-zA-Z0-9]+$/;
  * `immutable` is set (metadata still may).
  * https://kubernetes.io/docs/concepts/configuration/configmap/#configmap-immutable
  */
-function configMapCauses(obj: KubeObject, old: KubeObject | undefined): StatusCause[] {
+function configMapCauses(obj: ConfigMap, old: ConfigMap | undefined): StatusCause[] {
   const out: StatusCause[] = [];
-  const data = (obj['data'] ?? {}) as Record<string, string>;
-  const binary = (obj['binaryData'] ?? {}) as Record<string, string>;
+  const data = obj.data ?? {};
+  const binary = obj.binaryData ?? {};
   let total = 0;
   const keyCauses = (bag: string, key: string) => {
     if (key.length > 253 || !configMapKey.test(key) || key === '.' || key === '..' || key.startsWith('..'))
@@ -93,77 +101,128 @@ function configMapCauses(obj: KubeObject, old: KubeObject | undefined): StatusCa
     keyCauses('data', key);
     if (Object.hasOwn(binary, key))
       out.push(cause(`data[${key}]`, `Invalid value: ${goValue(key)}: duplicate of key present in binaryData`));
-    total += Buffer.byteLength(String(value), 'utf8');
+    total += Buffer.byteLength(value, 'utf8');
   }
   for (const [key, value] of Object.entries(binary)) {
     keyCauses('binaryData', key);
-    total += Buffer.from(String(value), 'base64').length;
+    total += Buffer.from(value, 'base64').length;
   }
   if (total > CONFIGMAP_MAX_BYTES)
     out.push(cause('[]', `Too long: may not be more than ${CONFIGMAP_MAX_BYTES} bytes`, 'FieldValueTooLong'));
-  if (old?.['immutable'] === true) {
+  if (old?.immutable === true) {
     const forbid = (field: string) =>
       out.push(cause(field, 'Forbidden: field is immutable when `immutable` is set', 'FieldValueForbidden'));
-    if (obj['immutable'] !== true) forbid('immutable');
-    if (!isDeepStrictEqual(old['data'] ?? {}, data)) forbid('data');
-    if (!isDeepStrictEqual(old['binaryData'] ?? {}, binary)) forbid('binaryData');
+    if (obj.immutable !== true) forbid('immutable');
+    if (!isDeepStrictEqual(old.data ?? {}, data)) forbid('data');
+    if (!isDeepStrictEqual(old.binaryData ?? {}, binary)) forbid('binaryData');
+  }
+  return out;
+}
+
+/** https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-template and #updating-a-job */
+function jobCauses(job: Job, old: Job | undefined): StatusCause[] {
+  const spec = job.spec;
+  const causes = podSpecCauses(spec.template.spec, 'spec.template.spec');
+  const rp = spec.template.spec.restartPolicy;
+  if (rp === undefined) {
+    causes.push(
+      cause(
+        'spec.template.spec.restartPolicy',
+        'Required value: valid values: "OnFailure", "Never"',
+        'FieldValueRequired',
+      ),
+    );
+  } else if (rp !== 'Never' && rp !== 'OnFailure') {
+    causes.push(
+      cause(
+        'spec.template.spec.restartPolicy',
+        `Unsupported value: ${goValue(rp)}: supported values: "OnFailure", "Never"`,
+        'FieldValueNotSupported',
+      ),
+    );
+  }
+  causes.push(...podFailurePolicyCauses(spec));
+  if (old) {
+    // The template is immutable (job/#updating-a-job), and so are these.
+    for (const field of ['template', 'selector', 'completionMode', 'completions', 'podFailurePolicy'] as const) {
+      if (!isDeepStrictEqual(withoutUndefined(spec[field]), withoutUndefined(old.spec[field]))) {
+        causes.push(cause(`spec.${field}`, `Invalid value: ${goValue(spec[field])}: field is immutable`));
+      }
+    }
+  }
+  return causes;
+}
+
+/** Deployments, ReplicaSets and StatefulSets: a pod template, and a selector that selects it and never changes. */
+function workloadCauses<W extends Deployment | ReplicaSet | StatefulSet>(w: W, old: W | undefined): StatusCause[] {
+  const spec = w.spec;
+  const causes = podSpecCauses(spec.template.spec, 'spec.template.spec');
+  const labels = spec.template.metadata?.labels;
+  if (!spec.selector) causes.push(cause('spec.selector', 'Required value', 'FieldValueRequired'));
+  else if (!matchesLabels(fromSelectorObject(spec.selector), labels)) {
+    causes.push(
+      cause(
+        'spec.template.metadata.labels',
+        `Invalid value: ${goValue(labels ?? {})}: \`selector\` does not match template \`labels\``,
+      ),
+    );
+  }
+  if (old && !isDeepStrictEqual(withoutUndefined(spec.selector), withoutUndefined(old.spec.selector))) {
+    causes.push(cause('spec.selector', `Invalid value: ${goValue(spec.selector)}: field is immutable`));
+  }
+  return causes;
+}
+
+/**
+ * A pod's spec: containers, and a restartPolicy the kubelet knows (defaulting
+ * sets Always when there is none). ValidatePodSpec in
+ * pkg/apis/core/validation/validation.go: `Unsupported value`, as for a Job.
+ */
+function podCauses(pod: Pod): StatusCause[] {
+  const causes = podSpecCauses(pod.spec, 'spec');
+  const rp = pod.spec.restartPolicy;
+  if (rp !== undefined && !isRestartPolicy(rp)) {
+    causes.push(
+      cause(
+        'spec.restartPolicy',
+        `Unsupported value: ${goValue(rp)}: supported values: ${restartPolicies.map((p) => `"${p}"`).join(', ')}`,
+        'FieldValueNotSupported',
+      ),
+    );
+  }
+  return causes;
+}
+
+/** Each type's own causes (resources.ts names them in the type's strategy). */
+export const kindCauses = {
+  pods: podCauses,
+  configmaps: configMapCauses,
+  jobs: jobCauses,
+  workloads: workloadCauses,
+};
+
+/**
+ * An owner reference names its owner completely (validateOwnerReference in
+ * staging/src/k8s.io/apimachinery/pkg/api/validation/objectmeta.go); the
+ * garbage collector and the controllers find owners by these.
+ */
+function ownerReferenceCauses(refs: OwnerReference[]): StatusCause[] {
+  const out: StatusCause[] = [];
+  const path = 'metadata.ownerReferences';
+  for (const r of refs) {
+    if (!r.apiVersion) out.push(cause(`${path}.apiVersion`, 'Invalid value: "": version must not be empty'));
+    if (!r.kind) out.push(cause(`${path}.kind`, 'Invalid value: "": kind must not be empty'));
+    if (!r.name) out.push(cause(`${path}.name`, 'Invalid value: "": name must not be empty'));
+    if (!r.uid) out.push(cause(`${path}.uid`, 'Invalid value: "": uid must not be empty'));
   }
   return out;
 }
 
 /** Validates an object about to be created or updated (`old` set on update). Throws 422. */
-export function validate(t: ResourceType, obj: KubeObject, old?: KubeObject): void {
+export function validate<T extends KubeObject>(t: ResourceType<T>, obj: T, old?: T): void {
   const name = obj.metadata.name;
   const causes: StatusCause[] = old ? [] : nameCauses(t, name);
-  const spec = obj['spec'];
-  if (t.plural === 'pods') causes.push(...podSpecCauses(spec, 'spec'));
-  if (t.plural === 'configmaps') causes.push(...configMapCauses(obj, old));
-  if (t.plural === 'jobs') {
-    causes.push(...podSpecCauses(spec?.template?.spec, 'spec.template.spec'));
-    const rp = spec?.template?.spec?.restartPolicy;
-    // https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-template
-    if (rp === undefined) {
-      causes.push(
-        cause(
-          'spec.template.spec.restartPolicy',
-          'Required value: valid values: "OnFailure", "Never"',
-          'FieldValueRequired',
-        ),
-      );
-    } else if (rp !== 'Never' && rp !== 'OnFailure') {
-      causes.push(
-        cause(
-          'spec.template.spec.restartPolicy',
-          `Unsupported value: ${goValue(rp)}: supported values: "OnFailure", "Never"`,
-          'FieldValueNotSupported',
-        ),
-      );
-    }
-    causes.push(...podFailurePolicyCauses(spec));
-    if (old) {
-      const before = old['spec'] ?? {};
-      // https://kubernetes.io/docs/concepts/workloads/controllers/job/#updating-a-job (template is immutable)
-      for (const field of ['template', 'selector', 'completionMode', 'completions', 'podFailurePolicy'] as const) {
-        if (!isDeepStrictEqual(withoutUndefined(spec?.[field]), withoutUndefined(before[field]))) {
-          causes.push(cause(`spec.${field}`, `Invalid value: ${goValue(spec?.[field])}: field is immutable`));
-        }
-      }
-    }
-  }
-  if (t.plural === 'deployments' || t.plural === 'replicasets' || t.plural === 'statefulsets') {
-    causes.push(...podSpecCauses(spec?.template?.spec, 'spec.template.spec'));
-    if (!spec?.selector) causes.push(cause('spec.selector', 'Required value', 'FieldValueRequired'));
-    else if (!matchesLabels(fromSelectorObject(spec.selector), spec.template?.metadata?.labels)) {
-      causes.push(
-        cause(
-          'spec.template.metadata.labels',
-          `Invalid value: ${goValue(spec.template?.metadata?.labels ?? {})}: \`selector\` does not match template \`labels\``,
-        ),
-      );
-    }
-    if (old && !isDeepStrictEqual(withoutUndefined(spec?.selector), withoutUndefined(old['spec']?.selector))) {
-      causes.push(cause('spec.selector', `Invalid value: ${goValue(spec?.selector)}: field is immutable`));
-    }
-  }
+  causes.push(...ownerReferenceCauses(obj.metadata.ownerReferences ?? []));
+  causes.push(...(t.strategy.validate?.(obj, old) ?? []));
   if (causes.length > 0) throw invalid(t, name, causes);
 }

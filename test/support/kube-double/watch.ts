@@ -69,7 +69,7 @@ export class WatchHub {
 
     const rv = req.resourceVersion;
     if (rv === undefined || rv === '' || rv === '0') {
-      for (const o of this.store.list(key, req.type.namespaced ? req.namespace : undefined)) {
+      for (const o of this.store.list(req.type, req.type.namespaced ? req.namespace : undefined)) {
         if (inScope(o)) write('ADDED', o);
       }
       lastRevision = this.store.currentRevision;

@@ -9,35 +9,11 @@
  * https://kubernetes.io/docs/concepts/security/pod-security-standards/
  * https://kubernetes.io/docs/concepts/security/pod-security-admission/
  */
-import type { KubeObject } from '../types.js';
+import type { Container, Namespace, Pod, PodSpec } from '../types.js';
 
 type Level = 'privileged' | 'baseline' | 'restricted';
-
-interface SecurityContext {
-  allowPrivilegeEscalation?: boolean;
-  privileged?: boolean;
-  runAsNonRoot?: boolean;
-  runAsUser?: number;
-  capabilities?: { add?: string[]; drop?: string[] };
-  seccompProfile?: { type?: string };
-}
-
-interface Ctr {
-  name: string;
-  securityContext?: SecurityContext;
-  ports?: { hostPort?: number }[];
-}
-
-interface Spec {
-  containers?: Ctr[];
-  initContainers?: Ctr[];
-  ephemeralContainers?: Ctr[];
-  securityContext?: SecurityContext;
-  hostNetwork?: boolean;
-  hostPID?: boolean;
-  hostIPC?: boolean;
-  volumes?: ({ name: string } & Record<string, unknown>)[];
-}
+type Spec = PodSpec;
+type Ctr = Container;
 
 type Result = { reason: string; detail: string } | undefined;
 
@@ -158,7 +134,7 @@ const checks: { id: string; level: Level; overrides?: string; check: (s: Spec) =
     id: 'hostPathVolumes',
     level: 'baseline',
     check: (s) => {
-      const bad = (s.volumes ?? []).filter((v) => v['hostPath'] !== undefined).map((v) => v.name);
+      const bad = (s.volumes ?? []).filter((v) => v.hostPath !== undefined).map((v) => v.name);
       return bad.length > 0 ? { reason: 'hostPath volumes', detail: plural('volume', 'volumes', bad) } : undefined;
     },
   },
@@ -312,7 +288,7 @@ const checks: { id: string; level: Level; overrides?: string; check: (s: Spec) =
 ];
 
 /** The enforce level and version of a namespace, from its labels. */
-export function enforcedPolicy(ns: KubeObject | undefined): { level: Level; version: string } {
+export function enforcedPolicy(ns: Namespace | undefined): { level: Level; version: string } {
   const labels = ns?.metadata.labels ?? {};
   const level = labels['pod-security.kubernetes.io/enforce'];
   const version = labels['pod-security.kubernetes.io/enforce-version'] ?? 'latest';
@@ -320,14 +296,14 @@ export function enforcedPolicy(ns: KubeObject | undefined): { level: Level; vers
 }
 
 /** The violation text after `is forbidden: `, or undefined when the pod is allowed. */
-export function podSecurityViolation(ns: KubeObject | undefined, pod: KubeObject): string | undefined {
+export function podSecurityViolation(ns: Namespace | undefined, pod: Pod): string | undefined {
   const { level, version } = enforcedPolicy(ns);
   if (level === 'privileged') return undefined;
   const active = checks.filter((c) => level === 'restricted' || c.level === 'baseline');
   const overridden = new Set(active.map((c) => c.overrides).filter(Boolean));
   const failures = active
     .filter((c) => !overridden.has(c.id))
-    .map((c) => c.check((pod['spec'] ?? {}) as Spec))
+    .map((c) => c.check(pod.spec))
     .filter((r): r is NonNullable<Result> => r !== undefined);
   if (failures.length === 0) return undefined;
   const detail = failures.map((f) => (f.detail ? `${f.reason} (${f.detail})` : f.reason)).join(', ');

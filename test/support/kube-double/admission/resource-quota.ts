@@ -8,17 +8,12 @@
  * up: "exceeded quota" is not modelled.
  * https://kubernetes.io/docs/concepts/policy/resource-quotas/#compute-resource-quota
  */
-import type { KubeObject } from '../types.js';
+import type { Container, Pod, ResourceQuota } from '../types.js';
 
 const validationSet = ['cpu', 'memory', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'];
 
-interface Resources {
-  requests?: Record<string, string>;
-  limits?: Record<string, string>;
-}
-
 /** podComputeUsageHelper: which quota resources a container's requests and limits account for. */
-function accountedFor(r: Resources | undefined): Set<string> {
+function accountedFor(r: Container['resources']): Set<string> {
   const out = new Set<string>();
   for (const res of ['cpu', 'memory']) {
     if (r?.requests?.[res] !== undefined) out.add(res).add(`requests.${res}`);
@@ -28,11 +23,10 @@ function accountedFor(r: Resources | undefined): Set<string> {
 }
 
 /** The violation text after `is forbidden: ` for the first quota the pod fails, or undefined. */
-export function quotaViolation(quotas: KubeObject[], pod: KubeObject): string | undefined {
-  const spec = pod['spec'] ?? {};
-  const all = [...(spec.containers ?? []), ...(spec.initContainers ?? [])] as { name: string; resources?: Resources }[];
+export function quotaViolation(quotas: ResourceQuota[], pod: Pod): string | undefined {
+  const all = [...(pod.spec.containers ?? []), ...(pod.spec.initContainers ?? [])];
   for (const q of [...quotas].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
-    const required = Object.keys(q['spec']?.hard ?? {}).filter((r) => validationSet.includes(r));
+    const required = Object.keys(q.spec?.hard ?? {}).filter((r) => validationSet.includes(r));
     const missing = new Map<string, Set<string>>();
     for (const c of all) {
       const has = accountedFor(c.resources);

@@ -12,9 +12,11 @@ import type { Clock } from '../clock.js';
 import type { EventRecorder } from '../events.js';
 import { mustFind, resourceKey } from '../resources.js';
 import { objectKey } from '../store.js';
-import type { Condition, KubeObject } from '../types.js';
+import type { Condition, Deployment, ReplicaSet } from '../types.js';
 import { controllerRef, isTerminal, setCondition } from './pods.js';
 import { WorkQueue } from './queue.js';
+
+type DeploymentStatus = NonNullable<Deployment['status']>;
 import {
   podTemplateHash,
   rolloutCounts,
@@ -50,7 +52,7 @@ export class DeploymentController {
       } else if (e.resource === podsKey && e.type === 'DELETED') {
         // A Recreate rollout waits for old pods to be gone: a pod's removal may unblock its Deployment.
         const rsRef = (e.object.metadata.ownerReferences ?? []).find((r) => r.controller && r.kind === 'ReplicaSet');
-        const rs = rsRef ? api.store.get(rsKey, e.object.metadata.namespace, rsRef.name) : undefined;
+        const rs = rsRef ? api.tryGet(mustFind('replicasets'), e.object.metadata.namespace, rsRef.name) : undefined;
         const ref = (rs?.metadata.ownerReferences ?? []).find((r) => r.controller && r.kind === 'Deployment');
         if (ref) this.queue.add(objectKey(e.object.metadata.namespace, ref.name));
       }
@@ -63,15 +65,15 @@ export class DeploymentController {
     for (const c of this.deadlines.values()) c();
   }
 
-  private scale(rs: KubeObject, replicas: number, d: KubeObject): KubeObject {
+  private scale(rs: ReplicaSet, replicas: number, d: Deployment): ReplicaSet {
     const from = specReplicas(rs);
     if (from === replicas) return rs;
     const t = mustFind('replicasets');
     const next = structuredClone(rs);
-    next['spec'].replicas = replicas;
+    next.spec.replicas = replicas;
     next.metadata.annotations = {
       ...(next.metadata.annotations ?? {}),
-      'deployment.kubernetes.io/desired-replicas': String(d['spec'].replicas ?? 1),
+      'deployment.kubernetes.io/desired-replicas': String(d.spec.replicas ?? 1),
     };
     const updated = this.api.update(t, rs.metadata.namespace, rs.metadata.name, next);
     const verb = replicas > from ? 'up' : 'down';
@@ -89,27 +91,25 @@ export class DeploymentController {
     const [namespace, name] = key.split('/') as [string, string];
     const d = this.api.tryGet(mustFind('deployments'), namespace, name);
     if (!d || d.metadata.deletionTimestamp) return;
-    const spec = d['spec'];
-    const replicas: number = spec.replicas ?? 1;
+    const spec = d.spec;
+    const replicas = spec.replicas ?? 1;
     const rsType = mustFind('replicasets');
     let all = this.api
       .list(rsType, namespace)
       .filter((rs) => (rs.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === d.metadata.uid));
     const wanted = withoutUndefined(templateWithoutHash(spec.template));
-    let newRs = all.find((rs) => isDeepStrictEqual(withoutUndefined(templateWithoutHash(rs['spec'].template)), wanted));
-    const conds = new ConditionSet(d['status']?.conditions ?? [], this.clock.timestamp());
+    let newRs = all.find((rs) => isDeepStrictEqual(withoutUndefined(templateWithoutHash(rs.spec.template)), wanted));
+    const conds = new ConditionSet(d.status?.conditions ?? [], this.clock.timestamp());
     const { maxSurge, maxUnavailable } = surgeAndUnavailable(d);
-    const old = (): KubeObject[] => all.filter((rs) => rs !== newRs);
-    const sumSpec = (list: KubeObject[]): number => list.reduce((n, rs) => n + specReplicas(rs), 0);
+    const old = (): ReplicaSet[] => all.filter((rs) => rs !== newRs);
+    const sumSpec = (list: ReplicaSet[]): number => list.reduce((n, rs) => n + specReplicas(rs), 0);
 
     if (!newRs) {
       const hash = podTemplateHash(spec.template);
       const revision = Math.max(0, ...all.map((rs) => Number(rs.metadata.annotations?.[revisionKey] ?? 0))) + 1;
       const template = structuredClone(spec.template);
-      template.metadata = {
-        ...(template.metadata ?? {}),
-        labels: { ...(template.metadata?.labels ?? {}), 'pod-template-hash': hash },
-      };
+      const labels = { ...(template.metadata?.labels ?? {}), 'pod-template-hash': hash };
+      template.metadata = { ...(template.metadata ?? {}), labels };
       const isRecreate = spec.strategy?.type === 'Recreate';
       const startAt = isRecreate ? 0 : Math.max(0, Math.min(replicas, replicas + maxSurge - sumSpec(all)));
       newRs = this.api.create(rsType, namespace, {
@@ -117,14 +117,14 @@ export class DeploymentController {
         kind: 'ReplicaSet',
         metadata: {
           name: `${name}-${hash}`,
-          labels: template.metadata.labels,
+          labels,
           annotations: {
             [revisionKey]: String(revision),
             'deployment.kubernetes.io/desired-replicas': String(replicas),
             'deployment.kubernetes.io/max-replicas': String(replicas + maxSurge),
           },
           ownerReferences: [controllerRef(d)],
-        } as unknown as KubeObject['metadata'],
+        },
         spec: {
           replicas: startAt,
           selector: {
@@ -188,21 +188,19 @@ export class DeploymentController {
   }
 
   private writeStatus(
-    d: KubeObject,
-    all: KubeObject[],
-    newRs: KubeObject,
+    d: Deployment,
+    all: ReplicaSet[],
+    newRs: ReplicaSet,
     conds: ConditionSet,
     maxUnavailable: number,
     key: string,
   ): void {
-    const spec = d['spec'];
-    const replicas: number = spec.replicas ?? 1;
+    const spec = d.spec;
+    const replicas = spec.replicas ?? 1;
     const counts = rolloutCounts(all, newRs);
     const rsName = newRs.metadata.name;
     const complete =
-      counts['updatedReplicas'] === replicas &&
-      counts['replicas'] === replicas &&
-      counts['availableReplicas'] === replicas;
+      counts.updatedReplicas === replicas && counts.replicas === replicas && counts.availableReplicas === replicas;
     const before = conds.get('Progressing');
     if (complete)
       conds.progressing('True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`);
@@ -223,7 +221,7 @@ export class DeploymentController {
         );
       }
     }
-    const availableOk = counts['availableReplicas']! >= replicas - maxUnavailable;
+    const availableOk = counts.availableReplicas >= replicas - maxUnavailable;
     conds.set(
       availableOk
         ? {
@@ -240,16 +238,18 @@ export class DeploymentController {
           },
     );
     // syncRolloutStatus (pkg/controller/deployment/progress.go): the new ReplicaSet's ReplicaFailure is the Deployment's.
-    const failure = ((newRs['status']?.conditions ?? []) as Condition[]).find((c) => c.type === 'ReplicaFailure');
+    const failure = (newRs.status?.conditions ?? []).find((c) => c.type === 'ReplicaFailure');
     if (failure)
       conds.set({ type: 'ReplicaFailure', status: failure.status, reason: failure.reason, message: failure.message });
     else conds.remove('ReplicaFailure');
-    const status: Record<string, unknown> = {
+    // unavailableReplicas is omitempty in DeploymentStatus.
+    const { unavailableReplicas, ...rest } = counts;
+    const status: DeploymentStatus = {
       observedGeneration: d.metadata.generation ?? 1,
-      ...counts,
+      ...rest,
+      ...(unavailableReplicas !== 0 ? { unavailableReplicas } : {}),
       conditions: conds.ordered(),
     };
-    if (counts['unavailableReplicas'] === 0) delete status['unavailableReplicas'];
     const t = mustFind('deployments');
     const next = structuredClone(d);
     next.metadata.annotations = {

@@ -6,8 +6,8 @@
  * pkg/controller/job/backoff_utils.go keeps it), and its timers.
  * https://kubernetes.io/docs/concepts/workloads/controllers/job/#job-tracking-with-finalizers
  */
-import type { KubeObject } from '../types.js';
-import { finishedTimeMs, matchPodFailurePolicy, type PodFailurePolicy } from './pod-failure-policy.js';
+import type { Pod, PodFailurePolicy } from '../types.js';
+import { finishedTimeMs, matchPodFailurePolicy } from './pod-failure-policy.js';
 
 /** Delay before re-creating a failed pod: 10 s, 20 s, 40 s ... capped at 6 min (DefaultJobPodFailureBackOff, MaxJobPodFailureBackOff). */
 export function jobBackoffSeconds(failures: number): number {
@@ -23,7 +23,7 @@ export interface Observed {
 
 export class JobTracker {
   private readonly counted = new Set<string>();
-  private readonly seen = new Map<string, KubeObject>();
+  private readonly seen = new Map<string, Pod>();
   private readonly ignored = new Set<string>();
   /** failuresAfterLastSuccess of the back-off record. */
   failures = 0;
@@ -42,7 +42,7 @@ export class JobTracker {
    * removed between two syncs is judged by the state it went with (the real
    * controller's job-tracking finalizer keeps a pod until it has seen that).
    */
-  note(pod: KubeObject): void {
+  note(pod: Pod): void {
     if (!this.counted.has(pod.metadata.uid)) this.seen.set(pod.metadata.uid, pod);
   }
 
@@ -58,12 +58,12 @@ export class JobTracker {
    * A pod that vanished uncounted counts as failed, unless the policy ignores
    * the state it went with (an evicted pod's DisruptionTarget).
    */
-  observe(pods: KubeObject[], nowMs: number, policy?: PodFailurePolicy): Observed {
+  observe(pods: Pod[], nowMs: number, policy?: PodFailurePolicy): Observed {
     const out: Observed = { newSucceeded: 0, newFailed: 0 };
     const present = new Set(pods.map((p) => p.metadata.uid));
     const succeededAt: number[] = [];
     const failedAt: number[] = [];
-    const fail = (uid: string, pod: KubeObject | undefined, finishedMs: number): void => {
+    const fail = (uid: string, pod: Pod | undefined, finishedMs: number): void => {
       this.counted.add(uid);
       if (this.ignored.has(uid)) return;
       const match = pod ? matchPodFailurePolicy(policy, pod) : { countFailed: true };
@@ -76,7 +76,7 @@ export class JobTracker {
       const uid = p.metadata.uid;
       this.seen.set(uid, p);
       if (this.counted.has(uid)) continue;
-      const phase = p['status']?.phase;
+      const phase = p.status?.phase;
       if (phase === 'Succeeded') {
         this.counted.add(uid);
         out.newSucceeded++;

@@ -10,8 +10,8 @@ import type { Api } from '../api.js';
 import type { Clock } from '../clock.js';
 import type { EventRecorder } from '../events.js';
 import { mustFind, resourceKey } from '../resources.js';
-import { objectKey } from '../store.js';
-import type { Condition, KubeObject } from '../types.js';
+import { objectKey, objectOf } from '../store.js';
+import type { Condition, Job, Pod } from '../types.js';
 import { ApiError } from '../errors.js';
 import { JobTracker } from './job-tracker.js';
 import {
@@ -25,6 +25,8 @@ import {
   setCondition,
 } from './pods.js';
 import { WorkQueue } from './queue.js';
+
+type JobStatus = NonNullable<Job['status']>;
 
 const component = 'job-controller';
 
@@ -48,15 +50,13 @@ export class JobController {
   ) {
     this.queue = new WorkQueue('job-controller', clock, (key) => this.sync(key), onError);
     const jobsKey = resourceKey(mustFind('jobs'));
-    const podsKey = resourceKey(mustFind('pods'));
     this.unsubscribe = api.store.subscribe((e) => {
       if (e.resource === jobsKey) this.queue.add(objectKey(e.object.metadata.namespace, e.object.metadata.name));
-      else if (e.resource === podsKey) {
-        const ref = (e.object.metadata.ownerReferences ?? []).find((r) => r.controller && r.kind === 'Job');
-        if (ref) {
-          this.trackers.get(ref.uid)?.note(e.object);
-          this.queue.add(objectKey(e.object.metadata.namespace, ref.name));
-        }
+      const pod = objectOf(e, mustFind('pods'));
+      const ref = (pod?.metadata.ownerReferences ?? []).find((r) => r.controller && r.kind === 'Job');
+      if (pod && ref) {
+        this.trackers.get(ref.uid)?.note(pod);
+        this.queue.add(objectKey(pod.metadata.namespace, ref.name));
       }
     });
   }
@@ -82,13 +82,15 @@ export class JobController {
       this.trackers.set(job.metadata.uid, tracker);
     }
     if (job.metadata.deletionTimestamp || hasCondition(job, 'Complete') || hasCondition(job, 'Failed')) return;
-    const spec = job['spec'];
-    const status = structuredClone(job['status'] ?? {});
+    const spec = job.spec;
+    const status: JobStatus = structuredClone(job.status ?? {});
     let conditions: Condition[] = status.conditions ?? [];
     const pods = ownedPods(this.api, job);
     const counts = tracker.observe(pods, this.clock.now().getTime(), spec.podFailurePolicy);
-    status.succeeded = (status.succeeded ?? 0) + counts.newSucceeded;
-    status.failed = (status.failed ?? 0) + counts.newFailed;
+    const succeeded = (status.succeeded ?? 0) + counts.newSucceeded;
+    const failed = (status.failed ?? 0) + counts.newFailed;
+    status.succeeded = succeeded;
+    status.failed = failed;
     const active = pods.filter(isActive);
     const terminating = pods.filter((p) => p.metadata.deletionTimestamp && !isTerminal(p));
     const now = this.clock.timestamp();
@@ -113,7 +115,8 @@ export class JobController {
           component,
         );
       }
-      return this.writeStatus(job, status, conditions, active.length, terminating.length);
+      this.writeStatus(job, status, conditions, active.length, terminating.length);
+      return;
     }
 
     if (spec.suspend === true) {
@@ -125,7 +128,8 @@ export class JobController {
         this.events.record(job, 'Normal', 'Suspended', 'Job suspended', component);
       }
       tracker.startedAtMs = undefined;
-      return this.writeStatus(job, status, conditions, 0, terminating.length + active.length);
+      this.writeStatus(job, status, conditions, 0, terminating.length + active.length);
+      return;
     }
     if (hasCondition(job, 'Suspended')) {
       conditions = setCondition(conditions, this.condition('Suspended', 'False', 'JobResumed', 'Job resumed'));
@@ -133,39 +137,45 @@ export class JobController {
       status.startTime = now;
       tracker.startedAtMs = this.clock.now().getTime();
     }
+    const startTime = status.startTime ?? now;
     if (!status.startTime) {
-      status.startTime = now;
+      status.startTime = startTime;
       tracker.startedAtMs = this.clock.now().getTime();
     }
-    tracker.startedAtMs ??= Date.parse(status.startTime);
+    tracker.startedAtMs ??= Date.parse(startTime);
 
     const nowMs = this.clock.now().getTime();
     const deadline = spec.activeDeadlineSeconds;
     if (typeof deadline === 'number') {
       const remainingMs = tracker.startedAtMs + this.clock.scaledMs(deadline) - nowMs;
-      if (remainingMs <= 0)
-        return this.failureTarget(job, status, conditions, jobReasons.deadline, active, terminating.length, terminate);
+      if (remainingMs <= 0) {
+        this.failureTarget(job, status, conditions, jobReasons.deadline, active, terminating.length, terminate);
+        return;
+      }
       tracker.scheduleDeadline(() => this.clock.afterMs(remainingMs + 1, () => this.queue.add(key)));
     }
     if (counts.failJobMessage) {
       // pkg/controller/job/job_controller.go: a FailJob rule ends the Job before backoffLimit is looked at.
       const why = { reason: jobReasons.podFailurePolicy.reason, message: counts.failJobMessage };
-      return this.failureTarget(job, status, conditions, why, active, terminating.length, terminate);
+      this.failureTarget(job, status, conditions, why, active, terminating.length, terminate);
+      return;
     }
     const restarts =
-      spec.template?.spec?.restartPolicy === 'OnFailure' ? active.reduce((n, p) => n + restartsOf(p), 0) : 0;
-    if (status.failed + restarts > (spec.backoffLimit ?? 6)) {
-      return this.failureTarget(job, status, conditions, jobReasons.backoff, active, terminating.length, terminate);
+      spec.template.spec.restartPolicy === 'OnFailure' ? active.reduce((n, p) => n + restartsOf(p), 0) : 0;
+    if (failed + restarts > (spec.backoffLimit ?? 6)) {
+      this.failureTarget(job, status, conditions, jobReasons.backoff, active, terminating.length, terminate);
+      return;
     }
-    if (status.succeeded >= (spec.completions ?? 1)) {
+    if (succeeded >= (spec.completions ?? 1)) {
       conditions = setCondition(
         conditions,
         this.condition('SuccessCriteriaMet', 'True', jobReasons.completions.reason, jobReasons.completions.message),
       );
       this.queue.add(key);
-      return this.writeStatus(job, status, conditions, active.length, terminating.length);
+      this.writeStatus(job, status, conditions, active.length, terminating.length);
+      return;
     }
-    const want = Math.min(spec.parallelism ?? 1, (spec.completions ?? 1) - status.succeeded);
+    const want = Math.min(spec.parallelism ?? 1, (spec.completions ?? 1) - succeeded);
     // podReplacementPolicy Failed: no replacement while a pod is still terminating.
     const occupied = active.length + (spec.podReplacementPolicy === 'Failed' ? terminating.length : 0);
     if (occupied < want) {
@@ -187,15 +197,15 @@ export class JobController {
         }
       }
     }
-    return this.writeStatus(job, status, conditions, active.length, terminating.length, active);
+    this.writeStatus(job, status, conditions, active.length, terminating.length, active);
   }
 
   private failureTarget(
-    job: KubeObject,
-    status: Record<string, unknown>,
+    job: Job,
+    status: JobStatus,
     conditions: Condition[],
     why: { reason: string; message: string },
-    active: KubeObject[],
+    active: Pod[],
     terminating: number,
     terminate: () => void,
   ): void {
@@ -206,31 +216,31 @@ export class JobController {
   }
 
   private writeStatus(
-    job: KubeObject,
-    status: Record<string, unknown>,
+    job: Job,
+    status: JobStatus,
     conditions: Condition[],
     active: number,
     terminating: number,
-    activePods: KubeObject[] = [],
+    activePods: Pod[] = [],
   ): void {
-    const next: Record<string, unknown> = {
-      ...status,
-      active,
+    // active, succeeded and failed are omitempty in JobStatus; ready and terminating are pointers, shown as 0.
+    const { active: _active, succeeded, failed, ...rest } = status;
+    const next: JobStatus = {
+      ...rest,
+      ...(active ? { active } : {}),
+      ...(succeeded ? { succeeded } : {}),
+      ...(failed ? { failed } : {}),
       ready: activePods.filter(isReady).length,
       terminating,
       uncountedTerminatedPods: {},
     };
-    // active, succeeded and failed are omitempty in JobStatus; ready and terminating are pointers, shown as 0.
-    for (const f of ['active', 'succeeded', 'failed']) if (!next[f]) delete next[f];
-    if (conditions.length > 0) next['conditions'] = conditions;
+    if (conditions.length > 0) next.conditions = conditions;
     const t = mustFind('jobs');
     this.api.update(t, job.metadata.namespace, job.metadata.name, { ...job, status: next }, { subresource: 'status' });
   }
 }
 
-function restartsOf(pod: KubeObject): number {
-  const all = [...(pod['status']?.containerStatuses ?? []), ...(pod['status']?.initContainerStatuses ?? [])] as {
-    restartCount?: number;
-  }[];
-  return all.reduce((n, s) => n + (s.restartCount ?? 0), 0);
+function restartsOf(pod: Pod): number {
+  const all = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+  return all.reduce((n, s) => n + s.restartCount, 0);
 }

@@ -6,17 +6,7 @@
  * containers), `onPodConditions` at the pod's conditions. No match counts.
  * https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-failure-policy
  */
-import type { Condition, ContainerStatus, KubeObject } from '../types.js';
-
-export interface PodFailurePolicyRule {
-  action: string;
-  onExitCodes?: { containerName?: string; operator: string; values: number[] };
-  onPodConditions?: { type: string; status: string }[];
-}
-
-export interface PodFailurePolicy {
-  rules: PodFailurePolicyRule[];
-}
+import type { ContainerStatus, Pod, PodFailurePolicy, PodFailurePolicyRule } from '../types.js';
 
 export interface PolicyMatch {
   /** The Job's FailureTarget message when a FailJob rule matched. */
@@ -26,28 +16,32 @@ export interface PolicyMatch {
   action?: 'FailJob' | 'Ignore' | 'Count';
 }
 
-function operatorMatches(exitCode: number, req: NonNullable<PodFailurePolicyRule['onExitCodes']>): boolean {
-  if (req.operator === 'In') return req.values.includes(exitCode);
-  if (req.operator === 'NotIn') return !req.values.includes(exitCode);
+type OnExitCodes = NonNullable<PodFailurePolicyRule['onExitCodes']>;
+
+function operatorMatches(exitCode: number, req: OnExitCodes): boolean {
+  const values = req.values ?? [];
+  if (req.operator === 'In') return values.includes(exitCode);
+  if (req.operator === 'NotIn') return !values.includes(exitCode);
   return false;
 }
 
 function matchingContainer(
   statuses: ContainerStatus[],
-  req: NonNullable<PodFailurePolicyRule['onExitCodes']>,
+  req: OnExitCodes,
 ): { name: string; exitCode: number } | undefined {
   for (const s of statuses) {
-    if (!('terminated' in s.state)) continue;
+    const terminated = s.state?.terminated;
+    if (!terminated) continue;
     if (req.containerName !== undefined && req.containerName !== s.name) continue;
-    const code = s.state.terminated.exitCode;
+    const code = terminated.exitCode;
     if (code !== 0 && operatorMatches(code, req)) return { name: s.name, exitCode: code };
   }
   return undefined;
 }
 
-export function matchPodFailurePolicy(policy: PodFailurePolicy | undefined, pod: KubeObject): PolicyMatch {
+export function matchPodFailurePolicy(policy: PodFailurePolicy | undefined, pod: Pod): PolicyMatch {
   if (!policy) return { countFailed: true };
-  const status = pod['status'] ?? {};
+  const status = pod.status ?? {};
   const where = `${pod.metadata.namespace}/${pod.metadata.name}`;
   for (const [index, rule] of (policy.rules ?? []).entries()) {
     let failJobMessage: string | undefined;
@@ -58,8 +52,9 @@ export function matchPodFailurePolicy(policy: PodFailurePolicy | undefined, pod:
       if (!c) continue;
       failJobMessage = `Container ${c.name} for pod ${where} failed with exit code ${c.exitCode} matching FailJob rule at index ${index}`;
     } else if (rule.onPodConditions) {
-      const cond = ((status.conditions ?? []) as Condition[]).find((pc) =>
-        rule.onPodConditions!.some((p) => p.type === pc.type && p.status === pc.status),
+      const patterns = rule.onPodConditions;
+      const cond = (status.conditions ?? []).find((pc) =>
+        patterns.some((p) => p.type === pc.type && p.status === pc.status),
       );
       if (!cond) continue;
       failJobMessage = `Pod ${where} has condition ${cond.type} matching FailJob rule at index ${index}`;
@@ -77,29 +72,28 @@ export function matchPodFailurePolicy(policy: PodFailurePolicy | undefined, pod:
  * getFinishedTime): the latest finishedAt when every container (and sidecar)
  * terminated, else Ready=False's transition, else deletion minus grace, else creation.
  */
-export function finishedTimeMs(pod: KubeObject, timeScale = 1): number {
-  const status = pod['status'] ?? {};
+export function finishedTimeMs(pod: Pod, timeScale = 1): number {
+  const status = pod.status ?? {};
   const sidecars = new Set(
-    ((pod['spec']?.initContainers ?? []) as { name: string; restartPolicy?: string }[])
-      .filter((c) => c.restartPolicy === 'Always')
-      .map((c) => c.name),
+    (pod.spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always').map((c) => c.name),
   );
   const statuses: ContainerStatus[] = [
     ...(status.containerStatuses ?? []),
-    ...((status.initContainerStatuses ?? []) as ContainerStatus[]).filter((s) => sidecars.has(s.name)),
+    ...(status.initContainerStatuses ?? []).filter((s) => sidecars.has(s.name)),
   ];
   let latest: number | undefined;
   let all = statuses.length > 0;
   for (const s of statuses) {
-    if (!('terminated' in s.state) || !s.state.terminated.finishedAt) {
+    const finishedAt = s.state?.terminated?.finishedAt;
+    if (!finishedAt) {
       all = false;
       break;
     }
-    const t = Date.parse(s.state.terminated.finishedAt);
+    const t = Date.parse(finishedAt);
     if (latest === undefined || t > latest) latest = t;
   }
   if (all && latest !== undefined) return latest;
-  const ready = ((status.conditions ?? []) as Condition[]).find((c) => c.type === 'Ready');
+  const ready = (status.conditions ?? []).find((c) => c.type === 'Ready');
   if (ready && ready.status === 'False' && ready.lastTransitionTime) return Date.parse(ready.lastTransitionTime);
   if (pod.metadata.deletionTimestamp)
     return (

@@ -8,7 +8,7 @@ import type { Api } from '../api.js';
 import type { EventRecorder } from '../events.js';
 import { mustFind } from '../resources.js';
 import { fromSelectorObject, matchesLabels } from '../selectors.js';
-import type { Condition, KubeObject, PodTemplateSpec } from '../types.js';
+import type { Condition, KubeObject, LabelSelector, Pod, PodTemplateSpec } from '../types.js';
 
 export function controllerRef(owner: KubeObject): {
   apiVersion: string;
@@ -29,8 +29,8 @@ export function controllerRef(owner: KubeObject): {
 }
 
 /** Pods selected by the owner's selector and controlled by it (ownerReference with controller: true). */
-export function ownedPods(api: Api, owner: KubeObject): KubeObject[] {
-  const selector = fromSelectorObject(owner['spec']?.selector);
+export function ownedPods(api: Api, owner: KubeObject & { spec: { selector?: LabelSelector } }): Pod[] {
+  const selector = fromSelectorObject(owner.spec.selector);
   return api
     .list(mustFind('pods'), owner.metadata.namespace)
     .filter(
@@ -40,18 +40,18 @@ export function ownedPods(api: Api, owner: KubeObject): KubeObject[] {
     );
 }
 
-export function isTerminal(pod: KubeObject): boolean {
-  const phase = pod['status']?.phase;
+export function isTerminal(pod: Pod): boolean {
+  const phase = pod.status?.phase;
   return phase === 'Succeeded' || phase === 'Failed';
 }
 
 /** Not finished and not being deleted. */
-export function isActive(pod: KubeObject): boolean {
+export function isActive(pod: Pod): boolean {
   return !isTerminal(pod) && !pod.metadata.deletionTimestamp;
 }
 
-export function isReady(pod: KubeObject): boolean {
-  return ((pod['status']?.conditions ?? []) as Condition[]).some((c) => c.type === 'Ready' && c.status === 'True');
+export function isReady(pod: Pod): boolean {
+  return hasCondition(pod, 'Ready');
 }
 
 export function createPodFromTemplate(
@@ -60,7 +60,7 @@ export function createPodFromTemplate(
   owner: KubeObject,
   template: PodTemplateSpec,
   component: string,
-): KubeObject {
+): Pod {
   const meta = template.metadata ?? {};
   const pod = api.create(mustFind('pods'), owner.metadata.namespace, {
     apiVersion: 'v1',
@@ -70,20 +70,14 @@ export function createPodFromTemplate(
       labels: { ...(meta.labels ?? {}) },
       ...(meta.annotations ? { annotations: { ...meta.annotations } } : {}),
       ownerReferences: [controllerRef(owner)],
-    } as KubeObject['metadata'],
+    },
     spec: structuredClone(template.spec),
   });
   events.record(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, component);
   return pod;
 }
 
-export function deletePod(
-  api: Api,
-  events: EventRecorder,
-  owner: KubeObject,
-  pod: KubeObject,
-  component: string,
-): void {
+export function deletePod(api: Api, events: EventRecorder, owner: KubeObject, pod: Pod, component: string): void {
   try {
     api.delete(mustFind('pods'), pod.metadata.namespace, pod.metadata.name, {
       preconditions: { uid: pod.metadata.uid },
@@ -107,6 +101,6 @@ export function setCondition(conditions: Condition[], next: Condition): Conditio
   return out;
 }
 
-export function hasCondition(obj: KubeObject, type: string): boolean {
-  return ((obj['status']?.conditions ?? []) as Condition[]).some((c) => c.type === type && c.status === 'True');
+export function hasCondition(obj: { status?: { conditions?: Condition[] } }, type: string): boolean {
+  return (obj.status?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
 }

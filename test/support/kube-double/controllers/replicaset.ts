@@ -12,7 +12,6 @@ import { fromSelectorObject, matchesLabels } from '../selectors.js';
 import { objectKey } from '../store.js';
 import { createPodFromTemplate, deletePod, isActive, isReady, ownedPods, setCondition } from './pods.js';
 import { ApiError } from '../errors.js';
-import type { Condition } from '../types.js';
 import { WorkQueue } from './queue.js';
 
 const component = 'replicaset-controller';
@@ -50,7 +49,7 @@ export class ReplicaSetController {
     const t = mustFind('replicasets');
     const rs = this.api.tryGet(t, namespace, name);
     if (!rs || rs.metadata.deletionTimestamp) return;
-    const spec = rs['spec'];
+    const spec = rs.spec;
     const pods = ownedPods(this.api, rs);
     const active = pods.filter(isActive);
     const want = spec.replicas ?? 1;
@@ -78,9 +77,9 @@ export class ReplicaSetController {
       for (const p of ranked.slice(0, active.length - want)) deletePod(this.api, this.events, rs, p, component);
       active.splice(0, active.length, ...ranked.slice(active.length - want));
     }
-    const labels = fromSelectorObject({ matchLabels: spec.template?.metadata?.labels ?? {} });
+    const labels = fromSelectorObject({ matchLabels: spec.template.metadata?.labels ?? {} });
     const ready = active.filter(isReady).length;
-    const before: Condition[] = rs['status']?.conditions ?? [];
+    const before = rs.status?.conditions ?? [];
     let conditions = before.filter((c) => c.type !== 'ReplicaFailure');
     if (failure !== undefined) {
       const now = this.clock.timestamp();

@@ -4,7 +4,7 @@
  * https://kubernetes.io/docs/concepts/workloads/controllers/deployment/
  */
 import { canonicalJson } from '../objects.js';
-import type { KubeObject } from '../types.js';
+import type { Deployment, PodTemplateSpec, ReplicaSet } from '../types.js';
 
 const safeAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -19,11 +19,9 @@ export function podTemplateHash(template: unknown): string {
 }
 
 /** The template without the pod-template-hash label, to compare a ReplicaSet's template with a Deployment's. */
-export function templateWithoutHash(template: KubeObject['spec']): unknown {
-  const t = structuredClone(template ?? {});
-  if (t.metadata?.labels) {
-    delete t.metadata.labels['pod-template-hash'];
-  }
+export function templateWithoutHash(template: PodTemplateSpec): unknown {
+  const t = structuredClone(template);
+  if (t.metadata?.labels) delete t.metadata.labels['pod-template-hash'];
   return t;
 }
 
@@ -35,8 +33,8 @@ function resolve(value: number | string | undefined, total: number, roundUp: boo
 }
 
 /** maxSurge rounds up, maxUnavailable down; both 0 means maxUnavailable 1. */
-export function surgeAndUnavailable(deployment: KubeObject): { maxSurge: number; maxUnavailable: number } {
-  const spec = deployment['spec'];
+export function surgeAndUnavailable(deployment: Deployment): { maxSurge: number; maxUnavailable: number } {
+  const spec = deployment.spec;
   if (spec.strategy?.type === 'Recreate') return { maxSurge: 0, maxUnavailable: spec.replicas ?? 1 };
   const ru = spec.strategy?.rollingUpdate ?? {};
   const replicas = spec.replicas ?? 1;
@@ -46,17 +44,25 @@ export function surgeAndUnavailable(deployment: KubeObject): { maxSurge: number;
   return { maxSurge, maxUnavailable: Math.min(maxUnavailable, replicas) };
 }
 
-export function specReplicas(rs: KubeObject): number {
-  return rs['spec']?.replicas ?? 0;
+export function specReplicas(rs: ReplicaSet): number {
+  return rs.spec.replicas ?? 0;
 }
 
-export function statusField(rs: KubeObject, field: 'replicas' | 'readyReplicas' | 'availableReplicas'): number {
-  return rs['status']?.[field] ?? 0;
+export function statusField(rs: ReplicaSet, field: 'replicas' | 'readyReplicas' | 'availableReplicas'): number {
+  return rs.status?.[field] ?? 0;
+}
+
+export interface RolloutCounts {
+  replicas: number;
+  updatedReplicas: number;
+  readyReplicas: number;
+  availableReplicas: number;
+  unavailableReplicas: number;
 }
 
 /** Counts in DeploymentStatus, from its ReplicaSets (deployment controller's calculateStatus). */
-export function rolloutCounts(all: KubeObject[], newRs: KubeObject | undefined): Record<string, number> {
-  const sum = (f: (rs: KubeObject) => number): number => all.reduce((n, rs) => n + f(rs), 0);
+export function rolloutCounts(all: ReplicaSet[], newRs: ReplicaSet | undefined): RolloutCounts {
+  const sum = (f: (rs: ReplicaSet) => number): number => all.reduce((n, rs) => n + f(rs), 0);
   const available = sum((rs) => statusField(rs, 'availableReplicas'));
   const total = sum(specReplicas);
   return {

@@ -13,9 +13,11 @@ import type { EventRecorder } from '../events.js';
 import { ApiError } from '../errors.js';
 import { mustFind, resourceKey } from '../resources.js';
 import { objectKey } from '../store.js';
-import type { KubeObject } from '../types.js';
+import type { Pod, StatefulSet } from '../types.js';
 import { controllerRef, isReady, isTerminal } from './pods.js';
 import { WorkQueue } from './queue.js';
+
+type ClaimTemplate = NonNullable<StatefulSet['spec']['volumeClaimTemplates']>[number];
 import { podTemplateHash } from './rollout.js';
 
 const component = 'statefulset-controller';
@@ -47,24 +49,24 @@ export class StatefulSetController {
     this.queue.stop();
   }
 
-  private claims(sts: KubeObject, ordinal: number): { volume: string; claim: string; template: KubeObject }[] {
-    return ((sts['spec']?.volumeClaimTemplates ?? []) as KubeObject[]).map((t) => ({
+  private claims(sts: StatefulSet, ordinal: number): { volume: string; claim: string; template: ClaimTemplate }[] {
+    return (sts.spec.volumeClaimTemplates ?? []).map((t) => ({
       volume: t.metadata.name,
       claim: `${t.metadata.name}-${sts.metadata.name}-${ordinal}`,
       template: t,
     }));
   }
 
-  private ensureClaims(sts: KubeObject, ordinal: number): void {
+  private ensureClaims(sts: StatefulSet, ordinal: number): void {
     const t = mustFind('persistentvolumeclaims');
     for (const c of this.claims(sts, ordinal)) {
       if (this.api.tryGet(t, sts.metadata.namespace, c.claim)) continue;
-      const labels = { ...(c.template.metadata.labels ?? {}), ...(sts['spec'].selector?.matchLabels ?? {}) };
+      const labels = { ...(c.template.metadata.labels ?? {}), ...(sts.spec.selector?.matchLabels ?? {}) };
       const pvc = this.api.create(t, sts.metadata.namespace, {
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',
-        metadata: { name: c.claim, labels } as KubeObject['metadata'],
-        spec: structuredClone(c.template['spec'] ?? {}),
+        metadata: { name: c.claim, labels },
+        spec: structuredClone(c.template.spec ?? {}),
       });
       // No provisioner stands behind the double: a claim is a folder, bound at once.
       this.api.update(
@@ -86,15 +88,15 @@ export class StatefulSetController {
     }
   }
 
-  private createPod(sts: KubeObject, ordinal: number, revision: string): void {
+  private createPod(sts: StatefulSet, ordinal: number, revision: string): void {
     const name = `${sts.metadata.name}-${ordinal}`;
-    const template = structuredClone(sts['spec'].template);
+    const template = structuredClone(sts.spec.template);
     const spec = template.spec;
     spec.hostname = name;
-    if (sts['spec'].serviceName) spec.subdomain = sts['spec'].serviceName;
+    if (sts.spec.serviceName) spec.subdomain = sts.spec.serviceName;
     const claims = this.claims(sts, ordinal);
     spec.volumes = [
-      ...(spec.volumes ?? []).filter((v: { name: string }) => !claims.some((c) => c.volume === v.name)),
+      ...(spec.volumes ?? []).filter((v) => !claims.some((c) => c.volume === v.name)),
       ...claims.map((c) => ({ name: c.volume, persistentVolumeClaim: { claimName: c.claim } })),
     ];
     this.ensureClaims(sts, ordinal);
@@ -112,7 +114,7 @@ export class StatefulSetController {
           },
           ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
           ownerReferences: [controllerRef(sts)],
-        } as unknown as KubeObject['metadata'],
+        },
         spec,
       });
       this.events.record(
@@ -135,7 +137,7 @@ export class StatefulSetController {
     }
   }
 
-  private deletePod(sts: KubeObject, pod: KubeObject): void {
+  private deletePod(sts: StatefulSet, pod: Pod): void {
     try {
       this.api.delete(mustFind('pods'), pod.metadata.namespace, pod.metadata.name, {
         preconditions: { uid: pod.metadata.uid },
@@ -157,16 +159,15 @@ export class StatefulSetController {
     const t = mustFind('statefulsets');
     const sts = this.api.tryGet(t, namespace, name);
     if (!sts || sts.metadata.deletionTimestamp) return;
-    const replicas: number = sts['spec'].replicas ?? 1;
-    const revision = `${name}-${podTemplateHash(sts['spec'].template)}`;
-    const pods = new Map<number, KubeObject>();
+    const replicas = sts.spec.replicas ?? 1;
+    const revision = `${name}-${podTemplateHash(sts.spec.template)}`;
+    const pods = new Map<number, Pod>();
     for (const p of this.api.list(mustFind('pods'), namespace)) {
       if (!(p.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === sts.metadata.uid)) continue;
       const m = new RegExp(`^${name}-(\\d+)$`).exec(p.metadata.name);
       if (m) pods.set(Number(m[1]), p);
     }
-    const healthy = (p: KubeObject | undefined): boolean =>
-      !!p && !p.metadata.deletionTimestamp && p['status']?.phase === 'Running' && isReady(p);
+    const healthy = (p: Pod): boolean => !p.metadata.deletionTimestamp && p.status?.phase === 'Running' && isReady(p);
     // A failed pod is replaced; one that is going away is waited for.
     for (const p of pods.values()) if (isTerminal(p) && !p.metadata.deletionTimestamp) this.deletePod(sts, p);
     let blocked = false;
@@ -184,7 +185,7 @@ export class StatefulSetController {
     if (extra.length > 0 && !blocked) {
       const top = pods.get(extra[0]!)!;
       if (!top.metadata.deletionTimestamp) this.deletePod(sts, top);
-    } else if (!blocked && sts['spec'].updateStrategy?.type !== 'OnDelete') {
+    } else if (!blocked && sts.spec.updateStrategy?.type !== 'OnDelete') {
       // RollingUpdate: the highest ordinal still on an old revision goes first.
       const stale = [...pods.entries()]
         .filter(([i, p]) => i < replicas && p.metadata.labels?.['controller-revision-hash'] !== revision)

@@ -7,11 +7,11 @@ import type { Api } from '../api.js';
 import type { Clock } from '../clock.js';
 import { mustFind, resourceKey } from '../resources.js';
 import { objectKey } from '../store.js';
-import type { Condition, KubeObject } from '../types.js';
+import type { Job } from '../types.js';
 import { WorkQueue } from './queue.js';
 
-function finishedAt(job: KubeObject): string | undefined {
-  const c = ((job['status']?.conditions ?? []) as Condition[]).find(
+function finishedAt(job: Job): string | undefined {
+  const c = (job.status?.conditions ?? []).find(
     (x) => (x.type === 'Complete' || x.type === 'Failed') && x.status === 'True',
   );
   return c ? (c.lastTransitionTime ?? '') : undefined;
@@ -47,7 +47,7 @@ export class TtlAfterFinishedController {
     const t = mustFind('jobs');
     const job = this.api.tryGet(t, namespace, name);
     if (!job || job.metadata.deletionTimestamp) return;
-    const ttl = job['spec']?.ttlSecondsAfterFinished;
+    const ttl = job.spec.ttlSecondsAfterFinished;
     const finished = finishedAt(job);
     if (typeof ttl !== 'number' || finished === undefined) return;
     const uid = job.metadata.uid;

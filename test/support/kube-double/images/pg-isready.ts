@@ -6,7 +6,7 @@
  * localhost) is the pod's IP here, and no host means the server's socket.
  * https://www.postgresql.org/docs/current/app-pg-isready.html
  */
-import { connect } from 'node:net';
+import { connect, type NetConnectOpts } from 'node:net';
 import { join } from 'node:path';
 
 export async function pgIsReady(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -26,12 +26,12 @@ export async function pgIsReady(argv: string[], env: NodeJS.ProcessEnv): Promise
   const database = opt('-d', '--dbname') ?? env['PGDATABASE'] ?? user;
   const timeoutMs = Number(opt('-t', '--timeout') ?? 3) * 1000;
   const loopback = !host || ['127.0.0.1', 'localhost', '::1'].includes(host);
-  const target =
+  const target: NetConnectOpts =
     !host && env['KUBE_DOUBLE_ROOTFS']
       ? { path: join(env['KUBE_DOUBLE_ROOTFS'], 'run', `.s.PGSQL.${port}`) }
-      : { host: loopback ? (env['KUBE_DOUBLE_POD_IP'] ?? '127.0.0.1') : host!, port };
+      : { host: loopback ? (env['KUBE_DOUBLE_POD_IP'] ?? '127.0.0.1') : host, port };
   const code = await new Promise<number>((resolve) => {
-    const socket = connect(target as never);
+    const socket = connect(target);
     const done = (n: number): void => {
       socket.destroy();
       resolve(n);

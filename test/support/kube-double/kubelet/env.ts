@@ -7,7 +7,7 @@
  */
 import type { Api } from '../api.js';
 import { mustFind } from '../resources.js';
-import type { Container, KubeObject } from '../types.js';
+import type { Container, Pod } from '../types.js';
 
 export class ContainerConfigError extends Error {}
 
@@ -25,48 +25,48 @@ function source(
   namespace: string,
   name: string,
 ): Record<string, string> | undefined {
-  const t = mustFind(kind === 'Secret' ? 'secrets' : 'configmaps');
-  const obj = api.tryGet(t, namespace, name);
-  if (!obj) return undefined;
-  const out: Record<string, string> = {};
+  const text = (base64: string): string => Buffer.from(base64, 'base64').toString('utf8');
   if (kind === 'Secret') {
-    for (const [k, v] of Object.entries((obj['data'] ?? {}) as Record<string, string>))
-      out[k] = Buffer.from(v, 'base64').toString('utf8');
-  } else {
-    Object.assign(out, obj['data'] ?? {});
-    for (const [k, v] of Object.entries((obj['binaryData'] ?? {}) as Record<string, string>))
-      out[k] = Buffer.from(v, 'base64').toString('utf8');
+    const secret = api.tryGet(mustFind('secrets'), namespace, name);
+    if (!secret) return undefined;
+    return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, text(v)]));
   }
+  const cm = api.tryGet(mustFind('configmaps'), namespace, name);
+  if (!cm) return undefined;
+  const out = { ...(cm.data ?? {}) };
+  for (const [k, v] of Object.entries(cm.binaryData ?? {})) out[k] = text(v);
   return out;
 }
 
-function fieldRef(pod: KubeObject, path: string): string {
+function fieldRef(pod: Pod, path: string): string {
   const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
   if (m) return (pod.metadata[m[1] as 'labels' | 'annotations'] ?? {})[m[2] ?? ''] ?? '';
   const table: Record<string, string | undefined> = {
     'metadata.name': pod.metadata.name,
     'metadata.namespace': pod.metadata.namespace,
     'metadata.uid': pod.metadata.uid,
-    'spec.nodeName': pod['spec']?.nodeName,
-    'spec.serviceAccountName': pod['spec']?.serviceAccountName,
-    'status.podIP': pod['status']?.podIP ?? '127.0.0.1',
+    'spec.nodeName': pod.spec.nodeName,
+    'spec.serviceAccountName': pod.spec.serviceAccountName,
+    'status.podIP': pod.status?.podIP ?? '127.0.0.1',
     'status.hostIP': '127.0.0.1',
   };
   return table[path] ?? '';
 }
 
 /** The variables the pod spec defines for `c`. Throws ContainerConfigError like the kubelet. */
-export function resolveEnv(api: Api, pod: KubeObject, c: Container): Record<string, string> {
+export function resolveEnv(api: Api, pod: Pod, c: Container): Record<string, string> {
   const ns = pod.metadata.namespace ?? 'default';
   const vars: Record<string, string> = {};
   for (const from of c.envFrom ?? []) {
     const ref = from.secretRef ?? from.configMapRef;
     if (!ref) continue;
     const kind = from.secretRef ? 'Secret' : 'ConfigMap';
-    const data = source(api, kind, ns, ref.name);
+    // A reference without a name names "", as Go's zero value.
+    const name = ref.name ?? '';
+    const data = source(api, kind, ns, name);
     if (!data) {
       if (ref.optional) continue;
-      throw new ContainerConfigError(`${kind === 'Secret' ? 'secret' : 'configmap'} "${ref.name}" not found`);
+      throw new ContainerConfigError(`${kind === 'Secret' ? 'secret' : 'configmap'} "${name}" not found`);
     }
     for (const [k, v] of Object.entries(data)) {
       // Keys that are not valid variable names are skipped (the kubelet records an event).
@@ -86,14 +86,15 @@ export function resolveEnv(api: Api, pod: KubeObject, c: Container): Record<stri
     const ref = vf.secretKeyRef ?? vf.configMapKeyRef;
     if (ref) {
       const kind = vf.secretKeyRef ? 'Secret' : 'ConfigMap';
-      const data = source(api, kind, ns, ref.name);
+      const name = ref.name ?? '';
+      const data = source(api, kind, ns, name);
       if (!data) {
         if (ref.optional) continue;
-        throw new ContainerConfigError(`${kind === 'Secret' ? 'secret' : 'configmap'} "${ref.name}" not found`);
+        throw new ContainerConfigError(`${kind === 'Secret' ? 'secret' : 'configmap'} "${name}" not found`);
       }
       if (!Object.hasOwn(data, ref.key)) {
         if (ref.optional) continue;
-        throw new ContainerConfigError(`couldn't find key ${ref.key} in ${kind} ${ns}/${ref.name}`);
+        throw new ContainerConfigError(`couldn't find key ${ref.key} in ${kind} ${ns}/${name}`);
       }
       vars[e.name] = data[ref.key] ?? '';
     } else if (vf.fieldRef) vars[e.name] = fieldRef(pod, vf.fieldRef.fieldPath);

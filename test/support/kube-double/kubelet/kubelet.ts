@@ -4,8 +4,8 @@
  * https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/
  */
 import { WorkQueue } from '../controllers/queue.js';
-import { mustFind, resourceKey } from '../resources.js';
-import { objectKey } from '../store.js';
+import { mustFind } from '../resources.js';
+import { objectKey, objectOf } from '../store.js';
 import type { KubeletDeps } from './prepare.js';
 import { PodWorker } from './pod-worker.js';
 
@@ -16,12 +16,11 @@ export class Kubelet {
 
   constructor(private readonly deps: KubeletDeps) {
     this.queue = new WorkQueue('kubelet', deps.clock, (key) => this.sync(key), deps.onError);
-    const podsKey = resourceKey(mustFind('pods'));
     this.unsubscribe = deps.api.store.subscribe((e) => {
-      if (e.resource !== podsKey) return;
-      const key = objectKey(e.object.metadata.namespace, e.object.metadata.name);
-      if (e.type === 'DELETED')
-        this.podGone(key, e.object.metadata.uid, e.object['spec']?.terminationGracePeriodSeconds ?? 30);
+      const pod = objectOf(e, mustFind('pods'));
+      if (!pod) return;
+      const key = objectKey(pod.metadata.namespace, pod.metadata.name);
+      if (e.type === 'DELETED') this.podGone(key, pod.metadata.uid, pod.spec.terminationGracePeriodSeconds ?? 30);
       else this.queue.add(key);
     });
   }
@@ -60,8 +59,8 @@ export class Kubelet {
     // A pod recreated under the same name is a new pod.
     if (worker && worker.uid !== pod.metadata.uid) this.podGone(key, worker.uid, 0);
     // The scheduler binds pods (scheduler.ts); an unbound pod is not this node's yet.
-    if (pod['spec']?.nodeName !== this.deps.nodeName) return;
-    const phase = pod['status']?.phase;
+    if (pod.spec.nodeName !== this.deps.nodeName) return;
+    const phase = pod.status?.phase;
     const current = this.workers.get(key);
     if (pod.metadata.deletionTimestamp) {
       if (current) current.terminate(pod.metadata.deletionGracePeriodSeconds ?? 0);

@@ -7,11 +7,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mustFind } from '../resources.js';
-import type { Container, ContainerStatus, KubeObject } from '../types.js';
+import type { Container, Pod, PodStatus } from '../types.js';
+import { isRestartPolicy } from '../validation.js';
 import { prepareContainer, type KubeletDeps } from './prepare.js';
 import { startProcess, type RunningProcess } from './process.js';
 import { startReadinessProbe } from './probes.js';
-import { podConditions, podPhase, type Phase } from './status.js';
+import { podConditions, podPhase, type ContainerStatus, type Phase } from './status.js';
 import { materializeVolumes, mountsOf, VolumeError } from './volumes.js';
 import { nextPodIp } from '../network/addresses.js';
 
@@ -64,15 +65,15 @@ export class PodWorker {
 
   constructor(
     private readonly deps: KubeletDeps,
-    private readonly pod: KubeObject,
+    private readonly pod: Pod,
   ) {
-    const spec = pod['spec'];
-    const hasInit = (spec.initContainers ?? []).length > 0;
-    this.inits = (spec.initContainers ?? []).map((c: Container) => newStatus(c, 'PodInitializing'));
-    this.mains = spec.containers.map((c: Container) => newStatus(c, hasInit ? 'PodInitializing' : 'ContainerCreating'));
+    const inits = pod.spec.initContainers ?? [];
+    const hasInit = inits.length > 0;
+    this.inits = inits.map((c) => newStatus(c, 'PodInitializing'));
+    this.mains = this.containers().map((c) => newStatus(c, hasInit ? 'PodInitializing' : 'ContainerCreating'));
     this.initDone = !hasInit;
     this.startTime = deps.clock.timestamp();
-    this.pod['status'] = { ...(this.pod['status'] ?? {}), podIP: this.podIp };
+    this.pod.status = { ...(this.pod.status ?? {}), podIP: this.podIp };
     this.done = this.run().catch((err: unknown) => deps.onError(err, `kubelet pod ${this.label}`));
   }
 
@@ -86,6 +87,19 @@ export class PodWorker {
 
   get processCount(): number {
     return this.procs.size;
+  }
+
+  /** Read anew after each await: terminate() may have been called meanwhile. */
+  private isTerminating(): boolean {
+    return this.terminating;
+  }
+
+  private containers(): Container[] {
+    return this.pod.spec.containers ?? [];
+  }
+
+  private initContainers(): Container[] {
+    return this.pod.spec.initContainers ?? [];
   }
 
   /** The pod got a deletionTimestamp (or vanished): stop containers within the grace period. */
@@ -111,7 +125,10 @@ export class PodWorker {
     let lastMountError = '';
     let mountFailures = 0;
     for (;;) {
-      if (this.terminating) return this.finishTermination();
+      if (this.isTerminating()) {
+        this.finishTermination();
+        return;
+      }
       try {
         this.volumes = materializeVolumes(this.deps.api, this.deps.root, this.pod);
         break;
@@ -124,14 +141,14 @@ export class PodWorker {
       }
     }
     const sidecars: Promise<Outcome>[] = [];
-    for (const [i, c] of ((this.pod['spec'].initContainers ?? []) as Container[]).entries()) {
+    for (const [i, c] of this.initContainers().entries()) {
       if (c.restartPolicy === 'Always') {
         // A sidecar: the next init container starts once it runs; it keeps running beside the containers.
         let started!: () => void;
         const running = new Promise<void>((r) => (started = r));
         sidecars.push(this.runContainer(c, this.inits[i]!, 'sidecar', started));
         await Promise.race([running, sidecars[sidecars.length - 1]]);
-        if (this.terminating) return this.finishAfter(sidecars);
+        if (this.isTerminating()) return this.finishAfter(sidecars);
       } else {
         const outcome = await this.runContainer(c, this.inits[i]!, 'init');
         if (outcome === 'stopped') return this.finishAfter(sidecars);
@@ -150,9 +167,8 @@ export class PodWorker {
       for (const s of this.mains) s.state = { waiting: { reason: 'ContainerCreating' } };
       this.writeStatus();
     }
-    const containers = this.pod['spec'].containers as Container[];
-    await Promise.all(containers.map((c, i) => this.runContainer(c, this.mains[i]!, 'main')));
-    if (this.terminating) return this.finishAfter(sidecars);
+    await Promise.all(this.containers().map((c, i) => this.runContainer(c, this.mains[i]!, 'main')));
+    if (this.isTerminating()) return this.finishAfter(sidecars);
     // The containers are done: sidecars are stopped (they do not keep a Job's pod from completing).
     await this.stopSidecars(sidecars);
     this.writeStatus();
@@ -168,12 +184,12 @@ export class PodWorker {
     this.sidecarsStopping = true;
     for (const wake of [...this.sleepers]) wake();
     // In reverse order of their start, as the kubelet stops sidecars.
-    const names = ((this.pod['spec'].initContainers ?? []) as Container[])
+    const names = this.initContainers()
       .filter((c) => c.restartPolicy === 'Always')
       .map((c) => c.name)
       .reverse();
     for (const name of names) this.procs.get(name)?.kill('SIGTERM');
-    const kill = this.deps.clock.after(this.pod['spec'].terminationGracePeriodSeconds ?? 30, () => this.killAll());
+    const kill = this.deps.clock.after(this.pod.spec.terminationGracePeriodSeconds ?? 30, () => this.killAll());
     await Promise.all(sidecars);
     kill();
   }
@@ -196,7 +212,7 @@ export class PodWorker {
     kind: 'init' | 'sidecar' | 'main',
     onStarted: () => void = () => undefined,
   ): Promise<Outcome> {
-    const policy = this.pod['spec'].restartPolicy ?? 'Always';
+    const policy = this.pod.spec.restartPolicy ?? 'Always';
     const isInit = kind === 'init';
     const stopped = (): boolean => this.terminating || (kind === 'sidecar' && this.sidecarsStopping);
     for (let run = 0; ; run++) {
@@ -205,7 +221,7 @@ export class PodWorker {
         this.deps,
         this.pod,
         c,
-        mountsOf(this.volumes, c as Container & { volumeMounts?: [] }),
+        mountsOf(this.volumes, c),
         (reason, message) => {
           status.state = { waiting: message ? { reason, message } : { reason } };
           this.writeStatus();
@@ -289,7 +305,7 @@ export class PodWorker {
   private finishTermination(): void {
     this.killTimer?.();
     if (this.gone) return;
-    const specInits = (this.pod['spec'].initContainers ?? []) as Container[];
+    const specInits = this.initContainers();
     // A sidecar stopped by the termination says nothing about how the pod ended.
     const all = [...this.inits.filter((_, i) => specInits[i]?.restartPolicy !== 'Always'), ...this.mains];
     const failed = all.some((s) => 'terminated' in s.state && s.state.terminated.exitCode !== 0);
@@ -314,13 +330,16 @@ export class PodWorker {
       this.gone = true;
       return;
     }
-    const previous = current['status'] ?? {};
-    const terminalBefore = previous.phase === 'Succeeded' || previous.phase === 'Failed';
+    const previous = current.status ?? {};
+    const phaseBefore = previous.phase;
+    const terminalBefore = phaseBefore === 'Succeeded' || phaseBefore === 'Failed';
+    // Validation lets no other restartPolicy in; none is Always, the default.
+    const rp = current.spec.restartPolicy;
     let phase: Phase = terminalBefore
-      ? previous.phase
+      ? phaseBefore
       : (forcePhase ??
         podPhase({
-          restartPolicy: current['spec'].restartPolicy ?? 'Always',
+          restartPolicy: isRestartPolicy(rp) ? rp : 'Always',
           initDone: this.initDone,
           initFailed: this.initFailed,
           containers: this.mains,
@@ -328,7 +347,7 @@ export class PodWorker {
     // The kubelet reports a terminal phase only once every container, sidecars too, has stopped.
     if (!terminalBefore && !forcePhase && (phase === 'Succeeded' || phase === 'Failed') && this.procs.size > 0)
       phase = 'Running';
-    const specInits = (current['spec'].initContainers ?? []) as Container[];
+    const specInits = current.spec.initContainers ?? [];
     const sidecarStatuses = this.inits.filter((_, i) => specInits[i]?.restartPolicy === 'Always');
     const now = this.deps.clock.timestamp();
     const owned = podConditions({
@@ -340,10 +359,8 @@ export class PodWorker {
       now,
     });
     // Conditions others own (DisruptionTarget from an eviction, a readiness gate's) are kept.
-    const others = ((previous.conditions ?? []) as { type: string }[]).filter(
-      (c) => !owned.some((o) => o.type === c.type),
-    );
-    const status: Record<string, unknown> = {
+    const others = (previous.conditions ?? []).filter((c) => !owned.some((o) => o.type === c.type));
+    const status: PodStatus = {
       phase,
       conditions: [...others, ...owned],
       hostIP: '127.0.0.1',
@@ -355,7 +372,7 @@ export class PodWorker {
       containerStatuses: structuredClone(this.mains).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
       qosClass: previous.qosClass ?? 'BestEffort',
     };
-    if (this.inits.length > 0) status['initContainerStatuses'] = structuredClone(this.inits);
+    if (this.inits.length > 0) status.initContainerStatuses = structuredClone(this.inits);
     this.deps.api.update(t, m.namespace, m.name, { ...current, status }, { subresource: 'status' });
   }
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Api } from '../api.js';
 import type { Clock } from '../clock.js';
 import type { EventRecorder } from '../events.js';
-import type { Container, KubeObject } from '../types.js';
+import type { Container, Pod } from '../types.js';
 import { ContainerConfigError, expand, resolveEnv } from './env.js';
 import { qualifiedImage, type ImageRegistry } from './images.js';
 import type { LogStore } from './logs.js';
@@ -63,7 +63,7 @@ export function workingDirOf(workingDir: string | undefined, mounts: Record<stri
 
 export async function prepareContainer(
   deps: KubeletDeps,
-  pod: KubeObject,
+  pod: Pod,
   c: Container,
   mounts: Record<string, string>,
   setWaiting: (reason: string, message?: string) => void,
@@ -71,7 +71,7 @@ export async function prepareContainer(
   terminating: () => boolean,
 ): Promise<ContainerConfig | 'stopped'> {
   const image = c.image ?? '';
-  const pullPolicy = (c as Container & { imagePullPolicy?: string }).imagePullPolicy ?? 'IfNotPresent';
+  const pullPolicy = c.imagePullPolicy ?? 'IfNotPresent';
   let pullFailures = 0;
   let pulled = false;
   let lastConfigError = '';
@@ -145,7 +145,7 @@ export async function prepareContainer(
     const img = deps.images.config(image);
     Object.assign(env, img.env ?? {}, vars);
     // The pod's network and volumes, for the double's preload and the images it emulates.
-    const podIp = pod['status']?.podIP ?? '127.0.0.1';
+    const podIp = pod.status?.podIP ?? '127.0.0.1';
     Object.assign(env, {
       KUBE_DOUBLE_POD_IP: podIp,
       KUBE_DOUBLE_NAMESPACE: pod.metadata.namespace ?? 'default',

@@ -86,6 +86,8 @@ export function startReadinessProbe(
   let ready = false;
   let successes = 0;
   let failures = 0;
+  // Read anew after the probe's await: the returned function may have stopped it meanwhile.
+  const isStopped = (): boolean => stopped;
   const tick = async (): Promise<void> => {
     if (stopped) return;
     const ok = await runOnce(
@@ -96,7 +98,7 @@ export function startReadinessProbe(
       (probe.timeoutSeconds ?? 1) * 1000,
       env['KUBE_DOUBLE_POD_IP'] ?? '127.0.0.1',
     );
-    if (stopped) return;
+    if (isStopped()) return;
     if (ok) {
       failures = 0;
       successes++;

@@ -61,7 +61,9 @@ export function startProcess(
         return;
       }
       if (signal) {
-        const n = constants.signals[signal] ?? 9;
+        // os.constants.signals has this platform's signals only, whatever the type says.
+        const signals: Partial<Record<NodeJS.Signals, number>> = constants.signals;
+        const n = signals[signal] ?? 9;
         resolve({ kind: 'exited', exitCode: 128 + n, signal: n });
       } else resolve({ kind: 'exited', exitCode: code ?? 0 });
     });
@@ -69,7 +71,7 @@ export function startProcess(
   return {
     exited,
     kill(signal) {
-      const pid = child?.pid;
+      const pid = child.pid;
       if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
       try {
         process.kill(-pid, signal);

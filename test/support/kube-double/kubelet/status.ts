@@ -2,29 +2,52 @@
  * Pod phase and conditions from container statuses, as the kubelet computes
  * them. https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/
  */
-import type { Condition, ContainerStatus } from '../types.js';
+import type { Condition } from '../types.js';
+import type { RestartPolicy } from '../validation.js';
 
 export type Phase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
 
+export interface Terminated {
+  exitCode: number;
+  signal?: number;
+  reason: string;
+  message?: string;
+  startedAt: string | null;
+  finishedAt: string;
+  containerID?: string;
+}
+
+/** A container's state as the kubelet keeps it: exactly one of the three. */
+export type RunState =
+  { waiting: { reason: string; message?: string } } | { running: { startedAt: string } } | { terminated: Terminated };
+
+/** What the kubelet reports about one container (ContainerStatus, with its state kept exact). */
+export interface ContainerStatus {
+  name: string;
+  state: RunState;
+  lastState: { terminated?: Terminated };
+  ready: boolean;
+  started?: boolean;
+  restartCount: number;
+  image: string;
+  imageID: string;
+  containerID?: string;
+}
+
 export interface PhaseInput {
-  restartPolicy: 'Always' | 'OnFailure' | 'Never';
+  restartPolicy: RestartPolicy;
   initDone: boolean;
   initFailed: boolean;
   containers: ContainerStatus[];
 }
 
 function hasRun(s: ContainerStatus): boolean {
-  return (
-    'running' in s.state ||
-    'terminated' in s.state ||
-    ((s.lastState as object) && 'terminated' in (s.lastState as object))
-  );
+  return 'running' in s.state || 'terminated' in s.state || s.lastState.terminated !== undefined;
 }
 
 function exitCodeOf(s: ContainerStatus): number | undefined {
   if ('terminated' in s.state) return s.state.terminated.exitCode;
-  const last = s.lastState as { terminated?: { exitCode: number } };
-  return last.terminated?.exitCode;
+  return s.lastState.terminated?.exitCode;
 }
 
 /** https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-phase */

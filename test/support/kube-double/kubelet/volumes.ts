@@ -10,15 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Api } from '../api.js';
 import { mustFind } from '../resources.js';
-import type { KubeObject } from '../types.js';
-
-interface Volume {
-  name: string;
-  configMap?: { name: string; optional?: boolean; items?: { key: string; path: string }[] };
-  secret?: { secretName: string; optional?: boolean; items?: { key: string; path: string }[] };
-  emptyDir?: object;
-  persistentVolumeClaim?: { claimName: string };
-}
+import type { Container, Pod } from '../types.js';
 
 export class VolumeError extends Error {}
 
@@ -33,30 +25,26 @@ function files(dir: string, data: Record<string, string | Buffer>, items?: { key
 }
 
 /** Creates the pod's volumes under `root`; returns volume name -> folder. Throws VolumeError like FailedMount. */
-export function materializeVolumes(api: Api, root: string, pod: KubeObject): Map<string, string> {
+export function materializeVolumes(api: Api, root: string, pod: Pod): Map<string, string> {
   const ns = pod.metadata.namespace ?? 'default';
   const out = new Map<string, string>();
-  for (const v of (pod['spec']?.volumes ?? []) as Volume[]) {
+  for (const v of pod.spec.volumes ?? []) {
     const dir = join(root, 'pods', pod.metadata.uid, 'volumes', v.name);
     if (v.configMap) {
-      const cm = api.tryGet(mustFind('configmaps'), ns, v.configMap.name);
+      const name = v.configMap.name ?? '';
+      const cm = api.tryGet(mustFind('configmaps'), ns, name);
       if (!cm && !v.configMap.optional)
-        throw new VolumeError(
-          `MountVolume.SetUp failed for volume "${v.name}" : configmap "${v.configMap.name}" not found`,
-        );
-      const data: Record<string, string | Buffer> = { ...(cm?.['data'] ?? {}) };
-      for (const [k, b] of Object.entries((cm?.['binaryData'] ?? {}) as Record<string, string>))
-        data[k] = Buffer.from(b, 'base64');
+        throw new VolumeError(`MountVolume.SetUp failed for volume "${v.name}" : configmap "${name}" not found`);
+      const data: Record<string, string | Buffer> = { ...(cm?.data ?? {}) };
+      for (const [k, b] of Object.entries(cm?.binaryData ?? {})) data[k] = Buffer.from(b, 'base64');
       files(dir, data, v.configMap.items);
     } else if (v.secret) {
-      const s = api.tryGet(mustFind('secrets'), ns, v.secret.secretName);
+      const name = v.secret.secretName ?? '';
+      const s = api.tryGet(mustFind('secrets'), ns, name);
       if (!s && !v.secret.optional)
-        throw new VolumeError(
-          `MountVolume.SetUp failed for volume "${v.name}" : secret "${v.secret.secretName}" not found`,
-        );
+        throw new VolumeError(`MountVolume.SetUp failed for volume "${v.name}" : secret "${name}" not found`);
       const data: Record<string, Buffer> = {};
-      for (const [k, b] of Object.entries((s?.['data'] ?? {}) as Record<string, string>))
-        data[k] = Buffer.from(b, 'base64');
+      for (const [k, b] of Object.entries(s?.data ?? {})) data[k] = Buffer.from(b, 'base64');
       files(dir, data, v.secret.items);
     } else if (v.persistentVolumeClaim) {
       const claim = v.persistentVolumeClaim.claimName;
@@ -73,10 +61,7 @@ export function materializeVolumes(api: Api, root: string, pod: KubeObject): Map
 }
 
 /** A container's mountPath -> host folder (subPath applied). */
-export function mountsOf(
-  volumes: Map<string, string>,
-  container: { volumeMounts?: { name: string; mountPath: string; subPath?: string }[] },
-): Record<string, string> {
+export function mountsOf(volumes: Map<string, string>, container: Container): Record<string, string> {
   const out: Record<string, string> = {};
   for (const m of container.volumeMounts ?? []) {
     const dir = volumes.get(m.name);

@@ -13,12 +13,13 @@ import type { Api } from '../api.js';
 import { isReady } from '../controllers/pods.js';
 import { mustFind, resourceKey } from '../resources.js';
 import { fromSelectorObject, matchesLabels } from '../selectors.js';
-import type { KubeObject } from '../types.js';
+import type { Pod, Service, ServicePort } from '../types.js';
 
-interface ServicePort {
-  port: number;
-  targetPort?: number | string;
-  protocol?: string;
+/** A ready pod behind a Service: one with an address. */
+type Endpoint = Pod & { status: { podIP: string } };
+
+function hasAddress(p: Pod): p is Endpoint {
+  return typeof p.status?.podIP === 'string';
 }
 
 export class ServiceNetwork {
@@ -57,28 +58,23 @@ export class ServiceNetwork {
   }
 
   /** Ready pods behind a Service (its EndpointSlice, in effect). */
-  endpoints(svc: KubeObject): KubeObject[] {
-    const selector = svc['spec']?.selector;
+  endpoints(svc: Service): Endpoint[] {
+    const selector = svc.spec?.selector;
     if (!selector) return [];
     const sel = fromSelectorObject({ matchLabels: selector });
     return this.api
       .list(mustFind('pods'), svc.metadata.namespace)
-      .filter(
-        (p) =>
-          matchesLabels(sel, p.metadata.labels) &&
-          isReady(p) &&
-          !p.metadata.deletionTimestamp &&
-          typeof p['status']?.podIP === 'string',
-      );
+      .filter((p) => matchesLabels(sel, p.metadata.labels) && isReady(p) && !p.metadata.deletionTimestamp)
+      .filter(hasAddress);
   }
 
   private reconcile(): void {
     const services = this.api.list(mustFind('services'), undefined);
     const wanted = new Set<string>();
     for (const svc of services) {
-      const ip = svc['spec']?.clusterIP;
+      const ip = svc.spec?.clusterIP;
       if (!ip || ip === 'None') continue;
-      for (const p of (svc['spec']?.ports ?? []) as ServicePort[]) {
+      for (const p of svc.spec?.ports ?? []) {
         if ((p.protocol ?? 'TCP') !== 'TCP') continue;
         const key = `${svc.metadata.namespace}/${svc.metadata.name}/${ip}:${p.port}`;
         wanted.add(key);
@@ -93,7 +89,7 @@ export class ServiceNetwork {
     this.write();
   }
 
-  private serve(svc: KubeObject, ip: string, port: ServicePort): Server {
+  private serve(svc: Service, ip: string, port: ServicePort): Server {
     const ns = svc.metadata.namespace;
     const name = svc.metadata.name;
     const server = createServer((client) => {
@@ -109,7 +105,7 @@ export class ServiceNetwork {
       const n = this.turn.get(name) ?? 0;
       this.turn.set(name, n + 1);
       const pod = ready[n % ready.length]!;
-      const upstream = connect(targetPort(pod, port), pod['status'].podIP);
+      const upstream = connect(targetPort(pod, port), pod.status.podIP);
       this.sockets.add(upstream);
       upstream.on('close', () => this.sockets.delete(upstream));
       client.pipe(upstream).pipe(client);
@@ -127,14 +123,14 @@ export class ServiceNetwork {
     const services = this.api.list(mustFind('services'), undefined);
     for (const svc of services) {
       const fqdn = `${svc.metadata.name}.${svc.metadata.namespace}.svc.cluster.local`;
-      const ip = svc['spec']?.clusterIP;
+      const ip = svc.spec?.clusterIP;
       const headless = ip === 'None';
       const ready = headless ? this.endpoints(svc) : [];
-      hosts[fqdn] = headless ? ready.map((p) => p['status'].podIP as string) : ip ? [ip] : [];
+      hosts[fqdn] = headless ? ready.map((p) => p.status.podIP) : ip ? [ip] : [];
       // A headless Service names its pods: <hostname>.<service>.<namespace>.svc.cluster.local.
       for (const p of ready) {
-        const hostname = p['spec']?.hostname;
-        if (hostname && p['spec']?.subdomain === svc.metadata.name) hosts[`${hostname}.${fqdn}`] = [p['status'].podIP];
+        const hostname = p.spec.hostname;
+        if (hostname && p.spec.subdomain === svc.metadata.name) hosts[`${hostname}.${fqdn}`] = [p.status.podIP];
       }
     }
     const tmp = `${this.hostsFile}.tmp`;
@@ -143,11 +139,11 @@ export class ServiceNetwork {
   }
 }
 
-function targetPort(pod: KubeObject, port: ServicePort): number {
+function targetPort(pod: Pod, port: ServicePort): number {
   const t = port.targetPort ?? port.port;
   if (typeof t === 'number') return t;
   if (/^\d+$/.test(t)) return Number(t);
-  for (const c of (pod['spec']?.containers ?? []) as { ports?: { name?: string; containerPort: number }[] }[]) {
+  for (const c of pod.spec.containers ?? []) {
     const found = c.ports?.find((p) => p.name === t);
     if (found) return found.containerPort;
   }

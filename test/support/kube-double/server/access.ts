@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Api } from '../api.js';
 import { ApiError, type Status } from '../errors.js';
+import { decodeBody, int, list, parseJson, str, struct } from '../schema.js';
 import { mustFind, type ResourceType } from '../resources.js';
 import type { Store } from '../store.js';
 import { forbiddenMessage, type RequestAttributes } from './request-info.js';
@@ -17,6 +18,11 @@ export interface RecordedRequest extends RequestAttributes {
   user: string;
   allowed: boolean;
 }
+
+/** What the double reads of an authentication.k8s.io/v1 TokenRequest. */
+const tokenRequestSchema = struct('TokenRequest', {
+  spec: struct('TokenRequestSpec', { expirationSeconds: int, audiences: list(str) }),
+});
 
 function unauthorized(): ApiError {
   const status: Status = {
@@ -50,7 +56,7 @@ export class Access {
    */
   tokenRequest(api: Api, namespace: string, name: string, body: string): object {
     api.get(mustFind('serviceaccounts'), namespace, name);
-    const request = (body ? JSON.parse(body) : {}) as { spec?: { expirationSeconds?: number } };
+    const request = decodeBody(tokenRequestSchema, body ? parseJson(body) : {}, 'TokenRequest');
     const token = `sa-token-${randomUUID()}`;
     this.addToken(token, userNamed(`system:serviceaccount:${namespace}:${name}`));
     const seconds = request.spec?.expirationSeconds ?? 3600;

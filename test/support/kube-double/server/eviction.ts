@@ -11,27 +11,24 @@
 import type { Api, DeleteOptions } from '../api.js';
 import { badRequest } from '../errors.js';
 import { mustFind } from '../resources.js';
-import type { Condition, KubeObject } from '../types.js';
+import { decodeBody, int, list, parseJson, str, struct } from '../schema.js';
+import type { Pod } from '../types.js';
 
-interface Eviction {
-  metadata?: { name?: string };
-  deleteOptions?: { gracePeriodSeconds?: number; dryRun?: string[] };
-}
+/** What the double reads of a policy/v1 Eviction. */
+const evictionSchema = struct('Eviction', {
+  metadata: struct('ObjectMeta', { name: str }),
+  deleteOptions: struct('DeleteOptions', { gracePeriodSeconds: int, dryRun: list(str) }),
+});
 
 export function evict(api: Api, namespace: string, name: string, body: string): object {
   const pods = mustFind('pods');
-  let eviction: Eviction;
-  try {
-    eviction = JSON.parse(body || '{}') as Eviction;
-  } catch (e) {
-    throw badRequest(`the body of the request could not be decoded: ${(e as Error).message}`);
-  }
+  const eviction = decodeBody(evictionSchema, parseJson(body || '{}'), 'Eviction');
   if (eviction.metadata?.name !== undefined && eviction.metadata.name !== name)
     throw badRequest(`name in URL does not match name in Eviction object`);
   const pod = api.get(pods, namespace, name);
   const dryRun = (eviction.deleteOptions?.dryRun ?? []).includes('All');
   if (!pod.metadata.deletionTimestamp && !dryRun) {
-    const status = (pod['status'] ?? {}) as { conditions?: Condition[] };
+    const status = pod.status ?? {};
     const conditions = (status.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget');
     conditions.push({
       type: 'DisruptionTarget',
@@ -40,7 +37,7 @@ export function evict(api: Api, namespace: string, name: string, body: string): 
       message: 'Eviction API: evicting',
       lastTransitionTime: api.now(),
     });
-    const updated: KubeObject = { ...pod, status: { ...status, conditions } };
+    const updated: Pod = { ...pod, status: { ...status, conditions } };
     api.update(pods, namespace, name, updated, { subresource: 'status' });
     const opts: DeleteOptions = { dryRun: false };
     if (eviction.deleteOptions?.gracePeriodSeconds !== undefined)

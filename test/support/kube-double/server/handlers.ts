@@ -5,18 +5,17 @@
  * https://kubernetes.io/docs/reference/using-api/api-concepts/#api-verbs
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Api, DeleteOptions, PropagationPolicy } from '../api.js';
+import type { Api, DeleteOptions } from '../api.js';
 import { badRequest, gone, methodNotAllowed, notFoundPath } from '../errors.js';
 import type { LogStore } from '../kubelet/logs.js';
 import { apiVersionOf, type ResourceType } from '../resources.js';
+import { bool, decodeBody, int, list, parseJson, str, struct } from '../schema.js';
 import { parseFieldSelector, parseLabelSelector } from '../selectors.js';
-import type { KubeObject } from '../types.js';
 import type { WatchHub } from '../watch.js';
 import type { Access } from './access.js';
-import { sendJson } from './http.js';
 import { evict } from './eviction.js';
 import { serveLog } from './logs.js';
-import { toScale, writeScale } from './scale.js';
+import { scaleTarget, toScale, writeScale } from './scale.js';
 
 export interface HandlerContext {
   api: Api;
@@ -24,6 +23,14 @@ export interface HandlerContext {
   logs: LogStore;
   access: Access;
 }
+
+/** A JSON answer; handlers that stream (watch, log) write to the response themselves and return none. */
+export interface Reply {
+  code: number;
+  body: unknown;
+}
+
+const reply = (code: number, body: unknown): Reply => ({ code, body });
 
 export interface ResourceRequest {
   type: ResourceType;
@@ -55,13 +62,17 @@ function dryRun(q: URLSearchParams): boolean {
   return values.length > 0;
 }
 
-function parseJson(body: string): KubeObject {
-  try {
-    return JSON.parse(body) as KubeObject;
-  } catch (e) {
-    throw badRequest(`the body of the request could not be decoded: ${(e as Error).message}`);
-  }
-}
+/** A DELETE's body (meta/v1 DeleteOptions), as far as the double honours it. */
+const deleteOptionsSchema = struct('DeleteOptions', {
+  dryRun: list(str),
+  propagationPolicy: str,
+  gracePeriodSeconds: int,
+  orphanDependents: bool,
+  preconditions: struct('Preconditions', { uid: str, resourceVersion: str }),
+});
+
+const policies = ['Background', 'Foreground', 'Orphan'] as const;
+const isPolicy = (p: string): p is (typeof policies)[number] => policies.some((known) => known === p);
 
 /**
  * DeleteOptions come from the body when there is one, else from the query: like the
@@ -69,23 +80,19 @@ function parseJson(body: string): KubeObject {
  */
 function deleteOptions(q: URLSearchParams, body: string): DeleteOptions {
   const hasBody = body.trim() !== '';
-  const fromBody: Record<string, unknown> = hasBody ? (parseJson(body) as unknown as Record<string, unknown>) : {};
+  const fromBody = decodeBody(deleteOptionsSchema, hasBody ? parseJson(body) : {}, 'DeleteOptions');
   if (hasBody) q = new URLSearchParams();
-  const opts: DeleteOptions = {
-    dryRun: dryRun(q) || (Array.isArray(fromBody['dryRun']) && fromBody['dryRun'].includes('All')),
-  };
-  const policy = (fromBody['propagationPolicy'] as string | undefined) ?? q.get('propagationPolicy') ?? undefined;
+  const opts: DeleteOptions = { dryRun: dryRun(q) || (fromBody.dryRun ?? []).includes('All') };
+  const policy = fromBody.propagationPolicy ?? q.get('propagationPolicy') ?? undefined;
   if (policy !== undefined) {
-    if (!['Background', 'Foreground', 'Orphan'].includes(policy))
-      throw badRequest(`propagationPolicy: Unsupported value: "${policy}"`);
-    opts.propagationPolicy = policy as PropagationPolicy;
+    if (!isPolicy(policy)) throw badRequest(`propagationPolicy: Unsupported value: "${policy}"`);
+    opts.propagationPolicy = policy;
   }
-  const grace = (fromBody['gracePeriodSeconds'] as number | undefined) ?? intParam(q, 'gracePeriodSeconds');
+  const grace = fromBody.gracePeriodSeconds ?? intParam(q, 'gracePeriodSeconds');
   if (grace !== undefined) opts.gracePeriodSeconds = grace;
-  const orphan = fromBody['orphanDependents'] ?? (q.has('orphanDependents') ? flag(q, 'orphanDependents') : undefined);
-  if (typeof orphan === 'boolean') opts.orphanDependents = orphan;
-  const pre = fromBody['preconditions'] as DeleteOptions['preconditions'] | undefined;
-  if (pre) opts.preconditions = pre;
+  const orphan = fromBody.orphanDependents ?? (q.has('orphanDependents') ? flag(q, 'orphanDependents') : undefined);
+  if (orphan !== undefined) opts.orphanDependents = orphan;
+  if (fromBody.preconditions) opts.preconditions = fromBody.preconditions;
   return opts;
 }
 
@@ -93,12 +100,12 @@ function listKind(t: ResourceType): string {
   return `${t.kind}List`;
 }
 
-function handleCollection(ctx: HandlerContext, r: ResourceRequest, res: ServerResponse): void {
+function handleCollection(ctx: HandlerContext, r: ResourceRequest, res: ServerResponse): Reply | undefined {
   const { api } = ctx;
   const q = r.query;
   if (r.method === 'GET') {
     if (flag(q, 'watch')) {
-      return ctx.watches.serve(
+      ctx.watches.serve(
         {
           type: r.type,
           namespace: r.namespace,
@@ -110,6 +117,7 @@ function handleCollection(ctx: HandlerContext, r: ResourceRequest, res: ServerRe
         },
         res,
       );
+      return undefined;
     }
     const rv = q.get('resourceVersion');
     // https://kubernetes.io/docs/reference/using-api/api-concepts/#the-resourceversion-parameter
@@ -137,17 +145,14 @@ function handleCollection(ctx: HandlerContext, r: ResourceRequest, res: ServerRe
     }
     // Items in a list carry no apiVersion/kind, like the API server's JSON lists.
     const stripped = items.map(({ apiVersion: _a, kind: _k, ...rest }) => rest);
-    return sendJson(res, 200, {
+    return reply(200, {
       kind: listKind(r.type),
       apiVersion: apiVersionOf(r.type),
       metadata: { resourceVersion: revision, ...(next ? { continue: next } : {}) },
       items: stripped,
     });
   }
-  if (r.method === 'POST') {
-    const created = api.create(r.type, r.namespace, parseJson(r.body), { dryRun: dryRun(q) });
-    return sendJson(res, 201, created);
-  }
+  if (r.method === 'POST') return reply(201, api.create(r.type, r.namespace, parseJson(r.body), { dryRun: dryRun(q) }));
   if (r.method === 'DELETE') {
     const opts = deleteOptions(q, r.body);
     const items = api.list(r.type, r.namespace, {
@@ -155,12 +160,7 @@ function handleCollection(ctx: HandlerContext, r: ResourceRequest, res: ServerRe
       fieldSelector: q.get('fieldSelector') ?? undefined,
     });
     const deleted = items.map((o) => api.delete(r.type, o.metadata.namespace, o.metadata.name, opts));
-    return sendJson(res, 200, {
-      kind: listKind(r.type),
-      apiVersion: apiVersionOf(r.type),
-      metadata: {},
-      items: deleted,
-    });
+    return reply(200, { kind: listKind(r.type), apiVersion: apiVersionOf(r.type), metadata: {}, items: deleted });
   }
   throw methodNotAllowed();
 }
@@ -170,7 +170,7 @@ export async function handleResource(
   r: ResourceRequest,
   _req: IncomingMessage,
   res: ServerResponse,
-): Promise<void> {
+): Promise<Reply | undefined> {
   if (r.name === undefined) return handleCollection(ctx, r, res);
   const { api } = ctx;
   const { type: t, namespace: ns, name, query: q } = r;
@@ -178,7 +178,7 @@ export async function handleResource(
   if (sub !== undefined && !t.subresources.includes(sub)) throw notFoundPath();
   if (sub === 'log') {
     if (r.method !== 'GET') throw methodNotAllowed();
-    return serveLog(
+    serveLog(
       api,
       ctx.logs,
       ns ?? 'default',
@@ -194,28 +194,30 @@ export async function handleResource(
       },
       res,
     );
+    return undefined;
   }
   if (sub === 'token') {
     if (r.method !== 'POST') throw methodNotAllowed();
-    return sendJson(res, 201, ctx.access.tokenRequest(api, ns ?? 'default', name, r.body));
+    return reply(201, ctx.access.tokenRequest(api, ns ?? 'default', name, r.body));
   }
   if (sub === 'eviction') {
     if (r.method !== 'POST') throw methodNotAllowed();
-    return sendJson(res, 201, evict(api, ns ?? 'default', name, r.body));
+    return reply(201, evict(api, ns ?? 'default', name, r.body));
   }
   if (sub === 'scale') {
-    if (r.method === 'GET') return sendJson(res, 200, toScale(api.get(t, ns, name)));
+    const scaled = scaleTarget(t);
+    if (r.method === 'GET') return reply(200, toScale(api.get(scaled, ns, name)));
     if (r.method === 'PUT' || r.method === 'PATCH') {
-      return sendJson(res, 200, writeScale(api, t, ns, name, r.method, r.contentType, r.body, dryRun(q)));
+      return reply(200, writeScale(api, scaled, ns, name, r.method, r.contentType, r.body, dryRun(q)));
     }
     throw methodNotAllowed();
   }
   const subresource = sub === 'status' ? 'status' : '';
   switch (r.method) {
     case 'GET':
-      return sendJson(res, 200, api.get(t, ns, name));
+      return reply(200, api.get(t, ns, name));
     case 'PUT':
-      return sendJson(res, 200, api.update(t, ns, name, parseJson(r.body), { dryRun: dryRun(q), subresource }));
+      return reply(200, api.update(t, ns, name, parseJson(r.body), { dryRun: dryRun(q), subresource }));
     case 'PATCH': {
       const opts: { dryRun: boolean; subresource: '' | 'status'; fieldManager?: string } = {
         dryRun: dryRun(q),
@@ -224,11 +226,11 @@ export async function handleResource(
       const fm = q.get('fieldManager');
       if (fm) opts.fieldManager = fm;
       const { object, created } = await api.patch(t, ns, name, r.contentType, r.body, opts);
-      return sendJson(res, created ? 201 : 200, object);
+      return reply(created ? 201 : 200, object);
     }
     case 'DELETE':
       if (sub) throw methodNotAllowed();
-      return sendJson(res, 200, api.delete(t, ns, name, deleteOptions(q, r.body)));
+      return reply(200, api.delete(t, ns, name, deleteOptions(q, r.body)));
   }
   throw methodNotAllowed();
 }

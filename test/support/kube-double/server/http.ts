@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApiError, notFoundPath } from '../errors.js';
 import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
-import { handleResource, type HandlerContext } from './handlers.js';
+import { handleResource, type HandlerContext, type Reply } from './handlers.js';
 import { requestAttributes } from './request-info.js';
 import { route } from './routes.js';
 
@@ -30,7 +30,7 @@ async function handle(
   serverAddress: () => string,
   req: IncomingMessage,
   res: ServerResponse,
-): Promise<void> {
+): Promise<Reply | undefined> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const r = route(url.pathname);
   const method = req.method ?? 'GET';
@@ -46,24 +46,24 @@ async function handle(
   }
   switch (r.kind) {
     case 'version':
-      return sendJson(res, 200, versionInfo());
+      return { code: 200, body: versionInfo() };
     case 'health':
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.end('ok');
-      return;
+      return undefined;
     case 'coreVersions':
-      return sendJson(res, 200, coreVersions(serverAddress()));
+      return { code: 200, body: coreVersions(serverAddress()) };
     case 'groupList':
-      return sendJson(res, 200, groupList());
+      return { code: 200, body: groupList() };
     case 'group': {
       const g = apiGroup(r.group);
       if (!g) throw notFoundPath();
-      return sendJson(res, 200, g);
+      return { code: 200, body: g };
     }
     case 'resourceList': {
       const list = resourceList(r.group, r.version);
       if (!list) throw notFoundPath();
-      return sendJson(res, 200, list);
+      return { code: 200, body: list };
     }
     case 'resource':
       return handleResource(
@@ -79,23 +79,30 @@ async function handle(
 
 export function createApiServer(ctx: HandlerContext, serverAddress: () => string): Server {
   const server = createServer((req, res) => {
-    handle(ctx, serverAddress, req, res).catch((err: unknown) => {
-      if (res.headersSent) {
-        res.end();
-        return;
-      }
-      if (err instanceof ApiError) return sendJson(res, err.code, err.status);
-      const message = err instanceof Error ? err.message : String(err);
-      sendJson(res, 500, {
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Failure',
-        message,
-        reason: 'InternalError',
-        code: 500,
+    handle(ctx, serverAddress, req, res)
+      .then((reply) => {
+        if (reply) sendJson(res, reply.code, reply.body);
+      })
+      .catch((err: unknown) => {
+        if (res.headersSent) {
+          res.end();
+          return;
+        }
+        if (err instanceof ApiError) {
+          sendJson(res, err.code, err.status);
+          return;
+        }
+        const message = err instanceof Error ? err.message : String(err);
+        sendJson(res, 500, {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message,
+          reason: 'InternalError',
+          code: 500,
+        });
       });
-    });
   });
   server.keepAliveTimeout = 1000;
   return server;

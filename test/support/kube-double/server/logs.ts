@@ -9,7 +9,7 @@ import type { Api } from '../api.js';
 import { badRequest } from '../errors.js';
 import type { LogLine, LogStore } from '../kubelet/logs.js';
 import { mustFind } from '../resources.js';
-import type { Container, ContainerStatus } from '../types.js';
+import type { ContainerStatus } from '../types.js';
 
 export interface LogQuery {
   container: string | null;
@@ -36,8 +36,8 @@ export function serveLog(
   res: ServerResponse,
 ): void {
   const pod = api.get(mustFind('pods'), namespace, name);
-  const containers: Container[] = pod['spec']?.containers ?? [];
-  const inits: Container[] = pod['spec']?.initContainers ?? [];
+  const containers = pod.spec.containers ?? [];
+  const inits = pod.spec.initContainers ?? [];
   let container = q.container;
   if (!container) {
     if (containers.length !== 1) {
@@ -53,15 +53,14 @@ export function serveLog(
   }
   const runs = logs.runsOf(pod.metadata.uid, container);
   const statuses: ContainerStatus[] = [
-    ...(pod['status']?.containerStatuses ?? []),
-    ...(pod['status']?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+    ...(pod.status?.initContainerStatuses ?? []),
   ];
   const status = statuses.find((s) => s.name === container);
   const run = q.previous ? runs[runs.length - 2] : runs[runs.length - 1];
   if (!run) {
     if (q.previous) throw badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
-    const state = status?.state;
-    const reason = state && 'waiting' in state ? state.waiting.reason : 'ContainerCreating';
+    const reason = status?.state?.waiting?.reason ?? 'ContainerCreating';
     throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ${waitingText(reason)}`);
   }
 

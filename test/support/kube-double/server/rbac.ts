@@ -12,8 +12,8 @@
  * https://kubernetes.io/docs/reference/access-authn-authz/rbac/
  */
 import type { Store } from '../store.js';
-import { resourceKey, resourceTypes } from '../resources.js';
-import type { KubeObject } from '../types.js';
+import { mustFind } from '../resources.js';
+import type { PolicyRule, Subject } from '../types.js';
 import type { RequestAttributes } from './request-info.js';
 
 export interface User {
@@ -28,19 +28,6 @@ export function userNamed(name: string, groups: string[] = []): User {
   const sa = /^system:serviceaccount:([^:]+):[^:]+$/.exec(name);
   const implied = sa ? ['system:serviceaccounts', `system:serviceaccounts:${sa[1]}`] : [];
   return { name, groups: [...new Set([...groups, ...implied, 'system:authenticated'])] };
-}
-
-interface PolicyRule {
-  verbs?: string[];
-  apiGroups?: string[];
-  resources?: string[];
-  resourceNames?: string[];
-}
-
-interface Subject {
-  kind: string;
-  name: string;
-  namespace?: string;
 }
 
 const has = (list: string[] | undefined, value: string) => (list ?? []).some((v) => v === '*' || v === value);
@@ -67,18 +54,13 @@ function subjectMatches(s: Subject, user: User, bindingNamespace: string): boole
 export function authorize(store: Store, user: User, a: RequestAttributes): boolean {
   if (user.groups.includes('system:masters')) return true;
   if (a.namespace === '') return false;
-  const rbac = (plural: string) => {
-    const t = resourceTypes.find((r) => r.group === 'rbac.authorization.k8s.io' && r.plural === plural);
-    return t ? store.list(resourceKey(t), a.namespace) : [];
-  };
-  const roles = new Map(rbac('roles').map((r) => [r.metadata.name, r]));
-  for (const binding of rbac('rolebindings')) {
-    const ref = binding['roleRef'] as { kind?: string; name?: string } | undefined;
-    const subjects = (binding['subjects'] ?? []) as Subject[];
-    if (!subjects.some((s) => subjectMatches(s, user, a.namespace))) continue;
+  const roles = new Map(store.list(mustFind('roles'), a.namespace).map((r) => [r.metadata.name, r]));
+  for (const binding of store.list(mustFind('rolebindings'), a.namespace)) {
+    const ref = binding.roleRef;
+    if (!(binding.subjects ?? []).some((s) => subjectMatches(s, user, a.namespace))) continue;
     // ClusterRoles are not served by the double: a binding to one grants nothing here.
-    const role: KubeObject | undefined = ref?.kind === 'Role' ? roles.get(ref.name ?? '') : undefined;
-    if (((role?.['rules'] ?? []) as PolicyRule[]).some((rule) => ruleAllows(rule, a))) return true;
+    const role = ref.kind === 'Role' ? roles.get(ref.name) : undefined;
+    if ((role?.rules ?? []).some((rule) => ruleAllows(rule, a))) return true;
   }
   return false;
 }
