@@ -126,6 +126,17 @@ describe('request bodies are decoded into the API types', () => {
 });
 
 describe('what typing the double brought to light', () => {
+  test('a continue token the server did not give out is a 400, not an internal error', async () => {
+    const ns = await h.namespace('continue');
+    for (const token of ['not-json', Buffer.from('{"rv":"1"}').toString('base64')]) {
+      const r = await fetch(`${h.double.server}/api/v1/namespaces/${ns}/configmaps?limit=1&continue=${token}`);
+      expect(r.status).toBe(400);
+      expect(((await r.json()) as { message: string }).message).toBe(
+        'invalid continue token: continue key is not valid',
+      );
+    }
+  });
+
   test('an owner reference without its uid, name, kind or apiVersion is refused with 422', async () => {
     const ns = await h.namespace('owner-ref');
     const r = await send('POST', `/api/v1/namespaces/${ns}/configmaps`, {

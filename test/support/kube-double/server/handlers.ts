@@ -9,7 +9,7 @@ import type { Api, DeleteOptions } from '../api.js';
 import { badRequest, gone, methodNotAllowed, notFoundPath } from '../errors.js';
 import type { LogStore } from '../kubelet/logs.js';
 import { apiVersionOf, type ResourceType } from '../resources.js';
-import { bool, decodeBody, int, list, parseJson, str, struct } from '../schema.js';
+import { bool, decodeBody, int, isJsonObject, list, parseJson, str, struct } from '../schema.js';
 import { parseFieldSelector, parseLabelSelector } from '../selectors.js';
 import type { WatchHub } from '../watch.js';
 import type { Access } from './access.js';
@@ -96,6 +96,21 @@ function deleteOptions(q: URLSearchParams, body: string): DeleteOptions {
   return opts;
 }
 
+/** A `continue` token this server gave out: the revision of the first page and the key to go on after. */
+function decodeContinue(token: string): { rv: number; start: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  const rv = isJsonObject(parsed) ? parsed['rv'] : undefined;
+  const start = isJsonObject(parsed) ? parsed['start'] : undefined;
+  if (typeof rv !== 'number' || typeof start !== 'string')
+    throw badRequest('invalid continue token: continue key is not valid');
+  return { rv, start };
+}
+
 function listKind(t: ResourceType): string {
   return `${t.kind}List`;
 }
@@ -133,7 +148,7 @@ function handleCollection(ctx: HandlerContext, r: ResourceRequest, res: ServerRe
     const token = q.get('continue');
     let next: string | undefined;
     if (token) {
-      const after = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { rv: number; start: string };
+      const after = decodeContinue(token);
       if (after.rv < api.store.oldestWatchable) throw gone(after.rv, api.store.oldestWatchable);
       items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` > after.start);
     }
