@@ -107,7 +107,7 @@ describe('request bodies are decoded into the API types', () => {
     const del = await send('DELETE', `/api/v1/namespaces/${ns}/configmaps/c`, { gracePeriodSeconds: '0' });
     expect(del.status).toBe(400);
     expect(del.json.message).toBe(
-      'DeleteOptions in version "v1" cannot be handled as a DeleteOptions: json: cannot unmarshal string into Go struct field DeleteOptions.gracePeriodSeconds of type int32',
+      'DeleteOptions in version "v1" cannot be handled as a DeleteOptions: json: cannot unmarshal string into Go struct field DeleteOptions.gracePeriodSeconds of type int64',
     );
     const patch = await send(
       'PATCH',

@@ -76,13 +76,15 @@ function primitive<T>(goType: string, zero: T, ok: (v: unknown) => v is T): Sche
 }
 
 export const str = primitive('string', '', (v): v is string => typeof v === 'string');
-export const int = primitive('int32', 0, (v): v is number => typeof v === 'number' && Number.isInteger(v));
+const isInteger = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+export const int = primitive('int32', 0, isInteger);
+export const int64 = primitive('int64', 0, isInteger);
 export const bool = primitive('bool', false, (v): v is boolean => typeof v === 'boolean');
 /** intstr.IntOrString: a port by number or name, a count or a percentage. */
 export const intOrString = primitive(
   'intstr.IntOrString',
   0,
-  (v): v is number | string => typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v)),
+  (v): v is number | string => typeof v === 'string' || isInteger(v),
 );
 /** resource.Quantity: "500m", "1Gi", or a plain number. */
 export const quantity = primitive(

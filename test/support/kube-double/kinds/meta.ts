@@ -3,7 +3,7 @@
  * several kinds share: conditions, label selectors, object references.
  * https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/object-meta/
  */
-import { bool, int, list, map, nullable, req, str, struct, type Schema, type TypeOf } from '../schema.js';
+import { bool, int64, list, map, nullable, req, str, struct, type Schema, type TypeOf } from '../schema.js';
 
 export const ownerReference = struct('OwnerReference', {
   apiVersion: req(str),
@@ -22,10 +22,10 @@ export const objectMeta = struct('ObjectMeta', {
   namespace: str,
   uid: req(str),
   resourceVersion: req(str),
-  generation: int,
+  generation: int64,
   creationTimestamp: req(str),
   deletionTimestamp: str,
-  deletionGracePeriodSeconds: int,
+  deletionGracePeriodSeconds: int64,
   labels: map(str),
   annotations: map(str),
   ownerReferences: list(ownerReference),

@@ -6,6 +6,7 @@
 import {
   bool,
   int,
+  int64,
   intOrString,
   list,
   map,
@@ -54,7 +55,7 @@ const securityContext = struct('SecurityContext', {
   allowPrivilegeEscalation: bool,
   privileged: bool,
   runAsNonRoot: bool,
-  runAsUser: int,
+  runAsUser: int64,
   capabilities: struct('Capabilities', { add: list(str), drop: list(str) }),
   seccompProfile: struct('SeccompProfile', { type: str }),
 });
@@ -99,8 +100,8 @@ export const podSpec = struct('PodSpec', {
   ephemeralContainers: list(container),
   volumes: list(volume),
   restartPolicy: str,
-  terminationGracePeriodSeconds: int,
-  activeDeadlineSeconds: int,
+  terminationGracePeriodSeconds: int64,
+  activeDeadlineSeconds: int64,
   nodeName: str,
   hostname: str,
   subdomain: str,
@@ -115,7 +116,7 @@ export const podSpec = struct('PodSpec', {
   hostIPC: bool,
   securityContext: struct('PodSecurityContext', {
     runAsNonRoot: bool,
-    runAsUser: int,
+    runAsUser: int64,
     seccompProfile: struct('SeccompProfile', { type: str }),
   }),
 });

@@ -4,7 +4,7 @@
  * (a workload without a pod template does not pass validation).
  * https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/
  */
-import { bool, int, intOrString, list, map, nullable, raw, req, str, struct, type TypeOf } from '../schema.js';
+import { bool, int, int64, intOrString, list, map, nullable, raw, req, str, struct, type TypeOf } from '../schema.js';
 import { condition, kind, labelSelector } from './meta.js';
 import { podTemplateSpec } from './pod.js';
 
@@ -36,7 +36,7 @@ const jobSpec = struct('JobSpec', {
   suspend: bool,
   podReplacementPolicy: str,
   podFailurePolicy,
-  activeDeadlineSeconds: int,
+  activeDeadlineSeconds: int64,
   ttlSecondsAfterFinished: int,
 });
 export type JobSpec = TypeOf<typeof jobSpec>;
@@ -59,7 +59,7 @@ export type Job = TypeOf<typeof job>;
 
 /** What Deployments, ReplicaSets and StatefulSets report about their pods. */
 const replicaCounts = {
-  observedGeneration: int,
+  observedGeneration: int64,
   replicas: int,
   updatedReplicas: int,
   readyReplicas: int,

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Api } from '../api.js';
 import { ApiError, type Status } from '../errors.js';
-import { decodeBody, int, list, parseJson, str, struct } from '../schema.js';
+import { decodeBody, int64, list, parseJson, str, struct } from '../schema.js';
 import { mustFind, type ResourceType } from '../resources.js';
 import type { Store } from '../store.js';
 import { forbiddenMessage, type RequestAttributes } from './request-info.js';
@@ -21,7 +21,7 @@ export interface RecordedRequest extends RequestAttributes {
 
 /** What the double reads of an authentication.k8s.io/v1 TokenRequest. */
 const tokenRequestSchema = struct('TokenRequest', {
-  spec: struct('TokenRequestSpec', { expirationSeconds: int, audiences: list(str) }),
+  spec: struct('TokenRequestSpec', { expirationSeconds: int64, audiences: list(str) }),
 });
 
 function unauthorized(): ApiError {

@@ -11,13 +11,13 @@
 import type { Api, DeleteOptions } from '../api.js';
 import { badRequest } from '../errors.js';
 import { mustFind } from '../resources.js';
-import { decodeBody, int, list, parseJson, str, struct } from '../schema.js';
+import { decodeBody, int64, list, parseJson, str, struct } from '../schema.js';
 import type { Pod } from '../types.js';
 
 /** What the double reads of a policy/v1 Eviction. */
 const evictionSchema = struct('Eviction', {
   metadata: struct('ObjectMeta', { name: str }),
-  deleteOptions: struct('DeleteOptions', { gracePeriodSeconds: int, dryRun: list(str) }),
+  deleteOptions: struct('DeleteOptions', { gracePeriodSeconds: int64, dryRun: list(str) }),
 });
 
 export function evict(api: Api, namespace: string, name: string, body: string): object {

@@ -9,7 +9,7 @@ import type { Api, DeleteOptions } from '../api.js';
 import { badRequest, gone, methodNotAllowed, notFoundPath } from '../errors.js';
 import type { LogStore } from '../kubelet/logs.js';
 import { apiVersionOf, type ResourceType } from '../resources.js';
-import { bool, decodeBody, int, isJsonObject, list, parseJson, str, struct } from '../schema.js';
+import { bool, decodeBody, int64, isJsonObject, list, parseJson, str, struct } from '../schema.js';
 import { parseFieldSelector, parseLabelSelector } from '../selectors.js';
 import type { WatchHub } from '../watch.js';
 import type { Access } from './access.js';
@@ -66,7 +66,7 @@ function dryRun(q: URLSearchParams): boolean {
 const deleteOptionsSchema = struct('DeleteOptions', {
   dryRun: list(str),
   propagationPolicy: str,
-  gracePeriodSeconds: int,
+  gracePeriodSeconds: int64,
   orphanDependents: bool,
   preconditions: struct('Preconditions', { uid: str, resourceVersion: str }),
 });
