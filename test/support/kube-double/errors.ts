@@ -32,6 +32,20 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Runs a deletion a controller or the kubelet makes of an object that may be gone already: a 404 (deleted
+ * meanwhile) or a 409 (its uid precondition failed: a new object of that name) is the outcome it wanted; any
+ * other failure is a bug of the double, and propagates.
+ */
+export function unlessGone(remove: () => void): void {
+  try {
+    remove();
+  } catch (e) {
+    if (e instanceof ApiError && (e.code === 404 || e.code === 409)) return;
+    throw e;
+  }
+}
+
 /** "jobs.batch", "pods": how error messages name a resource. */
 export function qualifiedName(t: ResourceType): string {
   return t.group === '' ? t.plural : `${t.plural}.${t.group}`;

@@ -9,6 +9,7 @@ import type { EventRecorder } from '../events.js';
 import { mustFind } from '../resources.js';
 import { fromSelectorObject, matchesLabels } from '../selectors.js';
 import type { Condition, KubeObject, LabelSelector, Pod, PodTemplateSpec } from '../types.js';
+import { unlessGone } from '../errors.js';
 
 export function controllerRef(owner: KubeObject): {
   apiVersion: string;
@@ -78,14 +79,12 @@ export function createPodFromTemplate(
 }
 
 export function deletePod(api: Api, events: EventRecorder, owner: KubeObject, pod: Pod, component: string): void {
-  try {
+  unlessGone(() => {
     api.delete(mustFind('pods'), pod.metadata.namespace, pod.metadata.name, {
       preconditions: { uid: pod.metadata.uid },
     });
     events.record(owner, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`, component);
-  } catch {
-    // Already gone.
-  }
+  });
 }
 
 export function setCondition(conditions: Condition[], next: Condition): Condition[] {

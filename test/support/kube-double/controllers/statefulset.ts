@@ -10,7 +10,7 @@
 import type { Api } from '../api.js';
 import type { Clock } from '../clock.js';
 import type { EventRecorder } from '../events.js';
-import { ApiError } from '../errors.js';
+import { ApiError, unlessGone } from '../errors.js';
 import { mustFind, resourceKey } from '../resources.js';
 import { objectKey } from '../store.js';
 import type { Pod, StatefulSet } from '../types.js';
@@ -138,7 +138,7 @@ export class StatefulSetController {
   }
 
   private deletePod(sts: StatefulSet, pod: Pod): void {
-    try {
+    unlessGone(() => {
       this.api.delete(mustFind('pods'), pod.metadata.namespace, pod.metadata.name, {
         preconditions: { uid: pod.metadata.uid },
       });
@@ -149,9 +149,7 @@ export class StatefulSetController {
         `delete Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} successful`,
         component,
       );
-    } catch {
-      // Already gone.
-    }
+    });
   }
 
   private sync(key: string): void {

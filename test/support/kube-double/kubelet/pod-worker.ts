@@ -15,6 +15,7 @@ import { startReadinessProbe } from './probes.js';
 import { podConditions, podPhase, type ContainerStatus, type Phase } from './status.js';
 import { materializeVolumes, mountsOf, VolumeError } from './volumes.js';
 import { nextPodIp } from '../network/addresses.js';
+import { unlessGone } from '../errors.js';
 
 type Outcome = 'succeeded' | 'failed' | 'stopped';
 
@@ -314,11 +315,9 @@ export class PodWorker {
     this.writeStatus(failed || !ranAll ? 'Failed' : 'Succeeded');
     const t = mustFind('pods');
     const m = this.pod.metadata;
-    try {
+    unlessGone(() => {
       this.deps.api.delete(t, m.namespace, m.name, { gracePeriodSeconds: 0, preconditions: { uid: m.uid } });
-    } catch {
-      // Already gone.
-    }
+    });
   }
 
   private writeStatus(forcePhase?: Phase): void {
