@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, readdirSync, readFileSync } from 'node:fs';
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { request } from 'node:http';
 import { dirname, join, relative, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/backend/password.js';
 import { cli, cliPath, project, repoRoot } from '../support/cli.js';
 import { listeningAddress } from '../support/backend-process.js';
+import { pgProxy } from '../support/pg-proxy.js';
 import { admin, freshDatabase, rows, withDb } from '../support/pg.js';
 
 /**
@@ -167,40 +167,6 @@ describe('GET /health', () => {
   });
 });
 
-/** A TCP proxy to PostgreSQL that the test can cut and restore: a database outage the backend sees as one. */
-async function outageProxy(url: string) {
-  const target = new URL(url);
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  const listen = (port: number) =>
-    new Promise<number>((resolvePort) => {
-      server = createServer((client) => {
-        const upstream = connect(Number(target.port), target.hostname);
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('error', () => s.destroy());
-          s.on('close', () => sockets.delete(s));
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, '127.0.0.1', () => resolvePort((server!.address() as AddressInfo).port));
-    });
-  const port = await listen(0);
-  const proxied = new URL(url);
-  proxied.hostname = '127.0.0.1';
-  proxied.port = String(port);
-  return {
-    url: proxied.toString(),
-    cut: async () => {
-      await new Promise<void>((r) => {
-        server!.close(() => r());
-        for (const s of sockets) s.destroy();
-      });
-    },
-    restore: () => listen(port),
-  };
-}
-
 describe('a release without downtime: liveness and readiness', () => {
   it('answers /livez from the process alone: 200 while the database cannot even be reached', async () => {
     const b = await startBackend('postgres://nobody:pw@127.0.0.1:1/app');
@@ -211,7 +177,7 @@ describe('a release without downtime: liveness and readiness', () => {
 
   it('goes unready during a database outage and ready again after it, without the process ever stopping', async () => {
     const url = await migrated();
-    const proxy = await outageProxy(url);
+    const proxy = await pgProxy(url);
     const b = await startBackend(proxy.url);
     await healthUntil(b.base, 200);
     await proxy.cut();

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,66 +10,22 @@ import { migrate } from '../../src/engine/migrate.js';
 import { status } from '../../src/engine/status.js';
 import { engineOpts, failure, migrationsDir } from '../support/engine.js';
 import { freshDatabase } from '../support/pg.js';
+import { pgProxy, type PgProxy } from '../support/pg-proxy.js';
 
 /**
  * What a `db migrate` with nothing to apply does, and does not do: it reads
  * the files while its lock connection opens, decides under the lock on that
  * connection, and never opens the script connection. Connections are counted
- * by a TCP relay in front of the test's PostgreSQL.
+ * by a proxy in front of the test's PostgreSQL.
  */
-class CountingRelay {
-  opened = 0;
-  private readonly open = new Set<Socket>();
-  private readonly idle: (() => void)[] = [];
-  private server: Server | undefined;
-  port = 0;
-
-  async start(target: { host: string; port: number }): Promise<void> {
-    this.server = createServer((client) => {
-      this.opened++;
-      this.open.add(client);
-      const upstream = createConnection(target);
-      client.pipe(upstream).pipe(client);
-      const gone = () => {
-        upstream.destroy();
-        client.destroy();
-        if (this.open.delete(client) && this.open.size === 0) for (const f of this.idle.splice(0)) f();
-      };
-      client.on('close', gone).on('error', gone);
-      upstream.on('close', gone).on('error', gone);
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    const address = this.server.address();
-    this.port = typeof address === 'object' && address ? address.port : 0;
-  }
-
-  /** Resolves once no relayed connection is open. */
-  allClosed(): Promise<void> {
-    return this.open.size === 0 ? Promise.resolve() : new Promise((resolve) => this.idle.push(resolve));
-  }
-
-  urlOf(url: string): string {
-    const u = new URL(url);
-    u.hostname = '127.0.0.1';
-    u.port = String(this.port);
-    return u.toString();
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.open) s.destroy();
-    await new Promise((resolve) => this.server?.close(resolve));
-  }
-}
-
-const relay = new CountingRelay();
+let relay: PgProxy;
 let direct: string;
 
 beforeAll(async () => {
   direct = await freshDatabase();
-  const u = new URL(direct);
-  await relay.start({ host: u.hostname, port: Number(u.port) });
+  relay = await pgProxy(direct);
 });
-afterAll(() => relay.stop());
+afterAll(() => relay.cut());
 
 const FILES = {
   '1_users.sql': 'CREATE TABLE users (id int PRIMARY KEY);\n',
@@ -143,7 +98,7 @@ describe('a db migrate with nothing to apply', () => {
 
   it("reports a bad folder, not the database's error, when both are wrong", async () => {
     const dir = migrationsDir({ ...FILES, 'users.sql': 'SELECT 1;\n' });
-    const unreachable = relay.urlOf(direct).replace(`:${relay.port}/`, ':1/');
+    const unreachable = relay.urlOf(direct).replace(/:\d+\//, ':1/');
     const e = await failure(migrate(engineOpts(unreachable, dir)));
     expect(e.message).toContain('not a migration file name');
   });
