@@ -79,6 +79,19 @@ export async function waitFor<T>(
   }
 }
 
+/** The log of pod `name`, once it has finished (Succeeded or Failed). */
+export async function logOfFinishedPod(h: Harness, ns: string, name: string, timeoutMs = 60_000): Promise<string> {
+  await waitFor(
+    `${name} finished`,
+    async () => {
+      const p = await h.core.readNamespacedPod({ namespace: ns, name });
+      return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+    },
+    timeoutMs,
+  );
+  return h.core.readNamespacedPodLog({ namespace: ns, name });
+}
+
 /** `node -e <script>` as a container command: no shell, an argv. */
 export function nodeCommand(script: string): string[] {
   return [process.execPath, '-e', script];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { repoRoot } from '../support/cli.js';
-import { nodeCommand, startHarness, waitFor, type Harness } from './helpers.js';
+import { logOfFinishedPod, nodeCommand, startHarness, waitFor, type Harness } from './helpers.js';
 
 // Facts pinned here: https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/ (names and search path),
 // https://kubernetes.io/docs/concepts/services-networking/service/ (cluster IP, targetPort by name, ready endpoints),
@@ -16,17 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.double.close());
 
-async function podLog(ns: string, name: string): Promise<string> {
-  await waitFor(
-    `${name} finished`,
-    async () => {
-      const p = await h.core.readNamespacedPod({ namespace: ns, name });
-      return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
-    },
-    60_000,
-  );
-  return h.core.readNamespacedPodLog({ namespace: ns, name });
-}
+const podLog = (ns: string, name: string) => logOfFinishedPod(h, ns, name);
 
 const server = "require('http').createServer((q,s)=>s.end('hello from '+process.env.HOSTNAME)).listen(8080)";
 

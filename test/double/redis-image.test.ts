@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { repoRoot } from '../support/cli.js';
 import { redisServerBinary } from '../support/redis.js';
-import { nodeCommand, startHarness, waitFor, type Harness } from './helpers.js';
+import { logOfFinishedPod, nodeCommand, startHarness, waitFor, type Harness } from './helpers.js';
 
 // Facts pinned here: https://github.com/docker-library/docs/blob/master/redis/README.md (the redis image: CMD
 // redis-server, port 6379, options as arguments, protected mode off), and
@@ -19,17 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.double.close());
 
-async function podLog(ns: string, name: string): Promise<string> {
-  await waitFor(
-    `${name} finished`,
-    async () => {
-      const p = await h.core.readNamespacedPod({ namespace: ns, name });
-      return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
-    },
-    30_000,
-  );
-  return h.core.readNamespacedPodLog({ namespace: ns, name });
-}
+const podLog = (ns: string, name: string) => logOfFinishedPod(h, ns, name, 30_000);
 
 // A RESP PING to redis:6379 from a pod, by the Service's name.
 const ping = `let got=false;const s=require('net').connect(6379,'redis',()=>s.write('PING\\r\\n'));s.on('data',(d)=>{got=true;process.stdout.write(d.toString());s.end()});s.on('error',(e)=>{got=true;console.log('error '+e.message);process.exitCode=1});s.on('close',()=>{if(!got)console.log('closed without an answer')})`;
